@@ -1,0 +1,199 @@
+"""Run Scrapy crawls in child processes and ingest their feeds.
+
+Twisted's reactor cannot be restarted inside one Python process, so each site is crawled by
+``python -m scrapy crawl`` in its own process, writing a JSON Lines feed and a stats file into a
+per-run folder. Sites run in parallel (never one site split across processes, which would
+double the load on it); the database is written only after a crawl finished, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+
+from pipeline.config import REPO_ROOT, CredcheckError
+from pipeline.store import ingest_crawl, new_id, read_feed
+
+ZERO_CONFIG_SPIDER = "directory"
+
+
+@dataclass(frozen=True)
+class CrawlTarget:
+    site_id: str
+    spider: str
+    spider_args: dict[str, str] = field(default_factory=dict)
+    start_url: str | None = None
+
+
+@dataclass
+class CrawlOutcome:
+    target: CrawlTarget
+    run_id: str
+    run_dir: Path
+    items: list[dict]
+    stats: dict
+    started_at: datetime
+    finished_at: datetime
+    returncode: int
+    bad_feed_lines: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+def registry_path() -> Path:
+    """The site registry: ``CREDCHECK_SITES`` if set, else ``spiders/sites.toml``."""
+    return Path(os.environ.get("CREDCHECK_SITES") or REPO_ROOT / "spiders" / "sites.toml")
+
+
+def registered_sites(path: Path | None = None) -> dict[str, dict]:
+    path = path or registry_path()
+    if not path.is_file():
+        raise CredcheckError(f"site registry not found: {path}")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh).get("sites", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise CredcheckError(f"site registry {path} is not valid TOML: {exc}") from exc
+
+
+def site_id_for_url(url: str) -> str:
+    """Zero-config site id: the URL's host and port (``127.0.0.1:8081``)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CredcheckError(f"not an http(s) URL: {url!r}")
+    return parts.netloc
+
+
+def plan_targets(site_ids: Iterable[str], urls: Iterable[str]) -> list[CrawlTarget]:
+    """Registry sites by id, plus zero-config crawls of start URLs."""
+    site_ids, urls = list(site_ids), list(urls)
+    targets = []
+    if site_ids:
+        registry = registered_sites()
+        unknown = [s for s in site_ids if s not in registry]
+        if unknown:
+            raise CredcheckError(
+                f"unknown site id(s): {', '.join(unknown)}; `credcheck sites` lists the registry"
+            )
+        for site_id in site_ids:
+            starts = registry[site_id].get("start_urls") or [None]
+            targets.append(CrawlTarget(site_id, site_id, {}, starts[0]))
+    for url in urls:
+        site_id = site_id_for_url(url)
+        targets.append(
+            CrawlTarget(site_id, ZERO_CONFIG_SPIDER, {"url": url, "site_id": site_id}, url)
+        )
+    return targets
+
+
+def _failure_reason(stats: dict, items: int, returncode: int) -> str | None:
+    if returncode != 0:
+        return f"scrapy exited with code {returncode}"
+    if items:
+        return None
+    errors = {
+        k.rsplit("/", 1)[-1].rsplit(".", 1)[-1]: v
+        for k, v in stats.items()
+        if k.startswith("downloader/exception_type_count/")
+    }
+    if errors:
+        return (
+            "could not fetch the site (" + ", ".join(f"{k} x{v}" for k, v in errors.items()) + ")"
+        )
+    if not stats.get("response_received_count"):
+        return "no page could be fetched"
+    return "no listings found"
+
+
+def crawl_site(target: CrawlTarget, runs_dir: Path, settings: dict[str, str]) -> CrawlOutcome:
+    """Crawl one site in a child Scrapy process; the feed and log land in a run folder."""
+    run_id = new_id("crawl")
+    run_dir = runs_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    feed, stats_path, log_path = (
+        run_dir / "items.jsonl",
+        run_dir / "stats.json",
+        run_dir / "crawl.log",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        target.spider,
+        "-O",
+        str(feed),
+        "-s",
+        f"CREDCHECK_STATS_PATH={stats_path}",
+        "-s",
+        f"LOG_FILE={log_path}",
+    ]
+    for name, value in target.spider_args.items():
+        command += ["-a", f"{name}={value}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
+    started = datetime.now(UTC).replace(tzinfo=None)
+    proc = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    items, bad_lines = read_feed(feed)
+    error = _failure_reason(stats, len(items), proc.returncode)
+    if proc.returncode != 0 and proc.stderr.strip():
+        error += ": " + proc.stderr.strip().splitlines()[-1]
+    return CrawlOutcome(
+        target, run_id, run_dir, items, stats, started, finished, proc.returncode, bad_lines, error
+    )
+
+
+def crawl_and_ingest(
+    con: duckdb.DuckDBPyConnection,
+    targets: list[CrawlTarget],
+    *,
+    runs_dir: Path,
+    settings: dict[str, str] | None = None,
+    parallel: int = 2,
+    progress: Callable[[CrawlOutcome], None] = lambda outcome: None,
+) -> list[CrawlOutcome]:
+    """Crawl each target (sites in parallel) and ingest each successful feed."""
+    settings = settings or {}
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = [pool.submit(crawl_site, t, runs_dir, settings) for t in targets]
+        for future in futures:
+            outcome = future.result()
+            if outcome.ok:
+                ingest_crawl(
+                    con,
+                    run_id=outcome.run_id,
+                    site_id=outcome.target.site_id,
+                    start_url=outcome.target.start_url,
+                    items=outcome.items,
+                    stats={**outcome.stats, "credcheck/bad_feed_lines": outcome.bad_feed_lines},
+                    started_at=outcome.started_at,
+                    finished_at=outcome.finished_at,
+                    status="ok",
+                )
+            progress(outcome)
+            outcomes.append(outcome)
+    return outcomes

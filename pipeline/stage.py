@@ -1,0 +1,213 @@
+"""Raw -> staged: normalize crawled listings and reference rows into person frames.
+
+Every function here reads raw tables and returns a pandas frame with the columns that
+``pipeline.match.PERSON_COLUMNS`` names (plus descriptive columns), so staged data can always be
+rebuilt from raw.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from pipeline.normalize.degrees import is_physician_degree, split_credentials
+from pipeline.normalize.names import parse_person_name
+from pipeline.normalize.npi import clean_npi
+from pipeline.normalize.places import normalize_city, normalize_state
+from pipeline.normalize.specialties import canonical_specialties, canonical_specialty
+
+
+def _distinct(values) -> list:
+    seen: dict = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def _as_list(value) -> list:
+    """A list column's value as a list (DuckDB gives arrays; a left join's gap gives NaN)."""
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return [v for v in list(value) if v is not None]
+    return []
+
+
+def _physician_flag(credentials: list[str]) -> bool | None:
+    """True with a physician degree, False with only other degrees, None when none is given."""
+    if not credentials:
+        return None
+    return any(is_physician_degree(c) for c in credentials)
+
+
+# ------------------------------------------------------------------------------ listings
+
+
+def listing_person(item: dict) -> dict:
+    """One crawled item -> one staged listing row (a person frame row plus what it claims)."""
+    parsed = parse_person_name(item.get("name") or "")
+    first = item.get("given_name") or parsed.first
+    last = item.get("family_name") or parsed.last
+    middle = item.get("additional_name") or parsed.middle
+    if item.get("given_name") and item.get("family_name"):
+        # Structured parts can still carry "Dr." or degrees; run them through the parser too.
+        structured = parse_person_name(f"{item['given_name']} {middle or ''} {item['family_name']}")
+        first, middle, last = structured.first, structured.middle or middle, structured.last
+    credentials = _distinct(
+        [*parsed.credentials]
+        + [c for d in item.get("degrees") or [] for c in split_credentials(d)]
+        + split_credentials(item.get("honorific_suffix") or "")
+    )
+    claimed = _distinct(item.get("specialties") or [])
+    claimed_certs = [bc.get("certificate") for bc in item.get("board_certifications") or [] if bc]
+    specialties = canonical_specialties(claimed + [c for c in claimed_certs if c])
+    if not specialties and item.get("job_title"):
+        title_specialty = canonical_specialty(item["job_title"])
+        specialties = [title_specialty] if title_specialty else []
+    locations = item.get("locations") or []
+    return {
+        "listing_id": f"{item.get('site_id')}:{item.get('ref') or item.get('source_url')}",
+        "site_id": item.get("site_id"),
+        "source_url": item.get("source_url"),
+        "listed_name": item.get("name"),
+        "claimed_specialties": claimed or _distinct(claimed_certs),
+        "first": first,
+        "middle": middle,
+        "last": last,
+        "suffix": parsed.suffix,
+        "credentials": credentials,
+        "alt_lasts": [],
+        "states": _distinct(normalize_state(loc.get("state") or "") for loc in locations),
+        "cities": _distinct(normalize_city(loc.get("city") or "") for loc in locations),
+        "specialties": specialties,
+        "npi": clean_npi(item.get("npi") or ""),
+        "physician": _physician_flag(credentials),
+        "affiliations": _distinct(item.get("affiliations") or []),
+        "crawled_at": item.get("fetched_at"),
+    }
+
+
+def staged_listings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Listings of each site's latest successful crawl, normalized."""
+    rows = con.execute(
+        """WITH latest AS (
+               SELECT site_id, arg_max(run_id, started_at) AS run_id
+               FROM crawl_runs WHERE status = 'ok' GROUP BY site_id)
+           SELECT r.item FROM raw_listings r JOIN latest USING (site_id, run_id)
+           ORDER BY r.site_id, r.ref"""
+    ).fetchall()
+    people = [listing_person(json.loads(item)) for (item,) in rows]
+    frame = pd.DataFrame(people)
+    if frame.empty:
+        return frame
+    # A site may list one profile under two URLs; one listing id is one listing.
+    frame = frame.drop_duplicates("listing_id").reset_index(drop=True)
+    frame["rec_id"] = frame["listing_id"]
+    frame["crawled_at"] = pd.to_datetime(frame["crawled_at"], utc=True, errors="coerce")
+    frame["crawled_at"] = frame["crawled_at"].dt.tz_localize(None)
+    return frame
+
+
+# ------------------------------------------------------------------------------ references
+
+
+def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Individual NPPES providers, with places and specialties from NPPES and DAC."""
+    nppes = con.execute(
+        """SELECT npi, first_name, middle_name, last_name, suffix, credential, other_last_name,
+                  practice_city, practice_state, mailing_city, mailing_state, practice_zip,
+                  taxonomy_codes, license_states, gender
+           FROM ref_nppes WHERE entity_type = '1' ORDER BY npi"""
+    ).df()
+    dac = con.execute(
+        """SELECT npi, list(DISTINCT city) AS cities, list(DISTINCT state) AS states,
+                  list(DISTINCT primary_specialty) AS specs,
+                  any_value(medical_school) AS medical_school,
+                  any_value(graduation_year) AS graduation_year
+           FROM ref_dac GROUP BY npi"""
+    ).df()
+    frame = nppes.merge(dac, on="npi", how="left")
+    rows = []
+    for p in frame.itertuples(index=False):
+        dac_cities, dac_states = _as_list(p.cities), _as_list(p.states)
+        dac_specs, taxonomies = _as_list(p.specs), _as_list(p.taxonomy_codes)
+        credentials = split_credentials(p.credential or "")
+        is_physician = any(code.startswith("20") for code in taxonomies) or any(
+            is_physician_degree(c) for c in credentials
+        )
+        rows.append(
+            {
+                "rec_id": p.npi,
+                "npi": p.npi,
+                "first": p.first_name,
+                "middle": p.middle_name,
+                "last": p.last_name,
+                "suffix": p.suffix,
+                "credentials": credentials,
+                "alt_lasts": [p.other_last_name] if p.other_last_name else [],
+                "states": _distinct(
+                    [
+                        normalize_state(s or "")
+                        for s in [p.practice_state, p.mailing_state, *dac_states]
+                    ]
+                    + _as_list(p.license_states)
+                ),
+                "cities": _distinct(
+                    normalize_city(c or "") for c in [p.practice_city, p.mailing_city, *dac_cities]
+                ),
+                "specialties": canonical_specialties(taxonomies + [s for s in dac_specs if s]),
+                "physician": is_physician,
+                "practice_city": p.practice_city,
+                "practice_state": p.practice_state,
+                "gender": p.gender,
+                "medical_school": p.medical_school if isinstance(p.medical_school, str) else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Board certificate rows as person records (one per certificate row)."""
+    rows = con.execute(
+        """SELECT line_number, npi, first_name, middle_name, last_name, suffix, board,
+                  certificate, certificate_type, status, expiration_date, city, state
+           FROM ref_boards ORDER BY line_number"""
+    ).df()
+    if rows.empty:
+        return rows
+    rows["rec_id"] = rows["line_number"].astype(str)
+    rows["first"] = rows["first_name"]
+    rows["middle"] = rows["middle_name"]
+    rows["last"] = rows["last_name"]
+    rows["alt_lasts"] = [[] for _ in range(len(rows))]
+    rows["states"] = [[normalize_state(s)] if s else [] for s in rows["state"]]
+    rows["cities"] = [[normalize_city(c)] if c else [] for c in rows["city"]]
+    rows["specialties"] = [
+        [s] if (s := canonical_specialty(c)) else [] for c in rows["certificate"]
+    ]
+    rows["npi"] = [clean_npi(n or "") for n in rows["npi"]]
+    rows["physician"] = True
+    return rows
+
+
+def exclusion_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """LEIE exclusions of individuals (businesses cannot be a listed physician)."""
+    rows = con.execute(
+        """SELECT row_number() OVER () AS rec_no, last_name, first_name, middle_name, npi, city,
+                  state, general, specialty, exclusion_type, exclusion_date, reinstatement_date
+           FROM ref_leie WHERE last_name IS NOT NULL"""
+    ).df()
+    if rows.empty:
+        return rows
+    rows["rec_id"] = rows["rec_no"].astype(str)
+    rows["first"] = rows["first_name"]
+    rows["middle"] = rows["middle_name"]
+    rows["last"] = rows["last_name"]
+    rows["alt_lasts"] = [[] for _ in range(len(rows))]
+    rows["states"] = [[normalize_state(s)] if s else [] for s in rows["state"]]
+    rows["cities"] = [[normalize_city(c)] if c else [] for c in rows["city"]]
+    rows["specialties"] = [[] for _ in range(len(rows))]
+    rows["npi"] = [clean_npi(n or "") for n in rows["npi"]]
+    rows["physician"] = None
+    return rows
