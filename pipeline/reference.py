@@ -312,8 +312,12 @@ def _load_nppes(con: duckdb.DuckDBPyConnection, path: Path, load_id: str) -> tup
     malformed = _copy_csv_rejects(con, "nppes", load_id)
 
     def nonempty_list(prefix: str) -> str:
+        # Slot order matters (slot 1 first), so drop blanks and repeats without sorting.
         items = ", ".join(f"nullif(trim({_q(slots[f'{prefix}_{i}'])}), '')" for i in TAXONOMY_SLOTS)
-        return f"list_distinct(list_filter([{items}], lambda x: x IS NOT NULL))"
+        return (
+            f"list_filter([{items}], lambda x, i: x IS NOT NULL "
+            f"AND list_position([{items}], x) = i)"
+        )
 
     primary = " ".join(
         f"WHEN {_q(slots[f'primary_{i}'])} = 'Y' THEN nullif({_q(slots[f'taxonomy_{i}'])}, '')"

@@ -1,0 +1,312 @@
+"""The ``credcheck`` command line.
+
+Exit codes: 0 success; 1 a crawl or job finished with failures; 2 a usage or input error
+(missing file, unknown site, unreachable URL) — the database is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import DEFAULT_RUNS_DIR, CredcheckError, resolve_db_path
+from pipeline.report import crawl_progress, print_frame, print_match_summary
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CredcheckError(f"-s takes NAME=VALUE, got {pair!r}")
+        settings[name.strip()] = value
+    return settings
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def cmd_crawl(args) -> int:
+    from pipeline.crawl import crawl_and_ingest, plan_targets, registered_sites
+    from pipeline.store import open_db
+
+    settings = _parse_settings(args.setting)
+    targets = plan_targets(args.site_ids, args.url)
+    if not targets:
+        targets = plan_targets(list(registered_sites()), [])
+    con = open_db(resolve_db_path(args.db))
+    outcomes = crawl_and_ingest(
+        con, targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
+    )
+    if all(not o.ok for o in outcomes):
+        return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+
+
+def cmd_load(args) -> int:
+    from pipeline.reference import load_reference
+    from pipeline.store import open_db
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise CredcheckError(f"{args.kind}: no such file: {path}")
+    con = open_db(resolve_db_path(args.db))
+    result = load_reference(con, args.kind, path)
+    if result.unchanged:
+        print(f"{args.kind}: {path} is already loaded (sha256 {result.sha256[:12]}); nothing to do")
+    else:
+        print(
+            f"{args.kind}: read {result.rows_read} rows, loaded {result.rows_loaded}, "
+            f"rejected {result.rows_rejected} (see table rejects) from {path}"
+        )
+    return EXIT_OK
+
+
+def cmd_match(args) -> int:
+    from pipeline.store import open_db
+    from pipeline.verify import run_match
+
+    con = open_db(resolve_db_path(args.db))
+    print_match_summary(run_match(con))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from pipeline.crawl import crawl_and_ingest, plan_targets, registered_sites
+    from pipeline.store import open_db
+    from pipeline.verify import run_match
+
+    targets = plan_targets(list(registered_sites()), [])
+    con = open_db(resolve_db_path(args.db))
+    outcomes = crawl_and_ingest(
+        con,
+        targets,
+        runs_dir=Path(args.runs_dir),
+        settings=_parse_settings(args.setting),
+        progress=crawl_progress,
+    )
+    print_match_summary(run_match(con))
+    failed = [o.target.site_id for o in outcomes if not o.ok]
+    if failed:
+        print(
+            f"credcheck: error: {len(failed)} site(s) failed: {', '.join(failed)}", file=sys.stderr
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_lookup(args) -> int:
+    from pipeline.lookup import lookup
+    from pipeline.store import open_db
+
+    con = open_db(resolve_db_path(args.db), read_only=True)
+    result = lookup(con, args.name, state=args.state, specialty=args.specialty, limit=args.limit)
+    print_frame(result, args.format)
+    return EXIT_OK
+
+
+def cmd_find(args) -> int:
+    from pipeline.lookup import find
+    from pipeline.store import open_db
+
+    con = open_db(resolve_db_path(args.db), read_only=True)
+    result = find(
+        con, args.specialty, state=args.state, institution=args.institution, limit=args.limit
+    )
+    print_frame(result, args.format)
+    return EXIT_OK
+
+
+def cmd_sites(args) -> int:
+    from pipeline.crawl import registered_sites, registry_path
+
+    sites = registered_sites()
+    rows = [
+        {
+            "site_id": sid,
+            "name": s.get("name", ""),
+            "platform": s.get("platform", ""),
+            "start_urls": "\n".join(s.get("start_urls", [])),
+        }
+        for sid, s in sites.items()
+    ]
+    print(f"registry: {registry_path()}")
+    print_frame(pd.DataFrame(rows), args.format)
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from pipeline.demo.run import run_demo
+
+    return run_demo(
+        db_path=resolve_db_path(args.db),
+        seed=args.seed,
+        physicians=args.physicians,
+        world_dir=Path(args.world) if args.world else None,
+    )
+
+
+# ------------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="credcheck",
+        description="Verify physicians' credentials: crawl public directories, match listings "
+        "to NPPES, board and OIG records, and query the results in one DuckDB file.",
+        epilog="Database: --db PATH, else $CREDCHECK_DB, else data/credcheck.duckdb. "
+        "Exit codes: 0 ok, 1 some work failed, 2 usage or input error.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str, func, description: str | None = None):
+        p = sub.add_parser(name, help=help_text, description=description or help_text)
+        p.add_argument(
+            "--db",
+            metavar="PATH",
+            help="DuckDB file (default: $CREDCHECK_DB or data/credcheck.duckdb)",
+        )
+        p.set_defaults(func=func)
+        return p
+
+    def add_format(p):
+        p.add_argument(
+            "--format",
+            choices=("table", "json", "csv"),
+            default="table",
+            help="output format (default: table)",
+        )
+
+    p = add(
+        "demo",
+        "serve the embedded demo sites, crawl, load, match and summarise",
+        cmd_demo,
+        "Generate the seeded demo world, serve its directory sites on 127.0.0.1, crawl them, "
+        "load the demo reference files, match, publish, and print a summary with two "
+        "example lookups.",
+    )
+    p.add_argument("--seed", type=int, default=7, help="demo world seed (default: 7)")
+    p.add_argument(
+        "--physicians", type=int, default=3000, help="physicians in the demo world (default: 3000)"
+    )
+    p.add_argument(
+        "--world", metavar="DIR", help="where to write the demo world (default: data/demo/world)"
+    )
+
+    p = add(
+        "crawl",
+        "crawl registered sites or any start URL",
+        cmd_crawl,
+        "Crawl registered sites by id (all of them when none is named), or any start URL "
+        "with zero configuration, and store the listings.",
+    )
+    p.add_argument("site_ids", nargs="*", metavar="SITE_ID", help="registry site ids")
+    p.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="zero-config start URL (repeatable)",
+    )
+    p.add_argument(
+        "-s",
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=0",
+    )
+    p.add_argument(
+        "--runs-dir",
+        default=str(DEFAULT_RUNS_DIR),
+        metavar="DIR",
+        help="where each run's feed, stats and log go (default: data/runs)",
+    )
+
+    p = add(
+        "load",
+        "load a reference file (boards, nppes, dac, leie)",
+        cmd_load,
+        "Load one reference file; the previous reference of that kind is replaced "
+        "atomically, malformed rows go to the rejects table.",
+    )
+    p.add_argument(
+        "kind",
+        choices=("boards", "nppes", "dac", "leie"),
+        help="boards: canonical board-certification CSV; nppes: NPPES npidata file; "
+        "dac: CMS Doctors & Clinicians national file; leie: OIG exclusions",
+    )
+    p.add_argument("path", metavar="PATH", help="the file to load")
+
+    add(
+        "match",
+        "normalize, match and publish verifications",
+        cmd_match,
+        "Rebuild normalized listings and reference people from raw tables, match them, and "
+        "publish the verifications view.",
+    )
+
+    p = add(
+        "run",
+        "the scheduled job: crawl registered sites, match, publish",
+        cmd_run,
+        "Crawl every registered site, match and publish. Exits 1 when any site failed.",
+    )
+    p.add_argument(
+        "-s",
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting for this run",
+    )
+    p.add_argument(
+        "--runs-dir",
+        default=str(DEFAULT_RUNS_DIR),
+        metavar="DIR",
+        help="where each run's feed, stats and log go (default: data/runs)",
+    )
+
+    p = add("lookup", "find a physician by name and show what the records confirm", cmd_lookup)
+    p.add_argument(
+        "name", metavar="NAME", help="the name as you would type it, e.g. 'Dr. Bob Smith'"
+    )
+    p.add_argument("--state", help="two-letter state, e.g. MA")
+    p.add_argument("--specialty", help="specialty, e.g. cardiology")
+    p.add_argument("--limit", type=int, default=10, help="most rows to show (default: 10)")
+    add_format(p)
+
+    p = add("find", "list physicians with verified board certification in a specialty", cmd_find)
+    p.add_argument("--specialty", required=True, help="specialty, e.g. cardiology or OB/GYN")
+    p.add_argument("--state", help="two-letter state, e.g. MA")
+    p.add_argument("--institution", help="hospital or school name (or site id)")
+    p.add_argument("--limit", type=int, default=100, help="most rows to show (default: 100)")
+    add_format(p)
+
+    p = add("sites", "list the site registry", cmd_sites)
+    add_format(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CredcheckError as exc:
+        print(f"credcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("credcheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

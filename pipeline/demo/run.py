@@ -1,0 +1,155 @@
+"""``credcheck demo``: the whole path on the embedded, seeded demo world.
+
+The database is built in a scratch file beside the target and renamed over it at the end, so
+an interrupted demo never leaves a half-written database behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from pipeline.config import DATA_DIR
+from pipeline.crawl import crawl_and_ingest, plan_targets
+from pipeline.demo.server import serve_sites
+from pipeline.demo.world import generate_world
+from pipeline.evaluate import score_identities
+from pipeline.lookup import lookup
+from pipeline.reference import load_reference
+from pipeline.report import crawl_progress, print_frame, print_match_summary
+from pipeline.store import open_db
+from pipeline.verify import run_match
+
+DEFAULT_WORLD_DIR = DATA_DIR / "demo" / "world"
+
+# The registry platform that reads each fixture site shape.
+PLATFORM_FOR_SHAPE = {
+    "jsonld_sitemap": ("schemaorg_sitemap", "/robots.txt"),
+    "html_directory": ("html_directory", "/find-a-doctor"),
+    "faculty_directory": ("faculty_directory", "/faculty"),
+}
+
+# Crawling our own loopback server: no need to be gentle with it.
+LOOPBACK_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+}
+
+REFERENCE_FILES = {
+    "nppes": "npidata.csv",
+    "dac": "dac.csv",
+    "boards": "boards.csv",
+    "leie": "leie.csv",
+}
+
+
+def write_demo_registry(path: Path, sites: dict[str, dict], base_urls: dict[str, str]) -> None:
+    """A site registry naming the live loopback URLs of the demo sites."""
+    lines = ["# Demo sites served on 127.0.0.1 by `credcheck demo` (ports change every run).", ""]
+    for site_id, site in sites.items():
+        platform, start_path = PLATFORM_FOR_SHAPE[site["shape"]]
+        lines += [
+            f"[sites.{site_id}]",
+            f'name = "{site["name"]}"',
+            f'platform = "{platform}"',
+            f'start_urls = ["{base_urls[site_id]}{start_path}"]',
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def run_demo(
+    db_path: Path, seed: int = 7, physicians: int = 3000, world_dir: Path | None = None
+) -> int:
+    started = time.monotonic()
+    world_dir = world_dir or DEFAULT_WORLD_DIR
+    _section(f"demo world (seed {seed}, {physicians} physicians) -> {world_dir}")
+    generate_world(world_dir, seed=seed, n_physicians=physicians)
+    site_files = sorted((world_dir / "sites").glob("*.json"))
+    sites = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in site_files}
+    print(f"generated {len(sites)} sites and reference files in {time.monotonic() - started:.1f}s")
+
+    scratch = db_path.with_name(db_path.name + ".building")
+    scratch.unlink(missing_ok=True)
+    con = open_db(scratch)
+    _section("loading reference files")
+    for kind, filename in REFERENCE_FILES.items():
+        result = load_reference(con, kind, world_dir / "reference" / filename)
+        print(f"{kind:7s} {result.rows_loaded:6d} rows loaded, {result.rows_rejected} rejected")
+
+    _section("crawling the demo sites on 127.0.0.1")
+    with serve_sites(site_files) as base_urls:
+        registry = world_dir / "sites.toml"
+        write_demo_registry(registry, sites, base_urls)
+        os.environ["CREDCHECK_SITES"] = str(registry)
+        outcomes = crawl_and_ingest(
+            con,
+            plan_targets(list(sites), []),
+            runs_dir=world_dir / "runs",
+            settings=LOOPBACK_SETTINGS,
+            progress=crawl_progress,
+        )
+    if not all(o.ok for o in outcomes):
+        con.close()
+        scratch.unlink(missing_ok=True)
+        return 1
+
+    _section("matching")
+    print_match_summary(run_match(con))
+
+    _section("listings per site")
+    print_frame(
+        con.execute(
+            """SELECT site_id, count(*) AS listings,
+                  count(*) FILTER (identity = 'matched') AS matched,
+                  count(*) FILTER (identity = 'ambiguous') AS ambiguous,
+                  count(*) FILTER (identity = 'unmatched') AS unmatched,
+                  count(*) FILTER (excluded) AS excluded
+           FROM verifications GROUP BY site_id ORDER BY site_id"""
+        ).df(),
+        "table",
+    )
+
+    _section("certification")
+    print_frame(
+        con.execute(
+            """SELECT certification, count(*) AS listings FROM verifications
+           GROUP BY certification ORDER BY listings DESC"""
+        ).df(),
+        "table",
+    )
+
+    truth = world_dir / "truth.csv"
+    if truth.exists():
+        _section("against the demo ground truth")
+        print(score_identities(con, truth))
+
+    examples = (
+        con.execute(
+            """SELECT listed_name FROM verifications
+           WHERE identity = 'matched' AND certification IN ('certified', 'lapsed')
+           ORDER BY certification, listing_id LIMIT 1 OFFSET 3"""
+        ).fetchall()
+        + con.execute(
+            """SELECT listed_name FROM verifications WHERE certification = 'lapsed'
+           ORDER BY listing_id LIMIT 1"""
+        ).fetchall()
+    )
+    for (name,) in examples:
+        _section(f"credcheck lookup {name!r}")
+        print_frame(lookup(con, name, limit=3), "table")
+
+    con.close()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(scratch, db_path)
+    _section(f"done in {time.monotonic() - started:.1f}s; database: {db_path}")
+    print(f"try: credcheck lookup 'Smith' --db {db_path}")
+    print(f"     credcheck find --specialty cardiology --db {db_path}")
+    return 0

@@ -1,0 +1,45 @@
+"""How results are shown to people: tables, JSON, CSV, progress lines."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+from tabulate import tabulate
+
+
+def print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        print(frame.to_json(orient="records", indent=2, force_ascii=False))
+    elif fmt == "csv":
+        flat = frame.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+        print(flat.to_csv(index=False), end="")
+    elif frame.empty:
+        print("no matching physicians")
+    else:
+        flat = frame.map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
+        print(tabulate(flat, headers="keys", tablefmt="simple_grid", showindex=False))
+
+
+def crawl_progress(outcome) -> None:
+    target = outcome.target
+    if outcome.ok:
+        pages = outcome.stats.get("response_received_count", 0)
+        print(
+            f"crawled {target.site_id}: {len(outcome.items)} listings from {pages} pages "
+            f"in {outcome.seconds:.1f}s (log: {outcome.run_dir / 'crawl.log'})",
+            flush=True,
+        )
+    else:
+        print(
+            f"credcheck: error: crawl of {target.site_id} failed: {outcome.error}", file=sys.stderr
+        )
+
+
+def print_match_summary(summary) -> None:
+    print(
+        f"matched {summary.matched} of {summary.listings} listings "
+        f"({summary.ambiguous} ambiguous, {summary.unmatched} unmatched); "
+        f"board certificates tied to NPIs: {summary.certificates_linked}/"
+        f"{summary.certificates_total}; exclusions tied to NPIs: {summary.exclusions_linked}"
+    )
