@@ -209,7 +209,7 @@ def _npi_ok(con: duckdb.DuckDBPyConnection, npi: str) -> bool:
     return bool(con.execute("SELECT npi_is_valid(?)", [npi]).fetchone()[0])
 
 
-# ---------------------------------------------------------------------------- CSV files read by DuckDB
+# ------------------------------------------------------------------ CSV files read by DuckDB
 
 
 def _read_header(path: Path, encoding: str) -> list[str]:
@@ -341,7 +341,7 @@ def _load_nppes(con: duckdb.DuckDBPyConnection, path: Path, load_id: str) -> tup
            WHERE NOT npi_is_valid(npi) OR coalesce(entity_type, '') NOT IN ('1', '2')""",
         [load_id],
     )
-    names = ", ".join(list(cols) + ["taxonomy_codes", "license_states", "primary_taxonomy"])
+    names = ", ".join([*cols, "taxonomy_codes", "license_states", "primary_taxonomy"])
     # Duplicate rows of one NPI (seen when monthly files are concatenated): keep the first.
     con.execute(
         f"""INSERT INTO ref_nppes ({"load_id, " + names})

@@ -38,7 +38,8 @@ def classify_certification(
     ``claimed`` are canonical specialties; ``certificates`` are (certificate, status) pairs of the
     matched person. A subspecialty certificate counts for its parent specialty (``claims_match``).
 
-    >>> classify_certification("matched", ["Internal Medicine"], [("Cardiovascular Disease", "active")])
+    >>> certs = [("Cardiovascular Disease", "active")]
+    >>> classify_certification("matched", ["Internal Medicine"], certs)
     'certified'
     """
     if identity != "matched":
