@@ -1098,8 +1098,8 @@ def assign_npis(rng: random.Random, people: list[Person], n_orgs: int) -> list[s
 # Board certificates
 # --------------------------------------------------------------------------------------------
 
-STATUS_WEIGHTS = (("active", 0.84), ("expired", 0.07), ("lapsed", 0.04), ("inactive", 0.02),
-                  ("suspended", 0.015), ("revoked", 0.015))
+STATUS_WEIGHTS = (("active", 0.85), ("expired", 0.07), ("lapsed", 0.04), ("inactive", 0.02),
+                  ("suspended", 0.01), ("revoked", 0.01))
 NO_BOARD_RECORD_RATE = 0.10
 
 
@@ -1328,7 +1328,7 @@ def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Pe
     given = person.first
     if rng.random() >= site.accent_keep_rate:
         given = strip_accents(given)
-    if physician and rng.random() < 0.08:
+    if physician and rng.random() < 0.10:
         given = pick_nickname(rng, ref, person.first, person.gender) or given
     middle = middle_as_shown(rng, person.middle)
     family = surname_as_shown(rng, person, site)
