@@ -1,0 +1,57 @@
+"""RunStatsExtension: write the crawl's final stats as JSON for the pipeline to ingest."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+class RunStatsExtension:
+    """On spider close, write Scrapy's stats (datetimes as ISO strings) to CREDCHECK_STATS_PATH.
+
+    Written atomically (temporary file, then rename) so a reader never sees half a file.
+    """
+
+    def __init__(self, crawler: Crawler, path: Path):
+        self.crawler = crawler
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunStatsExtension:
+        path = crawler.settings.get("CREDCHECK_STATS_PATH")
+        if not path:
+            raise NotConfigured  # no message: Scrapy would log it as a warning
+        ext = cls(crawler, Path(path))
+        # Receivers run in connection order; CoreStats (a base extension) connected before us,
+        # so finish_time and finish_reason are already recorded when this runs.
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = dict(self.crawler.stats.get_stats())
+        stats.setdefault("finish_reason", reason)
+        stats["credcheck/site_id"] = getattr(spider, "site_id", None)
+        stats["credcheck/spider"] = spider.name
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(stats, default=_jsonable, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, self.path)
+        logger.info("Run stats written to %s", self.path)

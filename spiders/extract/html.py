@@ -1,0 +1,259 @@
+"""Server-rendered profiles without structured data: read heading-labelled sections.
+
+Directories print a doctor as a name in ``<h1>`` followed by sections such as "Specialties",
+"Board Certifications", "Education" (with "Medical School"/"Residency"/"Fellowship"
+sub-headings), "Languages" and "Locations" (address blocks with ``tel:`` links). A section is a
+heading (or a ``<dt>``) and the siblings after it up to the next heading of the same level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from spiders.extract.text import (
+    clean_text,
+    education_type,
+    parse_certification,
+    parse_city_state_zip,
+    split_display_name,
+    split_list,
+    strip_year,
+    unique,
+    year_in,
+)
+
+# Section heading text (lower case, "&" read as "and") -> item field.
+SECTION_ALIASES = {
+    "specialties": (
+        "specialties", "specialty", "clinical specialties", "medical specialties",
+        "areas of specialty", "specialty areas",
+    ),
+    "board_certifications": (
+        "board certifications", "board certification", "certifications", "board certified",
+    ),
+    "education": (
+        "education", "education and training", "training", "medical education",
+        "education and residency",
+    ),
+    "languages": ("languages", "languages spoken", "language", "spoken languages"),
+    "affiliations": ("hospital affiliations", "affiliations", "affiliated hospitals"),
+    "locations": (
+        "locations", "location", "office locations", "practice locations", "clinic locations",
+        "offices", "where i practice",
+    ),
+}  # fmt: skip
+_FIELD_FOR_HEADING = {
+    alias: field for field, aliases in SECTION_ALIASES.items() for alias in aliases
+}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BLOCKS = {"p", "li", "dd", "div", "address", "tr", "section", "article", "ul", "ol", "dl"}
+_EDUCATION_LABEL = re.compile(
+    r"^(medical school|medical degree|residency|internship|fellowship|education|degree)\s*:\s*",
+    re.I,
+)
+_NPI = re.compile(r"\bNPI\b\D{0,20}?(\d{10})\b")
+_NOT_ACCEPTING = re.compile(r"\bnot (currently )?accepting new patients\b", re.I)
+_ACCEPTING = re.compile(r"\b(currently )?accepting new patients\b", re.I)
+
+
+def heading_key(text: str | None) -> str:
+    return re.sub(r"[\s:]+$", "", (clean_text(text) or "").lower().replace("&", "and"))
+
+
+def lines(element: Any) -> list[str]:
+    """The element's text split at ``<br>`` and block boundaries, cleaned."""
+    parts: list[str] = []
+
+    def walk(el: Any) -> None:
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            return
+        if el.tag in _BLOCKS:
+            parts.append("\n")
+        if el.tag == "br":
+            parts.append("\n")
+        parts.append(el.text or "")
+        for child in el:
+            walk(child)
+            parts.append(child.tail or "")
+        if el.tag in _BLOCKS:
+            parts.append("\n")
+
+    walk(element)
+    return [t for t in (clean_text(line) for line in "".join(parts).split("\n")) if t]
+
+
+def text(element: Any) -> str | None:
+    return clean_text(" ".join(lines(element)))
+
+
+def sections(root: Any) -> dict[str, list[Any]]:
+    """field -> content elements, for every recognised heading-labelled section."""
+    found: dict[str, list[Any]] = {}
+    for el in root.iter(*_HEADINGS, "dt"):
+        field = _FIELD_FOR_HEADING.get(heading_key(text(el)))
+        if not field or field in found:
+            continue
+        content = []
+        for sibling in el.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue
+            if el.tag == "dt" and sibling.tag == "dt":
+                break
+            level = _HEADINGS.get(sibling.tag)
+            if level and el.tag != "dt" and level <= _HEADINGS[el.tag]:
+                break
+            content.append(sibling)
+        found[field] = content
+    return found
+
+
+def list_values(content: list[Any]) -> list[str]:
+    """List items, else the lines of each block split at commas/semicolons."""
+    items = [li for node in content for li in node.iter("li")]
+    if items:
+        return unique(text(li) for li in items)
+    return unique(value for node in content for line in lines(node) for value in split_list(line))
+
+
+def walk(content: list[Any]) -> Iterator[Any]:
+    for node in content:
+        yield from (el for el in node.iter() if isinstance(el.tag, str))
+
+
+def is_subheading(el: Any) -> bool:
+    """h3-h6 and <dt>, or a <strong> standing alone as its block's whole text."""
+    if el.tag in ("h3", "h4", "h5", "h6", "dt"):
+        return True
+    parent = el.getparent()
+    return el.tag in ("strong", "b") and parent is not None and text(parent) == text(el)
+
+
+def education(content: list[Any]) -> list[dict]:
+    """Entries under sub-headings ("Residency") or inline labels ("Residency: X, 2007")."""
+    out, label = [], None
+    for el in walk(content):
+        if is_subheading(el):
+            label = text(el)
+            continue
+        if el.tag not in ("p", "li", "dd") or any(c.tag in ("p", "li") for c in el):
+            continue
+        for line in lines(el):
+            entry_label = label
+            if match := _EDUCATION_LABEL.match(line):
+                entry_label, line = match.group(1), line[match.end() :]
+            name = strip_year(line)
+            if name and re.search(r"[A-Za-z]{3}", name):
+                kind = education_type(entry_label, name)
+                out.append({"type": kind, "name": name, "year": year_in(line)})
+    return out
+
+
+def phone_of(link: Any) -> str | None:
+    shown = text(link)
+    if shown and re.search(r"\d{3}.*\d{4}", shown):
+        return shown
+    return clean_text(link.get("href", "").removeprefix("tel:")) or None
+
+
+def address(address_lines: list[str], name: str | None) -> dict[str, Any]:
+    address_lines = [line for line in address_lines if line != name]
+    place: dict[str, Any] = {"name": name, "street": None, "city": None, "state": None}
+    place.update(zip=None, phone=None)
+    for i in range(len(address_lines) - 1, -1, -1):
+        if parsed := parse_city_state_zip(address_lines[i]):
+            place.update(parsed)
+            street_lines = address_lines[:i]
+            # A leading line without digits is the practice name, not the street.
+            if street_lines and not place["name"] and not re.search(r"\d", street_lines[0]):
+                place["name"] = street_lines.pop(0)
+            place["street"] = ", ".join(street_lines) or None
+            break
+    else:
+        place["street"] = ", ".join(address_lines) or None
+    return place
+
+
+def locations(content: list[Any]) -> list[dict]:
+    """Address blocks in order; a sub-heading names the next block, a tel: link phones the last."""
+    out: list[dict] = []
+    pending_name = None
+    for el in walk(content):
+        if is_subheading(el) and not any(el.iterancestors("address")):
+            pending_name = text(el)
+        elif el.tag == "address":
+            out.append(address(lines(el), pending_name))
+            pending_name = None
+        elif el.tag == "a" and el.get("href", "").startswith("tel:"):
+            if out and not out[-1]["phone"] and pending_name is None:
+                out[-1]["phone"] = phone_of(el)
+            else:
+                out.append(address([], pending_name) | {"phone": phone_of(el)})
+                pending_name = None
+    return out
+
+
+def facts(root: Any) -> dict[str, str]:
+    """Labelled facts: ``<dt>Gender</dt><dd>Female</dd>`` and ``<strong>NPI:</strong> 123``."""
+    out: dict[str, str] = {}
+    for dt in root.iter("dt"):
+        dd = dt.getnext()
+        if dd is not None and dd.tag == "dd":
+            out.setdefault(heading_key(text(dt)), text(dd) or "")
+    for label in root.iter("strong", "b", "th"):
+        parent = label.getparent()
+        whole = text(parent) or ""
+        key = heading_key(text(label))
+        if key and whole.lower().startswith(key) and (value := whole[len(key) :].lstrip(": ")):
+            out.setdefault(key, value)
+    return out
+
+
+def extract_html(response: Selector | Any) -> dict[str, Any]:
+    """Listing fields from headings, sections and labelled facts; name from h1 or <title>."""
+    selector = getattr(response, "selector", response)
+    root = selector.root
+    if isinstance(root, str):  # a Selector built from text without a tree
+        root = lxml_html.fromstring(root)
+    h1 = next(iter(root.iter("h1")), None)
+    listed = text(h1) if h1 is not None else None
+    if not listed:
+        title = clean_text(selector.css("title::text").get())
+        listed = clean_text(title.split("|")[0]) if title else None
+    name = split_display_name(listed)
+    found = sections(root)
+    known = facts(root)
+    page_text = " ".join(
+        selector.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+    )
+    npi = known.get("npi") or (m.group(1) if (m := _NPI.search(page_text)) else None)
+    accepting = None
+    if _NOT_ACCEPTING.search(page_text):
+        accepting = False
+    elif _ACCEPTING.search(page_text):
+        accepting = True
+    return {
+        "name": listed,
+        "honorific_prefix": name["honorific_prefix"],
+        "honorific_suffix": name["honorific_suffix"],
+        "degrees": name["degrees"],
+        "job_title": known.get("title") or known.get("academic title") or known.get("position"),
+        "department": known.get("department"),
+        "specialties": list_values(found.get("specialties", []))
+        or split_list(known.get("specialty") or known.get("specialties")),
+        "board_certifications": unique(
+            parse_certification(v) for v in list_values(found.get("board_certifications", []))
+        ),
+        "npi": npi,
+        "gender": (known.get("gender") or "").lower() or None,
+        "languages": list_values(found.get("languages", [])) or split_list(known.get("languages")),
+        "accepting_new_patients": accepting,
+        "education": unique(education(found.get("education", []))),
+        "locations": unique(locations(found.get("locations", []))),
+        "affiliations": list_values(found.get("affiliations", [])),
+        "extras": {},
+    }

@@ -1,0 +1,56 @@
+"""JSON-LD: read every ``<script type="application/ld+json">`` block, forgiving hand-made JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from typing import Any
+
+from parsel import Selector
+
+from spiders.extract.schemaorg import find_person, flatten, person_fields
+
+logger = logging.getLogger(__name__)
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
+
+
+def parse_jsonld(text: str) -> Any | None:
+    """Parse one block; on failure retry with the usual template slips repaired.
+
+    Repairs: HTML comment/CDATA wrappers, trailing commas, raw newlines inside strings, and
+    entity-escaped markup (``&quot;`` for quotes) from templates that HTML-escape the block.
+
+    >>> parse_jsonld('{"@type": "Person", "name": "Jane Doe",}')
+    {'@type': 'Person', 'name': 'Jane Doe'}
+    """
+    attempts = (
+        lambda t: t,
+        lambda t: _TRAILING_COMMA.sub(r"\1", _WRAPPER.sub("", t)),
+        lambda t: _TRAILING_COMMA.sub(r"\1", _WRAPPER.sub("", html.unescape(t))),
+    )
+    for repair in attempts:
+        try:
+            return json.loads(repair(text), strict=False)  # strict=False: raw control chars
+        except ValueError:
+            continue
+    logger.debug("unparsable JSON-LD block: %.80r", text)
+    return None
+
+
+def jsonld_nodes(selector: Selector) -> list[dict]:
+    """All typed nodes of all JSON-LD blocks on the page, flattened."""
+    scripts = selector.xpath(
+        "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()"
+    ).getall()
+    return [node for text in scripts for node in flatten(parse_jsonld(text))]
+
+
+def extract_jsonld(response: Selector | Any) -> dict[str, Any] | None:
+    """Listing fields from the page's JSON-LD person node, or None when there is none."""
+    selector = getattr(response, "selector", response)
+    node = find_person(jsonld_nodes(selector), hint=selector.css("h1 ::text").get())
+    return person_fields(node) if node else None

@@ -1,0 +1,153 @@
+"""Small text helpers shared by the extractors: cleaning and reading the strings sites print."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_SPACE = re.compile(r"\s+")
+_PREFIXES = ("dr.", "dr", "prof.", "prof", "professor", "mr.", "mrs.", "ms.", "mx.")
+# Degree/credential tokens after a name: MD, M.D., PhD, MBBS, MBChB, FACC, MPH, DO ...
+_CREDENTIAL = re.compile(r"^(?:[A-Z][A-Za-z]{0,2}\.?){1,4}$|^(?:[A-Z]\.){1,4}[A-Z]?\.?$")
+_NOT_CREDENTIAL = {"JR", "JR.", "SR", "SR.", "II", "III", "IV"}
+_YEAR = re.compile(r"\b(19[4-9]\d|20\d\d)\b")
+_CITY_STATE_ZIP = re.compile(
+    r"^(?P<city>[^,]+?),?\s+(?P<state>[A-Z]{2})\.?\s+(?P<zip>\d{5}(?:-\d{4})?)$"
+)
+_BOARD_WORDS = re.compile(r"\b(board|college|commission|council|association)\b", re.I)
+_BOARD_ACRONYM = re.compile(r"^A[O]?B[A-Z]{1,5}$")  # ABIM, ABFM, AOBIM
+
+
+def clean_text(value: Any) -> str | None:
+    """Unescape entities and collapse whitespace; empty -> None.
+
+    >>> clean_text("  Heart &amp; Vascular\\n Center ")
+    'Heart & Vascular Center'
+    """
+    if value is None:
+        return None
+    text = _SPACE.sub(" ", html.unescape(str(value))).strip()
+    return text or None
+
+
+def unique(values: Iterable[Any]) -> list[Any]:
+    """Drop empties and repeats (strings compared case-insensitively), keep order."""
+    seen, out = set(), []
+    for value in values:
+        if value in (None, "", [], {}):
+            continue
+        key = (
+            value.casefold()
+            if isinstance(value, str)
+            else repr(sorted(value.items()))
+            if isinstance(value, dict)
+            else repr(value)
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+def split_list(text: str | None, separators: str = ",;") -> list[str]:
+    """'English, Spanish; French' -> ['English', 'Spanish', 'French']."""
+    if not text:
+        return []
+    return unique(clean_text(p) for p in re.split(f"[{re.escape(separators)}]", text))
+
+
+def is_credential(token: str) -> bool:
+    """'MD', 'M.D.', 'PhD', 'MBChB', 'FACC' yes; 'Jr.', 'III', 'Ann' no."""
+    token = token.strip()
+    return (
+        bool(_CREDENTIAL.match(token))
+        and sum(c.isupper() for c in token) >= 2
+        and token.upper() not in _NOT_CREDENTIAL
+    )
+
+
+def split_display_name(text: str | None) -> dict[str, Any]:
+    """Read a listed name into prefix, the name proper, suffix and degrees.
+
+    >>> split_display_name("Dr. Jane Q. Doe, MD, FACC")["degrees"]
+    ['MD', 'FACC']
+    """
+    text = clean_text(text) or ""
+    prefix = None
+    first, _, rest = text.partition(" ")
+    if first.lower() in _PREFIXES and rest:
+        prefix, text = first, rest
+    name, _, suffix = text.partition(",")
+    tokens = [t.strip() for t in re.split(r"[,;]", suffix) if t.strip()]
+    return {
+        "honorific_prefix": prefix,
+        "name": name.strip() or None,
+        "honorific_suffix": ", ".join(tokens) or None,
+        "degrees": [t for t in tokens if is_credential(t)],
+    }
+
+
+def degrees_from_suffix(suffix: str | None) -> list[str]:
+    """'MD, FACC' -> ['MD', 'FACC']; also reads 'M.D. Ph.D.' separated by spaces."""
+    tokens = [t for t in re.split(r"[,;/]\s*|\s+", suffix or "") if t]
+    return unique(t for t in tokens if is_credential(t))
+
+
+def year_in(text: str | None) -> int | None:
+    match = _YEAR.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+def strip_year(text: str) -> str | None:
+    """'Harvard Medical School, 2004' / '(2004)' / '2004 - ...' -> 'Harvard Medical School'."""
+    text = _YEAR.sub("", text)
+    return clean_text(re.sub(r"\(\s*\)|^[\s,:\-–]+|[\s,:\-–]+$", "", text))
+
+
+def parse_certification(text: str | None) -> dict[str, str | None] | None:
+    """Read one certification line; the part naming a board is the board.
+
+    >>> parse_certification("Cardiovascular Disease - American Board of Internal Medicine")
+    {'board': 'American Board of Internal Medicine', 'certificate': 'Cardiovascular Disease'}
+    """
+    text = clean_text(text)
+    if not text:
+        return None
+    text = re.sub(r"^board[- ]certified( in| by)?:?\s*", "", text, flags=re.I) or text
+    parts = [p for p in re.split(r"\s+[-–—|]\s+|:\s+|\s*\(|\)\s*$|,\s+(?=American\b)", text) if p]
+    parts = [clean_text(p.strip("() ")) for p in parts if clean_text(p.strip("() "))]
+    board = next((p for p in parts if _BOARD_WORDS.search(p) or _BOARD_ACRONYM.match(p)), None)
+    others = [p for p in parts if p != board]
+    return {"board": board, "certificate": " ".join(others) or None}
+
+
+def parse_city_state_zip(line: str) -> dict[str, str] | None:
+    """'Boston, MA 02114' -> {'city': 'Boston', 'state': 'MA', 'zip': '02114'}."""
+    match = _CITY_STATE_ZIP.match(clean_text(line) or "")
+    return match.groupdict() if match else None
+
+
+_EDUCATION_KINDS = (
+    ("fellowship", re.compile(r"fellowship", re.I)),
+    ("residency", re.compile(r"residen|internship", re.I)),
+    ("medical_school", re.compile(
+        r"medical (school|college|degree)|(school|college|faculty) of medicine"
+        r"|^(md|m\.d\.|do|d\.o\.)$",
+        re.I,
+    )),
+)  # fmt: skip
+
+
+def education_type(label: str | None, name: str | None = None) -> str:
+    """Education kind from a heading/role label ("Residency"), else guessed from the name.
+
+    >>> education_type(None, "Tufts University School of Medicine")
+    'medical_school'
+    """
+    for text in (label, name):
+        for kind, pattern in _EDUCATION_KINDS:
+            if text and pattern.search(text.strip()):
+                return kind
+    return "other"

@@ -1,0 +1,62 @@
+"""Scrapy settings for credcheck's spiders (``scrapy.cfg``: default = spiders.settings).
+
+Politeness is configuration here and a test (tests/test_spiders.py) keeps it from being lowered:
+a named bot with a contact URL, robots.txt obeyed, a download delay and low per-site concurrency.
+"""
+
+from spiders.items import LISTING_FIELDS
+
+BOT_NAME = "credcheck"
+SPIDER_MODULES = ["spiders.spiders"]
+NEWSPIDER_MODULE = "spiders.spiders"
+
+USER_AGENT = (
+    "credcheck/0.1 (+https://github.com/credcheck/credcheck; physician-credential research bot)"
+)
+ROBOTSTXT_OBEY = True
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_AFTER_MAX = 120.0  # seconds; a longer Retry-After is capped (spiders.middlewares)
+
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # a profile or sitemap larger than this is not a profile
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = False  # directories are public pages; no sessions needed
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no code-execution endpoint in unattended batch crawls
+# REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.13+ removed the setting and always
+# uses the current ("2.7") fingerprinter.
+
+DOWNLOADER_MIDDLEWARES = {
+    # host:port offsite filter and RFC 9309 robots.txt in place of Scrapy's own
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "spiders.middlewares.NetlocOffsiteMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.middlewares.StrictRobotsTxtMiddleware": 100,
+    # after RetryMiddleware (550) on the way in, before it on the way out
+    "spiders.middlewares.PoliteDelayMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    "spiders.middlewares.ParseErrorMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "spiders.pipelines.CleanListingPipeline": 100,
+    "spiders.pipelines.DuplicateRefPipeline": 200,
+}
+EXTENSIONS = {
+    "spiders.extensions.RunStatsExtension": 500,  # active when CREDCHECK_STATS_PATH is set
+}
+CREDCHECK_STATS_PATH = None
+
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = list(LISTING_FIELDS)  # every key present, in the documented order
+LOG_LEVEL = "INFO"
