@@ -53,7 +53,7 @@ SCHEMA_SPECIALTY = {
     "Endocrinology": "Endocrine",
     "Gastroenterology": "Gastroenterologic",
     "Neurology": "Neurologic",
-    "Obstetrics and Gynecology": "Gynecologic",
+    "Gynecology": "Gynecologic",
     "Oncology": "Oncologic",
     "Pediatrics": "Pediatric",
     "Psychiatry": "Psychiatric",
@@ -100,6 +100,14 @@ def page_number(query: dict[str, list[str]]) -> int:
 
 def education_line(entry: dict) -> str:
     return f"{entry['name']}, {entry['year']}" if entry.get("year") else entry["name"]
+
+
+def school_type(entry: dict) -> str:
+    return (
+        "CollegeOrUniversity"
+        if entry.get("type") == "medical_school"
+        else "EducationalOrganization"
+    )
 
 
 def cert_text(cert: dict) -> str:
@@ -172,7 +180,8 @@ class Site:
 </main>
 <footer class="site-footer">
   <p>&copy; 2025 {esc(self.name)} &middot; {esc(city)}</p>
-  <nav aria-label="Footer"><a href="/about">About us</a> | <a href="/privacy">Privacy policy</a></nav>
+  <nav aria-label="Footer"><a href="/about">About us</a> |
+    <a href="/privacy">Privacy policy</a></nav>
 </footer>
 </body>
 </html>
@@ -190,7 +199,8 @@ class Site:
         return Page(200, self.layout(self.name, main, canonical="/"))
 
     def about(self, path: str, query: dict) -> Page:
-        main = f"<h1>About {esc(self.name)}</h1><p>Serving {esc(self.data.get('city', ''))} since 1898.</p>"
+        city = esc(self.data.get("city", ""))
+        main = f"<h1>About {esc(self.name)}</h1><p>Serving {city} since 1898.</p>"
         return Page(200, self.layout(f"About | {self.name}", main, canonical=path))
 
     def privacy(self, path: str, query: dict) -> Page:
@@ -225,9 +235,7 @@ class Site:
         out = []
         if listing.get("specialties"):
             items = "".join(f"<li>{esc(s)}</li>" for s in listing["specialties"])
-            out.append(
-                f"<section class='specialties'><h2>{specialty_heading}</h2><ul>{items}</ul></section>"
-            )
+            out.append(f"<section><h2>{specialty_heading}</h2><ul>{items}</ul></section>")
         if listing.get("board_certifications"):
             items = "".join(
                 f"<li>{esc(cert_text(c))}</li>" for c in listing["board_certifications"]
@@ -242,16 +250,14 @@ class Site:
                     blocks.append(f"<h3>{heading}</h3>{lines}")
             out.append(f"<section><h2>Education</h2>{''.join(blocks)}</section>")
         if listing.get("languages"):
-            out.append(
-                f"<section><h2>Languages</h2><p>{esc(', '.join(listing['languages']))}</p></section>"
-            )
+            languages = esc(", ".join(listing["languages"]))
+            out.append(f"<section><h2>Languages</h2><p>{languages}</p></section>")
         if listing.get("affiliations"):
             items = "".join(f"<li>{esc(a)}</li>" for a in listing["affiliations"])
             out.append(f"<section><h2>Hospital Affiliations</h2><ul>{items}</ul></section>")
         if listing.get("locations"):
-            out.append(
-                f"<section class='locations'><h2>Locations</h2>{self.location_blocks(listing)}</section>"
-            )
+            locations = self.location_blocks(listing)
+            out.append(f"<section class='locations'><h2>Locations</h2>{locations}</section>")
         return "\n".join(out)
 
     @staticmethod
@@ -520,12 +526,7 @@ class JsonLdSitemapSite(Site):
                     "@type": "OrganizationRole",
                     "roleName": EDUCATION_HEADINGS.get(e.get("type"), "Education"),
                     **({"endDate": str(e["year"])} if e.get("year") else {}),
-                    "alumniOf": {
-                        "@type": "CollegeOrUniversity"
-                        if e.get("type") == "medical_school"
-                        else "EducationalOrganization",
-                        "name": e["name"],
-                    },
+                    "alumniOf": {"@type": school_type(e), "name": e["name"]},
                 }
                 for e in listing["education"]
             ]
@@ -631,14 +632,16 @@ class HtmlDirectorySite(Site):
                 )
             )
         shown_from = (page - 1) * PAGE_SIZE + 1
+        shown_to, total = shown_from + len(chunk) - 1, len(self.listings)
         count = (
-            f"Showing {shown_from}&ndash;{shown_from + len(chunk) - 1} of {len(self.listings)} doctors"
+            f"Showing {shown_from}&ndash;{shown_to} of {total} doctors"
             if chunk
             else "No doctors match your search."
         )
         main = f"""<h1>Find a Doctor</h1>
 <form class="provider-search" action="{self.find_path}" method="get">
-<label>Name or specialty <input type="search" name="q"></label><button type="submit">Search</button></form>
+<label>Name or specialty <input type="search" name="q"></label>
+<button type="submit">Search</button></form>
 <p class="results-count">{count}</p>
 <ul class="results">
 {"".join(cards)}
@@ -657,8 +660,9 @@ class HtmlDirectorySite(Site):
 </li>"""
 
     def profile(self, listing: dict) -> Page:
-        main = f"""<nav class="breadcrumbs"><a href="/">Home</a> &rsaquo; <a href="{self.find_path}">Find a Doctor</a>
-&rsaquo; <span>{esc(listing["display_name"])}</span></nav>
+        main = f"""<nav class="breadcrumbs"><a href="/">Home</a> &rsaquo;
+<a href="{self.find_path}">Find a Doctor</a> &rsaquo;
+<span>{esc(listing["display_name"])}</span></nav>
 <article class="provider-profile">
 <header class="provider-header">
   <h1>{esc(listing["display_name"])}</h1>
@@ -743,17 +747,13 @@ class FacultyDirectorySite(Site):
             )
             if listing.get(key)
         )
-        education = "".join(
-            f"""<li itemprop="alumniOf" itemscope itemtype="https://schema.org/OrganizationRole">
-<span itemprop="roleName">{EDUCATION_HEADINGS.get(e.get("type"), "Education")}</span>:
-<span itemprop="alumniOf" itemscope itemtype="https://schema.org/CollegeOrUniversity"><span itemprop="name">{esc(e["name"])}</span></span>{f', <time itemprop="endDate">{e["year"]}</time>' if e.get("year") else ""}</li>"""
-            for e in listing.get("education") or []
-        )
+        education = "".join(self.education_item(e) for e in listing.get("education") or [])
         clinical = ""
         if listing.get("is_physician", True):
+            clinical_only = {**listing, "education": [], "affiliations": []}
             clinical = f"""<section class="clinical"><h2>Clinical Profile</h2>
 {self.accepting(listing)}{self.facts(listing)}
-{self.listing_sections({**listing, "education": [], "affiliations": []}, specialty_heading="Clinical Specialties")}
+{self.listing_sections(clinical_only, specialty_heading="Clinical Specialties")}
 </section>"""
         main = f"""<article class="faculty-profile" itemscope itemtype="https://schema.org/Person">
 <header>
@@ -772,6 +772,16 @@ class FacultyDirectorySite(Site):
                 f"{listing['display_name']} | {self.name}", main, canonical=listing["path"]
             ),
         )
+
+    @staticmethod
+    def education_item(entry: dict) -> str:
+        """One schooling as a microdata OrganizationRole (role name + school + year)."""
+        year = entry.get("year")
+        when = f', <time itemprop="endDate" datetime="{year}">{year}</time>' if year else ""
+        return f"""<li itemprop="alumniOf" itemscope itemtype="https://schema.org/OrganizationRole">
+<span itemprop="roleName">{EDUCATION_HEADINGS.get(entry.get("type"), "Education")}</span>:
+<span itemprop="alumniOf" itemscope itemtype="https://schema.org/{school_type(entry)}">
+<span itemprop="name">{esc(entry["name"])}</span></span>{when}</li>"""
 
 
 SHAPES: dict[str, type[Site]] = {
