@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 AS_OF = date(2026, 11, 1)
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -677,7 +679,7 @@ def format_phone(digits: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
-def weighted_choice(rng: random.Random, pairs: Sequence[tuple[object, float]]) -> object:
+def weighted_choice(rng: random.Random, pairs: Sequence[tuple[T, float]]) -> T:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
@@ -733,9 +735,9 @@ class Person:
     off_claim: str | None = None  # a specialty claimed without holding its certificate
     grad_year: int = 2000
     school: School | None = None
-    region: str = "other"
-    home: City | None = None
-    practice: Address | None = None  # NPPES practice location
+    region: str = "other"  # boston | san_antonio | other
+    home: City | None = None  # where they work now
+    practice: Address | None = None  # NPPES practice location (stale after a move)
     mailing: Address | None = None
     has_nppes: bool = True
     npi: str | None = None
@@ -743,9 +745,8 @@ class Person:
     license_states: list[str] = field(default_factory=list)
     certs: list[Certificate] = field(default_factory=list)
     board_npi_blank: bool = False
-    sites: list[str] = field(default_factory=list)
-    twin_of: int | None = None
-    excluded: bool = False
+    sites: list[str] = field(default_factory=list)  # site ids, first one is the main job
+    twin_of: int | None = None  # pid of the listed physician whose name was copied
 
     @property
     def is_physician(self) -> bool:
@@ -753,11 +754,14 @@ class Person:
 
     @property
     def practiced(self) -> Specialty | None:
+        """What they do day to day: the subspecialty when there is one."""
         return self.subspecialty or self.specialty
 
 
 @dataclass
 class Listing:
+    """A directory entry, who it really is, and the canonical specialties its labels claim."""
+
     site: SiteSpec
     person: Person
     record: dict
@@ -816,7 +820,7 @@ def make_person(rng: random.Random, ref: Reference, pid: int, role: str) -> Pers
         middle = proper_first(rng, ref, ref.first_names[gender].draw(rng), ethnicity)
     suffix = ""
     if gender == "male":
-        suffix = str(weighted_choice(rng, (*GENERATIONAL_SUFFIXES, ("", 0.96))))
+        suffix = weighted_choice(rng, (*GENERATIONAL_SUFFIXES, ("", 0.96)))
     person = Person(pid, role, gender, first, middle, last, suffix, ethnicity=ethnicity)
     person.professional_last = person.board_last = last
     if gender == "female" and rng.random() < 0.25:
@@ -869,7 +873,7 @@ def draw_training(rng: random.Random, ref: Reference, person: Person) -> None:
     if roll < 0.11:
         person.degree, person.school = "DO", rng.choice(ref.do_schools)
     elif roll < 0.28:  # international medical graduate
-        country = str(weighted_choice(rng, IMG_COUNTRIES))
+        country = weighted_choice(rng, IMG_COUNTRIES)
         person.school = rng.choice(ref.img_schools[country])
         person.degree = "MBBS" if country in ("India", "Pakistan") and rng.random() < 0.4 else "MD"
     else:
@@ -897,7 +901,7 @@ def build_population(rng: random.Random, ref: Reference, n_physicians: int) -> l
     for pid in range(n_physicians + n_non_physicians):
         role = "physician" if pid < n_physicians else rng.choice(("np", "np", "pa"))
         person = make_person(rng, ref, pid, role)
-        person.region = str(weighted_choice(rng, REGION_SHARES))
+        person.region = weighted_choice(rng, REGION_SHARES)
         person.home = rng.choice(region_cities(ref, person.region))
         if role == "physician":
             draw_training(rng, ref, person)
@@ -916,6 +920,7 @@ def build_population(rng: random.Random, ref: Reference, n_physicians: int) -> l
 
 def make_researcher(rng: random.Random, ref: Reference, pid: int) -> Person:
     person = make_person(rng, ref, pid, "researcher")
+    person.region, person.home = "", None  # not in the clinician population
     person.degree = "PhD"
     person.grad_year = int(rng.triangular(1980, 2020, 2008))
     person.school = rng.choice(ref.md_schools)
@@ -938,40 +943,48 @@ class Membership:
 
 def choose_members(rng: random.Random, ref: Reference, people: list[Person],
                    n_physicians: int) -> Membership:
+    """Pick each site's listed people from its metro; researchers are created and appended."""
     by_site: dict[str, list[Person]] = {}
-    taken: set[int] = set()
-    next_pid = len(people)
     for site in SITES:
         n_listings = round(site.listing_share * n_physicians)
-        pool = [p for p in people if p.region == site.metro and p.pid not in taken]
-        physicians = [p for p in pool if p.is_physician]
-        others = [p for p in pool if not p.is_physician]
-        members: list[Person] = []
+        pool = [p for p in people if p.region == site.metro and not p.sites]
         if site.kind == "medical_school":
-            n_researchers = round(RESEARCHER_SHARE_FACULTY * n_listings)
-            n_phys = n_listings - n_researchers
-            hospital_peers = [p for s in SITES if s.kind == "hospital" and s.metro == site.metro
-                              for p in by_site.get(s.site_id, []) if p.is_physician]
-            n_shared = min(round(FACULTY_ALSO_ON_HOSPITAL * n_phys), len(hospital_peers))
-            members += rng.sample(hospital_peers, n_shared)
-            members += rng.sample(physicians, min(n_phys - n_shared, len(physicians)))
-            for _ in range(n_researchers):
-                researcher = make_researcher(rng, ref, next_pid)
-                researcher.region, researcher.home = site.metro, None
-                people.append(researcher)
-                members.append(researcher)
-                next_pid += 1
+            peers = [p for s in SITES if s.kind == "hospital" and s.metro == site.metro
+                     for p in by_site[s.site_id] if p.is_physician]
+            members = faculty_members(rng, ref, people, pool, peers, n_listings)
         else:
-            n_other = min(round(NON_PHYSICIAN_LISTING_RATE * n_listings), len(others))
-            members += rng.sample(others, n_other)
-            members += rng.sample(physicians, min(n_listings - n_other, len(physicians)))
+            members = hospital_members(rng, pool, n_listings)
         for person in members:
             person.sites.append(site.site_id)
-            taken.add(person.pid)
         mark_without_nppes(rng, members, site)
         by_site[site.site_id] = members
-    twins = plant_namesakes(rng, people)
-    return Membership(by_site, twins)
+    return Membership(by_site, plant_namesakes(rng, people))
+
+
+def hospital_members(rng: random.Random, pool: list[Person], n_listings: int) -> list[Person]:
+    """Mostly physicians, plus a few NPs and PAs, as hospital directories list them."""
+    physicians = [p for p in pool if p.is_physician]
+    others = [p for p in pool if not p.is_physician]
+    n_other = min(round(NON_PHYSICIAN_LISTING_RATE * n_listings), len(others))
+    members = rng.sample(others, n_other)
+    return members + rng.sample(physicians, min(n_listings - n_other, len(physicians)))
+
+
+def faculty_members(rng: random.Random, ref: Reference, people: list[Person],
+                    pool: list[Person], hospital_peers: list[Person],
+                    n_listings: int) -> list[Person]:
+    """Clinical faculty (some also on the hospital's directory) and PhD researchers."""
+    n_researchers = round(RESEARCHER_SHARE_FACULTY * n_listings)
+    n_physicians = n_listings - n_researchers
+    n_shared = min(round(FACULTY_ALSO_ON_HOSPITAL * n_physicians), len(hospital_peers))
+    physicians = [p for p in pool if p.is_physician]
+    members = rng.sample(hospital_peers, n_shared)
+    members += rng.sample(physicians, min(n_physicians - n_shared, len(physicians)))
+    for _ in range(n_researchers):
+        researcher = make_researcher(rng, ref, len(people))
+        people.append(researcher)
+        members.append(researcher)
+    return members
 
 
 def mark_without_nppes(rng: random.Random, members: list[Person], site: SiteSpec) -> None:
@@ -984,7 +997,9 @@ def mark_without_nppes(rng: random.Random, members: list[Person], site: SiteSpec
 
 def plant_namesakes(rng: random.Random, people: list[Person]) -> list[tuple[Person, Person]]:
     """Give unlisted physicians in other states the exact name of listed ones."""
-    listed = [p for p in people if p.is_physician and p.sites and p.has_nppes]
+    # Only people listed under their legal surname, so the namesake collides on the page too.
+    listed = [p for p in people if p.is_physician and p.sites and p.has_nppes
+              and p.professional_last == p.last]
     unlisted = [p for p in people if p.is_physician and not p.sites and p.has_nppes]
     rng.shuffle(unlisted)
     twins: list[tuple[Person, Person]] = []
@@ -1000,7 +1015,7 @@ def plant_namesakes(rng: random.Random, people: list[Person]) -> list[tuple[Pers
         twin.professional_last = twin.board_last = person.last
         twin.other_last = twin.other_last_type = ""
         twin.ethnicity = person.ethnicity
-        if rng.random() < 0.4:  # same middle initial makes the pair harder still
+        if rng.random() < 0.4:  # a shared middle name makes the pair harder still
             twin.middle = person.middle
         if rng.random() < 0.5:
             twin.specialty, twin.subspecialty = person.specialty, person.subspecialty
@@ -1148,14 +1163,14 @@ def assign_certificates(rng: random.Random, person: Person) -> list[Certificate]
         return []
     use_aoa = person.degree == "DO" and spec.aoa is not None and rng.random() < 0.5
     primary = make_certificate(rng, person, spec, initial,
-                               str(weighted_choice(rng, STATUS_WEIGHTS)), use_aoa)
+                               weighted_choice(rng, STATUS_WEIGHTS), use_aoa)
     certs = [primary]
     sub = person.subspecialty
     if sub and rng.random() < 0.8 and (not use_aoa or sub.aoa):
         sub_initial = add_years(initial, rng.choice((2, 3, 3)))
         if sub_initial < AS_OF:
             sub_cert = make_certificate(rng, person, sub, sub_initial,
-                                        str(weighted_choice(rng, STATUS_WEIGHTS)), use_aoa)
+                                        weighted_choice(rng, STATUS_WEIGHTS), use_aoa)
             certs.append(sub_cert)
             # Many subspecialists let the parent certificate lapse and keep only the sub.
             if sub_cert.status == "active" and primary.status == "active" and rng.random() < 0.3:
@@ -1199,7 +1214,7 @@ def pick_nickname(rng: random.Random, ref: Reference, first: str, gender: str) -
 def middle_as_shown(rng: random.Random, middle: str) -> str | None:
     if not middle:
         return None
-    return str(weighted_choice(rng, ((middle, 0.3), (f"{middle[0]}.", 0.45), ("", 0.25)))) or None
+    return weighted_choice(rng, ((middle, 0.3), (f"{middle[0]}.", 0.45), ("", 0.25))) or None
 
 
 def surname_as_shown(rng: random.Random, person: Person, site: SiteSpec) -> str:
@@ -1306,7 +1321,7 @@ def location_record(location: dict) -> dict:
 
 
 def faculty_title(rng: random.Random, person: Person) -> tuple[str, str]:
-    rank = str(weighted_choice(rng, ACADEMIC_RANKS))
+    rank = weighted_choice(rng, ACADEMIC_RANKS)
     if person.role == "researcher":
         department = rng.choice(RESEARCH_DEPARTMENTS)
         if rng.random() < 0.15:  # PhDs in clinical departments read like clinicians
@@ -1338,8 +1353,8 @@ def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Pe
         degrees = ["PhD"] + (["MPH"] if rng.random() < 0.1 else [])
     else:
         degrees = list(rng.choice(NON_PHYSICIAN_DEGREES[person.role]))
-    prefix = "Dr." if (physician or person.role == "researcher") and \
-        rng.random() < site.dr_prefix_rate else None
+    doctor = physician or person.role == "researcher"  # PhDs are "Dr." too
+    prefix = "Dr." if doctor and rng.random() < site.dr_prefix_rate else None
     inverted = rng.random() < site.inverted_name_rate
     show_degrees = prefix is None or rng.random() < 0.5
     specialties = listing_specialties(rng, person)
@@ -1405,8 +1420,9 @@ def build_site_listings(rng: random.Random, ref: Reference, site: SiteSpec,
 
 def board_name_parts(rng: random.Random, person: Person) -> tuple[str, str]:
     first = person.first if rng.random() < 0.6 else strip_accents(person.first)
-    middle = str(weighted_choice(rng, ((person.middle, 0.5), (person.middle[:1], 0.3),
-                                       ("", 0.2)))) if person.middle else ""
+    middle = ""
+    if person.middle:
+        middle = weighted_choice(rng, ((person.middle, 0.5), (person.middle[:1], 0.3), ("", 0.2)))
     return first, middle
 
 
@@ -1529,7 +1545,7 @@ def nppes_individual(rng: random.Random, person: Person, column: dict[str, int])
     put("Provider Name Prefix Text", rng.choice(("", "", "", "DR.", "Dr."))
         if person.is_physician else "")
     put("Provider Name Suffix Text", person.suffix.upper())
-    put("Provider Credential Text", str(weighted_choice(rng, NPPES_CREDENTIALS[person.degree])))
+    put("Provider Credential Text", weighted_choice(rng, NPPES_CREDENTIALS[person.degree]))
     if person.other_last:
         put("Provider Other Last Name", case(person.other_last))
         put("Provider Other First Name", case(person.first))
@@ -1561,7 +1577,7 @@ def nppes_individual(rng: random.Random, person: Person, column: dict[str, int])
             license_number(rng, person.license_states[-1], person.role))
         put(f"Provider License Number State Code_{i}", person.license_states[-1])
         put(f"Healthcare Provider Primary Taxonomy Switch_{i}", "N")
-    put("Is Sole Proprietor", str(weighted_choice(rng, (("N", 0.8), ("Y", 0.12), ("X", 0.08)))))
+    put("Is Sole Proprietor", weighted_choice(rng, (("N", 0.8), ("Y", 0.12), ("X", 0.08))))
     put("Certification Date", nppes_date(random_date(rng, enumerated, AS_OF)))
     return row.values
 
@@ -1730,8 +1746,6 @@ def choose_excluded(rng: random.Random, people: list[Person]) -> list[Person]:
     n_listed = min(6, len(listed))
     chosen = rng.sample(listed, n_listed) + rng.sample(
         unlisted, min(LEIE_WORLD_PHYSICIANS - n_listed, len(unlisted)))
-    for person in chosen:
-        person.excluded = True
     return chosen
 
 
