@@ -1101,12 +1101,17 @@ def assign_npis(rng: random.Random, people: list[Person], n_orgs: int) -> list[s
     for person in people:
         if person.has_nppes and person.role != "researcher":
             person.npi = fresh()
+    return [fresh() for _ in range(n_orgs)]
+
+
+def assign_mailing_addresses(rng: random.Random, people: list[Person]) -> None:
+    """Mail goes to the practice, except for some who bill from a post-office box."""
+    for person in people:
         person.mailing = person.practice
-        if person.practice and rng.random() < 0.15:  # billing goes to a post-office box
+        if person.practice and rng.random() < 0.15:
             box = f"PO Box {rng.randrange(100, 9999)}"
             person.mailing = Address(box, "", person.practice.city, person.practice.state,
                                      person.practice.zip5, "", person.practice.phone)
-    return [fresh() for _ in range(n_orgs)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1836,26 +1841,33 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
         fh.write(text)
 
 
-def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> dict:
-    """Write a complete demo world under ``out_dir`` and return its manifest.
+@dataclass
+class World:
+    """Everything the generator knows, before it is written out."""
 
-    Example:
-        >>> import tempfile
-        >>> m = generate_world(Path(tempfile.mkdtemp()), seed=7, n_physicians=600)
-        >>> sorted(m["sites"]) == ["commonwealth-med", "hill-country-regional", "mercy-general"]
-        True
+    ref: Reference
+    people: list[Person]
+    orgs: list[tuple[str, str, City, str]]  # name, taxonomy, city, NPI
+    listings: list[Listing]
+    leie: list[list[str]]
+    leie_notes: list[dict]
+
+
+def build_world(seed: int, n_physicians: int) -> World:
+    """Population -> site membership -> addresses -> NPIs -> certificates -> LEIE -> listings.
+
+    Each stage draws from its own stream, so the order of calls below is the only coupling.
     """
-    if n_physicians < 100:
-        raise ValueError("n_physicians must be at least 100 to fill three sites")
-    out_dir = Path(out_dir)
     ref = load_reference()
     people = build_population(stream(seed, "people"), ref, n_physicians)
     membership = choose_members(stream(seed, "membership"), ref, people, n_physicians)
     rng = stream(seed, "places")
     locations = {s.site_id: site_locations(rng, ref, s) for s in SITES}
     person_locations = settle_practice_addresses(rng, ref, membership, locations)
-    orgs = organization_specs(ref)
-    org_npis = assign_npis(stream(seed, "npi"), people, len(orgs))
+    assign_mailing_addresses(stream(seed, "mailing"), people)
+    org_specs = organization_specs(ref)
+    org_npis = assign_npis(stream(seed, "npi"), people, len(org_specs))
+    orgs = [(*spec, npi) for spec, npi in zip(org_specs, org_npis)]
 
     rng = stream(seed, "boards")
     for person in people:
@@ -1870,79 +1882,121 @@ def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> di
         listings += build_site_listings(stream(seed, f"site:{site.site_id}"), ref, site,
                                         membership.by_site[site.site_id], person_locations,
                                         locations[site.site_id])
+    return World(ref, people, orgs, listings, leie, leie_notes)
 
-    files: dict[str, int] = {}
+
+def write_boards(out_dir: Path, rng: random.Random, world: World) -> tuple[int, list[dict]]:
+    rows, malformed = insert_malformed_rows(rng, board_rows(rng, world.people), world.people)
+    write_text(out_dir / "reference/boards.csv", minimal_csv(BOARDS_HEADER, rows))
+    return len(rows), malformed
+
+
+def write_npidata(out_dir: Path, rng: random.Random, world: World) -> int:
+    header = world.ref.npidata_header
+    column = {name: i for i, name in enumerate(header)}
+    rows = [nppes_individual(rng, p, column) for p in world.people if p.npi]
+    rows += [nppes_organization(rng, world.ref, npi, name, taxonomy, city, column)
+             for name, taxonomy, city, npi in world.orgs]
+    rows.sort(key=lambda r: r[0])
+    write_text(out_dir / "reference/npidata.csv", quote_all([header, *rows]),
+               encoding="iso-8859-1")
+    return len(rows)
+
+
+def write_dac(out_dir: Path, rng: random.Random, world: World) -> int:
+    site_orgs = {site.site_id: world.orgs[i][0] for i, site in enumerate(SITES)}
+    rows = dac_rows(rng, world.people, world.ref.dac_header, site_orgs)
+    write_text(out_dir / "reference/dac.csv", minimal_csv(world.ref.dac_header, rows))
+    return len(rows)
+
+
+def write_leie(out_dir: Path, world: World) -> int:
+    """Header and the real sample rows verbatim, then the world's exclusions by name."""
+    head = "\n".join((world.ref.leie_header_line, *world.ref.leie_sample_lines)) + "\n"
+    rows = sorted(world.leie, key=lambda r: (r[0], r[1], r[8]))
+    write_text(out_dir / "reference/leie.csv", head + quote_all(rows))
+    return len(world.ref.leie_sample_lines) + len(rows)
+
+
+def write_site(out_dir: Path, site: SiteSpec, listings: list[Listing]) -> dict:
+    content = {"site_id": site.site_id, "name": site.name, "kind": site.kind,
+               "shape": site.shape, "city": site.city, "state": site.state,
+               "listings": [x.record for x in listings]}
+    write_text(out_dir / f"sites/{site.site_id}.json",
+               json.dumps(content, ensure_ascii=False, indent=1) + "\n")
+    return {"shape": site.shape, "listings": len(listings),
+            "physicians": sum(x.record["is_physician"] for x in listings),
+            "npi_shown": sum(x.record["npi"] is not None for x in listings)}
+
+
+def truth_rows(listings: list[Listing]) -> list[list[str]]:
+    return [[x.site.site_id, x.record["id"], x.record["path"], x.person.npi or "",
+             "true" if x.person.is_physician else "false",
+             expected_certification(x.person, x.claims)] for x in listings]
+
+
+def population_counts(world: World) -> dict[str, int]:
+    people = world.people
+    listed = [p for p in people if p.is_physician and p.sites]
+    return {
+        "physicians": sum(p.is_physician for p in people),
+        "physicians_without_nppes": sum(p.is_physician and not p.has_nppes for p in people),
+        "nurse_practitioners": sum(p.role == "np" for p in people),
+        "physician_assistants": sum(p.role == "pa" for p in people),
+        "researchers": sum(p.role == "researcher" for p in people),
+        "organizations": len(world.orgs),
+        "physicians_without_board_record": sum(
+            p.is_physician and p.has_nppes and not p.certs for p in people),
+        "listed_on_two_sites": sum(len(p.sites) > 1 for p in people),
+        "listed_moved": sum(p.moved for p in listed),
+        "listed_with_married_name_difference": sum(p.professional_last != p.last for p in listed),
+    }
+
+
+def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> dict:
+    """Write a complete demo world under ``out_dir`` and return its manifest.
+
+    The manifest (also written as ``manifest.json``) gives row counts per file, listings per
+    site, the truth distribution and the planted difficulties.
+
+    Example:
+        >>> import tempfile
+        >>> m = generate_world(Path(tempfile.mkdtemp()), seed=7, n_physicians=600)
+        >>> sorted(m["sites"]) == ["commonwealth-med", "hill-country-regional", "mercy-general"]
+        True
+        >>> m["files"]["truth.csv"] == sum(s["listings"] for s in m["sites"].values())
+        True
+    """
+    if n_physicians < 100:
+        raise ValueError("n_physicians must be at least 100 to fill three sites")
+    out_dir = Path(out_dir)
+    world = build_world(seed, n_physicians)
     rng = stream(seed, "write")
-    boards, malformed = insert_malformed_rows(rng, board_rows(rng, people), people)
-    write_text(out_dir / "reference/boards.csv", minimal_csv(BOARDS_HEADER, boards))
-    files["reference/boards.csv"] = len(boards)
-
-    column = {name: i for i, name in enumerate(ref.npidata_header)}
-    nppes = [nppes_individual(rng, p, column) for p in people if p.npi]
-    nppes += [nppes_organization(rng, ref, npi, name, taxonomy, city, column)
-              for npi, (name, taxonomy, city) in zip(org_npis, orgs)]
-    nppes.sort(key=lambda r: r[0])
-    write_text(out_dir / "reference/npidata.csv",
-               quote_all([ref.npidata_header, *nppes]), encoding="iso-8859-1")
-    files["reference/npidata.csv"] = len(nppes)
-
-    site_orgs = {site.site_id: orgs[i][0] for i, site in enumerate(SITES)}
-    dac = dac_rows(rng, people, ref.dac_header, site_orgs)
-    write_text(out_dir / "reference/dac.csv", minimal_csv(ref.dac_header, dac))
-    files["reference/dac.csv"] = len(dac)
-
-    leie_text = "\n".join((ref.leie_header_line, *ref.leie_sample_lines)) + "\n"
-    leie.sort(key=lambda r: (r[0], r[1], r[8]))
-    write_text(out_dir / "reference/leie.csv", leie_text + quote_all(leie))
-    files["reference/leie.csv"] = len(ref.leie_sample_lines) + len(leie)
-
-    sites_manifest = {}
+    files: dict[str, int] = {}
+    files["reference/boards.csv"], malformed = write_boards(out_dir, rng, world)
+    files["reference/npidata.csv"] = write_npidata(out_dir, rng, world)
+    files["reference/dac.csv"] = write_dac(out_dir, rng, world)
+    files["reference/leie.csv"] = write_leie(out_dir, world)
+    sites = {}
     for site in SITES:
-        site_listings = [x for x in listings if x.site is site]
-        content = {"site_id": site.site_id, "name": site.name, "kind": site.kind,
-                   "shape": site.shape, "city": site.city, "state": site.state,
-                   "listings": [x.record for x in site_listings]}
-        rel = f"sites/{site.site_id}.json"
-        write_text(out_dir / rel, json.dumps(content, ensure_ascii=False, indent=1) + "\n")
-        files[rel] = len(site_listings)
-        sites_manifest[site.site_id] = {
-            "shape": site.shape, "listings": len(site_listings),
-            "physicians": sum(x.record["is_physician"] for x in site_listings),
-            "npi_shown": sum(x.record["npi"] is not None for x in site_listings),
-        }
-
-    truth = [[x.site.site_id, x.record["id"], x.record["path"], x.person.npi or "",
-              "true" if x.person.is_physician else "false",
-              expected_certification(x.person, x.claims)] for x in listings]
+        sites[site.site_id] = write_site(out_dir, site,
+                                         [x for x in world.listings if x.site is site])
+        files[f"sites/{site.site_id}.json"] = sites[site.site_id]["listings"]
+    truth = truth_rows(world.listings)
     write_text(out_dir / "truth.csv", minimal_csv(TRUTH_HEADER, truth))
     files["truth.csv"] = len(truth)
 
-    distribution = {value: sum(row[5] == value for row in truth) for value in CERTIFICATION_VALUES}
-    listed_physicians = [p for p in people if p.is_physician and p.sites]
     manifest = {
         "seed": seed,
         "as_of": AS_OF.isoformat(),
         "n_physicians": n_physicians,
         "files": files,
-        "sites": sites_manifest,
-        "truth_distribution": distribution,
-        "people": {
-            "physicians": sum(p.is_physician for p in people),
-            "physicians_without_nppes": sum(p.is_physician and not p.has_nppes for p in people),
-            "nurse_practitioners": sum(p.role == "np" for p in people),
-            "physician_assistants": sum(p.role == "pa" for p in people),
-            "researchers": sum(p.role == "researcher" for p in people),
-            "organizations": len(orgs),
-            "physicians_without_board_record": sum(
-                p.is_physician and p.has_nppes and not p.certs for p in people),
-            "listed_on_two_sites": sum(len(p.sites) > 1 for p in people),
-            "listed_moved": sum(p.moved for p in listed_physicians),
-            "listed_with_married_name_difference": sum(
-                p.professional_last != p.last for p in listed_physicians),
-        },
-        "same_name_collisions": same_name_collisions(people),
+        "sites": sites,
+        "truth_distribution": {v: sum(row[5] == v for row in truth) for v in CERTIFICATION_VALUES},
+        "people": population_counts(world),
+        "same_name_collisions": same_name_collisions(world.people),
         "boards_malformed_rows": malformed,
-        "leie_world_physicians": leie_notes,
+        "leie_world_physicians": world.leie_notes,
     }
     write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return {"out_dir": str(out_dir), **manifest}
