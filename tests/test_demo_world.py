@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 import subprocess
 import sys
@@ -534,3 +535,37 @@ def test_every_directory_label_maps_to_one_canonical_name() -> None:
         for label in spec.labels:
             owners.setdefault(label, set()).add(spec.name)
     assert all(len(names) == 1 for names in owners.values()), owners
+
+
+# ---- small helpers -------------------------------------------------------------------------
+
+
+def test_typo_is_one_edit_and_keeps_the_initial() -> None:
+    rng = random.Random(5)
+    for name in ("Johnson", "Nguyen", "Fitzgerald", "Peña"):
+        typo = world.introduce_typo(rng, name)
+        assert typo != name and typo[0] == name[0]
+        assert len(name) - len(typo) in (0, 1)
+        assert sorted(typo) == sorted(name) or len(typo) == len(name) - 1
+    assert world.introduce_typo(rng, "Li") == "Li"
+
+
+def test_names_and_slugs() -> None:
+    assert world.title_surname("MCDONALD") == "McDonald"
+    assert world.title_surname("OBRIEN") == "O'Brien"
+    assert world.slugify("José Q. Núñez-García") == "jose-q-nunez-garcia"
+    assert world.display_name("Dr.", "John", "A.", "Smith", "Jr.", ["MD"], False, False) == \
+        "Dr. John A. Smith Jr."
+    assert world.display_name(None, "Jane", None, "Doe", "", ["MD", "FACC"], False, True) == \
+        "Jane Doe, MD, FACC"
+    assert world.display_name(None, "Jane", "Q.", "Doe", "", ["MD"], True, True) == \
+        "Doe, Jane Q., MD"
+
+
+def test_nicknames_come_from_the_nickname_list() -> None:
+    ref = world.load_reference()
+    rng = random.Random(3)
+    drawn = {world.pick_nickname(rng, ref, "Robert", "male") for _ in range(50)}
+    assert "Bob" in drawn
+    assert {n.lower() for n in drawn if n} <= set(ref.nicknames["robert"])
+    assert world.pick_nickname(rng, ref, "Xyzzy", "male") is None

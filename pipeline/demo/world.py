@@ -647,8 +647,11 @@ def title_surname(upper: str) -> str:
 
 
 def introduce_typo(rng: random.Random, name: str) -> str:
-    """One transposed or dropped letter, as data entry does; short names are left alone."""
-    letters = [i for i in range(1, len(name)) if name[i].isalpha() and name[i - 1].isalpha()]
+    """One transposed or dropped letter, as data entry does; short names are left alone.
+
+    The initial is kept: typists rarely get the first letter wrong.
+    """
+    letters = [i for i in range(2, len(name)) if name[i].isalpha() and name[i - 1].isalpha()]
     if len(name) < 4 or not letters:
         return name
     i = rng.choice(letters)
