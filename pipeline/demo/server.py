@@ -278,6 +278,8 @@ class Site:
 
     def facts(self, listing: dict, *, with_npi: bool = True) -> str:
         rows = []
+        if listing.get("degrees"):
+            rows.append(("Credentials", ", ".join(listing["degrees"])))
         if listing.get("gender"):
             rows.append(("Gender", listing["gender"].capitalize()))
         if with_npi and listing.get("npi"):
@@ -473,14 +475,12 @@ class JsonLdSitemapSite(Site):
     def person_node(self, listing: dict) -> dict:
         lid = listing["id"]
         node: dict[str, Any] = {}
-        if variant(lid, 2):
-            node["name"] = listing["display_name"]
-        else:
-            node["name"] = person_name(listing)
-            if listing.get("prefix"):
-                node["honorificPrefix"] = listing["prefix"]
-            if listing.get("degrees"):
-                node["honorificSuffix"] = ", ".join(listing["degrees"])
+        # The name either as displayed or as the bare name next to separate honorifics.
+        node["name"] = listing["display_name"] if variant(lid, 2) else person_name(listing)
+        if listing.get("prefix"):
+            node["honorificPrefix"] = listing["prefix"]
+        if listing.get("degrees"):
+            node["honorificSuffix"] = ", ".join(listing["degrees"])
         for key, prop in (
             ("given_name", "givenName"),
             ("additional_name", "additionalName"),
@@ -748,13 +748,20 @@ class FacultyDirectorySite(Site):
             if listing.get(key)
         )
         education = "".join(self.education_item(e) for e in listing.get("education") or [])
-        clinical = ""
         if listing.get("is_physician", True):
             clinical_only = {**listing, "education": [], "affiliations": []}
             clinical = f"""<section class="clinical"><h2>Clinical Profile</h2>
 {self.accepting(listing)}{self.facts(listing)}
 {self.listing_sections(clinical_only, specialty_heading="Clinical Specialties")}
 </section>"""
+        else:  # researchers: an office, no clinical profile
+            offices = self.location_blocks(listing)
+            clinical = f"<section><h2>Locations</h2>{offices}</section>" if offices else ""
+        affiliations = "".join(
+            f"""<li itemprop="affiliation" itemscope itemtype="https://schema.org/Organization">
+<span itemprop="name">{esc(a)}</span></li>"""
+            for a in listing.get("affiliations") or []
+        )
         main = f"""<article class="faculty-profile" itemscope itemtype="https://schema.org/Person">
 <header>
   <h1><span itemprop="name">{esc(listing["display_name"])}</span></h1>{name_parts}
@@ -764,6 +771,7 @@ class FacultyDirectorySite(Site):
     <span itemprop="name">{esc(listing.get("department") or self.name)}</span></p>
 </header>
 <section><h2>Education</h2><ul>{education}</ul></section>
+<section><h2>Affiliations</h2><ul>{affiliations}</ul></section>
 {clinical}
 </article>"""
         return Page(

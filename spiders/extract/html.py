@@ -17,6 +17,7 @@ from parsel import Selector
 
 from spiders.extract.text import (
     clean_text,
+    degrees_from_suffix,
     education_type,
     parse_certification,
     parse_city_state_zip,
@@ -240,7 +241,9 @@ def extract_html(response: Selector | Any) -> dict[str, Any]:
         "name": listed,
         "honorific_prefix": name["honorific_prefix"],
         "honorific_suffix": name["honorific_suffix"],
-        "degrees": name["degrees"],
+        "degrees": unique(
+            name["degrees"] + degrees_from_suffix(known.get("credentials") or known.get("degrees"))
+        ),
         "job_title": known.get("title") or known.get("academic title") or known.get("position"),
         "department": known.get("department"),
         "specialties": list_values(found.get("specialties", []))

@@ -10,7 +10,9 @@ from typing import Any
 _SPACE = re.compile(r"\s+")
 _PREFIXES = ("dr.", "dr", "prof.", "prof", "professor", "mr.", "mrs.", "ms.", "mx.")
 # Degree/credential tokens after a name: MD, M.D., PhD, MBBS, MBChB, FACC, MPH, DO ...
-_CREDENTIAL = re.compile(r"^(?:[A-Z][A-Za-z]{0,2}\.?){1,4}$|^(?:[A-Z]\.){1,4}[A-Z]?\.?$")
+_CREDENTIAL = re.compile(
+    r"^(?:[A-Z][A-Za-z]{0,2}\.?){1,4}(?:-[A-Z]{1,3})?$|^(?:[A-Z]\.){1,4}[A-Z]?\.?$"
+)
 _NOT_CREDENTIAL = {"JR", "JR.", "SR", "SR.", "II", "III", "IV"}
 _YEAR = re.compile(r"\b(19[4-9]\d|20\d\d)\b")
 _CITY_STATE_ZIP = re.compile(
@@ -71,6 +73,9 @@ def is_credential(token: str) -> bool:
 def split_display_name(text: str | None) -> dict[str, Any]:
     """Read a listed name into prefix, the name proper, suffix and degrees.
 
+    The suffix is the trailing run of comma-separated credentials, so "Doe, Jane Q., MD" keeps
+    "Doe, Jane Q." as the name.
+
     >>> split_display_name("Dr. Jane Q. Doe, MD, FACC")["degrees"]
     ['MD', 'FACC']
     """
@@ -79,13 +84,16 @@ def split_display_name(text: str | None) -> dict[str, Any]:
     first, _, rest = text.partition(" ")
     if first.lower() in _PREFIXES and rest:
         prefix, text = first, rest
-    name, _, suffix = text.partition(",")
-    tokens = [t.strip() for t in re.split(r"[,;]", suffix) if t.strip()]
+    parts = [p.strip() for p in text.split(",")]
+    cut = len(parts)
+    while cut > 1 and (is_credential(parts[cut - 1]) or parts[cut - 1].upper() in _NOT_CREDENTIAL):
+        cut -= 1
+    suffix = [p for p in parts[cut:] if p]
     return {
         "honorific_prefix": prefix,
-        "name": name.strip() or None,
-        "honorific_suffix": ", ".join(tokens) or None,
-        "degrees": [t for t in tokens if is_credential(t)],
+        "name": ", ".join(parts[:cut]) or None,
+        "honorific_suffix": ", ".join(suffix) or None,
+        "degrees": [t for t in suffix if is_credential(t)],
     }
 
 
@@ -141,13 +149,14 @@ _EDUCATION_KINDS = (
 
 
 def education_type(label: str | None, name: str | None = None) -> str:
-    """Education kind from a heading/role label ("Residency"), else guessed from the name.
+    """Education kind from a heading/role label ("Residency"); guessed from the name only when
+    there is no label, since a PhD earned at a "School of Medicine" is not medical school.
 
     >>> education_type(None, "Tufts University School of Medicine")
     'medical_school'
     """
-    for text in (label, name):
-        for kind, pattern in _EDUCATION_KINDS:
-            if text and pattern.search(text.strip()):
-                return kind
+    text = label if label else name
+    for kind, pattern in _EDUCATION_KINDS:
+        if text and pattern.search(text.strip()):
+            return kind
     return "other"
