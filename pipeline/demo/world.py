@@ -1345,7 +1345,8 @@ def faculty_title(rng: random.Random, person: Person) -> tuple[str, str]:
 
 
 def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Person,
-                  listing_id: str, locations: list[dict]) -> tuple[dict, frozenset[str]]:
+                  listing_id: str, locations: list[dict],
+                  show_npi: bool) -> tuple[dict, frozenset[str]]:
     """One directory entry in the site content model of docs/design.md section 2."""
     physician = person.is_physician
     given = person.first
@@ -1369,7 +1370,7 @@ def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Pe
     title = department = None
     if site.kind == "medical_school":
         title, department = faculty_title(rng, person)
-    npi = person.npi if person.npi and rng.random() < site.npi_shown_rate else None
+    npi = person.npi if show_npi else None
     record = {
         "id": listing_id,
         "path": "",
@@ -1400,13 +1401,17 @@ def build_site_listings(rng: random.Random, ref: Reference, site: SiteSpec,
                         members: list[Person], person_locations: dict[int, list[dict]],
                         site_locs: list[dict]) -> list[Listing]:
     ids = rng.sample(range(10000, 99999), len(members))
+    with_npi = [p.pid for p in members if p.npi]
+    npi_shown = set(rng.sample(with_npi, min(round(site.npi_shown_rate * len(members)),
+                                             len(with_npi))))
     used_slugs: dict[str, int] = {}
     listings = []
     for person, numeric_id in zip(members, ids):
         locations = person_locations[person.pid]
         if site.site_id not in person.sites[:1]:  # second site: its own clinics
             locations = [rng.choice(site_locs)]
-        record, claims = build_listing(rng, ref, site, person, str(numeric_id), locations)
+        record, claims = build_listing(rng, ref, site, person, str(numeric_id), locations,
+                                       person.pid in npi_shown)
         slug = slugify(" ".join(x for x in (record["given_name"], record["additional_name"],
                                             record["family_name"]) if x))
         if site.shape == "faculty_directory":
