@@ -941,7 +941,6 @@ class Membership:
     """Who is listed where, decided before any page content is drawn."""
 
     by_site: dict[str, list[Person]]
-    twins: list[tuple[Person, Person]]
 
 
 def choose_members(rng: random.Random, ref: Reference, people: list[Person],
@@ -961,7 +960,8 @@ def choose_members(rng: random.Random, ref: Reference, people: list[Person],
             person.sites.append(site.site_id)
         mark_without_nppes(rng, members, site)
         by_site[site.site_id] = members
-    return Membership(by_site, plant_namesakes(rng, people))
+    plant_namesakes(rng, people)
+    return Membership(by_site)
 
 
 def hospital_members(rng: random.Random, pool: list[Person], n_listings: int) -> list[Person]:
@@ -998,14 +998,13 @@ def mark_without_nppes(rng: random.Random, members: list[Person], site: SiteSpec
         person.has_nppes = False
 
 
-def plant_namesakes(rng: random.Random, people: list[Person]) -> list[tuple[Person, Person]]:
+def plant_namesakes(rng: random.Random, people: list[Person]) -> None:
     """Give unlisted physicians in other states the exact name of listed ones."""
     # Only people listed under their legal surname, so the namesake collides on the page too.
     listed = [p for p in people if p.is_physician and p.sites and p.has_nppes
               and p.professional_last == p.last]
     unlisted = [p for p in people if p.is_physician and not p.sites and p.has_nppes]
     rng.shuffle(unlisted)
-    twins: list[tuple[Person, Person]] = []
     used: set[int] = set()
     for person in rng.sample(listed, min(TWIN_TARGET, len(listed))):
         twin = next((u for u in unlisted if u.pid not in used and u.gender == person.gender
@@ -1023,8 +1022,6 @@ def plant_namesakes(rng: random.Random, people: list[Person]) -> list[tuple[Pers
         if rng.random() < 0.5:
             twin.specialty, twin.subspecialty = person.specialty, person.subspecialty
         twin.twin_of = person.pid
-        twins.append((person, twin))
-    return twins
 
 
 # --------------------------------------------------------------------------------------------
@@ -1956,6 +1953,7 @@ def population_counts(world: World) -> dict[str, int]:
         "physicians_without_board_record": sum(
             p.is_physician and p.has_nppes and not p.certs for p in people),
         "listed_on_two_sites": sum(len(p.sites) > 1 for p in people),
+        "planted_namesakes": sum(p.twin_of is not None for p in people),
         "listed_moved": sum(p.moved for p in listed),
         "listed_with_married_name_difference": sum(p.professional_last != p.last for p in listed),
     }
