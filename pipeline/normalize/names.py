@@ -317,9 +317,9 @@ def canonical_first_name(first: str | None) -> str:
     """A deterministic formal form of a first name, as a name key: "Bob" -> "robert".
 
     A curated override wins (data/vocab/first_name_overrides.csv); otherwise a nickname maps to
-    the formal name it abbreviates (never shorter than itself unless its stem) that is most common in the 1990
-    US Census (ties broken alphabetically), repeated until stable. A name that abbreviates
-    nothing is returned as is.
+    the formal name it abbreviates that is most common in the 1990 US Census (ties broken
+    alphabetically; a formal name is never shorter than the nickname unless it is its stem, as
+    in johnny -> john), repeated until stable. A name that abbreviates nothing is kept.
 
     >>> canonical_first_name("Bill"), canonical_first_name("Jack"), canonical_first_name("Mai")
     ('william', 'john', 'mai')
