@@ -1,0 +1,495 @@
+"""The Scrapy project: extractors on HTML strings, pipelines and middlewares on their own, and real
+crawls of the fixture sites over loopback (each in a child process: Twisted's reactor cannot
+restart inside one Python process)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from pipeline.demo.server import serve_sites
+from spiders import settings as project_settings
+from spiders.extract import detect_soft_404, extract_html, extract_jsonld, extract_listing
+from spiders.extract.jsonld import parse_jsonld
+from spiders.extract.microdata import extract_microdata
+from spiders.extract.text import parse_certification, split_display_name
+from spiders.items import LISTING_FIELDS, ListingItem, new_listing
+from spiders.middlewares import NetlocOffsiteMiddleware, ParseErrorMiddleware, retry_after
+from spiders.pipelines import CleanListingPipeline, DuplicateRefPipeline
+from spiders.registry import RegistryError, load_registry, spider_class
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "sites"
+SITES = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FIXTURES.glob("*.json")}
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+DESIGN_FIELDS = [  # docs/design.md section 1, in order
+    "site_id", "source_url", "fetched_at", "content_hash", "extractor", "ref", "name",
+    "given_name", "additional_name", "family_name", "honorific_prefix", "honorific_suffix",
+    "degrees", "job_title", "department", "specialties", "board_certifications", "npi", "gender",
+    "languages", "accepting_new_patients", "education", "locations", "affiliations", "extras",
+]  # fmt: skip
+
+
+def page(body: str, url: str = "http://127.0.0.1:8000/doctors/jane-doe-1") -> HtmlResponse:
+    return HtmlResponse(url=url, body=body.encode("utf-8"), encoding="utf-8")
+
+
+def ld(*blocks: str, h1: str = "Dr. Jane Q. Doe, MD") -> HtmlResponse:
+    scripts = "".join(f'<script type="application/ld+json">{b}</script>' for b in blocks)
+    return page(f"<html><head>{scripts}</head><body><h1>{h1}</h1></body></html>")
+
+
+# -- the item -------------------------------------------------------------------------------------
+def test_listing_item_has_exactly_the_design_fields_with_empty_defaults():
+    assert list(LISTING_FIELDS) == DESIGN_FIELDS and set(ListingItem.fields) == set(DESIGN_FIELDS)
+    item = new_listing(name="Dr. Jane Doe")
+    assert item["degrees"] == [] and item["extras"] == {} and item["npi"] is None
+    assert new_listing()["degrees"] is not item["degrees"]  # no shared mutable defaults
+    with pytest.raises(KeyError):
+        new_listing(nickname="Janie")
+
+
+# -- JSON-LD ------------------------------------------------------------------------------------
+def test_jsonld_reads_a_physician_with_every_mapped_property():
+    fields = extract_jsonld(
+        ld("""{"@context": "https://schema.org", "@type": "IndividualPhysician",
+        "name": "Jane Q. Doe", "givenName": "Jane", "additionalName": "Q.", "familyName": "Doe",
+        "honorificPrefix": "Dr.", "honorificSuffix": "MD, FACC", "gender": "https://schema.org/Female",
+        "medicalSpecialty": ["Cardiology", "https://schema.org/Oncologic",
+                             {"@type": "MedicalSpecialty", "name": "Internal Medicine"}],
+        "identifier": {"@type": "PropertyValue", "propertyID": "NPI", "value": "1234567893"},
+        "hasCredential": [
+          {"@type": "EducationalOccupationalCredential", "credentialCategory": "Board Certification",
+           "name": "Cardiovascular Disease",
+           "recognizedBy": {"@type": "Organization", "name": "American Board of Internal Medicine"}},
+          "Internal Medicine - American Board of Internal Medicine"],
+        "alumniOf": [{"@type": "OrganizationRole", "roleName": "Residency", "endDate": "2007",
+                      "alumniOf": {"@type": "EducationalOrganization", "name": "Mass General"}},
+                     {"@type": "CollegeOrUniversity", "name": "Harvard Medical School"}],
+        "hospitalAffiliation": [{"@type": "Hospital", "name": "Mercy General Hospital"}],
+        "address": [{"@type": "PostalAddress", "name": "Heart Center", "streetAddress": "12 Elm St",
+                     "addressLocality": "Boston", "addressRegion": "MA", "postalCode": "02114",
+                     "telephone": "(617) 555-0134"}],
+        "isAcceptingNewPatients": "True", "knowsLanguage": [{"@type": "Language", "name": "Spanish"}, "English"]
+        }""")
+    )
+    assert fields["name"] == "Jane Q. Doe" and fields["family_name"] == "Doe"
+    assert fields["honorific_prefix"] == "Dr." and fields["degrees"] == ["MD", "FACC"]
+    assert fields["specialties"] == ["Cardiology", "Oncology", "Internal Medicine"]
+    assert fields["npi"] == "1234567893" and fields["gender"] == "female"
+    assert fields["board_certifications"] == [
+        {"board": "American Board of Internal Medicine", "certificate": "Cardiovascular Disease"},
+        {"board": "American Board of Internal Medicine", "certificate": "Internal Medicine"},
+    ]
+    assert fields["education"] == [
+        {"type": "residency", "name": "Mass General", "year": 2007},
+        {"type": "medical_school", "name": "Harvard Medical School", "year": None},
+    ]
+    assert fields["locations"] == [
+        {"name": "Heart Center", "street": "12 Elm St", "city": "Boston", "state": "MA",
+         "zip": "02114", "phone": "(617) 555-0134"},
+    ]  # fmt: skip
+    assert fields["affiliations"] == ["Mercy General Hospital"]
+    assert fields["accepting_new_patients"] is True
+    assert fields["languages"] == ["Spanish", "English"]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '{"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "name": "x"},'
+        ' {"@type": "Physician", "name": "Jane Doe", "usNPI": "1234567893"}]}',
+        '{"@type": "ProfilePage", "mainEntity": {"@type": "IndividualPhysician",'
+        ' "name": "Jane Doe", "usNPI": "1234567893"}}',
+        '{"@type": "Hospital", "name": "Mercy", "employee": [{"@type": ["Physician", "Person"],'
+        ' "name": "Jane Doe", "usNPI": "1234567893"}]}',
+        '[{"@type": "Person", "name": "Jane Doe", "jobTitle": "MD", "usNPI": "1234567893"}]',
+        # hand-made templates: trailing commas and HTML-escaped markup
+        '{"@type": "Physician", "name": "Jane Doe", "usNPI": "1234567893",}',
+        "{&quot;@type&quot;: &quot;Physician&quot;, &quot;name&quot;: &quot;Jane Doe&quot;,"
+        " &quot;usNPI&quot;: &quot;1234567893&quot;}",
+    ],
+    ids=["graph", "mainEntity", "employee", "list-person", "trailing-comma", "escaped"],
+)
+def test_jsonld_finds_the_person_wherever_it_sits(block):
+    fields = extract_jsonld(ld(block))
+    assert fields["name"] == "Jane Doe" and fields["npi"] == "1234567893"
+
+
+def test_jsonld_survives_a_malformed_block_next_to_a_good_one_and_ignores_bystanders():
+    response = ld(
+        '{"@type": "WebSite", "name": "Mercy", "url": "/",,}}',  # beyond repair
+        '{"@type": "BreadcrumbList", "itemListElement": []}',
+        '{"@type": "Article", "author": {"@type": "Person", "name": "Web Editor"}}',
+        '{"@type": "Person", "name": "Web Editor"}',  # a Person with no listing properties
+        '{"@type": "Physician", "name": "Heart &amp; Vascular Group"}',  # an organisation
+        '{"@type": "IndividualPhysician", "name": "Jane Q. Doe", "honorificSuffix": "MD",}',
+    )
+    assert extract_jsonld(response)["name"] == "Jane Q. Doe"
+    assert parse_jsonld("{not json") is None
+    assert extract_jsonld(ld('{"@type": "Person", "name": "Web Editor"}')) is None
+
+
+# -- microdata and HTML sections --------------------------------------------------------------------
+FACULTY_PAGE = """<html><head><title>Jane Doe | Northbridge</title></head><body>
+<article itemscope itemtype="https://schema.org/Person">
+<h1 itemprop="name">Jane Doe, MD, PhD</h1>
+<meta itemprop="givenName" content="Jane"><meta itemprop="familyName" content="Doe">
+<meta itemprop="honorificSuffix" content="MD, PhD">
+<p itemprop="jobTitle">Associate Professor of Medicine (Cardiology)</p>
+<p itemprop="worksFor" itemscope itemtype="https://schema.org/Organization">
+  <span itemprop="name">Department of Medicine</span></p>
+<ul><li itemprop="alumniOf" itemscope itemtype="https://schema.org/OrganizationRole">
+  <span itemprop="roleName">Fellowship</span>: <span itemprop="alumniOf" itemscope
+  itemtype="https://schema.org/EducationalOrganization"><span itemprop="name">MGH</span></span>,
+  <time itemprop="endDate" datetime="2010">2010</time></li></ul>
+<h2>Clinical Specialties</h2><ul><li>Cardiology</li><li>Echocardiography</li></ul>
+</article></body></html>"""
+
+
+def test_microdata_person_with_html_sections_filling_the_gaps():
+    response = page(FACULTY_PAGE, "http://127.0.0.1:8000/faculty/jane-doe")
+    micro = extract_microdata(response)
+    assert micro["job_title"] == "Associate Professor of Medicine (Cardiology)"
+    assert micro["department"] == "Department of Medicine" and micro["degrees"] == ["MD", "PhD"]
+    assert micro["education"] == [{"type": "fellowship", "name": "MGH", "year": 2010}]
+    extractor, fields = extract_listing(response)
+    assert extractor == "microdata"
+    assert fields["specialties"] == ["Cardiology", "Echocardiography"]
+    assert fields["extras"]["html_filled"] == ["specialties"]
+
+
+HTML_PROFILE = """<html><head><title>Dr. Jane Doe, DO | St. Luke's</title></head><body>
+<nav><h2>Menu</h2><ul><li>Home</li></ul></nav>
+<h1>Dr. Jane Doe, DO</h1>
+<p>Not accepting new patients</p>
+<p><strong>NPI:</strong> 1234567893</p>
+<dl><dt>Gender</dt><dd>Female</dd><dt>Languages</dt><dd>English, Spanish</dd></dl>
+<h2>Specialty:</h2><p>Family Medicine; Sports Medicine</p>
+<h2>Board Certifications</h2><ul><li>Family Medicine (American Board of Family Medicine)</li>
+<li>American Osteopathic Board of Family Physicians</li></ul>
+<h2>Education &amp; Training</h2>
+<p><strong>Medical School:</strong> Tufts University School of Medicine, 2004</p>
+<h3>Residency</h3><ul><li>Boston Medical Center (2007)</li></ul>
+<h2>Office Locations</h2>
+<h3>Main Campus</h3><address>67 Belmont St<br>Suite 200<br>Worcester, MA 01605</address>
+<a href="tel:+15085550100">(508) 555-0100</a>
+<address>Westside Clinic<br>9 Main St<br>Shrewsbury, MA 01545</address>
+<a href="tel:5085550111">Call us</a>
+<h2>Patient Reviews</h2><p>Great doctor.</p>
+</body></html>"""
+
+
+def test_html_sections_are_read_in_flat_layouts_with_varied_headings():
+    fields = extract_html(page(HTML_PROFILE, "http://127.0.0.1:8000/physician-directory/7"))
+    assert fields["name"] == "Dr. Jane Doe, DO"
+    assert fields["honorific_prefix"] == "Dr." and fields["degrees"] == ["DO"]
+    assert fields["accepting_new_patients"] is False and fields["npi"] == "1234567893"
+    assert fields["gender"] == "female" and fields["languages"] == ["English", "Spanish"]
+    assert fields["specialties"] == ["Family Medicine", "Sports Medicine"]
+    assert fields["board_certifications"] == [
+        {"board": "American Board of Family Medicine", "certificate": "Family Medicine"},
+        {"board": "American Osteopathic Board of Family Physicians", "certificate": None},
+    ]
+    assert fields["education"] == [
+        {"type": "medical_school", "name": "Tufts University School of Medicine", "year": 2004},
+        {"type": "residency", "name": "Boston Medical Center", "year": 2007},
+    ]
+    assert fields["locations"] == [
+        {"name": "Main Campus", "street": "67 Belmont St, Suite 200", "city": "Worcester",
+         "state": "MA", "zip": "01605", "phone": "(508) 555-0100"},
+        {"name": "Westside Clinic", "street": "9 Main St", "city": "Shrewsbury", "state": "MA",
+         "zip": "01545", "phone": "5085550111"},
+    ]  # fmt: skip
+    assert extract_listing(page(HTML_PROFILE))[0] == "html"
+
+
+def test_name_falls_back_to_the_title_before_the_bar():
+    fields = extract_html(page("<html><head><title>Wei Chen, MBChB | Mercy</title></head></html>"))
+    assert fields["name"] == "Wei Chen, MBChB" and fields["degrees"] == ["MBChB"]
+
+
+@pytest.mark.parametrize(
+    ("title", "h1", "soft"),
+    [
+        ("Page Not Found | Mercy", "Error 404 - page not found", True),
+        ("Mercy General", "Sorry, this profile is no longer available", True),
+        ("404 | Mercy", "Oops", True),
+        ("Dr. Jane Doe | Mercy", "Dr. Jane Doe", False),
+        ("Dr. Jane Doe | Mercy", "Dr. Jane Doe, Suite 404", False),
+    ],
+)
+def test_soft_404_is_read_from_title_and_heading(title, h1, soft):
+    body = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1>page not found</body>"
+    assert detect_soft_404(page(body)) is soft
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Doe, Jane Q., MD", ("Doe, Jane Q.", "MD", ["MD"])),
+        ("Sofía Lopez, APRN, FNP-BC", ("Sofía Lopez", "APRN, FNP-BC", ["APRN", "FNP-BC"])),
+        ("Robert Smith, Jr., M.D., Ph.D.", ("Robert Smith", "Jr., M.D., Ph.D.", ["M.D.", "Ph.D."])),
+        ("Ann Lee", ("Ann Lee", None, [])),
+    ],
+)
+def test_split_display_name(text, expected):
+    parts = split_display_name(text)
+    assert (parts["name"], parts["honorific_suffix"], parts["degrees"]) == expected
+
+
+def test_parse_certification_finds_the_board_on_either_side():
+    board = "American Board of Pediatrics"
+    assert parse_certification(f"{board}: Pediatrics") == {
+        "board": board,
+        "certificate": "Pediatrics",
+    }
+    assert parse_certification("Board certified in Pediatrics") == {
+        "board": None, "certificate": "Pediatrics",
+    }  # fmt: skip
+
+
+# -- pipelines, middlewares, registry, settings ----------------------------------------------------
+@pytest.fixture
+def crawler():
+    crawler = get_crawler(Spider, settings_dict={})
+    crawler.spider = Spider("t")
+    crawler.stats.open_spider()
+    return crawler
+
+
+def test_clean_pipeline_trims_dedupes_and_counts_nameless_drops(crawler):
+    pipeline = CleanListingPipeline.from_crawler(crawler)
+    item = pipeline.process_item(
+        new_listing(name="  Jane   Doe ", languages=["English", "english ", ""], npi="NPI 1234567893",
+                    board_certifications=[{"board": None, "certificate": None}])
+    )  # fmt: skip
+    assert item["name"] == "Jane Doe" and item["languages"] == ["English"]
+    assert item["npi"] == "1234567893" and item["board_certifications"] == []
+    with pytest.raises(DropItem):
+        pipeline.process_item(new_listing(name="  ", source_url="http://x/1"))
+    assert crawler.stats.get_value("credcheck/dropped/no_name") == 1
+
+
+def test_duplicate_refs_per_site_are_dropped_and_counted(crawler):
+    pipeline = DuplicateRefPipeline.from_crawler(crawler)
+    pipeline.process_item(new_listing(site_id="a", ref="1", name="x"))
+    pipeline.process_item(new_listing(site_id="b", ref="1", name="x"))
+    with pytest.raises(DropItem):
+        pipeline.process_item(new_listing(site_id="a", ref="1", name="x"))
+    assert crawler.stats.get_value("credcheck/dropped/duplicate_ref") == 1
+
+
+def test_parse_errors_are_counted_and_swallowed(crawler):
+    middleware = ParseErrorMiddleware.from_crawler(crawler)
+    assert middleware.process_spider_exception(page("<html/>"), ValueError("boom")) == []
+    assert crawler.stats.get_value("credcheck/parse_errors") == 1
+
+
+def test_offsite_filter_compares_host_and_port():
+    spider = Spider("t")
+    spider.allowed_netlocs = {"127.0.0.1:8001"}
+    middleware = NetlocOffsiteMiddleware(stats=None)
+    assert middleware.should_follow(Request("http://127.0.0.1:8001/faculty/x"), spider)
+    assert not middleware.should_follow(Request("http://127.0.0.1:8002/faculty/x"), spider)
+    assert not middleware.should_follow(Request("http://example.org:8001/"), spider)
+
+
+def test_retry_after_reads_seconds_and_dates():
+    def response(value):
+        return HtmlResponse("http://x/", status=429, headers={"Retry-After": value}, body=b"")
+
+    assert retry_after(response("7")) == 7.0
+    assert retry_after(response("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0
+    assert retry_after(HtmlResponse("http://x/", body=b"")) is None
+
+
+def test_registry_entries_become_spider_classes_and_bad_entries_are_refused(tmp_path):
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        '[sites.acme-health]\nname = "Acme"\nplatform = "html_directory"\n'
+        'start_urls = ["http://127.0.0.1:9/find-a-doctor"]\n'
+    )
+    entry = load_registry(registry)["acme-health"]
+    cls = spider_class(entry, __name__)
+    assert cls.name == "acme-health" and cls.__name__ == "AcmeHealthSpider"
+    assert cls.profile_pattern == r"/physician-directory/([\w-]+)/?$"
+    for bad in ('platform = "wordpress"', 'platform = "html_directory"\nstart_url = "x"'):
+        registry.write_text(f'[sites.acme]\n{bad}\nstart_urls = ["http://x/"]\n')
+        with pytest.raises(RegistryError):
+            load_registry(registry)
+    assert len(load_registry(REPO_ROOT / "spiders" / "sites.toml")) >= 2  # the examples parse
+
+
+def test_politeness_settings_are_not_lowered_by_settings_or_any_spider():
+    settings = Settings()
+    settings.setmodule(project_settings)
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getfloat("DOWNLOAD_DELAY") >= 1.0
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") and not settings.getbool("HTTPCACHE_ENABLED")
+    assert settings["USER_AGENT"].startswith("credcheck/") and "+https://" in settings["USER_AGENT"]
+    from scrapy.spiderloader import SpiderLoader
+
+    loader = SpiderLoader.from_settings(settings)
+    for name in loader.list():
+        custom = loader.load(name).custom_settings or {}
+        assert custom.get("ROBOTSTXT_OBEY", True) and custom.get("DOWNLOAD_DELAY", 1.0) >= 1.0
+
+
+# -- real crawls over loopback --------------------------------------------------------------------
+def crawl(tmp: Path, spider: str, *args: str, registry: Path | None = None) -> tuple[list, dict]:
+    """Run ``scrapy crawl`` in a child process; return the feed's items and the stats file."""
+    feed, stats = tmp / f"{spider}.jsonl", tmp / f"{spider}.stats.json"
+    env = {**os.environ, **({"CREDCHECK_SITES": str(registry)} if registry else {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", spider, *args, *FAST, "-O", str(feed),
+         "-s", f"CREDCHECK_STATS_PATH={stats}"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    items = [json.loads(line) for line in feed.read_text().splitlines()]
+    return items, json.loads(stats.read_text())
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """The three fixture sites on loopback, their access log and a registry naming them."""
+    log: list[dict] = []
+    with serve_sites(sorted(FIXTURES.glob("*.json")), access_log=log) as urls:
+        registry = tmp_path_factory.mktemp("registry") / "sites.toml"
+        starts = {"mercy-general": ("schemaorg_sitemap", "/robots.txt"),
+                  "st-lukes": ("html_directory", "/find-a-doctor"),
+                  "northbridge-med": ("faculty_directory", "/faculty")}  # fmt: skip
+        registry.write_text("".join(
+            f'[sites.{site_id}]\nname = "{SITES[site_id]["name"]}"\nplatform = "{platform}"\n'
+            f'start_urls = ["{urls[site_id]}{path}"]\n\n'
+            for site_id, (platform, path) in starts.items()
+        ))  # fmt: skip
+        yield urls, log, registry
+
+
+def assert_listings_match(items: list[dict], site_id: str, base: str, fields: tuple) -> None:
+    """Every listing found exactly once, with the given fields equal to the site's content."""
+    listings = {base + listing["path"]: listing for listing in SITES[site_id]["listings"]}
+    urls = [item["source_url"] for item in items]
+    assert sorted(urls) == sorted(listings) and len(set(urls)) == len(urls)
+    for item in items:
+        listing = listings[item["source_url"]]
+        assert item["ref"] == listing["id"]
+        for field in fields:
+            assert item[field] == listing[field], (listing["id"], field)
+
+
+COMMON_FIELDS = ("specialties", "board_certifications", "npi", "education", "degrees", "locations")
+
+
+def test_zero_config_crawl_of_a_jsonld_sitemap_site_obeys_robots(sites, tmp_path):
+    urls, log, _ = sites
+    base = urls["mercy-general"]
+    items, stats = crawl(tmp_path, "directory", "-a", f"url={base}/")
+    assert_listings_match(items, "mercy-general", base, (*COMMON_FIELDS, "languages"))
+    assert {item["extractor"] for item in items} == {"jsonld"}  # malformed blocks tolerated
+    for item in items:
+        assert list(item) == DESIGN_FIELDS
+        assert item["site_id"] == base.removeprefix("http://")
+        assert datetime.fromisoformat(item["fetched_at"]).utcoffset().total_seconds() == 0
+    # The home page links to /search; robots.txt forbids it, so it was never requested.
+    crawled = [e for e in log if e["site_id"] == "mercy-general"]
+    assert all(e["user_agent"] == project_settings.USER_AGENT for e in crawled)
+    requested = [e["path"] for e in crawled]
+    assert "/robots.txt" in requested and not [p for p in requested if p.startswith("/search")]
+    assert stats["robotstxt/forbidden"] >= 1
+    body = urllib.request.urlopen(items[0]["source_url"]).read()
+    assert items[0]["content_hash"] == hashlib.sha256(body).hexdigest()
+    assert stats["credcheck/items"] == len(items) and stats["finish_reason"] == "finished"
+    datetime.fromisoformat(stats["start_time"])
+
+
+def test_registry_crawl_of_an_html_directory_skips_soft_404s(sites, tmp_path):
+    urls, _, registry = sites
+    items, stats = crawl(tmp_path, "st-lukes", registry=registry)
+    base = urls["st-lukes"]
+    assert_listings_match(items, "st-lukes", base, (*COMMON_FIELDS, "gender", "affiliations"))
+    assert {item["extractor"] for item in items} == {"html"}
+    assert all(item["name"] == SITES["st-lukes"]["listings"][0]["display_name"]
+               for item in items if item["ref"] == SITES["st-lukes"]["listings"][0]["id"])  # fmt: skip
+    assert stats["credcheck/soft_404"] == 2  # the two dead links on the listing pages
+    assert stats["credcheck/pages/profile"] == len(items) + 2
+    assert stats.get("credcheck/parse_errors", 0) == 0
+    assert stats["credcheck/site_id"] == "st-lukes"
+
+
+def test_registry_crawl_of_a_faculty_directory_keeps_researchers(sites, tmp_path):
+    urls, _, registry = sites
+    items, _ = crawl(tmp_path, "northbridge-med", registry=registry)
+    base = urls["northbridge-med"]
+    assert_listings_match(items, "northbridge-med", base, ("education", "degrees", "department"))
+    assert {item["extractor"] for item in items} == {"microdata"}
+    listings = {listing["id"]: listing for listing in SITES["northbridge-med"]["listings"]}
+    researchers = [item for item in items if not listings[item["ref"]]["is_physician"]]
+    assert researchers and all(item["specialties"] == [] for item in researchers)
+    for item in items:
+        listing = listings[item["ref"]]
+        assert item["job_title"] == listing["title"]
+        assert item["specialties"] == listing["specialties"]
+        assert item["given_name"] == listing["given_name"]
+
+
+def test_scrapy_list_shows_directory_and_every_registered_site(sites):
+    _, _, registry = sites
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=REPO_ROOT, capture_output=True, text=True,
+        env={**os.environ, "CREDCHECK_SITES": str(registry)}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["directory", "mercy-general", "northbridge-med", "st-lukes"]
+
+
+class _RobotsDown(BaseHTTPRequestHandler):
+    """A site whose robots.txt answers 503: RFC 9309 says crawl nothing."""
+
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        self.paths.append(self.path)
+        status = 503 if self.path == "/robots.txt" else 200
+        body = b'<html><body><a href="/doctors/jane-doe-1">Jane</a></body></html>'
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_robots_txt_that_answers_5xx_means_disallow_all(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RobotsDown)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        items, stats = crawl(tmp_path, "directory", "-a", f"url={url}", "-s", "RETRY_TIMES=0")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert items == [] and set(_RobotsDown.paths) == {"/robots.txt"}
+    assert stats["credcheck/robotstxt/unavailable_disallow_all"] == 1
