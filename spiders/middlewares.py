@@ -91,8 +91,11 @@ class PoliteDelayMiddleware:
 
     def _raise_delay(self, request: Request, seconds: float) -> None:
         slot = self._slot(request)
-        if slot is not None and slot.delay < seconds:
+        if slot is None:  # the site's first request: nothing to space it from
+            return
+        if slot.delay < seconds:
             slot.delay = seconds
+            slot.jitter = 0.0  # jitter would shorten some waits below what the site asked for
 
     def process_request(self, request: Request) -> None:
         if floor := self.floors.get(netloc_of(request.url)):

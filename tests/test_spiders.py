@@ -5,16 +5,18 @@ restart inside one Python process)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from scrapy import Request, Spider
@@ -463,33 +465,68 @@ def test_scrapy_list_shows_directory_and_every_registered_site(sites):
     assert proc.stdout.split() == ["directory", "mercy-general", "northbridge-med", "st-lukes"]
 
 
-class _RobotsDown(BaseHTTPRequestHandler):
-    """A site whose robots.txt answers 503: RFC 9309 says crawl nothing."""
+@contextmanager
+def tiny_site(routes: dict[str, list[tuple[int, dict, str]]]):
+    """A one-off site: path -> responses served in turn (the last one repeats). Yields the base
+    URL and a log of (monotonic time, path)."""
+    log: list[tuple[float, str]] = []
+    served: dict[str, int] = {}
 
-    paths: ClassVar[list[str]] = []
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            log.append((time.monotonic(), self.path))
+            answers = routes.get(self.path, [(404, {}, "not found")])
+            n = served[self.path] = served.get(self.path, -1) + 1
+            status, headers, body = answers[min(n, len(answers) - 1)]
+            data = body.encode()
+            self.send_response(status)
+            for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
-    def do_GET(self):
-        self.paths.append(self.path)
-        status = 503 if self.path == "/robots.txt" else 200
-        body = b'<html><body><a href="/doctors/jane-doe-1">Jane</a></body></html>'
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        def log_message(self, *args):
+            pass
 
-    def log_message(self, *args):
-        pass
-
-
-def test_a_robots_txt_that_answers_5xx_means_disallow_all(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RobotsDown)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        items, stats = crawl(tmp_path, "directory", "-a", f"url={url}", "-s", "RETRY_TIMES=0")
+        yield f"http://127.0.0.1:{server.server_address[1]}", log
     finally:
         server.shutdown()
         server.server_close()
-    assert items == [] and set(_RobotsDown.paths) == {"/robots.txt"}
+
+
+HOME = '<html><body><a href="/doctors/jane-doe-1">Jane</a> <a href="/doctors/wei-chen-2">Wei</a>'
+PROFILE = "<html><head><title>{0} | Mercy</title></head><body><h1>{0}</h1></body></html>"
+
+
+def test_a_robots_txt_that_answers_5xx_means_disallow_all(tmp_path):
+    with tiny_site({"/robots.txt": [(503, {}, "down")], "/": [(200, {}, HOME)]}) as (url, log):
+        items, stats = crawl(tmp_path, "directory", "-a", f"url={url}/", "-s", "RETRY_TIMES=0")
+    assert items == [] and {path for _, path in log} == {"/robots.txt"}
     assert stats["credcheck/robotstxt/unavailable_disallow_all"] == 1
+
+
+def test_crawl_delay_and_retry_after_space_the_requests(tmp_path):
+    robots = "User-agent: *\nCrawl-delay: 0.5\n"
+    routes = {
+        "/robots.txt": [(200, {"Content-Type": "text/plain"}, robots)],
+        "/": [(200, {}, HOME)],
+        "/doctors/jane-doe-1": [(200, {}, PROFILE.format("Dr. Jane Doe, MD"))],
+        "/doctors/wei-chen-2": [
+            (429, {"Retry-After": "1"}, "slow down"),
+            (200, {}, PROFILE.format("Dr. Wei Chen, MD")),
+        ],
+    }
+    with tiny_site(routes) as (url, log):
+        items, stats = crawl(tmp_path, "directory", "-a", f"url={url}/")
+    assert sorted(item["ref"] for item in items) == ["1", "2"]
+    times = [t for t, _ in log]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps[1:]) >= 0.45, log  # after robots.txt, every request waited the Crawl-delay
+    rate_limited = [t for t, path in log if path == "/doctors/wei-chen-2"]
+    assert rate_limited[1] - rate_limited[0] >= 0.95  # and the retry waited for Retry-After
+    assert stats["credcheck/retry_after"] == 1
+    assert stats["credcheck/robotstxt/crawl_delay"] == 0.5

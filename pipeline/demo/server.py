@@ -874,7 +874,10 @@ def serve_sites(
             server = ThreadingHTTPServer((host, port), make_handler(site, access_log))
             server.daemon_threads = True
             thread = threading.Thread(
-                target=server.serve_forever, name=f"fixture-{site.site_id}", daemon=True
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},  # quick shutdown; tests start many servers
+                name=f"fixture-{site.site_id}",
+                daemon=True,
             )
             thread.start()
             stack.callback(_stop, server, thread)
