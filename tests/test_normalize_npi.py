@@ -1,0 +1,50 @@
+import pytest
+
+from pipeline.normalize.npi import clean_npi, is_valid_npi, npi_check_digit
+
+# NPIs whose check digits follow the CMS standard (Luhn over "80840" + the first nine digits).
+VALID = ["1234567893", "1245319599", "1003000126", "1932102084", "1578566584"]
+
+
+@pytest.mark.parametrize("npi", VALID)
+def test_valid_npis(npi):
+    assert is_valid_npi(npi)
+    assert clean_npi(npi) == npi
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1234567890", "1234567894", "123456789", "12345678931", "123456789X", "", " 1234567893",
+     "1234 567893", "0000000000", "１２３４５６７８９３", None, 1234567893],
+)
+def test_invalid_npis(text):
+    assert not is_valid_npi(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" 1234567893 ", "1234567893"), ("NPI: 1234567893", "1234567893"),
+        ("npi#1234567893", "1234567893"), ("123-456-7893", "1234567893"),
+        ("1234567893.0", "1234567893"), (1234567893, "1234567893"),
+        (1234567893.0, "1234567893"), ("0000000000", None), ("1234567890", None),
+        ("12345", None), ("", None), (None, None), (True, None), (1.5, None),
+    ],
+)
+def test_clean_npi(value, expected):
+    assert clean_npi(value) == expected
+
+
+def test_check_digit():
+    assert npi_check_digit("123456789") == 3
+    with pytest.raises(ValueError):
+        npi_check_digit("12345")
+
+
+def test_one_changed_digit_is_caught():
+    for position in range(10):
+        for replacement in "0123456789":
+            if replacement == VALID[0][position]:
+                continue
+            changed = VALID[0][:position] + replacement + VALID[0][position + 1:]
+            assert not is_valid_npi(changed)
