@@ -155,3 +155,25 @@ def test_first_name_keys_of_nothing():
 )
 def test_canonical_first_name(first, expected):
     assert canonical_first_name(first) == expected
+
+
+@pytest.mark.parametrize(
+    "rest",
+    ["Jane Doe", "Dr. Jane Q. Doe", "Prof. Dr. Hans Müller", "Smith, John", "Smith, John III",
+     "Smith-Jones, Mary Ann", "John A. Smith IV", "J. Robert Oppenheimer", "Nguyen Thi Mai",
+     "DR. JANE DOE", "Dr. Smith", "Smith", "Anne-Marie O'Neil", "Jean-Luc Picard Jr."],
+)
+def test_fast_path_agrees_with_nameparser(rest):
+    from pipeline.normalize.names import _nameparser_parts, _simple_parts
+
+    fast = _simple_parts(rest)
+    assert fast is not None
+    assert fast == _nameparser_parts(rest)
+
+
+@pytest.mark.parametrize("rest", ["Van der Berg, Pieter", "Maria de la Cruz", "Ahmed bin Rashid",
+                                  "Smith, John, Jr.", "John & Jane Smith", "R2D2 Smith"])
+def test_hard_names_go_to_nameparser(rest):
+    from pipeline.normalize.names import _simple_parts
+
+    assert _simple_parts(rest) is None

@@ -227,23 +227,79 @@ credentials=('MD', 'FACC'))
         return PersonName()
     rest, nickname, paren_credentials = _take_nickname(_clean(text))
     rest, credentials = _take_credentials(rest)
-    parsed = HumanName(rest, constants=_constants())
-    suffix = parsed.suffix
-    last = parsed.last
-    first = parsed.first
-    # nameparser reads a lone "Smith" as a first name; a single word is a surname on a directory.
-    if first and not last and not parsed.middle and "," not in rest:
-        first, last = "", first
+    parts = _simple_parts(rest) or _nameparser_parts(rest)
+    prefix, first, middle, last, suffix = parts
     all_credentials = tuple(dict.fromkeys([*paren_credentials, *credentials]))
     return PersonName(
-        prefix=_display_case(parsed.title),
+        prefix=_display_case(prefix),
         first=_display_case(first),
-        middle=_display_case(parsed.middle),
+        middle=_display_case(middle),
         last=_display_case(last, particles=True),
         suffix=_display_case(suffix, suffix=True),
         nickname=_display_case(nickname),
         credentials=all_credentials,
     )
+
+
+_Parts = tuple[str, str, str, str, str]  # prefix, first, middle, last, suffix
+_PLAIN_WORD = re.compile(r"^[^\W\d_]+(?:['\-.][^\W\d_]+)*\.?$")
+
+
+@lru_cache(maxsize=1)
+def _hard_words() -> frozenset[str]:
+    """Words that need nameparser: surname particles ("van", "de la") and conjunctions."""
+    constants = _constants()
+    return frozenset(
+        [*(word.lower() for word in constants.prefixes), *constants.conjunctions, *_PARTICLES]
+    )
+
+
+def _simple_parts(rest: str) -> _Parts | None:
+    """Parse the common shapes without nameparser, which costs ~0.4 ms a name.
+
+    Handles "[Title] First [Middle ...] Last [Jr.]" and "Last, First [Middle ...] [Jr.]" when
+    every word is a plain name word and none is a particle or conjunction; returns None for
+    anything else, which nameparser then parses.
+    """
+    if rest.count(",") > 1:
+        return None
+    head, comma, tail = rest.partition(",")
+    hard = _hard_words()
+    words = [*head.split(), *tail.split()]
+    if not words or any(
+        not _PLAIN_WORD.match(word) or word.lower().strip(".") in hard for word in words
+    ):
+        return None
+    if comma:
+        last_words, given = head.split(), tail.split()
+        if len(last_words) != 1 or not given or _is_title(last_words[0]):
+            return None
+        suffix = ""
+        if len(given) > 1 and _is_generational(given[-1]):
+            suffix = given.pop()
+        if any(_is_title(word) or _is_generational(word) for word in given):
+            return None
+        return "", given[0], " ".join(given[1:]), last_words[0], suffix
+    titles = []
+    while words and _is_title(words[0]) and len(words) > 1:
+        titles.append(words.pop(0))
+    suffix = ""
+    if len(words) > 2 and _is_generational(words[-1]):
+        suffix = words.pop()
+    if any(_is_title(word) or _is_generational(word) for word in words):
+        return None
+    if len(words) == 1:
+        return " ".join(titles), "", "", words[0], suffix
+    return " ".join(titles), words[0], " ".join(words[1:-1]), words[-1], suffix
+
+
+def _nameparser_parts(rest: str) -> _Parts:
+    parsed = HumanName(rest, constants=_constants())
+    first, last = parsed.first, parsed.last
+    # nameparser reads a lone "Smith" as a first name; a single word is a surname on a directory.
+    if first and not last and not parsed.middle and "," not in rest:
+        first, last = "", first
+    return parsed.title, first, parsed.middle, last, parsed.suffix
 
 
 _KEY_JOIN = re.compile(r"[-'.]+")
