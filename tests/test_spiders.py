@@ -35,6 +35,7 @@ from spiders.items import LISTING_FIELDS, ListingItem, new_listing
 from spiders.middlewares import NetlocOffsiteMiddleware, ParseErrorMiddleware, retry_after
 from spiders.pipelines import CleanListingPipeline, DuplicateRefPipeline
 from spiders.registry import RegistryError, load_registry, spider_class
+from spiders.spiders.directory import DirectoryZeroConfigSpider
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "sites"
@@ -311,6 +312,21 @@ def test_offsite_filter_compares_host_and_port():
     assert middleware.should_follow(Request("http://127.0.0.1:8001/faculty/x"), spider)
     assert not middleware.should_follow(Request("http://127.0.0.1:8002/faculty/x"), spider)
     assert not middleware.should_follow(Request("http://example.org:8001/"), spider)
+
+
+def test_since_skips_sitemap_entries_not_modified_since():
+    crawler = get_crawler(DirectoryZeroConfigSpider)
+    spider = DirectoryZeroConfigSpider.from_crawler(
+        crawler, url="http://127.0.0.1:9/robots.txt", since="2025-01-31"
+    )
+    entries = [
+        {"loc": "http://127.0.0.1:9/doctors/a-1", "lastmod": "2025-01-30T23:00:00+00:00"},
+        {"loc": "http://127.0.0.1:9/doctors/b-2", "lastmod": "2025-02-01"},
+        {"loc": "http://127.0.0.1:9/doctors/c-3"},  # no lastmod: cannot tell, so fetch
+    ]
+    kept = [e["loc"][-1] for e in spider.sitemap_filter(entries)]
+    assert kept == ["2", "3"]
+    assert crawler.stats.get_value("credcheck/sitemap/not_modified_skipped") == 1
 
 
 def test_retry_after_reads_seconds_and_dates():

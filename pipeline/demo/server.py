@@ -827,12 +827,7 @@ def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequ
                 logger.exception("fixture server error on %s", self.path)
                 page = Page(500, "Internal Server Error", TEXT)
             body = page.body.encode("utf-8")
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if send_body:
-                self.wfile.write(body)
+            # Logged before answering, so a client that has its response finds it logged.
             if access_log is not None:
                 access_log.append(
                     {
@@ -844,6 +839,12 @@ def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequ
                         "time": time.time(),
                     }
                 )
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s %s", site.site_id, format % args)

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from lxml import html as lxml_html
 from parsel import Selector
 
 from spiders.extract.text import (
@@ -163,8 +162,7 @@ def phone_of(link: Any) -> str | None:
 
 def address(address_lines: list[str], name: str | None) -> dict[str, Any]:
     address_lines = [line for line in address_lines if line != name]
-    place: dict[str, Any] = {"name": name, "street": None, "city": None, "state": None}
-    place.update(zip=None, phone=None)
+    place = {"name": name, **dict.fromkeys(("street", "city", "state", "zip", "phone"))}
     for i in range(len(address_lines) - 1, -1, -1):
         if parsed := parse_city_state_zip(address_lines[i]):
             place.update(parsed)
@@ -218,8 +216,6 @@ def extract_html(response: Selector | Any) -> dict[str, Any]:
     """Listing fields from headings, sections and labelled facts; name from h1 or <title>."""
     selector = getattr(response, "selector", response)
     root = selector.root
-    if isinstance(root, str):  # a Selector built from text without a tree
-        root = lxml_html.fromstring(root)
     h1 = next(iter(root.iter("h1")), None)
     listed = text(h1) if h1 is not None else None
     if not listed:

@@ -40,17 +40,19 @@ def unique(values: Iterable[Any]) -> list[Any]:
     for value in values:
         if value in (None, "", [], {}):
             continue
-        key = (
-            value.casefold()
-            if isinstance(value, str)
-            else repr(sorted(value.items()))
-            if isinstance(value, dict)
-            else repr(value)
-        )
+        key = _identity(value)
         if key not in seen:
             seen.add(key)
             out.append(value)
     return out
+
+
+def _identity(value: Any) -> str:
+    if isinstance(value, str):
+        return value.casefold()
+    if isinstance(value, dict):
+        return repr(sorted(value.items()))
+    return repr(value)
 
 
 def split_list(text: str | None, separators: str = ",;") -> list[str]:

@@ -71,6 +71,7 @@ class DirectorySpider(SitemapSpider):
     start_urls: Iterable[str] = ()
     profile_pattern: str = GUESSED_PROFILE_PATTERN
     listing_pattern: str | None = GUESSED_LISTING_PATTERN
+    since: str | None = None  # -a since=2025-01-31: skip sitemap entries not modified since
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # applies -a arguments as attributes first
@@ -94,6 +95,16 @@ class DirectorySpider(SitemapSpider):
                 yield Request(url, callback=self.parse_listing)
 
     # -- discovery ---------------------------------------------------------------------------
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """With ``since``, skip entries whose <lastmod> is older: a re-crawl fetches only what
+        changed (applies to child sitemaps in an index as well as to profile URLs)."""
+        for entry in entries:
+            lastmod = (entry.get("lastmod") or "")[:10]
+            if self.since and lastmod and lastmod < self.since[:10]:
+                self.crawler.stats.inc_value("credcheck/sitemap/not_modified_skipped")
+                continue
+            yield entry
+
     def ref_for(self, url: str) -> str:
         match = self.profile_re.search(url)
         groups = [g for g in (match.groups() if match else ()) if g]
