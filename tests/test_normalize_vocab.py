@@ -95,3 +95,40 @@ def test_post_2016_certificates_are_present():
 def test_degree_codes_are_unique():
     codes = [row["code"] for row in read_rows("degrees.csv")]
     assert len(codes) == len(set(codes))
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), 3.5, 0])
+def test_text_functions_take_missing_values_from_dataframes(missing):
+    from pipeline.normalize.degrees import degree_info, is_physician_degree, split_credentials
+    from pipeline.normalize.names import (
+        PersonName,
+        canonical_first_name,
+        first_name_keys,
+        name_key,
+        parse_person_name,
+    )
+    from pipeline.normalize.npi import clean_npi
+    from pipeline.normalize.places import normalize_city, normalize_state
+    from pipeline.normalize.schools import canonical_school
+    from pipeline.normalize.specialties import (
+        canonical_board,
+        canonical_specialties,
+        canonical_specialty,
+        claims_match,
+    )
+
+    assert split_credentials(missing) == []
+    assert degree_info(missing) is None
+    assert not is_physician_degree(missing)
+    assert parse_person_name(missing) == PersonName()
+    assert name_key(missing) == ""
+    assert first_name_keys(missing) == frozenset()
+    assert canonical_first_name(missing) == ""
+    assert normalize_state(missing) is None
+    assert normalize_city(missing) == ""
+    assert canonical_school(missing) is None
+    assert canonical_specialty(missing) is None
+    assert canonical_specialties([missing, "Cardiology"]) == ["Cardiovascular Disease"]
+    assert not claims_match(missing, "Internal Medicine")
+    assert canonical_board(missing) is None
+    assert clean_npi(missing) is None

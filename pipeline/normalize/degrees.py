@@ -123,7 +123,7 @@ def split_credentials(text: str | None) -> list[str]:
     >>> split_credentials("M.D., Ph.D., F.A.C.C.")
     ['MD', 'PHD', 'FACC']
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return []
     return list(_split_cached(text))
 
@@ -134,8 +134,10 @@ def degree_info(code: str) -> Degree | None:
     >>> degree_info("M.B., Ch.B.").code
     'MBCHB'
     """
+    if not isinstance(code, str):
+        return None
     by_key, by_code = _table()
-    canonical = by_key.get(_key(code or ""))
+    canonical = by_key.get(_key(code))
     return by_code.get(canonical) if canonical else None
 
 

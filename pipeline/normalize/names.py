@@ -223,7 +223,7 @@ def parse_person_name(text: str) -> PersonName:
     PersonName(prefix='Dr.', first='Jane', middle='Q.', last='Doe', suffix='', nickname='', \
 credentials=('MD', 'FACC'))
     """
-    if not text or not text.strip():
+    if not isinstance(text, str) or not text.strip():
         return PersonName()
     rest, nickname, paren_credentials = _take_nickname(_clean(text))
     rest, credentials = _take_credentials(rest)
@@ -313,7 +313,7 @@ def name_key(text: str | None) -> str:
     >>> name_key("  García-López, O'Neil ")
     'garcialopez oneil'
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return ""
     ascii_text = unidecode(text).lower()
     ascii_text = _KEY_JOIN.sub("", ascii_text)

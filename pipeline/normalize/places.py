@@ -46,7 +46,7 @@ def normalize_state(text: str | None) -> str | None:
     >>> normalize_state("Massachusetts"), normalize_state("Mass."), normalize_state("ma")
     ('MA', 'MA', 'MA')
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return None
     by_key, _ = _states()
     return by_key.get(_state_key(text))
@@ -170,7 +170,7 @@ def normalize_city(text: str | None) -> str:
     >>> normalize_city("ST. LOUIS"), normalize_city("Winston-Salem"), normalize_city("Ft Myers")
     ('saint louis', 'winston salem', 'fort myers')
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return ""
     if "," in text:
         head, _, tail = text.rpartition(",")

@@ -54,7 +54,7 @@ def school_key(text: str | None) -> str:
     >>> school_key("The Ohio State Univ. College of Medicine")
     'ohio state university college of medicine'
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return ""
     ascii_text = unidecode(text).lower().replace("&", " and ").replace("'", "")
     words = [_WORDS.get(word, word) for word in re.split(r"[^a-z0-9]+", ascii_text) if word]

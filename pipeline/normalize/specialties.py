@@ -71,7 +71,7 @@ def specialty_key(label: str | None) -> str:
     >>> specialty_key("Dept. of Obstetrics & Gynaecology")
     'obstetrics gynecology'
     """
-    if not label:
+    if not isinstance(label, str) or not label:
         return ""
     text = unidecode(label).lower().replace("'s", "s").replace("'", "")
     for pattern, replacement in _SPELLING:
@@ -317,7 +317,7 @@ def specialty_candidates(label: str | None) -> tuple[str, ...]:
     >>> specialty_candidates("Hem/Onc")
     ('Medical Oncology', 'Hematology')
     """
-    if not label or not label.strip():
+    if not isinstance(label, str) or not label.strip():
         return ()
     text = " ".join(label.split())
     if _NUCC_CODE.match(text):
@@ -378,7 +378,7 @@ def canonical_board(text: str | None) -> str | None:
     >>> canonical_board("ABIM")
     'American Board of Internal Medicine'
     """
-    if not text:
+    if not isinstance(text, str) or not text:
         return None
     return _board_aliases().get(specialty_key(text))
 
