@@ -302,16 +302,19 @@ def _nameparser_parts(rest: str) -> _Parts:
     return parsed.title, first, parsed.middle, last, parsed.suffix
 
 
-_KEY_JOIN = re.compile(r"[-'.]+")
+_KEY_JOIN = re.compile(r"['.]+")
 _KEY_SPACE = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=262144)
 def name_key(text: str | None) -> str:
-    """Matching key: ASCII, lower case, hyphens/apostrophes/dots dropped, spaces collapsed.
+    """Matching key: ASCII, lower case, apostrophes and dots dropped, other punctuation spaces.
+
+    Hyphens become spaces rather than vanishing, so "Smith-Jones" and "Smith Jones" share a key
+    and the matcher can still split a double-barrelled surname into its parts.
 
     >>> name_key("  García-López, O'Neil ")
-    'garcialopez oneil'
+    'garcia lopez oneil'
     """
     if not isinstance(text, str) or not text:
         return ""
