@@ -205,6 +205,9 @@ CANONICAL_CASES = [
     ("Opthalmology", "Ophthalmology"),
     ("Rheumotology", "Rheumatology"),
     ("Dermatolgy", "Dermatology"),
+    ("Nephrolgy", "Nephrology"),
+    ("Pediatric Cardiolgy", "Pediatric Cardiology"),
+    ("Orthopedic Surgry", "Orthopaedic Surgery"),
 ]
 
 
@@ -220,6 +223,8 @@ def test_canonical_specialty(label, expected):
         "Physician Assistant", "PHYSICIAN ASSISTANT", "CLINICAL PSYCHOLOGIST", "Adult Medicine",
         "Obesity Medicine", "Urgent Care", "Integrative Medicine", "Cancer Center", "Banana",
         "Professor of Epidemiology", "Professor of Biochemistry", "Pediatric Nurology", "", "  ",
+        # a slip of two different specialties: hematology or hepatology
+        "Hematolgy", "Pediatric Hepatology", "Instructor of Immunology",
         None, "363L00000X", "999ZZ9999X", "Spine Surgery", "Cosmetic Surgery", "GENERAL PRACTICE",
         "Oral & Maxillofacial Surgery", "Podiatry",
     ],

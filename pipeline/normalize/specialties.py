@@ -238,14 +238,18 @@ def _fuzzy(text: str) -> tuple[str, ...] | None:
     if len(key) < 6:
         return None
     max_distance = 1 if len(key) < 10 else 2
+    # Look one edit further than accepted: a different specialty that close means the label
+    # could be a slip of either ("Nephrology"/"Neurology"), so nothing is returned.
     hits = process.extract(
-        key, _fuzzy_keys(), scorer=Levenshtein.distance, score_cutoff=max_distance, limit=8
+        key, _fuzzy_keys(), scorer=Levenshtein.distance, score_cutoff=max_distance + 1, limit=12
     )
     if not hits:
         return None
     best = min(distance for _, distance, _ in hits)
+    if best > max_distance:
+        return None
     crosswalk = _crosswalk()
-    answers = {crosswalk[choice] for choice, distance, _ in hits if distance == best}
+    answers = {crosswalk[choice] for choice, distance, _ in hits if distance <= best + 1}
     return answers.pop() if len(answers) == 1 else None
 
 
