@@ -12,6 +12,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from pipeline.config import CredcheckError
+from pipeline.match import as_text
 from pipeline.normalize.names import first_name_keys, name_key, parse_person_name
 from pipeline.normalize.places import normalize_state
 from pipeline.normalize.specialties import canonical_specialty, claims_match
@@ -100,11 +101,8 @@ def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, group in frame.groupby("person", sort=False):
         best = group.sort_values("certification", key=lambda s: s.map(CERTIFICATION_RANK)).iloc[0]
-        name = (
-            " ".join(p for p in (best.ref_first, best.ref_middle, best.ref_last) if p)
-            if isinstance(best.ref_last, str)
-            else best.listed_name
-        )
+        ref_name = [as_text(p) for p in (best.ref_first, best.ref_middle, best.ref_last)]
+        name = " ".join(p for p in ref_name if p) if ref_name[2] else best.listed_name
         certificates = best.certificates if best.certificates is not None else []
         rows.append(
             {

@@ -58,18 +58,50 @@ def _surname_keys(last: str, alt_lasts: Iterable[str]) -> set[str]:
     return keys
 
 
+def as_text(value) -> str:
+    """A cell as text: pandas gives NaN (truthy!) or None for missing values."""
+    return value if isinstance(value, str) else ""
+
+
+def as_texts(value) -> list[str]:
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return [v for v in list(value) if isinstance(v, str) and v]
+    return []
+
+
+def _flag(value) -> bool | None:
+    return None if value is None or value is pd.NA or value != value else bool(value)
+
+
 def prepare_people(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the derived matching columns (keys, variants, blocking keys) to a person frame."""
     out = frame.copy()
-    out["first_key"] = [name_key(f or "") for f in out["first"]]
-    out["first_variants"] = [first_name_keys(f or "") for f in out["first"]]
-    out["middle_initial"] = [name_key(m or "")[:1] for m in out["middle"]]
-    out["last_key"] = [name_key(s or "") for s in out["last"]]
+    for column in ("first", "middle", "last"):
+        out[column] = [as_text(v) for v in out[column]]
+    for column in ("alt_lasts", "states", "cities", "specialties"):
+        out[column] = [as_texts(v) for v in out[column]]
+    out["npi"] = pd.Series([as_text(v) or None for v in out["npi"]], index=out.index, dtype=object)
+    out["physician"] = pd.Series(
+        [_flag(v) for v in out["physician"]], index=out.index, dtype=object
+    )
+    out["first_key"] = [name_key(f) for f in out["first"]]
+    out["first_variants"] = [first_name_keys(f) for f in out["first"]]
+    out["middle_initial"] = [name_key(m)[:1] for m in out["middle"]]
+    out["last_key"] = [name_key(s) for s in out["last"]]
     out["surname_keys"] = [
-        _surname_keys(last, alts or []) for last, alts in zip(out["last"], out["alt_lasts"])
+        _surname_keys(last, alts) for last, alts in zip(out["last"], out["alt_lasts"])
     ]
     out["block_keys"] = [_block_keys(row) for row in out.itertuples(index=False)]
     return out
+
+
+def _one_deletion_variants(word: str) -> set[str]:
+    """The word and every form of it with one letter removed.
+
+    Two spellings one typo apart (a dropped, added, swapped or changed letter) always share a
+    variant, so this key survives the typos that change a surname's sound and prefix.
+    """
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _block_keys(person) -> set[str]:
@@ -84,6 +116,11 @@ def _block_keys(person) -> set[str]:
         # A typo in the surname changes its sound; the full first name and prefix still agree.
         for variant in person.first_variants:
             keys.add(f"pre:{surname[:3]}|{variant}")
+        # Typos that also break the prefix: one-deletion variants, kept small by the state.
+        if len(surname) >= 4:
+            for typo_key in _one_deletion_variants(surname):
+                for state in person.states:
+                    keys.add(f"del:{typo_key}|{person.first_key[:1]}|{state}")
     return keys
 
 
@@ -195,9 +232,9 @@ def _npi_level(left, right) -> int:
 
 
 def _degree_level(left, right) -> int:
-    if left.physician is None or right.physician is None or pd.isna(left.physician):
+    if left.physician is None or right.physician is None:
         return 2
-    return 0 if bool(left.physician) == bool(right.physician) else 1
+    return 0 if left.physician == right.physician else 1
 
 
 SURNAME_EXACT = Level("exact (term-frequency adjusted)", 0.90, 0.001)
@@ -261,7 +298,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         "degree",
         (
             Level("both physicians or both not", 0.98, 0.7),
-            Level("one is not a physician", 0.02, 0.3),
+            Level("one is not a physician", 0.005, 0.3),
             Level("missing", 1, 1),
         ),
         _degree_level,

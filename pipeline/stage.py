@@ -30,7 +30,7 @@ def _distinct(values) -> list:
 def _as_list(value) -> list:
     """A list column's value as a list (DuckDB gives arrays; a left join's gap gives NaN)."""
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        return [v for v in list(value) if v is not None]
+        return [v for v in list(value) if isinstance(v, str) and v]
     return []
 
 
@@ -60,18 +60,26 @@ def listing_person(item: dict) -> dict:
         + split_credentials(item.get("honorific_suffix") or "")
     )
     claimed = _distinct(item.get("specialties") or [])
-    claimed_certs = [bc.get("certificate") for bc in item.get("board_certifications") or [] if bc]
-    specialties = canonical_specialties(claimed + [c for c in claimed_certs if c])
-    if not specialties and item.get("job_title"):
+    # What the listing claims is its specialties (a faculty title when none is given); the
+    # board certificates a page shows are evidence for matching, not claims.
+    claimed_canonical = canonical_specialties(claimed)
+    if not claimed_canonical and item.get("job_title"):
         title_specialty = canonical_specialty(item["job_title"])
-        specialties = [title_specialty] if title_specialty else []
+        claimed_canonical = [title_specialty] if title_specialty else []
+    shown_certificates = [
+        bc.get("certificate") for bc in item.get("board_certifications") or [] if bc
+    ]
+    specialties = _distinct(
+        claimed_canonical + canonical_specialties([c for c in shown_certificates if c])
+    )
     locations = item.get("locations") or []
     return {
         "listing_id": f"{item.get('site_id')}:{item.get('ref') or item.get('source_url')}",
         "site_id": item.get("site_id"),
         "source_url": item.get("source_url"),
         "listed_name": item.get("name"),
-        "claimed_specialties": claimed or _distinct(claimed_certs),
+        "claimed_specialties": claimed,
+        "claimed_canonical": claimed_canonical,
         "first": first,
         "middle": middle,
         "last": last,
@@ -145,7 +153,7 @@ def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 "last": p.last_name,
                 "suffix": p.suffix,
                 "credentials": credentials,
-                "alt_lasts": [p.other_last_name] if p.other_last_name else [],
+                "alt_lasts": _as_list([p.other_last_name]),
                 "states": _distinct(
                     [
                         normalize_state(s or "")

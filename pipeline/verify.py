@@ -31,18 +31,23 @@ CERTIFICATION_VALUES = (
 
 
 def classify_certification(
-    identity: str, claimed: list[str], certificates: list[tuple[str, str]]
+    identity: str,
+    claimed: list[str],
+    certificates: list[tuple[str, str]],
+    physician: bool = True,
 ) -> str:
     """The ``verifications.certification`` value of one listing.
 
     ``claimed`` are canonical specialties; ``certificates`` are (certificate, status) pairs of the
     matched person. A subspecialty certificate counts for its parent specialty (``claims_match``).
+    Board certification does not apply to a matched non-physician (nurse practitioner, physician
+    assistant): that is ``unknown``, not ``not_certified``.
 
     >>> certs = [("Cardiovascular Disease", "active")]
     >>> classify_certification("matched", ["Internal Medicine"], certs)
     'certified'
     """
-    if identity != "matched":
+    if identity != "matched" or not physician:
         return "unknown"
 
     def matches_claim(certificate: str) -> bool:
@@ -117,10 +122,13 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
             ["matched_npi", "certificate", "status"]
         ].itertuples(index=False):
             certs_by_npi.setdefault(npi, []).append((cert, status))
+    physicians = dict(zip(people["npi"], people["physician"]))
     decisions["certification"] = [
-        classify_certification(identity, claimed, certs_by_npi.get(npi, []))
+        classify_certification(
+            identity, claimed, certs_by_npi.get(npi, []), physicians.get(npi, True)
+        )
         for identity, claimed, npi in zip(
-            decisions["identity"], listings["specialties"], decisions["npi"]
+            decisions["identity"], listings["claimed_canonical"], decisions["npi"]
         )
     ]
     decisions["comparisons"] = [
@@ -149,6 +157,7 @@ LISTING_COLUMNS = [
     "source_url",
     "listed_name",
     "claimed_specialties",
+    "claimed_canonical",
     "first",
     "middle",
     "last",

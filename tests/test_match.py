@@ -323,6 +323,10 @@ def test_classify_certification(identity, claimed, certificates, expected):
     assert classify_certification(identity, claimed, certificates) == expected
 
 
+def test_board_certification_does_not_apply_to_a_matched_nurse_practitioner():
+    assert classify_certification("matched", ["Dermatology"], [], physician=False) == "unknown"
+
+
 @given(st.from_regex(r"[0-9]{10}", fullmatch=True))
 def test_sql_npi_check_agrees_with_python(npi):
     con = duckdb.connect()
