@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pipeline.normalize.npi import is_valid_npi
 
 from pipeline.match import (
     COMPARISONS,
@@ -16,6 +15,7 @@ from pipeline.match import (
     prepare_people,
     score_pairs,
 )
+from pipeline.normalize.npi import is_valid_npi
 from pipeline.store import NPI_MACRO
 from pipeline.verify import classify_certification
 
