@@ -33,19 +33,20 @@ def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_crawl(args) -> int:
-    from pipeline.crawl import crawl_and_ingest, plan_targets, registered_sites
+    from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
     from pipeline.store import open_db
 
     settings = _parse_settings(args.setting)
     targets = plan_targets(args.site_ids, args.url)
     if not targets:
         targets = plan_targets(list(registered_sites()), [])
-    con = open_db(resolve_db_path(args.db))
-    outcomes = crawl_and_ingest(
-        con, targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
+    outcomes = crawl_sites(
+        targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
     )
     if all(not o.ok for o in outcomes):
+        # Nothing was crawled, so the database is not even opened.
         return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
+    ingest_outcomes(open_db(resolve_db_path(args.db)), outcomes)
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
 
@@ -78,19 +79,19 @@ def cmd_match(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipeline.crawl import crawl_and_ingest, plan_targets, registered_sites
+    from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
     from pipeline.store import open_db
     from pipeline.verify import run_match
 
     targets = plan_targets(list(registered_sites()), [])
-    con = open_db(resolve_db_path(args.db))
-    outcomes = crawl_and_ingest(
-        con,
+    outcomes = crawl_sites(
         targets,
         runs_dir=Path(args.runs_dir),
         settings=_parse_settings(args.setting),
         progress=crawl_progress,
     )
+    con = open_db(resolve_db_path(args.db))
+    ingest_outcomes(con, outcomes)
     print_match_summary(run_match(con))
     failed = [o.target.site_id for o in outcomes if not o.ok]
     if failed:

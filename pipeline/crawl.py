@@ -166,8 +166,7 @@ def crawl_site(target: CrawlTarget, runs_dir: Path, settings: dict[str, str]) ->
     )
 
 
-def crawl_and_ingest(
-    con: duckdb.DuckDBPyConnection,
+def crawl_sites(
     targets: list[CrawlTarget],
     *,
     runs_dir: Path,
@@ -175,25 +174,30 @@ def crawl_and_ingest(
     parallel: int = 2,
     progress: Callable[[CrawlOutcome], None] = lambda outcome: None,
 ) -> list[CrawlOutcome]:
-    """Crawl each target (sites in parallel) and ingest each successful feed."""
+    """Crawl each target, sites in parallel; nothing is written to the database here."""
     settings = settings or {}
-    outcomes = []
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = [pool.submit(crawl_site, t, runs_dir, settings) for t in targets]
+        outcomes = []
         for future in futures:
-            outcome = future.result()
-            if outcome.ok:
-                ingest_crawl(
-                    con,
-                    run_id=outcome.run_id,
-                    site_id=outcome.target.site_id,
-                    start_url=outcome.target.start_url,
-                    items=outcome.items,
-                    stats={**outcome.stats, "credcheck/bad_feed_lines": outcome.bad_feed_lines},
-                    started_at=outcome.started_at,
-                    finished_at=outcome.finished_at,
-                    status="ok",
-                )
-            progress(outcome)
-            outcomes.append(outcome)
+            outcomes.append(future.result())
+            progress(outcomes[-1])
     return outcomes
+
+
+def ingest_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CrawlOutcome]) -> None:
+    """Store each successful crawl (one transaction per site); failed ones leave no trace."""
+    for outcome in outcomes:
+        if not outcome.ok:
+            continue
+        ingest_crawl(
+            con,
+            run_id=outcome.run_id,
+            site_id=outcome.target.site_id,
+            start_url=outcome.target.start_url,
+            items=outcome.items,
+            stats={**outcome.stats, "credcheck/bad_feed_lines": outcome.bad_feed_lines},
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            status="ok",
+        )

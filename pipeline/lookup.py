@@ -150,13 +150,15 @@ def lookup(
     >>> lookup(con, "Dr. Bob Smith, MD", state="MA")  # doctest: +SKIP
     """
     parsed = parse_person_name(name)
-    query_last = name_key(parsed.last or "")
-    query_first = name_key(parsed.first or "")
+    query_last = name_key(parsed.last)
+    query_first = name_key(parsed.first)
     if not query_last:
-        # A single word is taken as a surname.
-        query_last, query_first = query_first, ""
-    if not query_last:
-        raise CredcheckError("give a physician's name, e.g. `credcheck lookup 'Jane Doe'`")
+        # Not name-shaped (one word, or stray punctuation): a single word is a surname, else
+        # the first and last words are taken as first name and surname.
+        words = name_key(name).split()
+        if not words:
+            raise CredcheckError("give a physician's name, e.g. `credcheck lookup 'Jane Doe'`")
+        query_last, query_first = words[-1], (words[0] if len(words) > 1 else "")
     frame = _state_filter(_published(con), state)
     scores = [
         max(
@@ -195,7 +197,11 @@ def find(
     keep = [
         any(
             c["status"] == "active"
-            and claims_match(wanted, canonical_specialty(c["certificate"]) or c["certificate"])
+            and claims_match(
+                wanted,
+                canonical_specialty(c["certificate"]) or c["certificate"],
+                board=c["board"],
+            )
             for c in (certs if certs is not None else [])
         )
         for certs in frame["certificates"]

@@ -22,7 +22,7 @@ from pipeline.config import CredcheckError
 # Luhn check of an NPI: the check digit is computed over "80840" + the first nine digits;
 # the prefix contributes a constant 24 to the sum.
 NPI_MACRO = """
-CREATE OR REPLACE MACRO npi_is_valid(s) AS (
+CREATE OR REPLACE TEMP MACRO npi_is_valid(s) AS (
     regexp_full_match(coalesce(s, ''), '[0-9]{10}')
     AND (10 - (24 + list_sum(list_transform(range(1, 10), lambda i:
             CASE WHEN i % 2 = 1

@@ -33,33 +33,37 @@ CERTIFICATION_VALUES = (
 def classify_certification(
     identity: str,
     claimed: list[str],
-    certificates: list[tuple[str, str]],
+    certificates: list[tuple[str, str, str | None]],
     physician: bool = True,
 ) -> str:
     """The ``verifications.certification`` value of one listing.
 
-    ``claimed`` are canonical specialties; ``certificates`` are (certificate, status) pairs of the
-    matched person. A subspecialty certificate counts for its parent specialty (``claims_match``).
+    ``claimed`` are canonical specialties; ``certificates`` are (certificate, status, board) of the
+    matched person. A subspecialty certificate counts for its parent specialty under the board
+    that issued it (``claims_match``): Hospice and Palliative Medicine from the internal medicine
+    board supports a claim of Internal Medicine, not of Obstetrics and Gynecology.
     Board certification does not apply to a matched non-physician (nurse practitioner, physician
     assistant): that is ``unknown``, not ``not_certified``.
 
-    >>> certs = [("Cardiovascular Disease", "active")]
+    >>> certs = [("Cardiovascular Disease", "active", "American Board of Internal Medicine")]
     >>> classify_certification("matched", ["Internal Medicine"], certs)
     'certified'
     """
     if identity != "matched" or not physician:
         return "unknown"
 
-    def matches_claim(certificate: str) -> bool:
+    def matches_claim(certificate: str, board: str | None) -> bool:
         canonical = canonical_specialty(certificate) or certificate
-        return any(claims_match(claim, canonical) for claim in claimed)
+        return any(claims_match(claim, canonical, board=board) for claim in claimed)
 
-    active = [c for c, status in certificates if status == ACTIVE]
-    if any(matches_claim(c) for c in active):
+    active = [(c, board) for c, status, board in certificates if status == ACTIVE]
+    if any(matches_claim(c, board) for c, board in active):
         return "certified"
     if active:
         return "certified_other_specialty"
-    if any(status in LAPSED_STATUSES and matches_claim(c) for c, status in certificates):
+    if any(
+        status in LAPSED_STATUSES and matches_claim(c, board) for c, status, board in certificates
+    ):
         return "lapsed"
     return "not_certified"
 
@@ -116,12 +120,12 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
     decisions, _ = link(listings, people)
     decisions = decisions.rename(columns={"rec_id": "listing_id"})
 
-    certs_by_npi: dict[str, list[tuple[str, str]]] = {}
+    certs_by_npi: dict[str, list[tuple[str, str, str | None]]] = {}
     if not certificates.empty:
-        for npi, cert, status in certificates.dropna(subset=["matched_npi"])[
-            ["matched_npi", "certificate", "status"]
+        for npi, cert, status, board in certificates.dropna(subset=["matched_npi"])[
+            ["matched_npi", "certificate", "status", "board"]
         ].itertuples(index=False):
-            certs_by_npi.setdefault(npi, []).append((cert, status))
+            certs_by_npi.setdefault(npi, []).append((cert, status, board))
     physicians = dict(zip(people["npi"], people["physician"]))
     decisions["certification"] = [
         classify_certification(

@@ -34,9 +34,25 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path("/work/shared/reference")
 SITE_IDS = ("mercy-general", "hill-country-regional", "commonwealth-med")
 LISTING_KEYS = {
-    "id", "path", "display_name", "prefix", "given_name", "additional_name", "family_name",
-    "degrees", "specialties", "board_certifications", "npi", "gender", "languages",
-    "accepting_new_patients", "education", "locations", "affiliations", "title", "department",
+    "id",
+    "path",
+    "display_name",
+    "prefix",
+    "given_name",
+    "additional_name",
+    "family_name",
+    "degrees",
+    "specialties",
+    "board_certifications",
+    "npi",
+    "gender",
+    "languages",
+    "accepting_new_patients",
+    "education",
+    "locations",
+    "affiliations",
+    "title",
+    "department",
     "is_physician",
 }
 SITE_KEYS = {"site_id", "name", "kind", "shape", "city", "state", "listings"}
@@ -90,8 +106,9 @@ def boards(out: Path) -> list[dict[str, str]]:
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def first_line(path: Path) -> bytes:
@@ -117,8 +134,12 @@ def test_different_seed_gives_different_world(tmp_path: Path) -> None:
     generate_world(tmp_path / "a", seed=11, n_physicians=600)
     generate_world(tmp_path / "b", seed=12, n_physicians=600)
     a, b = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
-    for name in ("truth.csv", "reference/boards.csv", "reference/npidata.csv",
-                 "sites/mercy-general.json"):
+    for name in (
+        "truth.csv",
+        "reference/boards.csv",
+        "reference/npidata.csv",
+        "sites/mercy-general.json",
+    ):
         assert a[name] != b[name], name
 
 
@@ -126,16 +147,32 @@ def test_deterministic_across_hash_seeds(tmp_path: Path) -> None:
     """Set iteration order changes with PYTHONHASHSEED; the output must not."""
     for hash_seed in ("1", "2"):
         subprocess.run(
-            [sys.executable, "-m", "pipeline.demo.world", str(tmp_path / hash_seed),
-             "--seed", "3", "--physicians", "300"],
-            check=True, cwd=REPO, capture_output=True,
-            env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"})
+            [
+                sys.executable,
+                "-m",
+                "pipeline.demo.world",
+                str(tmp_path / hash_seed),
+                "--seed",
+                "3",
+                "--physicians",
+                "300",
+            ],
+            check=True,
+            cwd=REPO,
+            capture_output=True,
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
+        )
     assert tree_bytes(tmp_path / "1") == tree_bytes(tmp_path / "2")
 
 
 def test_cli_help_describes_arguments() -> None:
-    result = subprocess.run([sys.executable, "-m", "pipeline.demo.world", "--help"],
-                            check=True, cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.demo.world", "--help"],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     for word in ("out_dir", "--seed", "--physicians", "byte-identical"):
         assert word in result.stdout
 
@@ -153,11 +190,14 @@ def test_manifest_lists_files_with_row_counts(out: Path, manifest: dict) -> None
 # ---- reference file layouts ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("written", "reference"), [
-    ("reference/npidata.csv", "cms/nppes/npidata_pfile_header.csv"),
-    ("reference/dac.csv", "cms/dac/DAC_NationalDownloadableFile_header_current.csv"),
-    ("reference/leie.csv", "oig/UPDATED_header.csv"),
-])
+@pytest.mark.parametrize(
+    ("written", "reference"),
+    [
+        ("reference/npidata.csv", "cms/nppes/npidata_pfile_header.csv"),
+        ("reference/dac.csv", "cms/dac/DAC_NationalDownloadableFile_header_current.csv"),
+        ("reference/leie.csv", "oig/UPDATED_header.csv"),
+    ],
+)
 def test_headers_equal_the_shared_reference(out: Path, written: str, reference: str) -> None:
     source = SHARED / reference
     if not source.exists():
@@ -201,8 +241,9 @@ def test_npidata_individuals_organizations_and_non_physicians(npidata: list[list
         for name in date_cols:
             assert re.fullmatch(r"\d\d/\d\d/\d{4}", row[col[name]]), (name, row[col[name]])
         if row[col["Entity Type Code"]] == "1":
-            switches = [row[col[f"Healthcare Provider Primary Taxonomy Switch_{i}"]]
-                        for i in range(1, 16)]
+            switches = [
+                row[col[f"Healthcare Provider Primary Taxonomy Switch_{i}"]] for i in range(1, 16)
+            ]
             assert switches.count("Y") == 1
             assert row[col["Provider License Number State Code_1"]]
 
@@ -214,9 +255,13 @@ def test_physician_taxonomies_come_from_nucc(npidata: list[list[str]]) -> None:
     assert {row[col] for row in npidata[1:]} <= codes
 
 
-def test_all_npis_are_luhn_valid(out: Path, npidata: list[list[str]],
-                                 boards: list[dict[str, str]], truth: list[dict[str, str]],
-                                 sites: dict[str, dict]) -> None:
+def test_all_npis_are_luhn_valid(
+    out: Path,
+    npidata: list[list[str]],
+    boards: list[dict[str, str]],
+    truth: list[dict[str, str]],
+    sites: dict[str, dict],
+) -> None:
     assert npi_check_digit("123456789") == 3 and is_valid_npi("1234567893")
     npis = [row[0] for row in npidata[1:]]
     assert len(npis) == len(set(npis))
@@ -233,11 +278,15 @@ def test_all_npis_are_luhn_valid(out: Path, npidata: list[list[str]],
 def test_boards_csv_contract(out: Path, boards: list[dict[str, str]], manifest: dict) -> None:
     assert first_line(out / "reference/boards.csv") == (
         b"npi,first_name,middle_name,last_name,suffix,board,certificate,certificate_type,status,"
-        b"initial_certification_date,expiration_date,moc,city,state")
+        b"initial_certification_date,expiration_date,moc,city,state"
+    )
     malformed_lines = {m["line"] for m in manifest["boards_malformed_rows"]}
     assert 3 <= len(malformed_lines) < 0.01 * len(boards)
     assert {m["problem"] for m in manifest["boards_malformed_rows"]} >= {
-        "bad_date", "unknown_status", "empty_last_name"}
+        "bad_date",
+        "unknown_status",
+        "empty_last_name",
+    }
     bad = set()
     for line, row in enumerate(boards, start=2):
         try:
@@ -282,14 +331,21 @@ def test_dac_subset_with_some_clinicians_on_two_rows(out: Path, npidata: list[li
     with open(out / "reference/dac.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     per_npi = Counter(r["NPI"] for r in rows)
-    physicians = [r for r in rows if r["Cred"] in ("MD", "DO", "")
-                  and r["pri_spec"] not in ("NURSE PRACTITIONER", "PHYSICIAN ASSISTANT")]
+    physicians = [
+        r
+        for r in rows
+        if r["Cred"] in ("MD", "DO", "")
+        and r["pri_spec"] not in ("NURSE PRACTITIONER", "PHYSICIAN ASSISTANT")
+    ]
     individuals = sum(row[1] == "1" for row in npidata[1:])
     assert 0.6 < len(per_npi) / individuals < 0.8
     assert sum(n == 2 for n in per_npi.values()) > 100
     specs = {r["pri_spec"] for r in physicians}
-    assert {"CARDIOVASCULAR DISEASE (CARDIOLOGY)", "INTERNAL MEDICINE",
-            "OBSTETRICS/GYNECOLOGY"} <= specs
+    assert {
+        "CARDIOVASCULAR DISEASE (CARDIOLOGY)",
+        "INTERNAL MEDICINE",
+        "OBSTETRICS/GYNECOLOGY",
+    } <= specs
     assert {r["Cred"] for r in rows} >= {"MD", "DO"}
     assert all(r["Grd_yr"].isdigit() for r in physicians if r["Med_sch"])
 
@@ -327,8 +383,9 @@ def test_site_json_follows_the_content_model(sites: dict[str, dict]) -> None:
     assert shapes == {"jsonld_sitemap", "html_directory", "faculty_directory"}
     for site in sites.values():
         assert set(site) == SITE_KEYS
-        assert site["kind"] == ("medical_school" if site["shape"] == "faculty_directory"
-                                else "hospital")
+        assert site["kind"] == (
+            "medical_school" if site["shape"] == "faculty_directory" else "hospital"
+        )
         assert 300 <= len(site["listings"]) <= 600
         pattern = PATH_PATTERNS[site["shape"]]
         ids = [x["id"] for x in site["listings"]]
@@ -342,10 +399,11 @@ def test_site_json_follows_the_content_model(sites: dict[str, dict]) -> None:
             assert all(set(loc) == LOCATION_KEYS for loc in listing["locations"])
             assert listing["locations"]
             assert all(set(e) == {"type", "name", "year"} for e in listing["education"])
-            assert all(e["type"] in ("medical_school", "residency", "fellowship", "other")
-                       for e in listing["education"])
-            assert all(set(c) == {"board", "certificate"}
-                       for c in listing["board_certifications"])
+            assert all(
+                e["type"] in ("medical_school", "residency", "fellowship", "other")
+                for e in listing["education"]
+            )
+            assert all(set(c) == {"board", "certificate"} for c in listing["board_certifications"])
             if listing["is_physician"]:
                 assert listing["specialties"]
 
@@ -366,14 +424,21 @@ def test_npi_shown_only_on_the_jsonld_site(sites: dict[str, dict]) -> None:
             assert shown == 0
 
 
-def test_truth_covers_every_listing_once(sites: dict[str, dict],
-                                         truth: list[dict[str, str]]) -> None:
+def test_truth_covers_every_listing_once(
+    sites: dict[str, dict], truth: list[dict[str, str]]
+) -> None:
     listed = {(sid, x["id"], x["path"]) for sid, s in sites.items() for x in s["listings"]}
     keys = [(r["site_id"], r["listing_ref"], r["path"]) for r in truth]
     assert len(keys) == len(set(keys)) == len(listed)
     assert set(keys) == listed
-    assert list(truth[0]) == ["site_id", "listing_ref", "path", "npi", "is_physician",
-                              "expected_certification"]
+    assert list(truth[0]) == [
+        "site_id",
+        "listing_ref",
+        "path",
+        "npi",
+        "is_physician",
+        "expected_certification",
+    ]
     by_key = {(r["site_id"], r["listing_ref"]): r for r in truth}
     for sid, site in sites.items():
         for listing in site["listings"]:
@@ -383,8 +448,7 @@ def test_truth_covers_every_listing_once(sites: dict[str, dict],
                 assert listing["npi"] == row["npi"]
 
 
-def test_truth_npis_exist_in_nppes(truth: list[dict[str, str]],
-                                   npidata: list[list[str]]) -> None:
+def test_truth_npis_exist_in_nppes(truth: list[dict[str, str]], npidata: list[list[str]]) -> None:
     nppes = {row[0] for row in npidata[1:]}
     assert {r["npi"] for r in truth if r["npi"]} <= nppes
     missing = [r for r in truth if r["is_physician"] == "true" and not r["npi"]]
@@ -392,8 +456,9 @@ def test_truth_npis_exist_in_nppes(truth: list[dict[str, str]],
     assert all(r["expected_certification"] == "unknown" for r in missing)
 
 
-def test_every_certification_category_is_represented(truth: list[dict[str, str]],
-                                                     manifest: dict) -> None:
+def test_every_certification_category_is_represented(
+    truth: list[dict[str, str]], manifest: dict
+) -> None:
     counts = Counter(r["expected_certification"] for r in truth)
     assert set(counts) == set(CERTIFICATION_VALUES)
     assert all(counts[value] >= 20 for value in CERTIFICATION_VALUES), counts
@@ -404,8 +469,9 @@ def test_every_certification_category_is_represented(truth: list[dict[str, str]]
             assert row["expected_certification"] == "unknown"
 
 
-def test_faculty_site_mixes_physicians_and_researchers(sites: dict[str, dict],
-                                                       truth: list[dict[str, str]]) -> None:
+def test_faculty_site_mixes_physicians_and_researchers(
+    sites: dict[str, dict], truth: list[dict[str, str]]
+) -> None:
     listings = sites["commonwealth-med"]["listings"]
     researchers = [x for x in listings if not x["is_physician"]]
     physicians = [x for x in listings if x["is_physician"]]
@@ -415,8 +481,11 @@ def test_faculty_site_mixes_physicians_and_researchers(sites: dict[str, dict],
     assert any(x["title"].endswith("of Pharmacology") for x in researchers)
     assert any(re.search(r"Professor of Medicine \(.+\)", x["title"]) for x in physicians)
     ids = {x["id"] for x in researchers}
-    assert all(r["npi"] == "" for r in truth
-               if r["site_id"] == "commonwealth-med" and r["listing_ref"] in ids)
+    assert all(
+        r["npi"] == ""
+        for r in truth
+        if r["site_id"] == "commonwealth-med" and r["listing_ref"] in ids
+    )
 
 
 def test_some_physicians_are_on_two_sites(truth: list[dict[str, str]]) -> None:
@@ -428,26 +497,32 @@ def test_some_physicians_are_on_two_sites(truth: list[dict[str, str]]) -> None:
     assert len(shared) >= 50
 
 
-def test_same_name_collisions_across_states(npidata: list[list[str]],
-                                            truth: list[dict[str, str]],
-                                            manifest: dict) -> None:
+def test_same_name_collisions_across_states(
+    npidata: list[list[str]], truth: list[dict[str, str]], manifest: dict
+) -> None:
     col = {name: i for i, name in enumerate(npidata[0])}
     listed = {r["npi"] for r in truth if r["npi"] and r["is_physician"] == "true"}
     by_name: dict[tuple[str, str], list[list[str]]] = {}
     for row in npidata[1:]:
         if row[col["Entity Type Code"]] == "1":
-            key = (world.strip_accents(row[col["Provider First Name"]]).upper(),
-                   world.strip_accents(row[col["Provider Last Name (Legal Name)"]]).upper())
+            key = (
+                world.strip_accents(row[col["Provider First Name"]]).upper(),
+                world.strip_accents(row[col["Provider Last Name (Legal Name)"]]).upper(),
+            )
             by_name.setdefault(key, []).append(row)
     state_col = col["Provider Business Practice Location Address State Name"]
-    collisions = [rows for rows in by_name.values()
-                  if len({r[state_col] for r in rows}) > 1 and any(r[0] in listed for r in rows)]
+    collisions = [
+        rows
+        for rows in by_name.values()
+        if len({r[state_col] for r in rows}) > 1 and any(r[0] in listed for r in rows)
+    ]
     assert len(collisions) >= 20
     assert len(manifest["same_name_collisions"]) >= 20
 
 
-def test_listing_noise_is_present(sites: dict[str, dict], truth: list[dict[str, str]],
-                                  npidata: list[list[str]]) -> None:
+def test_listing_noise_is_present(
+    sites: dict[str, dict], truth: list[dict[str, str]], npidata: list[list[str]]
+) -> None:
     col = {name: i for i, name in enumerate(npidata[0])}
     nppes = {row[0]: row for row in npidata[1:]}
     by_key = {(r["site_id"], r["listing_ref"]): r["npi"] for r in truth}
@@ -457,8 +532,17 @@ def test_listing_noise_is_present(sites: dict[str, dict], truth: list[dict[str, 
             noise["dr"] += x["prefix"] == "Dr."
             noise["honor"] += any(d.startswith("FA") for d in x["degrees"])
             noise["accented"] += any(ord(c) > 127 for c in x["family_name"])
-            noise["synonym"] += bool({"Cardiology", "OB/GYN", "ENT", "Peds", "Family Practice",
-                                      "Obstetrics & Gynecology"} & set(x["specialties"]))
+            noise["synonym"] += bool(
+                {
+                    "Cardiology",
+                    "OB/GYN",
+                    "ENT",
+                    "Peds",
+                    "Family Practice",
+                    "Obstetrics & Gynecology",
+                }
+                & set(x["specialties"])
+            )
             npi = by_key[(sid, x["id"])]
             if not npi:
                 continue
@@ -485,9 +569,16 @@ def sub(name: str, parent: str) -> world.Specialty:
 
 
 def cert(spec: world.Specialty, status: str) -> Certificate:
-    return Certificate(spec, spec.board, spec.name,
-                       "subspecialty" if spec.parent else "specialty", status,
-                       date(2010, 7, 1), None, "")
+    return Certificate(
+        spec,
+        spec.board,
+        spec.name,
+        "subspecialty" if spec.parent else "specialty",
+        status,
+        date(2010, 7, 1),
+        None,
+        "",
+    )
 
 
 def physician(*certs: Certificate, has_nppes: bool = True, role: str = "physician") -> Person:
@@ -500,20 +591,24 @@ IM = SPECIALTY_BY_NAME["Internal Medicine"]
 CVD = sub("Cardiovascular Disease", "Internal Medicine")
 
 
-@pytest.mark.parametrize(("certs", "claims", "expected"), [
-    ((cert(CVD, "active"),), {"Cardiovascular Disease"}, "certified"),
-    ((cert(CVD, "active"),), {"Internal Medicine"}, "certified"),  # sub counts for parent
-    ((cert(IM, "active"),), {"Cardiovascular Disease"}, "certified_other_specialty"),
-    ((cert(IM, "expired"), cert(CVD, "active")), {"Cardiovascular Disease"}, "certified"),
-    ((cert(IM, "expired"),), {"Internal Medicine"}, "lapsed"),
-    ((cert(CVD, "lapsed"),), {"Internal Medicine"}, "lapsed"),
-    ((cert(IM, "inactive"),), {"Internal Medicine"}, "lapsed"),
-    ((cert(IM, "revoked"),), {"Internal Medicine"}, "not_certified"),
-    ((cert(IM, "expired"),), {"Pediatrics"}, "not_certified"),
-    ((), {"Internal Medicine"}, "not_certified"),
-])
-def test_expected_certification_rules(certs: tuple[Certificate, ...], claims: set[str],
-                                      expected: str) -> None:
+@pytest.mark.parametrize(
+    ("certs", "claims", "expected"),
+    [
+        ((cert(CVD, "active"),), {"Cardiovascular Disease"}, "certified"),
+        ((cert(CVD, "active"),), {"Internal Medicine"}, "certified"),  # sub counts for parent
+        ((cert(IM, "active"),), {"Cardiovascular Disease"}, "certified_other_specialty"),
+        ((cert(IM, "expired"), cert(CVD, "active")), {"Cardiovascular Disease"}, "certified"),
+        ((cert(IM, "expired"),), {"Internal Medicine"}, "lapsed"),
+        ((cert(CVD, "lapsed"),), {"Internal Medicine"}, "lapsed"),
+        ((cert(IM, "inactive"),), {"Internal Medicine"}, "lapsed"),
+        ((cert(IM, "revoked"),), {"Internal Medicine"}, "not_certified"),
+        ((cert(IM, "expired"),), {"Pediatrics"}, "not_certified"),
+        ((), {"Internal Medicine"}, "not_certified"),
+    ],
+)
+def test_expected_certification_rules(
+    certs: tuple[Certificate, ...], claims: set[str], expected: str
+) -> None:
     assert expected_certification(physician(*certs), frozenset(claims)) == expected
 
 
@@ -554,12 +649,17 @@ def test_names_and_slugs() -> None:
     assert world.title_surname("MCDONALD") == "McDonald"
     assert world.title_surname("OBRIEN") == "O'Brien"
     assert world.slugify("José Q. Núñez-García") == "jose-q-nunez-garcia"
-    assert world.display_name("Dr.", "John", "A.", "Smith", "Jr.", ["MD"], False, False) == \
-        "Dr. John A. Smith Jr."
-    assert world.display_name(None, "Jane", None, "Doe", "", ["MD", "FACC"], False, True) == \
-        "Jane Doe, MD, FACC"
-    assert world.display_name(None, "Jane", "Q.", "Doe", "", ["MD"], True, True) == \
-        "Doe, Jane Q., MD"
+    assert (
+        world.display_name("Dr.", "John", "A.", "Smith", "Jr.", ["MD"], False, False)
+        == "Dr. John A. Smith Jr."
+    )
+    assert (
+        world.display_name(None, "Jane", None, "Doe", "", ["MD", "FACC"], False, True)
+        == "Jane Doe, MD, FACC"
+    )
+    assert (
+        world.display_name(None, "Jane", "Q.", "Doe", "", ["MD"], True, True) == "Doe, Jane Q., MD"
+    )
 
 
 def test_nicknames_come_from_the_nickname_list() -> None:

@@ -211,7 +211,8 @@ def test_a_shown_npi_decides_between_namesakes_and_a_wrong_one_counts_against():
     right = prepare_people(REFERENCE)
     scored = score_pairs(left, right, block_candidates(left, right))
     npi_weight = scored.set_index(["l", "r"])["npi_weight"]
-    assert npi_weight.loc[(0, 4)] > 10 > -10 > npi_weight.loc[(1, 4)]
+    assert npi_weight.loc[(0, 4)] > 15
+    assert npi_weight.loc[(1, 4)] < -9
 
 
 def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
@@ -294,33 +295,56 @@ def test_missing_values_carry_no_weight():
         (
             "matched",
             ["Cardiovascular Disease"],
-            [("Cardiovascular Disease", "active")],
+            [("Cardiovascular Disease", "active", None)],
             "certified",
         ),
-        ("matched", ["Internal Medicine"], [("Cardiovascular Disease", "active")], "certified"),
-        (
-            "matched",
-            ["Dermatology"],
-            [("Internal Medicine", "active")],
-            "certified_other_specialty",
-        ),
-        ("matched", [], [("Internal Medicine", "active")], "certified_other_specialty"),
-        ("matched", ["Internal Medicine"], [("Internal Medicine", "expired")], "lapsed"),
         (
             "matched",
             ["Internal Medicine"],
-            [("Internal Medicine", "lapsed"), ("Pediatrics", "revoked")],
+            [("Cardiovascular Disease", "active", None)],
+            "certified",
+        ),
+        (
+            "matched",
+            ["Dermatology"],
+            [("Internal Medicine", "active", None)],
+            "certified_other_specialty",
+        ),
+        ("matched", [], [("Internal Medicine", "active", None)], "certified_other_specialty"),
+        ("matched", ["Internal Medicine"], [("Internal Medicine", "expired", None)], "lapsed"),
+        (
+            "matched",
+            ["Internal Medicine"],
+            [("Internal Medicine", "lapsed", None), ("Pediatrics", "revoked", None)],
             "lapsed",
         ),
-        ("matched", ["Internal Medicine"], [("Internal Medicine", "revoked")], "not_certified"),
-        ("matched", ["Internal Medicine"], [("Dermatology", "expired")], "not_certified"),
+        (
+            "matched",
+            ["Internal Medicine"],
+            [("Internal Medicine", "revoked", None)],
+            "not_certified",
+        ),
+        ("matched", ["Internal Medicine"], [("Dermatology", "expired", None)], "not_certified"),
         ("matched", ["Pediatrics"], [], "not_certified"),
-        ("ambiguous", ["Pediatrics"], [("Pediatrics", "active")], "unknown"),
+        ("ambiguous", ["Pediatrics"], [("Pediatrics", "active", None)], "unknown"),
         ("unmatched", [], [], "unknown"),
     ],
 )
 def test_classify_certification(identity, claimed, certificates, expected):
     assert classify_certification(identity, claimed, certificates) == expected
+
+
+def test_a_multi_board_subspecialty_counts_only_for_its_issuing_boards_parent():
+    palliative = (
+        "Hospice and Palliative Medicine",
+        "active",
+        "American Board of Internal Medicine",
+    )
+    assert classify_certification("matched", ["Internal Medicine"], [palliative]) == "certified"
+    assert (
+        classify_certification("matched", ["Obstetrics and Gynecology"], [palliative])
+        == "certified_other_specialty"
+    )
 
 
 def test_board_certification_does_not_apply_to_a_matched_nurse_practitioner():

@@ -70,8 +70,21 @@ def test_split_credentials_returns_a_fresh_list():
 
 @pytest.mark.parametrize(
     "code",
-    ["MD", "DO", "M.D.", "d.o.", "MBBS", "MB BS", "MBChB", "MBBCh", "MB BCh BAO", "MDCM", "BMBS",
-     "BM BCh", "MB BChir"],
+    [
+        "MD",
+        "DO",
+        "M.D.",
+        "d.o.",
+        "MBBS",
+        "MB BS",
+        "MBChB",
+        "MBBCh",
+        "MB BCh BAO",
+        "MDCM",
+        "BMBS",
+        "BM BCh",
+        "MB BChir",
+    ],
 )
 def test_physician_degrees(code):
     assert is_physician_degree(code)
@@ -79,8 +92,25 @@ def test_physician_degrees(code):
 
 @pytest.mark.parametrize(
     "code",
-    ["PhD", "DNP", "NP", "PA-C", "RN", "DDS", "DMD", "DPM", "OD", "DC", "PharmD", "MPH", "FACC",
-     "PsyD", "CRNA", "XYZ", ""],
+    [
+        "PhD",
+        "DNP",
+        "NP",
+        "PA-C",
+        "RN",
+        "DDS",
+        "DMD",
+        "DPM",
+        "OD",
+        "DC",
+        "PharmD",
+        "MPH",
+        "FACC",
+        "PsyD",
+        "CRNA",
+        "XYZ",
+        "",
+    ],
 )
 def test_not_physician_degrees(code):
     assert not is_physician_degree(code)
@@ -89,10 +119,22 @@ def test_not_physician_degrees(code):
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("FACC", True), ("F.A.C.S.", True), ("FACP", True), ("FAAP", True), ("FACOG", True),
-        ("FACEP", True), ("FAAFP", True), ("FHM", True), ("FACOI", True),
-        ("FRCPC", False), ("FRCSC", False), ("FRCS", False), ("MRCP", False),
-        ("MD", False), ("PhD", False), ("FXYZ", False),
+        ("FACC", True),
+        ("F.A.C.S.", True),
+        ("FACP", True),
+        ("FAAP", True),
+        ("FACOG", True),
+        ("FACEP", True),
+        ("FAAFP", True),
+        ("FHM", True),
+        ("FACOI", True),
+        ("FRCPC", False),
+        ("FRCSC", False),
+        ("FRCS", False),
+        ("MRCP", False),
+        ("MD", False),
+        ("PhD", False),
+        ("FXYZ", False),
     ],
 )
 def test_honorific_fellowships(code, expected):

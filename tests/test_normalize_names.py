@@ -12,7 +12,10 @@ P = PersonName
 
 NAME_CASES = [
     ("Dr. Jane Q. Doe, MD, FACC", P("Dr.", "Jane", "Q.", "Doe", "", "", ("MD", "FACC"))),
-    ("Smith-Jones, Mary Ann, MD, FACC", P("", "Mary", "Ann", "Smith-Jones", "", "", ("MD", "FACC"))),
+    (
+        "Smith-Jones, Mary Ann, MD, FACC",
+        P("", "Mary", "Ann", "Smith-Jones", "", "", ("MD", "FACC")),
+    ),
     ("Dr. José A. García-López Jr.", P("Dr.", "José", "A.", "García-López", "Jr.", "", ())),
     ("LEE, KIM", P("", "Kim", "", "Lee", "", "", ())),
     ("John (Jack) Smith, M.D., Ph.D.", P("", "John", "", "Smith", "", "Jack", ("MD", "PHD"))),
@@ -44,8 +47,10 @@ NAME_CASES = [
     ("JOHN MCDONALD, MD", P("", "John", "", "McDonald", "", "", ("MD",))),
     ("mary o'neil", P("", "Mary", "", "O'Neil", "", "", ())),
     ("Maria de la Cruz, MD", P("", "Maria", "", "de la Cruz", "", "", ("MD",))),
-    ("Dr. Mary-Kate Olsen-Smith, DO, MPH",
-     P("Dr.", "Mary-Kate", "", "Olsen-Smith", "", "", ("DO", "MPH"))),
+    (
+        "Dr. Mary-Kate Olsen-Smith, DO, MPH",
+        P("Dr.", "Mary-Kate", "", "Olsen-Smith", "", "", ("DO", "MPH")),
+    ),
     ("Jane Doe, MD, FACOG, Chief of Obstetrics", P("", "Jane", "", "Doe", "", "", ("MD", "FACOG"))),
     ("Prof. Dr. Hans Müller", P("Prof. Dr.", "Hans", "", "Müller", "", "", ())),
     ("J. Robert Oppenheimer, MD", P("", "J.", "Robert", "Oppenheimer", "", "", ("MD",))),
@@ -69,7 +74,9 @@ NAME_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), NAME_CASES, ids=[case[0] or "empty" for case in NAME_CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), NAME_CASES, ids=[case[0] or "empty" for case in NAME_CASES]
+)
 def test_parse_person_name(text, expected):
     assert parse_person_name(text) == expected
 
@@ -125,8 +132,16 @@ def test_first_name_keys_contain_relatives(first, must_contain):
 
 @pytest.mark.parametrize(
     ("left", "right"),
-    [("Bob", "Robert"), ("Bob", "Bobby"), ("Bill", "William"), ("Peggy", "Margaret"),
-     ("Jim", "James"), ("Dick", "Richard"), ("Kate", "Katherine"), ("Tony", "Anthony")],
+    [
+        ("Bob", "Robert"),
+        ("Bob", "Bobby"),
+        ("Bill", "William"),
+        ("Peggy", "Margaret"),
+        ("Jim", "James"),
+        ("Dick", "Richard"),
+        ("Kate", "Katherine"),
+        ("Tony", "Anthony"),
+    ],
 )
 def test_nicknames_relate_through_shared_keys(left, right):
     assert first_name_keys(left) & first_name_keys(right)
@@ -145,15 +160,39 @@ def test_first_name_keys_of_nothing():
 @pytest.mark.parametrize(
     ("first", "expected"),
     [
-        ("Bob", "robert"), ("Bobby", "robert"), ("Rob", "robert"), ("Robert", "robert"),
-        ("Bill", "william"), ("Billy", "william"), ("Will", "william"), ("William", "william"),
-        ("Jim", "james"), ("Jimmy", "james"), ("Jack", "john"), ("Johnny", "john"),
-        ("Liz", "elizabeth"), ("Beth", "elizabeth"), ("Peggy", "margaret"),
-        ("Dick", "richard"), ("Rick", "richard"), ("Tom", "thomas"), ("Mike", "michael"),
-        ("Tony", "anthony"), ("Chuck", "charles"), ("Alex", "alexander"), ("Fred", "frederick"),
-        ("Larry", "lawrence"), ("Lawrence", "lawrence"), ("Jerry", "gerald"),
-        ("Lee", "lee"), ("Ann", "ann"), ("Anne", "anne"), ("Mai", "mai"), ("José", "jose"),
-        ("Nguyen", "nguyen"), ("", ""),
+        ("Bob", "robert"),
+        ("Bobby", "robert"),
+        ("Rob", "robert"),
+        ("Robert", "robert"),
+        ("Bill", "william"),
+        ("Billy", "william"),
+        ("Will", "william"),
+        ("William", "william"),
+        ("Jim", "james"),
+        ("Jimmy", "james"),
+        ("Jack", "john"),
+        ("Johnny", "john"),
+        ("Liz", "elizabeth"),
+        ("Beth", "elizabeth"),
+        ("Peggy", "margaret"),
+        ("Dick", "richard"),
+        ("Rick", "richard"),
+        ("Tom", "thomas"),
+        ("Mike", "michael"),
+        ("Tony", "anthony"),
+        ("Chuck", "charles"),
+        ("Alex", "alexander"),
+        ("Fred", "frederick"),
+        ("Larry", "lawrence"),
+        ("Lawrence", "lawrence"),
+        ("Jerry", "gerald"),
+        ("Lee", "lee"),
+        ("Ann", "ann"),
+        ("Anne", "anne"),
+        ("Mai", "mai"),
+        ("José", "jose"),
+        ("Nguyen", "nguyen"),
+        ("", ""),
     ],
 )
 def test_canonical_first_name(first, expected):
@@ -162,9 +201,22 @@ def test_canonical_first_name(first, expected):
 
 @pytest.mark.parametrize(
     "rest",
-    ["Jane Doe", "Dr. Jane Q. Doe", "Prof. Dr. Hans Müller", "Smith, John", "Smith, John III",
-     "Smith-Jones, Mary Ann", "John A. Smith IV", "J. Robert Oppenheimer", "Nguyen Thi Mai",
-     "DR. JANE DOE", "Dr. Smith", "Smith", "Anne-Marie O'Neil", "Jean-Luc Picard Jr."],
+    [
+        "Jane Doe",
+        "Dr. Jane Q. Doe",
+        "Prof. Dr. Hans Müller",
+        "Smith, John",
+        "Smith, John III",
+        "Smith-Jones, Mary Ann",
+        "John A. Smith IV",
+        "J. Robert Oppenheimer",
+        "Nguyen Thi Mai",
+        "DR. JANE DOE",
+        "Dr. Smith",
+        "Smith",
+        "Anne-Marie O'Neil",
+        "Jean-Luc Picard Jr.",
+    ],
 )
 def test_fast_path_agrees_with_nameparser(rest):
     from pipeline.normalize.names import _nameparser_parts, _simple_parts
@@ -174,8 +226,17 @@ def test_fast_path_agrees_with_nameparser(rest):
     assert fast == _nameparser_parts(rest)
 
 
-@pytest.mark.parametrize("rest", ["Van der Berg, Pieter", "Maria de la Cruz", "Ahmed bin Rashid",
-                                  "Smith, John, Jr.", "John & Jane Smith", "R2D2 Smith"])
+@pytest.mark.parametrize(
+    "rest",
+    [
+        "Van der Berg, Pieter",
+        "Maria de la Cruz",
+        "Ahmed bin Rashid",
+        "Smith, John, Jr.",
+        "John & Jane Smith",
+        "R2D2 Smith",
+    ],
+)
 def test_hard_names_go_to_nameparser(rest):
     from pipeline.normalize.names import _simple_parts
 

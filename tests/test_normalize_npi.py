@@ -14,8 +14,20 @@ def test_valid_npis(npi):
 
 @pytest.mark.parametrize(
     "text",
-    ["1234567890", "1234567894", "123456789", "12345678931", "123456789X", "", " 1234567893",
-     "1234 567893", "0000000000", "１２３４５６７８９３", None, 1234567893],
+    [
+        "1234567890",
+        "1234567894",
+        "123456789",
+        "12345678931",
+        "123456789X",
+        "",
+        " 1234567893",
+        "1234 567893",
+        "0000000000",
+        "１２３４５６７８９３",
+        None,
+        1234567893,
+    ],
 )
 def test_invalid_npis(text):
     assert not is_valid_npi(text)
@@ -24,11 +36,20 @@ def test_invalid_npis(text):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (" 1234567893 ", "1234567893"), ("NPI: 1234567893", "1234567893"),
-        ("npi#1234567893", "1234567893"), ("123-456-7893", "1234567893"),
-        ("1234567893.0", "1234567893"), (1234567893, "1234567893"),
-        (1234567893.0, "1234567893"), ("0000000000", None), ("1234567890", None),
-        ("12345", None), ("", None), (None, None), (True, None), (1.5, None),
+        (" 1234567893 ", "1234567893"),
+        ("NPI: 1234567893", "1234567893"),
+        ("npi#1234567893", "1234567893"),
+        ("123-456-7893", "1234567893"),
+        ("1234567893.0", "1234567893"),
+        (1234567893, "1234567893"),
+        (1234567893.0, "1234567893"),
+        ("0000000000", None),
+        ("1234567890", None),
+        ("12345", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        (1.5, None),
     ],
 )
 def test_clean_npi(value, expected):
@@ -46,5 +67,5 @@ def test_one_changed_digit_is_caught():
         for replacement in "0123456789":
             if replacement == VALID[0][position]:
                 continue
-            changed = VALID[0][:position] + replacement + VALID[0][position + 1:]
+            changed = VALID[0][:position] + replacement + VALID[0][position + 1 :]
             assert not is_valid_npi(changed)

@@ -23,9 +23,7 @@ from pipeline.normalize.places import (  # noqa: E402
 )
 from pipeline.normalize.specialties import canonical_specialty, known_specialties  # noqa: E402
 
-names_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60
-)
+names_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
 name_like = st.from_regex(
     r"(Dr\. )?[A-Z][a-zé'\-]{1,12}( [A-Z]\.)? [A-Z][a-z'\-]{1,14}(, (MD|DO|PhD|FACC|MPH))*",
     fullmatch=True,
@@ -102,8 +100,11 @@ def test_normalize_phone_is_e164_or_none(value):
     assert result is None or (result.startswith("+") and result[1:].isdigit())
 
 
-@given(st.integers(min_value=200, max_value=989), st.integers(min_value=200, max_value=999),
-       st.integers(min_value=0, max_value=9999))
+@given(
+    st.integers(min_value=200, max_value=989),
+    st.integers(min_value=200, max_value=999),
+    st.integers(min_value=0, max_value=9999),
+)
 def test_us_phone_formats_agree(area, exchange, line):
     digits = f"{area}{exchange}{line:04d}"
     expected = normalize_phone(digits)

@@ -119,10 +119,14 @@ CANONICAL_CASES = [
     ("  CARDIOLOGY  ", "Cardiovascular Disease"),
     # board certificate names, renamed ones and AOA names
     ("Cardiovascular Disease", "Cardiovascular Disease"),
-    ("Female Pelvic Medicine and Reconstructive Surgery",
-     "Urogynecology and Reconstructive Pelvic Surgery"),
-    ("Urogynecology and Reconstructive Pelvic Surgery",
-     "Urogynecology and Reconstructive Pelvic Surgery"),
+    (
+        "Female Pelvic Medicine and Reconstructive Surgery",
+        "Urogynecology and Reconstructive Pelvic Surgery",
+    ),
+    (
+        "Urogynecology and Reconstructive Pelvic Surgery",
+        "Urogynecology and Reconstructive Pelvic Surgery",
+    ),
     ("Psychosomatic Medicine", "Consultation-Liaison Psychiatry"),
     ("Clinical Genetics (MD)", "Clinical Genetics and Genomics (MD/DO)"),
     ("Aerospace Medicine*", "Aerospace Medicine"),
@@ -136,8 +140,10 @@ CANONICAL_CASES = [
     ("Micrographic Dermatologic Surgery", "Micrographic Dermatologic Surgery"),
     ("Family Medicine/OMT", "Family Medicine"),
     ("Pulmonary Diseases", "Pulmonary Disease"),
-    ("Neuromusculoskeletal Medicine & OMM",
-     "Neuromusculoskeletal Medicine and Osteopathic Manipulative Medicine"),
+    (
+        "Neuromusculoskeletal Medicine & OMM",
+        "Neuromusculoskeletal Medicine and Osteopathic Manipulative Medicine",
+    ),
     ("Angiography & Interventional Radiology", "Vascular and Interventional Radiology"),
     # NUCC codes and names
     ("207RC0000X", "Cardiovascular Disease"),
@@ -195,8 +201,10 @@ CANONICAL_CASES = [
     ("Professor of Obstetrics and Gynecology", "Obstetrics and Gynecology"),
     ("Chief, Division of Cardiology", "Cardiovascular Disease"),
     ("Director of Interventional Cardiology", "Interventional Cardiology"),
-    ("Associate Professor, Department of Medicine, Division of Gastroenterology",
-     "Gastroenterology"),
+    (
+        "Associate Professor, Department of Medicine, Division of Gastroenterology",
+        "Gastroenterology",
+    ),
     ("Professor of Psychiatry and Behavioral Sciences", "Psychiatry"),
     ("Professor of Radiology and Biomedical Imaging", "Diagnostic Radiology"),
     ("Internal Medicine (Hospitalist)", "Internal Medicine"),
@@ -219,14 +227,36 @@ def test_canonical_specialty(label, expected):
 @pytest.mark.parametrize(
     "label",
     [
-        "Women's Health", "Primary Care", "NURSE PRACTITIONER", "Nurse Practitioner",
-        "Physician Assistant", "PHYSICIAN ASSISTANT", "CLINICAL PSYCHOLOGIST", "Adult Medicine",
-        "Obesity Medicine", "Urgent Care", "Integrative Medicine", "Cancer Center", "Banana",
-        "Professor of Epidemiology", "Professor of Biochemistry", "Pediatric Nurology", "", "  ",
+        "Women's Health",
+        "Primary Care",
+        "NURSE PRACTITIONER",
+        "Nurse Practitioner",
+        "Physician Assistant",
+        "PHYSICIAN ASSISTANT",
+        "CLINICAL PSYCHOLOGIST",
+        "Adult Medicine",
+        "Obesity Medicine",
+        "Urgent Care",
+        "Integrative Medicine",
+        "Cancer Center",
+        "Banana",
+        "Professor of Epidemiology",
+        "Professor of Biochemistry",
+        "Pediatric Nurology",
+        "",
+        "  ",
         # a slip of two different specialties: hematology or hepatology
-        "Hematolgy", "Pediatric Hepatology", "Instructor of Immunology",
-        None, "363L00000X", "999ZZ9999X", "Spine Surgery", "Cosmetic Surgery", "GENERAL PRACTICE",
-        "Oral & Maxillofacial Surgery", "Podiatry",
+        "Hematolgy",
+        "Pediatric Hepatology",
+        "Instructor of Immunology",
+        None,
+        "363L00000X",
+        "999ZZ9999X",
+        "Spine Surgery",
+        "Cosmetic Surgery",
+        "GENERAL PRACTICE",
+        "Oral & Maxillofacial Surgery",
+        "Podiatry",
     ],
 )
 def test_not_confident_gives_none(label):
@@ -240,10 +270,21 @@ def test_not_confident_gives_none(label):
         ("Med-Peds", ("Internal Medicine", "Pediatrics")),
         ("Internal Medicine-Pediatrics", ("Internal Medicine", "Pediatrics")),
         ("Pulmonary & Critical Care", ("Pulmonary Disease", "Critical Care Medicine")),
-        ("Pathology", ("Pathology-Anatomic/Pathology-Clinical", "Pathology - Anatomic",
-                       "Pathology - Clinical")),
-        ("Interventional Radiology", ("Interventional Radiology and Diagnostic Radiology",
-                                      "Vascular and Interventional Radiology")),
+        (
+            "Pathology",
+            (
+                "Pathology-Anatomic/Pathology-Clinical",
+                "Pathology - Anatomic",
+                "Pathology - Clinical",
+            ),
+        ),
+        (
+            "Interventional Radiology",
+            (
+                "Interventional Radiology and Diagnostic Radiology",
+                "Vascular and Interventional Radiology",
+            ),
+        ),
         ("Professor of Medicine and Pediatrics", ("Internal Medicine", "Pediatrics")),
         ("Cardiology", ("Cardiovascular Disease",)),
         ("Primary Care", ()),
@@ -254,10 +295,21 @@ def test_specialty_candidates(label, expected):
 
 
 def test_canonical_specialties_dedups_and_keeps_order():
-    labels = ["Cardiology", "Cardiovascular Disease", "207RC0000X", "NP", None, "Hem/Onc",
-              "Internal Medicine", "Banana"]
+    labels = [
+        "Cardiology",
+        "Cardiovascular Disease",
+        "207RC0000X",
+        "NP",
+        None,
+        "Hem/Onc",
+        "Internal Medicine",
+        "Banana",
+    ]
     assert canonical_specialties(labels) == [
-        "Cardiovascular Disease", "Medical Oncology", "Hematology", "Internal Medicine",
+        "Cardiovascular Disease",
+        "Medical Oncology",
+        "Hematology",
+        "Internal Medicine",
     ]
     assert canonical_specialties([]) == []
 
@@ -329,8 +381,12 @@ def test_is_subspecialty():
         ("Cardiology", "Cardiovascular Disease", None, True),
         ("CARDIOVASCULAR DISEASE (CARDIOLOGY)", "Cardiology", None, True),
         ("OB/GYN", "Obstetrics and Gynecology", None, True),
-        ("Female Pelvic Medicine and Reconstructive Surgery",
-         "Urogynecology and Reconstructive Pelvic Surgery", None, True),
+        (
+            "Female Pelvic Medicine and Reconstructive Surgery",
+            "Urogynecology and Reconstructive Pelvic Surgery",
+            None,
+            True,
+        ),
         # a subspecialty certificate supports its parent
         ("Internal Medicine", "Cardiovascular Disease", None, True),
         ("Internal Medicine", "Cardiology", "AOBIM", True),
@@ -354,8 +410,12 @@ def test_is_subspecialty():
         ("Med-Peds", "Pediatrics", None, True),
         # equivalent certificates
         ("Interventional Radiology", "Vascular and Interventional Radiology", None, True),
-        ("Interventional Radiology and Diagnostic Radiology",
-         "Vascular and Interventional Radiology", None, True),
+        (
+            "Interventional Radiology and Diagnostic Radiology",
+            "Vascular and Interventional Radiology",
+            None,
+            True,
+        ),
         # not supported
         ("Cardiology", "Internal Medicine", None, False),
         ("Cardiovascular Disease", "Interventional Cardiology", None, False),

@@ -36,8 +36,11 @@ def test_csv_files_are_rectangular():
 
 def test_every_nucc_physician_code_is_in_the_crosswalk():
     labels = {row["label"] for row in read_rows("specialty_crosswalk.csv")}
-    codes = [row["Code"] for row in read_rows("nucc_taxonomy_251.csv")
-             if row["Grouping"] == "Allopathic & Osteopathic Physicians"]
+    codes = [
+        row["Code"]
+        for row in read_rows("nucc_taxonomy_251.csv")
+        if row["Grouping"] == "Allopathic & Osteopathic Physicians"
+    ]
     assert len(codes) == 238
     assert not [code for code in codes if code not in labels]
 
@@ -53,8 +56,11 @@ def test_crosswalk_canonicals_are_board_certificates():
 def test_crosswalk_labels_are_unique_by_key():
     seen: dict[str, str] = {}
     for row in read_rows("specialty_crosswalk.csv"):
-        key = row["label"].lower() if row["kind"] == "nucc" and row["label"][:3].isdigit() \
+        key = (
+            row["label"].lower()
+            if row["kind"] == "nucc" and row["label"][:3].isdigit()
             else specialty_key(row["label"])
+        )
         assert key not in seen, (row["label"], seen.get(key))
         seen[key] = row["label"]
 
@@ -84,10 +90,15 @@ def test_certificates_with_disagreeing_parents_have_one_preferred_row():
 
 def test_post_2016_certificates_are_present():
     certificates = {row["certificate"] for row in read_rows("board_certificates.csv")}
-    for name in ["Addiction Medicine", "Adult Cardiac Anesthesiology", "Neurocritical Care",
-                 "Pediatric Hospital Medicine", "Complex Family Planning",
-                 "Micrographic Dermatologic Surgery",
-                 "Urogynecology and Reconstructive Pelvic Surgery"]:
+    for name in [
+        "Addiction Medicine",
+        "Adult Cardiac Anesthesiology",
+        "Neurocritical Care",
+        "Pediatric Hospital Medicine",
+        "Complex Family Planning",
+        "Micrographic Dermatologic Surgery",
+        "Urogynecology and Reconstructive Pelvic Surgery",
+    ]:
         assert name in certificates
     assert "Female Pelvic Medicine and Reconstructive Surgery" not in certificates
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from pipeline.config import DATA_DIR
-from pipeline.crawl import crawl_and_ingest, plan_targets
+from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets
 from pipeline.demo.server import serve_sites
 from pipeline.demo.world import generate_world
 from pipeline.evaluate import score_identities
@@ -89,8 +89,7 @@ def run_demo(
         registry = world_dir / "sites.toml"
         write_demo_registry(registry, sites, base_urls)
         os.environ["CREDCHECK_SITES"] = str(registry)
-        outcomes = crawl_and_ingest(
-            con,
+        outcomes = crawl_sites(
             plan_targets(list(sites), []),
             runs_dir=world_dir / "runs",
             settings=LOOPBACK_SETTINGS,
@@ -100,6 +99,7 @@ def run_demo(
         con.close()
         scratch.unlink(missing_ok=True)
         return 1
+    ingest_outcomes(con, outcomes)
 
     _section("matching")
     print_match_summary(run_match(con))

@@ -51,9 +51,22 @@ CERTIFICATION_VALUES = (
 )
 BOARD_STATUSES = ("active", "expired", "lapsed", "inactive", "suspended", "revoked")
 LAPSED_STATUSES = frozenset({"expired", "lapsed", "inactive"})
-BOARDS_HEADER = ["npi", "first_name", "middle_name", "last_name", "suffix", "board", "certificate",
-                 "certificate_type", "status", "initial_certification_date", "expiration_date",
-                 "moc", "city", "state"]
+BOARDS_HEADER = [
+    "npi",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "board",
+    "certificate",
+    "certificate_type",
+    "status",
+    "initial_certification_date",
+    "expiration_date",
+    "moc",
+    "city",
+    "state",
+]
 TRUTH_HEADER = ["site_id", "listing_ref", "path", "npi", "is_physician", "expected_certification"]
 
 # --------------------------------------------------------------------------------------------
@@ -118,214 +131,835 @@ AOA_BOARD_NAMES = {
 
 S = Specialty
 PRIMARY_SPECIALTIES: tuple[Specialty, ...] = (
-    S("Internal Medicine", ABIM, "207R00000X", "INTERNAL MEDICINE",
-      ("Internal Medicine",) * 3 + ("General Internal Medicine",), 18, honor="FACP",
-      aoa=(AOA_IM, "Internal Medicine")),
-    S("Family Medicine", ABFM, "207Q00000X", "FAMILY PRACTICE",
-      ("Family Medicine",) * 3 + ("Family Practice",) * 2, 14, honor="FAAFP",
-      aoa=(AOA_FM, "Family Medicine/OMT"), department="Family Medicine"),
-    S("Pediatrics", ABP, "208000000X", "PEDIATRIC MEDICINE",
-      ("Pediatrics",) * 3 + ("Peds", "General Pediatrics"), 9, honor="FAAP",
-      aoa=(AOA_PEDS, "Pediatrics"), department="Pediatrics"),
-    S("Emergency Medicine", ABEM, "207P00000X", "EMERGENCY MEDICINE",
-      ("Emergency Medicine",), 6, honor="FACEP", aoa=(AOA_EM, "Emergency Medicine"),
-      department="Emergency Medicine"),
-    S("Obstetrics and Gynecology", ABOG, "207V00000X", "OBSTETRICS/GYNECOLOGY",
-      ("Obstetrics and Gynecology", "OB/GYN", "Obstetrics & Gynecology", "OBGYN"), 6,
-      honor="FACOG", department="Obstetrics and Gynecology", training_years=4),
-    S("Anesthesiology", ABA, "207L00000X", "ANESTHESIOLOGY",
-      ("Anesthesiology",) * 3 + ("Anesthesia",), 6, department="Anesthesiology",
-      training_years=4),
-    S("Psychiatry", ABPN, "2084P0800X", "PSYCHIATRY", ("Psychiatry",), 5,
-      department="Psychiatry", training_years=4),
-    S("Diagnostic Radiology", ABR, "2085R0202X", "DIAGNOSTIC RADIOLOGY",
-      ("Radiology", "Diagnostic Radiology"), 4.5, aoa=(AOA_RAD, "Diagnostic Radiology"),
-      department="Radiology", training_years=5),
-    S("Surgery", ABS, "208600000X", "GENERAL SURGERY", ("General Surgery",) * 2 + ("Surgery",),
-      4, honor="FACS", department="Surgery", training_years=5),
-    S("Orthopaedic Surgery", ABOS, "207X00000X", "ORTHOPEDIC SURGERY",
-      ("Orthopaedic Surgery", "Orthopedic Surgery", "Orthopedics"), 3, honor="FAAOS",
-      department="Orthopaedic Surgery", training_years=5),
-    S("Neurology", ABPN, "2084N0400X", "NEUROLOGY", ("Neurology",), 2.5,
-      aoa=(AOA_NP, "Neurology"), department="Neurology", training_years=4),
-    S("Ophthalmology", "American Board of Ophthalmology", "207W00000X",
-      "OPHTHALMOLOGY", ("Ophthalmology",), 2.2, aoa=(AOA_EENT, "Ophthalmology"),
-      department="Ophthalmology", training_years=4),
-    S("Dermatology", ABD, "207N00000X", "DERMATOLOGY", ("Dermatology",), 1.8,
-      department="Dermatology", training_years=4),
-    S("Pathology-Anatomic/Pathology-Clinical", ABPATH, "207ZP0102X", "PATHOLOGY",
-      ("Pathology", "Anatomic & Clinical Pathology"), 1.6, department="Pathology",
-      training_years=4),
-    S("Otolaryngology", ABOTO, "207Y00000X", "OTOLARYNGOLOGY",
-      ("Otolaryngology", "ENT", "Otolaryngology - Head & Neck Surgery",
-       "Ear, Nose and Throat"), 1.3, aoa=(AOA_EENT, "Otolaryngology"),
-      department="Otolaryngology", training_years=5),
-    S("Urology", ABU, "208800000X", "UROLOGY", ("Urology",), 1.3, department="Urology",
-      training_years=5),
-    S("Physical Medicine and Rehabilitation", ABPMR, "208100000X",
-      "PHYSICAL MEDICINE AND REHABILITATION",
-      ("Physical Medicine & Rehabilitation", "PM&R", "Physiatry"), 1.2,
-      department="Physical Medicine and Rehabilitation", training_years=4),
-    S("Plastic Surgery", ABPS, "208200000X", "PLASTIC AND RECONSTRUCTIVE SURGERY",
-      ("Plastic Surgery", "Plastic & Reconstructive Surgery"), 0.8, honor="FACS",
-      department="Surgery", training_years=6),
-    S("Radiation Oncology", ABR, "2085R0001X", "RADIATION ONCOLOGY", ("Radiation Oncology",),
-      0.7, department="Radiation Oncology", training_years=5),
-    S("Neurological Surgery", "American Board of Neurological Surgery", "207T00000X",
-      "NEUROSURGERY", ("Neurosurgery", "Neurological Surgery"), 0.6, honor="FACS",
-      department="Neurosurgery", training_years=7),
-    S("Thoracic and Cardiac Surgery", ABTS, "208G00000X", "THORACIC SURGERY",
-      ("Cardiothoracic Surgery", "Thoracic Surgery"), 0.5, honor="FACS", department="Surgery",
-      training_years=7),
-    S("Vascular Surgery", ABS, "2086S0129X", "VASCULAR SURGERY", ("Vascular Surgery",), 0.4,
-      honor="FACS", department="Surgery", training_years=5),
-    S("Allergy and Immunology", "American Board of Allergy and Immunology", "207K00000X",
-      "ALLERGY/IMMUNOLOGY", ("Allergy & Immunology", "Allergy and Immunology"), 0.5,
-      training_years=5),
-    S("Colon and Rectal Surgery", "American Board of Colon and Rectal Surgery", "208C00000X",
-      "COLORECTAL SURGERY (PROCTOLOGY)", ("Colorectal Surgery", "Colon & Rectal Surgery"), 0.2,
-      honor="FACS", department="Surgery", training_years=6),
+    S(
+        "Internal Medicine",
+        ABIM,
+        "207R00000X",
+        "INTERNAL MEDICINE",
+        ("Internal Medicine",) * 3 + ("General Internal Medicine",),
+        18,
+        honor="FACP",
+        aoa=(AOA_IM, "Internal Medicine"),
+    ),
+    S(
+        "Family Medicine",
+        ABFM,
+        "207Q00000X",
+        "FAMILY PRACTICE",
+        ("Family Medicine",) * 3 + ("Family Practice",) * 2,
+        14,
+        honor="FAAFP",
+        aoa=(AOA_FM, "Family Medicine/OMT"),
+        department="Family Medicine",
+    ),
+    S(
+        "Pediatrics",
+        ABP,
+        "208000000X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatrics",) * 3 + ("Peds", "General Pediatrics"),
+        9,
+        honor="FAAP",
+        aoa=(AOA_PEDS, "Pediatrics"),
+        department="Pediatrics",
+    ),
+    S(
+        "Emergency Medicine",
+        ABEM,
+        "207P00000X",
+        "EMERGENCY MEDICINE",
+        ("Emergency Medicine",),
+        6,
+        honor="FACEP",
+        aoa=(AOA_EM, "Emergency Medicine"),
+        department="Emergency Medicine",
+    ),
+    S(
+        "Obstetrics and Gynecology",
+        ABOG,
+        "207V00000X",
+        "OBSTETRICS/GYNECOLOGY",
+        ("Obstetrics and Gynecology", "OB/GYN", "Obstetrics & Gynecology", "OBGYN"),
+        6,
+        honor="FACOG",
+        department="Obstetrics and Gynecology",
+        training_years=4,
+    ),
+    S(
+        "Anesthesiology",
+        ABA,
+        "207L00000X",
+        "ANESTHESIOLOGY",
+        ("Anesthesiology",) * 3 + ("Anesthesia",),
+        6,
+        department="Anesthesiology",
+        training_years=4,
+    ),
+    S(
+        "Psychiatry",
+        ABPN,
+        "2084P0800X",
+        "PSYCHIATRY",
+        ("Psychiatry",),
+        5,
+        department="Psychiatry",
+        training_years=4,
+    ),
+    S(
+        "Diagnostic Radiology",
+        ABR,
+        "2085R0202X",
+        "DIAGNOSTIC RADIOLOGY",
+        ("Radiology", "Diagnostic Radiology"),
+        4.5,
+        aoa=(AOA_RAD, "Diagnostic Radiology"),
+        department="Radiology",
+        training_years=5,
+    ),
+    S(
+        "Surgery",
+        ABS,
+        "208600000X",
+        "GENERAL SURGERY",
+        ("General Surgery",) * 2 + ("Surgery",),
+        4,
+        honor="FACS",
+        department="Surgery",
+        training_years=5,
+    ),
+    S(
+        "Orthopaedic Surgery",
+        ABOS,
+        "207X00000X",
+        "ORTHOPEDIC SURGERY",
+        ("Orthopaedic Surgery", "Orthopedic Surgery", "Orthopedics"),
+        3,
+        honor="FAAOS",
+        department="Orthopaedic Surgery",
+        training_years=5,
+    ),
+    S(
+        "Neurology",
+        ABPN,
+        "2084N0400X",
+        "NEUROLOGY",
+        ("Neurology",),
+        2.5,
+        aoa=(AOA_NP, "Neurology"),
+        department="Neurology",
+        training_years=4,
+    ),
+    S(
+        "Ophthalmology",
+        "American Board of Ophthalmology",
+        "207W00000X",
+        "OPHTHALMOLOGY",
+        ("Ophthalmology",),
+        2.2,
+        aoa=(AOA_EENT, "Ophthalmology"),
+        department="Ophthalmology",
+        training_years=4,
+    ),
+    S(
+        "Dermatology",
+        ABD,
+        "207N00000X",
+        "DERMATOLOGY",
+        ("Dermatology",),
+        1.8,
+        department="Dermatology",
+        training_years=4,
+    ),
+    S(
+        "Pathology-Anatomic/Pathology-Clinical",
+        ABPATH,
+        "207ZP0102X",
+        "PATHOLOGY",
+        ("Pathology", "Anatomic & Clinical Pathology"),
+        1.6,
+        department="Pathology",
+        training_years=4,
+    ),
+    S(
+        "Otolaryngology",
+        ABOTO,
+        "207Y00000X",
+        "OTOLARYNGOLOGY",
+        ("Otolaryngology", "ENT", "Otolaryngology - Head & Neck Surgery", "Ear, Nose and Throat"),
+        1.3,
+        aoa=(AOA_EENT, "Otolaryngology"),
+        department="Otolaryngology",
+        training_years=5,
+    ),
+    S(
+        "Urology",
+        ABU,
+        "208800000X",
+        "UROLOGY",
+        ("Urology",),
+        1.3,
+        department="Urology",
+        training_years=5,
+    ),
+    S(
+        "Physical Medicine and Rehabilitation",
+        ABPMR,
+        "208100000X",
+        "PHYSICAL MEDICINE AND REHABILITATION",
+        ("Physical Medicine & Rehabilitation", "PM&R", "Physiatry"),
+        1.2,
+        department="Physical Medicine and Rehabilitation",
+        training_years=4,
+    ),
+    S(
+        "Plastic Surgery",
+        ABPS,
+        "208200000X",
+        "PLASTIC AND RECONSTRUCTIVE SURGERY",
+        ("Plastic Surgery", "Plastic & Reconstructive Surgery"),
+        0.8,
+        honor="FACS",
+        department="Surgery",
+        training_years=6,
+    ),
+    S(
+        "Radiation Oncology",
+        ABR,
+        "2085R0001X",
+        "RADIATION ONCOLOGY",
+        ("Radiation Oncology",),
+        0.7,
+        department="Radiation Oncology",
+        training_years=5,
+    ),
+    S(
+        "Neurological Surgery",
+        "American Board of Neurological Surgery",
+        "207T00000X",
+        "NEUROSURGERY",
+        ("Neurosurgery", "Neurological Surgery"),
+        0.6,
+        honor="FACS",
+        department="Neurosurgery",
+        training_years=7,
+    ),
+    S(
+        "Thoracic and Cardiac Surgery",
+        ABTS,
+        "208G00000X",
+        "THORACIC SURGERY",
+        ("Cardiothoracic Surgery", "Thoracic Surgery"),
+        0.5,
+        honor="FACS",
+        department="Surgery",
+        training_years=7,
+    ),
+    S(
+        "Vascular Surgery",
+        ABS,
+        "2086S0129X",
+        "VASCULAR SURGERY",
+        ("Vascular Surgery",),
+        0.4,
+        honor="FACS",
+        department="Surgery",
+        training_years=5,
+    ),
+    S(
+        "Allergy and Immunology",
+        "American Board of Allergy and Immunology",
+        "207K00000X",
+        "ALLERGY/IMMUNOLOGY",
+        ("Allergy & Immunology", "Allergy and Immunology"),
+        0.5,
+        training_years=5,
+    ),
+    S(
+        "Colon and Rectal Surgery",
+        "American Board of Colon and Rectal Surgery",
+        "208C00000X",
+        "COLORECTAL SURGERY (PROCTOLOGY)",
+        ("Colorectal Surgery", "Colon & Rectal Surgery"),
+        0.2,
+        honor="FACS",
+        department="Surgery",
+        training_years=6,
+    ),
 )
 
-IM, FM, PEDS, EM, OBG = ("Internal Medicine", "Family Medicine", "Pediatrics",
-                         "Emergency Medicine", "Obstetrics and Gynecology")
+IM, FM, PEDS, EM, OBG = (
+    "Internal Medicine",
+    "Family Medicine",
+    "Pediatrics",
+    "Emergency Medicine",
+    "Obstetrics and Gynecology",
+)
 SUBSPECIALTIES: tuple[Specialty, ...] = (
-    S("Cardiovascular Disease", ABIM, "207RC0000X", "CARDIOVASCULAR DISEASE (CARDIOLOGY)",
-      ("Cardiology",) * 3 + ("Cardiovascular Disease", "Cardiovascular Medicine"), 0.11, IM,
-      honor="FACC", aoa=(AOA_IM, "Cardiology")),
-    S("Gastroenterology", ABIM, "207RG0100X", "GASTROENTEROLOGY",
-      ("Gastroenterology",) * 3 + ("Gastroenterology & Hepatology",), 0.06, IM,
-      honor="FACG", aoa=(AOA_IM, "Gastroenterology")),
-    S("Pulmonary Disease", ABIM, "207RP1001X", "PULMONARY DISEASE",
-      ("Pulmonology", "Pulmonary Medicine", "Pulmonary Disease"), 0.04, IM, honor="FCCP",
-      aoa=(AOA_IM, "Pulmonary Diseases")),
-    S("Critical Care Medicine", ABIM, "207RC0200X", "CRITICAL CARE (INTENSIVISTS)",
-      ("Critical Care Medicine", "Critical Care"), 0.03, IM,
-      aoa=(AOA_IM, "Critical Care Medicine")),
-    S("Nephrology", ABIM, "207RN0300X", "NEPHROLOGY", ("Nephrology",), 0.04, IM,
-      aoa=(AOA_IM, "Nephrology")),
-    S("Endocrinology, Diabetes and Metabolism", ABIM, "207RE0101X", "ENDOCRINOLOGY",
-      ("Endocrinology",) * 2 + ("Endocrinology, Diabetes & Metabolism",), 0.03, IM,
-      aoa=(AOA_IM, "Endocrinology")),
-    S("Medical Oncology", ABIM, "207RX0202X", "MEDICAL ONCOLOGY",
-      ("Medical Oncology", "Oncology"), 0.04, IM, aoa=(AOA_IM, "Oncology")),
-    S("Hematology", ABIM, "207RH0000X", "HEMATOLOGY", ("Hematology",), 0.02, IM,
-      aoa=(AOA_IM, "Hematology")),
-    S("Infectious Disease", ABIM, "207RI0200X", "INFECTIOUS DISEASE",
-      ("Infectious Diseases", "Infectious Disease"), 0.03, IM,
-      aoa=(AOA_IM, "Infectious Diseases")),
-    S("Rheumatology", ABIM, "207RR0500X", "RHEUMATOLOGY", ("Rheumatology",), 0.02, IM,
-      aoa=(AOA_IM, "Rheumatology")),
-    S("Geriatric Medicine", ABIM, "207RG0300X", "GERIATRIC MEDICINE",
-      ("Geriatric Medicine", "Geriatrics"), 0.02, IM, aoa=(AOA_IM, "Geriatric Medicine")),
-    S("Hospice and Palliative Medicine", ABIM, "207RH0002X", "HOSPICE/PALLIATIVE CARE",
-      ("Palliative Medicine", "Hospice and Palliative Medicine"), 0.01, IM,
-      aoa=(AOA_IM, "Hospice and Palliative Medicine")),
-    S("Sleep Medicine", ABIM, "207RS0012X", "SLEEP MEDICINE", ("Sleep Medicine",), 0.01, IM,
-      aoa=(AOA_IM, "Sleep Medicine")),
-    S("Sports Medicine", ABFM, "207QS0010X", "SPORTS MEDICINE",
-      ("Sports Medicine", "Primary Care Sports Medicine"), 0.03, FM,
-      aoa=(AOA_FM, "Sports Medicine"), department="Family Medicine"),
-    S("Geriatric Medicine", ABFM, "207QG0300X", "GERIATRIC MEDICINE",
-      ("Geriatric Medicine", "Geriatrics"), 0.02, FM, aoa=(AOA_FM, "Geriatric Medicine"),
-      department="Family Medicine"),
-    S("Pediatric Cardiology", ABP, "2080P0202X", "PEDIATRIC MEDICINE", ("Pediatric Cardiology",),
-      0.04, PEDS, department="Pediatrics"),
-    S("Neonatal-Perinatal Medicine", ABP, "2080N0001X", "PEDIATRIC MEDICINE",
-      ("Neonatology", "Neonatal-Perinatal Medicine"), 0.05, PEDS,
-      aoa=(AOA_PEDS, "Neonatology"), department="Pediatrics"),
-    S("Pediatric Emergency Medicine", ABP, "2080P0204X", "PEDIATRIC MEDICINE",
-      ("Pediatric Emergency Medicine",), 0.03, PEDS, department="Pediatrics"),
-    S("Pediatric Hematology-Oncology", ABP, "2080P0207X", "PEDIATRIC MEDICINE",
-      ("Pediatric Hematology/Oncology", "Pediatric Hematology-Oncology"), 0.03, PEDS,
-      department="Pediatrics"),
-    S("Pediatric Critical Care Medicine", ABP, "2080P0203X", "PEDIATRIC MEDICINE",
-      ("Pediatric Critical Care Medicine", "Pediatric Critical Care"), 0.03, PEDS,
-      department="Pediatrics"),
-    S("Pediatric Gastroenterology", ABP, "2080P0206X", "PEDIATRIC MEDICINE",
-      ("Pediatric Gastroenterology",), 0.02, PEDS, department="Pediatrics"),
-    S("Pediatric Endocrinology", ABP, "2080P0205X", "PEDIATRIC MEDICINE",
-      ("Pediatric Endocrinology",), 0.02, PEDS, aoa=(AOA_PEDS, "Pediatric Endocrinology"),
-      department="Pediatrics"),
-    S("Maternal and Fetal Medicine", ABOG, "207VM0101X", "OBSTETRICS/GYNECOLOGY",
-      ("Maternal-Fetal Medicine", "Maternal and Fetal Medicine"), 0.05, OBG,
-      department="Obstetrics and Gynecology"),
-    S("Gynecologic Oncology", ABOG, "207VX0201X", "GYNECOLOGICAL ONCOLOGY",
-      ("Gynecologic Oncology",), 0.03, OBG, department="Obstetrics and Gynecology"),
-    S("Reproductive Endocrinology/Infertility", ABOG, "207VE0102X", "OBSTETRICS/GYNECOLOGY",
-      ("Reproductive Endocrinology and Infertility", "Reproductive Endocrinology/Infertility"),
-      0.03, OBG, department="Obstetrics and Gynecology"),
-    S("Complex General Surgical Oncology", ABS, "2086X0206X", "SURGICAL ONCOLOGY",
-      ("Surgical Oncology",), 0.05, "Surgery", honor="FACS", department="Surgery"),
-    S("Surgical Critical Care", ABS, "2086S0102X", "CRITICAL CARE (INTENSIVISTS)",
-      ("Surgical Critical Care",), 0.05, "Surgery", honor="FACS", department="Surgery"),
-    S("Pediatric Surgery", ABS, "2086S0120X", "GENERAL SURGERY", ("Pediatric Surgery",), 0.03,
-      "Surgery", honor="FACS", department="Surgery"),
-    S("Pain Medicine", ABA, "207LP2900X", "PAIN MANAGEMENT",
-      ("Pain Medicine", "Pain Management"), 0.08, "Anesthesiology",
-      department="Anesthesiology"),
-    S("Critical Care Medicine", ABA, "207LC0200X", "CRITICAL CARE (INTENSIVISTS)",
-      ("Critical Care Medicine", "Critical Care"), 0.04, "Anesthesiology",
-      department="Anesthesiology"),
-    S("Pediatric Anesthesiology", ABA, "207LP3000X", "ANESTHESIOLOGY",
-      ("Pediatric Anesthesiology",), 0.05, "Anesthesiology", department="Anesthesiology"),
-    S("Medical Toxicology", ABEM, "207PT0002X", "EMERGENCY MEDICINE", ("Medical Toxicology",),
-      0.02, EM, aoa=(AOA_EM, "Medical Toxicology"), department="Emergency Medicine"),
-    S("Emergency Medical Services", ABEM, "207PE0004X", "EMERGENCY MEDICINE",
-      ("Emergency Medical Services", "EMS"), 0.02, EM,
-      aoa=(AOA_EM, "Emergency Medical Services"), department="Emergency Medicine"),
-    S("Neuroradiology", ABR, "2085N0700X", "DIAGNOSTIC RADIOLOGY", ("Neuroradiology",), 0.10,
-      "Diagnostic Radiology", aoa=(AOA_RAD, "Neuroradiology"), department="Radiology"),
-    S("Pediatric Radiology", ABR, "2085P0229X", "DIAGNOSTIC RADIOLOGY", ("Pediatric Radiology",),
-      0.04, "Diagnostic Radiology", aoa=(AOA_RAD, "Pediatric Radiology"),
-      department="Radiology"),
-    S("Vascular and Interventional Radiology", ABR, "2085R0204X", "INTERVENTIONAL RADIOLOGY",
-      ("Interventional Radiology", "Vascular & Interventional Radiology"), 0.08,
-      "Diagnostic Radiology", aoa=(AOA_RAD, "Vascular & Interventional Radiology"),
-      department="Radiology"),
-    S("Child and Adolescent Psychiatry", ABPN, "2084P0804X", "PSYCHIATRY",
-      ("Child & Adolescent Psychiatry", "Child and Adolescent Psychiatry"), 0.15, "Psychiatry",
-      department="Psychiatry"),
-    S("Geriatric Psychiatry", ABPN, "2084P0805X", "GERIATRIC PSYCHIATRY",
-      ("Geriatric Psychiatry",), 0.03, "Psychiatry", department="Psychiatry"),
-    S("Addiction Psychiatry", ABPN, "2084P0802X", "ADDICTION MEDICINE", ("Addiction Psychiatry",),
-      0.03, "Psychiatry", department="Psychiatry"),
-    S("Vascular Neurology", ABPN, "2084V0102X", "NEUROLOGY",
-      ("Vascular Neurology", "Stroke Neurology"), 0.10, "Neurology", department="Neurology"),
-    S("Clinical Neurophysiology", ABPN, "2084N0600X", "NEUROLOGY", ("Clinical Neurophysiology",),
-      0.08, "Neurology", department="Neurology"),
-    S("Epilepsy", ABPN, "2084E0001X", "NEUROLOGY", ("Epilepsy",), 0.05, "Neurology",
-      department="Neurology"),
-    S("Dermatopathology", ABD, "207ND0900X", "DERMATOLOGY", ("Dermatopathology",), 0.04,
-      "Dermatology", department="Dermatology"),
-    S("Pediatric Dermatology", ABD, "207NP0225X", "DERMATOLOGY", ("Pediatric Dermatology",),
-      0.03, "Dermatology", department="Dermatology"),
-    S("Orthopaedic Sports Medicine", ABOS, "207XX0005X", "ORTHOPEDIC SURGERY",
-      ("Orthopaedic Sports Medicine",), 0.12, "Orthopaedic Surgery",
-      department="Orthopaedic Surgery"),
-    S("Surgery of the Hand", ABOS, "207XS0106X", "HAND SURGERY", ("Hand Surgery",), 0.08,
-      "Orthopaedic Surgery", department="Orthopaedic Surgery"),
-    S("Neurotology", ABOTO, "207YX0901X", "OTOLARYNGOLOGY", ("Neurotology",), 0.04,
-      "Otolaryngology", department="Otolaryngology"),
-    S("Pediatric Otolaryngology", ABOTO, "207YP0228X", "OTOLARYNGOLOGY",
-      ("Pediatric Otolaryngology", "Pediatric ENT"), 0.05, "Otolaryngology",
-      department="Otolaryngology"),
-    S("Pediatric Urology", ABU, "2088P0231X", "UROLOGY", ("Pediatric Urology",), 0.05, "Urology",
-      department="Urology"),
-    S("Cytopathology", ABPATH, "207ZC0500X", "PATHOLOGY", ("Cytopathology",), 0.08,
-      "Pathology-Anatomic/Pathology-Clinical", department="Pathology"),
-    S("Neuropathology", ABPATH, "207ZN0500X", "PATHOLOGY", ("Neuropathology",), 0.03,
-      "Pathology-Anatomic/Pathology-Clinical", department="Pathology"),
-    S("Pathology - Forensic", ABPATH, "207ZF0201X", "PATHOLOGY", ("Forensic Pathology",), 0.03,
-      "Pathology-Anatomic/Pathology-Clinical", department="Pathology"),
-    S("Brain Injury Medicine", ABPMR, "2081P0301X", "PHYSICAL MEDICINE AND REHABILITATION",
-      ("Brain Injury Medicine",), 0.04, "Physical Medicine and Rehabilitation",
-      department="Physical Medicine and Rehabilitation"),
-    S("Pain Medicine", ABPMR, "2081P2900X", "PAIN MANAGEMENT",
-      ("Pain Medicine", "Pain Management"), 0.06, "Physical Medicine and Rehabilitation",
-      department="Physical Medicine and Rehabilitation"),
-    S("Surgery of the Hand", ABPS, "2082S0105X", "HAND SURGERY", ("Hand Surgery",), 0.10,
-      "Plastic Surgery", department="Surgery"),
+    S(
+        "Cardiovascular Disease",
+        ABIM,
+        "207RC0000X",
+        "CARDIOVASCULAR DISEASE (CARDIOLOGY)",
+        ("Cardiology",) * 3 + ("Cardiovascular Disease", "Cardiovascular Medicine"),
+        0.11,
+        IM,
+        honor="FACC",
+        aoa=(AOA_IM, "Cardiology"),
+    ),
+    S(
+        "Gastroenterology",
+        ABIM,
+        "207RG0100X",
+        "GASTROENTEROLOGY",
+        ("Gastroenterology",) * 3 + ("Gastroenterology & Hepatology",),
+        0.06,
+        IM,
+        honor="FACG",
+        aoa=(AOA_IM, "Gastroenterology"),
+    ),
+    S(
+        "Pulmonary Disease",
+        ABIM,
+        "207RP1001X",
+        "PULMONARY DISEASE",
+        ("Pulmonology", "Pulmonary Medicine", "Pulmonary Disease"),
+        0.04,
+        IM,
+        honor="FCCP",
+        aoa=(AOA_IM, "Pulmonary Diseases"),
+    ),
+    S(
+        "Critical Care Medicine",
+        ABIM,
+        "207RC0200X",
+        "CRITICAL CARE (INTENSIVISTS)",
+        ("Critical Care Medicine", "Critical Care"),
+        0.03,
+        IM,
+        aoa=(AOA_IM, "Critical Care Medicine"),
+    ),
+    S(
+        "Nephrology",
+        ABIM,
+        "207RN0300X",
+        "NEPHROLOGY",
+        ("Nephrology",),
+        0.04,
+        IM,
+        aoa=(AOA_IM, "Nephrology"),
+    ),
+    S(
+        "Endocrinology, Diabetes and Metabolism",
+        ABIM,
+        "207RE0101X",
+        "ENDOCRINOLOGY",
+        ("Endocrinology",) * 2 + ("Endocrinology, Diabetes & Metabolism",),
+        0.03,
+        IM,
+        aoa=(AOA_IM, "Endocrinology"),
+    ),
+    S(
+        "Medical Oncology",
+        ABIM,
+        "207RX0202X",
+        "MEDICAL ONCOLOGY",
+        ("Medical Oncology", "Oncology"),
+        0.04,
+        IM,
+        aoa=(AOA_IM, "Oncology"),
+    ),
+    S(
+        "Hematology",
+        ABIM,
+        "207RH0000X",
+        "HEMATOLOGY",
+        ("Hematology",),
+        0.02,
+        IM,
+        aoa=(AOA_IM, "Hematology"),
+    ),
+    S(
+        "Infectious Disease",
+        ABIM,
+        "207RI0200X",
+        "INFECTIOUS DISEASE",
+        ("Infectious Diseases", "Infectious Disease"),
+        0.03,
+        IM,
+        aoa=(AOA_IM, "Infectious Diseases"),
+    ),
+    S(
+        "Rheumatology",
+        ABIM,
+        "207RR0500X",
+        "RHEUMATOLOGY",
+        ("Rheumatology",),
+        0.02,
+        IM,
+        aoa=(AOA_IM, "Rheumatology"),
+    ),
+    S(
+        "Geriatric Medicine",
+        ABIM,
+        "207RG0300X",
+        "GERIATRIC MEDICINE",
+        ("Geriatric Medicine", "Geriatrics"),
+        0.02,
+        IM,
+        aoa=(AOA_IM, "Geriatric Medicine"),
+    ),
+    S(
+        "Hospice and Palliative Medicine",
+        ABIM,
+        "207RH0002X",
+        "HOSPICE/PALLIATIVE CARE",
+        ("Palliative Medicine", "Hospice and Palliative Medicine"),
+        0.01,
+        IM,
+        aoa=(AOA_IM, "Hospice and Palliative Medicine"),
+    ),
+    S(
+        "Sleep Medicine",
+        ABIM,
+        "207RS0012X",
+        "SLEEP MEDICINE",
+        ("Sleep Medicine",),
+        0.01,
+        IM,
+        aoa=(AOA_IM, "Sleep Medicine"),
+    ),
+    S(
+        "Sports Medicine",
+        ABFM,
+        "207QS0010X",
+        "SPORTS MEDICINE",
+        ("Sports Medicine", "Primary Care Sports Medicine"),
+        0.03,
+        FM,
+        aoa=(AOA_FM, "Sports Medicine"),
+        department="Family Medicine",
+    ),
+    S(
+        "Geriatric Medicine",
+        ABFM,
+        "207QG0300X",
+        "GERIATRIC MEDICINE",
+        ("Geriatric Medicine", "Geriatrics"),
+        0.02,
+        FM,
+        aoa=(AOA_FM, "Geriatric Medicine"),
+        department="Family Medicine",
+    ),
+    S(
+        "Pediatric Cardiology",
+        ABP,
+        "2080P0202X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Cardiology",),
+        0.04,
+        PEDS,
+        department="Pediatrics",
+    ),
+    S(
+        "Neonatal-Perinatal Medicine",
+        ABP,
+        "2080N0001X",
+        "PEDIATRIC MEDICINE",
+        ("Neonatology", "Neonatal-Perinatal Medicine"),
+        0.05,
+        PEDS,
+        aoa=(AOA_PEDS, "Neonatology"),
+        department="Pediatrics",
+    ),
+    S(
+        "Pediatric Emergency Medicine",
+        ABP,
+        "2080P0204X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Emergency Medicine",),
+        0.03,
+        PEDS,
+        department="Pediatrics",
+    ),
+    S(
+        "Pediatric Hematology-Oncology",
+        ABP,
+        "2080P0207X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Hematology/Oncology", "Pediatric Hematology-Oncology"),
+        0.03,
+        PEDS,
+        department="Pediatrics",
+    ),
+    S(
+        "Pediatric Critical Care Medicine",
+        ABP,
+        "2080P0203X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Critical Care Medicine", "Pediatric Critical Care"),
+        0.03,
+        PEDS,
+        department="Pediatrics",
+    ),
+    S(
+        "Pediatric Gastroenterology",
+        ABP,
+        "2080P0206X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Gastroenterology",),
+        0.02,
+        PEDS,
+        department="Pediatrics",
+    ),
+    S(
+        "Pediatric Endocrinology",
+        ABP,
+        "2080P0205X",
+        "PEDIATRIC MEDICINE",
+        ("Pediatric Endocrinology",),
+        0.02,
+        PEDS,
+        aoa=(AOA_PEDS, "Pediatric Endocrinology"),
+        department="Pediatrics",
+    ),
+    S(
+        "Maternal and Fetal Medicine",
+        ABOG,
+        "207VM0101X",
+        "OBSTETRICS/GYNECOLOGY",
+        ("Maternal-Fetal Medicine", "Maternal and Fetal Medicine"),
+        0.05,
+        OBG,
+        department="Obstetrics and Gynecology",
+    ),
+    S(
+        "Gynecologic Oncology",
+        ABOG,
+        "207VX0201X",
+        "GYNECOLOGICAL ONCOLOGY",
+        ("Gynecologic Oncology",),
+        0.03,
+        OBG,
+        department="Obstetrics and Gynecology",
+    ),
+    S(
+        "Reproductive Endocrinology/Infertility",
+        ABOG,
+        "207VE0102X",
+        "OBSTETRICS/GYNECOLOGY",
+        ("Reproductive Endocrinology and Infertility", "Reproductive Endocrinology/Infertility"),
+        0.03,
+        OBG,
+        department="Obstetrics and Gynecology",
+    ),
+    S(
+        "Complex General Surgical Oncology",
+        ABS,
+        "2086X0206X",
+        "SURGICAL ONCOLOGY",
+        ("Surgical Oncology",),
+        0.05,
+        "Surgery",
+        honor="FACS",
+        department="Surgery",
+    ),
+    S(
+        "Surgical Critical Care",
+        ABS,
+        "2086S0102X",
+        "CRITICAL CARE (INTENSIVISTS)",
+        ("Surgical Critical Care",),
+        0.05,
+        "Surgery",
+        honor="FACS",
+        department="Surgery",
+    ),
+    S(
+        "Pediatric Surgery",
+        ABS,
+        "2086S0120X",
+        "GENERAL SURGERY",
+        ("Pediatric Surgery",),
+        0.03,
+        "Surgery",
+        honor="FACS",
+        department="Surgery",
+    ),
+    S(
+        "Pain Medicine",
+        ABA,
+        "207LP2900X",
+        "PAIN MANAGEMENT",
+        ("Pain Medicine", "Pain Management"),
+        0.08,
+        "Anesthesiology",
+        department="Anesthesiology",
+    ),
+    S(
+        "Critical Care Medicine",
+        ABA,
+        "207LC0200X",
+        "CRITICAL CARE (INTENSIVISTS)",
+        ("Critical Care Medicine", "Critical Care"),
+        0.04,
+        "Anesthesiology",
+        department="Anesthesiology",
+    ),
+    S(
+        "Pediatric Anesthesiology",
+        ABA,
+        "207LP3000X",
+        "ANESTHESIOLOGY",
+        ("Pediatric Anesthesiology",),
+        0.05,
+        "Anesthesiology",
+        department="Anesthesiology",
+    ),
+    S(
+        "Medical Toxicology",
+        ABEM,
+        "207PT0002X",
+        "EMERGENCY MEDICINE",
+        ("Medical Toxicology",),
+        0.02,
+        EM,
+        aoa=(AOA_EM, "Medical Toxicology"),
+        department="Emergency Medicine",
+    ),
+    S(
+        "Emergency Medical Services",
+        ABEM,
+        "207PE0004X",
+        "EMERGENCY MEDICINE",
+        ("Emergency Medical Services", "EMS"),
+        0.02,
+        EM,
+        aoa=(AOA_EM, "Emergency Medical Services"),
+        department="Emergency Medicine",
+    ),
+    S(
+        "Neuroradiology",
+        ABR,
+        "2085N0700X",
+        "DIAGNOSTIC RADIOLOGY",
+        ("Neuroradiology",),
+        0.10,
+        "Diagnostic Radiology",
+        aoa=(AOA_RAD, "Neuroradiology"),
+        department="Radiology",
+    ),
+    S(
+        "Pediatric Radiology",
+        ABR,
+        "2085P0229X",
+        "DIAGNOSTIC RADIOLOGY",
+        ("Pediatric Radiology",),
+        0.04,
+        "Diagnostic Radiology",
+        aoa=(AOA_RAD, "Pediatric Radiology"),
+        department="Radiology",
+    ),
+    S(
+        "Vascular and Interventional Radiology",
+        ABR,
+        "2085R0204X",
+        "INTERVENTIONAL RADIOLOGY",
+        ("Interventional Radiology", "Vascular & Interventional Radiology"),
+        0.08,
+        "Diagnostic Radiology",
+        aoa=(AOA_RAD, "Vascular & Interventional Radiology"),
+        department="Radiology",
+    ),
+    S(
+        "Child and Adolescent Psychiatry",
+        ABPN,
+        "2084P0804X",
+        "PSYCHIATRY",
+        ("Child & Adolescent Psychiatry", "Child and Adolescent Psychiatry"),
+        0.15,
+        "Psychiatry",
+        department="Psychiatry",
+    ),
+    S(
+        "Geriatric Psychiatry",
+        ABPN,
+        "2084P0805X",
+        "GERIATRIC PSYCHIATRY",
+        ("Geriatric Psychiatry",),
+        0.03,
+        "Psychiatry",
+        department="Psychiatry",
+    ),
+    S(
+        "Addiction Psychiatry",
+        ABPN,
+        "2084P0802X",
+        "ADDICTION MEDICINE",
+        ("Addiction Psychiatry",),
+        0.03,
+        "Psychiatry",
+        department="Psychiatry",
+    ),
+    S(
+        "Vascular Neurology",
+        ABPN,
+        "2084V0102X",
+        "NEUROLOGY",
+        ("Vascular Neurology", "Stroke Neurology"),
+        0.10,
+        "Neurology",
+        department="Neurology",
+    ),
+    S(
+        "Clinical Neurophysiology",
+        ABPN,
+        "2084N0600X",
+        "NEUROLOGY",
+        ("Clinical Neurophysiology",),
+        0.08,
+        "Neurology",
+        department="Neurology",
+    ),
+    S(
+        "Epilepsy",
+        ABPN,
+        "2084E0001X",
+        "NEUROLOGY",
+        ("Epilepsy",),
+        0.05,
+        "Neurology",
+        department="Neurology",
+    ),
+    S(
+        "Dermatopathology",
+        ABD,
+        "207ND0900X",
+        "DERMATOLOGY",
+        ("Dermatopathology",),
+        0.04,
+        "Dermatology",
+        department="Dermatology",
+    ),
+    S(
+        "Pediatric Dermatology",
+        ABD,
+        "207NP0225X",
+        "DERMATOLOGY",
+        ("Pediatric Dermatology",),
+        0.03,
+        "Dermatology",
+        department="Dermatology",
+    ),
+    S(
+        "Orthopaedic Sports Medicine",
+        ABOS,
+        "207XX0005X",
+        "ORTHOPEDIC SURGERY",
+        ("Orthopaedic Sports Medicine",),
+        0.12,
+        "Orthopaedic Surgery",
+        department="Orthopaedic Surgery",
+    ),
+    S(
+        "Surgery of the Hand",
+        ABOS,
+        "207XS0106X",
+        "HAND SURGERY",
+        ("Hand Surgery",),
+        0.08,
+        "Orthopaedic Surgery",
+        department="Orthopaedic Surgery",
+    ),
+    S(
+        "Neurotology",
+        ABOTO,
+        "207YX0901X",
+        "OTOLARYNGOLOGY",
+        ("Neurotology",),
+        0.04,
+        "Otolaryngology",
+        department="Otolaryngology",
+    ),
+    S(
+        "Pediatric Otolaryngology",
+        ABOTO,
+        "207YP0228X",
+        "OTOLARYNGOLOGY",
+        ("Pediatric Otolaryngology", "Pediatric ENT"),
+        0.05,
+        "Otolaryngology",
+        department="Otolaryngology",
+    ),
+    S(
+        "Pediatric Urology",
+        ABU,
+        "2088P0231X",
+        "UROLOGY",
+        ("Pediatric Urology",),
+        0.05,
+        "Urology",
+        department="Urology",
+    ),
+    S(
+        "Cytopathology",
+        ABPATH,
+        "207ZC0500X",
+        "PATHOLOGY",
+        ("Cytopathology",),
+        0.08,
+        "Pathology-Anatomic/Pathology-Clinical",
+        department="Pathology",
+    ),
+    S(
+        "Neuropathology",
+        ABPATH,
+        "207ZN0500X",
+        "PATHOLOGY",
+        ("Neuropathology",),
+        0.03,
+        "Pathology-Anatomic/Pathology-Clinical",
+        department="Pathology",
+    ),
+    S(
+        "Pathology - Forensic",
+        ABPATH,
+        "207ZF0201X",
+        "PATHOLOGY",
+        ("Forensic Pathology",),
+        0.03,
+        "Pathology-Anatomic/Pathology-Clinical",
+        department="Pathology",
+    ),
+    S(
+        "Brain Injury Medicine",
+        ABPMR,
+        "2081P0301X",
+        "PHYSICAL MEDICINE AND REHABILITATION",
+        ("Brain Injury Medicine",),
+        0.04,
+        "Physical Medicine and Rehabilitation",
+        department="Physical Medicine and Rehabilitation",
+    ),
+    S(
+        "Pain Medicine",
+        ABPMR,
+        "2081P2900X",
+        "PAIN MANAGEMENT",
+        ("Pain Medicine", "Pain Management"),
+        0.06,
+        "Physical Medicine and Rehabilitation",
+        department="Physical Medicine and Rehabilitation",
+    ),
+    S(
+        "Surgery of the Hand",
+        ABPS,
+        "2082S0105X",
+        "HAND SURGERY",
+        ("Hand Surgery",),
+        0.10,
+        "Plastic Surgery",
+        department="Surgery",
+    ),
 )
 del S
 
@@ -359,59 +993,224 @@ GROUP_TAXONOMY = "193200000X"
 # --------------------------------------------------------------------------------------------
 
 HISPANIC_FIRST = {
-    "male": ("JOSE", "JUAN", "CARLOS", "LUIS", "JESUS", "MIGUEL", "JORGE", "ANTONIO", "MANUEL",
-             "RAMON", "RAUL", "ANDRES", "HECTOR", "FRANCISCO", "ALEJANDRO", "FERNANDO",
-             "RICARDO", "EDUARDO", "JAVIER", "SERGIO", "OSCAR", "ANGEL"),
-    "female": ("MARIA", "ANA", "ROSA", "CARMEN", "GLORIA", "MONICA", "VERONICA", "SOFIA",
-               "LUCIA", "ADRIANA", "ALEJANDRA", "GABRIELA", "LETICIA", "YOLANDA", "DIANA",
-               "ELENA"),
+    "male": (
+        "JOSE",
+        "JUAN",
+        "CARLOS",
+        "LUIS",
+        "JESUS",
+        "MIGUEL",
+        "JORGE",
+        "ANTONIO",
+        "MANUEL",
+        "RAMON",
+        "RAUL",
+        "ANDRES",
+        "HECTOR",
+        "FRANCISCO",
+        "ALEJANDRO",
+        "FERNANDO",
+        "RICARDO",
+        "EDUARDO",
+        "JAVIER",
+        "SERGIO",
+        "OSCAR",
+        "ANGEL",
+    ),
+    "female": (
+        "MARIA",
+        "ANA",
+        "ROSA",
+        "CARMEN",
+        "GLORIA",
+        "MONICA",
+        "VERONICA",
+        "SOFIA",
+        "LUCIA",
+        "ADRIANA",
+        "ALEJANDRA",
+        "GABRIELA",
+        "LETICIA",
+        "YOLANDA",
+        "DIANA",
+        "ELENA",
+    ),
 }
-SOUTH_ASIAN_SURNAMES = ("PATEL", "SHAH", "SINGH", "KUMAR", "SHARMA", "GUPTA", "DESAI", "MEHTA",
-                        "REDDY", "RAO", "JOSHI", "IYER", "KHAN", "AHMED", "ALI", "CHOPRA",
-                        "MALHOTRA", "KAPOOR", "NAIR", "MENON", "BHATT", "PARIKH", "AGARWAL")
+SOUTH_ASIAN_SURNAMES = (
+    "PATEL",
+    "SHAH",
+    "SINGH",
+    "KUMAR",
+    "SHARMA",
+    "GUPTA",
+    "DESAI",
+    "MEHTA",
+    "REDDY",
+    "RAO",
+    "JOSHI",
+    "IYER",
+    "KHAN",
+    "AHMED",
+    "ALI",
+    "CHOPRA",
+    "MALHOTRA",
+    "KAPOOR",
+    "NAIR",
+    "MENON",
+    "BHATT",
+    "PARIKH",
+    "AGARWAL",
+)
 SOUTH_ASIAN_FIRST = {
-    "male": ("RAJ", "SANJAY", "ANIL", "VIKRAM", "RAVI", "AMIT", "SURESH", "ARUN", "RAHUL",
-             "NIKHIL", "ROHIT", "ASHOK", "SAMEER", "IMRAN"),
-    "female": ("PRIYA", "DEEPA", "NEHA", "ANJALI", "SUNITA", "KAVITA", "POOJA", "LAKSHMI",
-               "MEERA", "ASHA", "SHREYA", "NISHA", "AYESHA"),
+    "male": (
+        "RAJ",
+        "SANJAY",
+        "ANIL",
+        "VIKRAM",
+        "RAVI",
+        "AMIT",
+        "SURESH",
+        "ARUN",
+        "RAHUL",
+        "NIKHIL",
+        "ROHIT",
+        "ASHOK",
+        "SAMEER",
+        "IMRAN",
+    ),
+    "female": (
+        "PRIYA",
+        "DEEPA",
+        "NEHA",
+        "ANJALI",
+        "SUNITA",
+        "KAVITA",
+        "POOJA",
+        "LAKSHMI",
+        "MEERA",
+        "ASHA",
+        "SHREYA",
+        "NISHA",
+        "AYESHA",
+    ),
 }
 EAST_ASIAN_FIRST = {
     "male": ("WEI", "JUN", "MIN", "HYUN", "JIN", "DUC", "MINH", "HAO", "TAO", "SUNG"),
     "female": ("MEI", "LING", "YUN", "HUI", "JI", "THAO", "LAN", "XIN", "YING", "SOO"),
 }
 LANGUAGE_BY_SURNAME = {
-    "NGUYEN": "Vietnamese", "TRAN": "Vietnamese", "LE": "Vietnamese", "PHAM": "Vietnamese",
-    "KIM": "Korean", "PARK": "Korean", "CHOI": "Korean", "LEE": "Korean",
-    "CHEN": "Mandarin", "WANG": "Mandarin", "LI": "Mandarin", "ZHANG": "Mandarin",
-    "LIU": "Mandarin", "HUANG": "Cantonese", "WONG": "Cantonese", "CHAN": "Cantonese",
-    "PATEL": "Gujarati", "SHAH": "Gujarati", "DESAI": "Gujarati", "SINGH": "Punjabi",
-    "KUMAR": "Hindi", "SHARMA": "Hindi", "GUPTA": "Hindi", "KHAN": "Urdu", "AHMED": "Urdu",
+    "NGUYEN": "Vietnamese",
+    "TRAN": "Vietnamese",
+    "LE": "Vietnamese",
+    "PHAM": "Vietnamese",
+    "KIM": "Korean",
+    "PARK": "Korean",
+    "CHOI": "Korean",
+    "LEE": "Korean",
+    "CHEN": "Mandarin",
+    "WANG": "Mandarin",
+    "LI": "Mandarin",
+    "ZHANG": "Mandarin",
+    "LIU": "Mandarin",
+    "HUANG": "Cantonese",
+    "WONG": "Cantonese",
+    "CHAN": "Cantonese",
+    "PATEL": "Gujarati",
+    "SHAH": "Gujarati",
+    "DESAI": "Gujarati",
+    "SINGH": "Punjabi",
+    "KUMAR": "Hindi",
+    "SHARMA": "Hindi",
+    "GUPTA": "Hindi",
+    "KHAN": "Urdu",
+    "AHMED": "Urdu",
 }
 # Census surnames lose their punctuation; restore the usual spelling.
 SURNAME_SPELLING = {
-    "OBRIEN": "O'Brien", "OCONNOR": "O'Connor", "ONEIL": "O'Neil", "ONEILL": "O'Neill",
-    "ODONNELL": "O'Donnell", "OCONNELL": "O'Connell", "OHARA": "O'Hara", "OROURKE": "O'Rourke",
-    "OKEEFE": "O'Keefe", "DELEON": "De Leon", "DELACRUZ": "De La Cruz", "DELAROSA": "De La Rosa",
+    "OBRIEN": "O'Brien",
+    "OCONNOR": "O'Connor",
+    "ONEIL": "O'Neil",
+    "ONEILL": "O'Neill",
+    "ODONNELL": "O'Donnell",
+    "OCONNELL": "O'Connell",
+    "OHARA": "O'Hara",
+    "OROURKE": "O'Rourke",
+    "OKEEFE": "O'Keefe",
+    "DELEON": "De Leon",
+    "DELACRUZ": "De La Cruz",
+    "DELAROSA": "De La Rosa",
     "DELOSSANTOS": "De Los Santos",
 }
 # Nicknames whose first letters differ from the formal name but are everyday usage.
 CLASSIC_CROSS_LETTER_NICKNAMES = frozenset(
-    {"bob", "bobby", "bill", "billy", "peggy", "ted", "teddy", "jack", "chuck", "hank", "dick",
-     "sandy", "patsy", "betty", "polly", "sally"}
+    {
+        "bob",
+        "bobby",
+        "bill",
+        "billy",
+        "peggy",
+        "ted",
+        "teddy",
+        "jack",
+        "chuck",
+        "hank",
+        "dick",
+        "sandy",
+        "patsy",
+        "betty",
+        "polly",
+        "sally",
+    }
 )
 GENERATIONAL_SUFFIXES = (("Jr.", 0.030), ("III", 0.007), ("II", 0.003))
 
-STREETS = ("Main St", "Elm St", "Washington St", "Cedar Ave", "Harbor View Rd", "Maple Ave",
-           "Medical Center Dr", "Park Ave", "Highland Ave", "Oak St", "Lakeview Blvd",
-           "Commonwealth Ave", "Pine St", "Hospital Dr", "University Ave", "Riverside Dr",
-           "Center St", "Church St", "Franklin St", "Jefferson Blvd", "Broadway", "Market St",
-           "Summit Ave", "Hillcrest Rd", "Wellness Way", "Fountain Sq")
+STREETS = (
+    "Main St",
+    "Elm St",
+    "Washington St",
+    "Cedar Ave",
+    "Harbor View Rd",
+    "Maple Ave",
+    "Medical Center Dr",
+    "Park Ave",
+    "Highland Ave",
+    "Oak St",
+    "Lakeview Blvd",
+    "Commonwealth Ave",
+    "Pine St",
+    "Hospital Dr",
+    "University Ave",
+    "Riverside Dr",
+    "Center St",
+    "Church St",
+    "Franklin St",
+    "Jefferson Blvd",
+    "Broadway",
+    "Market St",
+    "Summit Ave",
+    "Hillcrest Rd",
+    "Wellness Way",
+    "Fountain Sq",
+)
 NON_PHYSICIAN_DEGREES = {"np": (("NP",), ("APRN", "FNP-BC"), ("NP-C",)), "pa": (("PA-C",),)}
-RESEARCH_DEPARTMENTS = ("Pharmacology", "Biochemistry", "Microbiology", "Genetics",
-                        "Epidemiology", "Neuroscience", "Cell Biology", "Biostatistics",
-                        "Molecular Physiology", "Immunology")
-ACADEMIC_RANKS = (("Instructor", 1), ("Assistant Professor", 4), ("Associate Professor", 3),
-                  ("Professor", 2))
+RESEARCH_DEPARTMENTS = (
+    "Pharmacology",
+    "Biochemistry",
+    "Microbiology",
+    "Genetics",
+    "Epidemiology",
+    "Neuroscience",
+    "Cell Biology",
+    "Biostatistics",
+    "Molecular Physiology",
+    "Immunology",
+)
+ACADEMIC_RANKS = (
+    ("Instructor", 1),
+    ("Assistant Professor", 4),
+    ("Associate Professor", 3),
+    ("Professor", 2),
+)
 LEIE_EXCLUSION_TYPES = ("1128a1", "1128a3", "1128b4", "1128b4", "1128b7", "1128a2")
 
 # --------------------------------------------------------------------------------------------
@@ -437,14 +1236,51 @@ class SiteSpec:
 
 
 SITES: tuple[SiteSpec, ...] = (
-    SiteSpec("mercy-general", "Mercy General Hospital", "Mercy", "hospital", "jsonld_sitemap",
-             "Boston", "MA", "boston", 0.16, 0.25, 0.5, 0.8, 0.0),
-    SiteSpec("hill-country-regional", "Hill Country Regional Medical Center", "Hill Country",
-             "hospital", "html_directory", "San Antonio", "TX", "san_antonio", 0.15, 0.0, 0.3,
-             0.4, 0.1),
-    SiteSpec("commonwealth-med", "Commonwealth University School of Medicine", "Commonwealth",
-             "medical_school", "faculty_directory", "Boston", "MA", "boston", 0.13, 0.0, 0.1,
-             0.85, 0.0),
+    SiteSpec(
+        "mercy-general",
+        "Mercy General Hospital",
+        "Mercy",
+        "hospital",
+        "jsonld_sitemap",
+        "Boston",
+        "MA",
+        "boston",
+        0.16,
+        0.25,
+        0.5,
+        0.8,
+        0.0,
+    ),
+    SiteSpec(
+        "hill-country-regional",
+        "Hill Country Regional Medical Center",
+        "Hill Country",
+        "hospital",
+        "html_directory",
+        "San Antonio",
+        "TX",
+        "san_antonio",
+        0.15,
+        0.0,
+        0.3,
+        0.4,
+        0.1,
+    ),
+    SiteSpec(
+        "commonwealth-med",
+        "Commonwealth University School of Medicine",
+        "Commonwealth",
+        "medical_school",
+        "faculty_directory",
+        "Boston",
+        "MA",
+        "boston",
+        0.13,
+        0.0,
+        0.1,
+        0.85,
+        0.0,
+    ),
 )
 SITE_PATH_PATTERNS = {
     "jsonld_sitemap": "/doctors/{slug}-{id}",
@@ -551,7 +1387,8 @@ def load_reference() -> Reference:
     img: dict[str, list[School]] = {}
     for row in _read_csv("world_medical_schools_2014_img_subset.csv"):
         img.setdefault(row["country_iso"], []).append(
-            School(row["name"], row["city"], row["country_iso"], False))
+            School(row["name"], row["city"], row["country_iso"], False)
+        )
     leie_lines = (DATA_DIR / "oig_UPDATED_first_rows_sample.csv").read_text("utf-8").splitlines()
     ref = Reference(
         first_names={g: WeightedPool.from_pairs(rows) for g, rows in first.items()},
@@ -562,22 +1399,44 @@ def load_reference() -> Reference:
         nicknames={k: tuple(v) for k, v in nick.items()},
         abms_certificates=frozenset(
             (r["board"], r["certificate_name"])
-            for r in _read_csv("abms_board_certificates_2016.csv")),
+            for r in _read_csv("abms_board_certificates_2016.csv")
+        ),
         aoa_certificates=frozenset(
             (r["aoa_board_area"], r["certificate_name"])
-            for r in _read_csv("aoa_board_certificates_partial.csv")),
+            for r in _read_csv("aoa_board_certificates_partial.csv")
+        ),
         taxonomy_codes=frozenset(r["Code"] for r in _read_csv("nucc_taxonomy_251_subset.csv")),
-        md_schools=tuple(School(r["name"], r["city"], r["country"], False) for r in schools
-                         if "osteopathic" not in r["name"].lower()),
-        do_schools=tuple(School(r["name"], r["city"], r["country"], True) for r in schools
-                         if "osteopathic" in r["name"].lower()),
+        md_schools=tuple(
+            School(r["name"], r["city"], r["country"], False)
+            for r in schools
+            if "osteopathic" not in r["name"].lower()
+        ),
+        do_schools=tuple(
+            School(r["name"], r["city"], r["country"], True)
+            for r in schools
+            if "osteopathic" in r["name"].lower()
+        ),
         img_schools={k: tuple(v) for k, v in img.items()},
-        cities=tuple(City(r["city"], r["state"], r["zip"], r["area_code"], r["metro"])
-                     for r in _read_csv("us_cities.csv")),
-        npidata_header=tuple(next(csv.reader(
-            io.StringIO((DATA_DIR / "npidata_pfile_header.csv").read_text("ascii"))))),
-        dac_header=tuple(next(csv.reader(io.StringIO(
-            (DATA_DIR / "DAC_NationalDownloadableFile_header_current.csv").read_text("ascii"))))),
+        cities=tuple(
+            City(r["city"], r["state"], r["zip"], r["area_code"], r["metro"])
+            for r in _read_csv("us_cities.csv")
+        ),
+        npidata_header=tuple(
+            next(
+                csv.reader(io.StringIO((DATA_DIR / "npidata_pfile_header.csv").read_text("ascii")))
+            )
+        ),
+        dac_header=tuple(
+            next(
+                csv.reader(
+                    io.StringIO(
+                        (DATA_DIR / "DAC_NationalDownloadableFile_header_current.csv").read_text(
+                            "ascii"
+                        )
+                    )
+                )
+            )
+        ),
         leie_header_line=(DATA_DIR / "oig_UPDATED_header.csv").read_text("ascii").strip("\n"),
         leie_sample_lines=tuple(leie_lines[1:]),
     )
@@ -656,8 +1515,8 @@ def introduce_typo(rng: random.Random, name: str) -> str:
         return name
     i = rng.choice(letters)
     if rng.random() < 0.5 and name[i] != name[i - 1]:
-        return name[: i - 1] + name[i] + name[i - 1] + name[i + 1:]
-    return name[:i] + name[i + 1:]
+        return name[: i - 1] + name[i] + name[i - 1] + name[i + 1 :]
+    return name[:i] + name[i + 1 :]
 
 
 def random_date(rng: random.Random, start: date, end: date) -> date:
@@ -787,8 +1646,11 @@ def draw_ethnicity(rng: random.Random, ref: Reference, surname: str) -> str:
 
 
 def draw_first_name(rng: random.Random, ref: Reference, gender: str, ethnicity: str) -> str:
-    pools = {"hispanic": HISPANIC_FIRST, "south_asian": SOUTH_ASIAN_FIRST,
-             "east_asian": EAST_ASIAN_FIRST}
+    pools = {
+        "hispanic": HISPANIC_FIRST,
+        "south_asian": SOUTH_ASIAN_FIRST,
+        "east_asian": EAST_ASIAN_FIRST,
+    }
     if ethnicity in pools and rng.random() < 0.6:
         return rng.choice(pools[ethnicity][gender])
     return ref.first_names[gender].draw(rng)
@@ -835,8 +1697,15 @@ def apply_married_name(rng: random.Random, ref: Reference, person: Person) -> No
     """Married women whose registry name and professional name differ, in the common ways."""
     maiden = person.last
     married = title_surname(ref.surnames.draw(rng))
-    case = weighted_choice(rng, (("legal_maiden", 0.30), ("professional_maiden", 0.25),
-                                 ("all_married", 0.35), ("hyphenated", 0.10)))
+    case = weighted_choice(
+        rng,
+        (
+            ("legal_maiden", 0.30),
+            ("professional_maiden", 0.25),
+            ("all_married", 0.35),
+            ("hyphenated", 0.10),
+        ),
+    )
     if case == "legal_maiden":  # NPPES kept the maiden name; pages show the married one
         person.last, person.other_last, person.other_last_type = maiden, married, "5"
         person.professional_last = married
@@ -853,8 +1722,10 @@ def apply_married_name(rng: random.Random, ref: Reference, person: Person) -> No
 
 
 def draw_specialties(rng: random.Random, degree: str) -> tuple[Specialty, Specialty | None]:
-    weights = [s.weight * (1.6 if degree == "DO" and s.name in (FM, EM, IM) else 1.0)
-               for s in PRIMARY_SPECIALTIES]
+    weights = [
+        s.weight * (1.6 if degree == "DO" and s.name in (FM, EM, IM) else 1.0)
+        for s in PRIMARY_SPECIALTIES
+    ]
     primary = rng.choices(PRIMARY_SPECIALTIES, weights=weights)[0]
     roll, acc = rng.random(), 0.0
     for sub in SUBSPECIALTIES_OF[primary.name]:
@@ -864,10 +1735,25 @@ def draw_specialties(rng: random.Random, degree: str) -> tuple[Specialty, Specia
     return primary, None
 
 
-IMG_COUNTRIES = (("India", 30), ("Pakistan", 8), ("Philippines", 6), ("Mexico", 6),
-                 ("Dominica", 6), ("Grenada", 6), ("Saint Kitts and Nevis", 4), ("Nigeria", 4),
-                 ("Egypt", 4), ("China", 5), ("Iran", 3), ("Poland", 3), ("Ireland", 3),
-                 ("Israel", 2), ("Dominican Republic", 4), ("South Korea", 3), ("Colombia", 3))
+IMG_COUNTRIES = (
+    ("India", 30),
+    ("Pakistan", 8),
+    ("Philippines", 6),
+    ("Mexico", 6),
+    ("Dominica", 6),
+    ("Grenada", 6),
+    ("Saint Kitts and Nevis", 4),
+    ("Nigeria", 4),
+    ("Egypt", 4),
+    ("China", 5),
+    ("Iran", 3),
+    ("Poland", 3),
+    ("Ireland", 3),
+    ("Israel", 2),
+    ("Dominican Republic", 4),
+    ("South Korea", 3),
+    ("Colombia", 3),
+)
 
 
 def draw_training(rng: random.Random, ref: Reference, person: Person) -> None:
@@ -892,9 +1778,15 @@ def region_cities(ref: Reference, region: str) -> list[City]:
 
 def make_address(rng: random.Random, city: City) -> Address:
     suite = f"Suite {rng.randrange(100, 900)}" if rng.random() < 0.4 else ""
-    return Address(f"{rng.randrange(1, 3000)} {rng.choice(STREETS)}", suite, city.city,
-                   city.state, city.zip, f"{rng.randrange(10000):04d}",
-                   fictional_phone(rng, city.area_code))
+    return Address(
+        f"{rng.randrange(1, 3000)} {rng.choice(STREETS)}",
+        suite,
+        city.city,
+        city.state,
+        city.zip,
+        f"{rng.randrange(10000):04d}",
+        fictional_phone(rng, city.area_code),
+    )
 
 
 def build_population(rng: random.Random, ref: Reference, n_physicians: int) -> list[Person]:
@@ -943,16 +1835,22 @@ class Membership:
     by_site: dict[str, list[Person]]
 
 
-def choose_members(rng: random.Random, ref: Reference, people: list[Person],
-                   n_physicians: int) -> Membership:
+def choose_members(
+    rng: random.Random, ref: Reference, people: list[Person], n_physicians: int
+) -> Membership:
     """Pick each site's listed people from its metro; researchers are created and appended."""
     by_site: dict[str, list[Person]] = {}
     for site in SITES:
         n_listings = round(site.listing_share * n_physicians)
         pool = [p for p in people if p.region == site.metro and not p.sites]
         if site.kind == "medical_school":
-            peers = [p for s in SITES if s.kind == "hospital" and s.metro == site.metro
-                     for p in by_site[s.site_id] if p.is_physician]
+            peers = [
+                p
+                for s in SITES
+                if s.kind == "hospital" and s.metro == site.metro
+                for p in by_site[s.site_id]
+                if p.is_physician
+            ]
             members = faculty_members(rng, ref, people, pool, peers, n_listings)
         else:
             members = hospital_members(rng, pool, n_listings)
@@ -973,9 +1871,14 @@ def hospital_members(rng: random.Random, pool: list[Person], n_listings: int) ->
     return members + rng.sample(physicians, min(n_listings - n_other, len(physicians)))
 
 
-def faculty_members(rng: random.Random, ref: Reference, people: list[Person],
-                    pool: list[Person], hospital_peers: list[Person],
-                    n_listings: int) -> list[Person]:
+def faculty_members(
+    rng: random.Random,
+    ref: Reference,
+    people: list[Person],
+    pool: list[Person],
+    hospital_peers: list[Person],
+    n_listings: int,
+) -> list[Person]:
     """Clinical faculty (some also on the hospital's directory) and PhD researchers."""
     n_researchers = round(RESEARCHER_SHARE_FACULTY * n_listings)
     n_physicians = n_listings - n_researchers
@@ -993,23 +1896,36 @@ def faculty_members(rng: random.Random, ref: Reference, people: list[Person],
 def mark_without_nppes(rng: random.Random, members: list[Person], site: SiteSpec) -> None:
     """A few listed physicians have no NPPES record at all (truth npi empty)."""
     candidates = [p for p in members if p.is_physician and p.sites == [site.site_id]]
-    for person in rng.sample(candidates, min(round(NO_NPPES_LISTING_RATE * len(members)),
-                                             len(candidates))):
+    for person in rng.sample(
+        candidates, min(round(NO_NPPES_LISTING_RATE * len(members)), len(candidates))
+    ):
         person.has_nppes = False
 
 
 def plant_namesakes(rng: random.Random, people: list[Person]) -> None:
     """Give unlisted physicians in other states the exact name of listed ones."""
     # Only people listed under their legal surname, so the namesake collides on the page too.
-    listed = [p for p in people if p.is_physician and p.sites and p.has_nppes
-              and p.professional_last == p.last]
+    listed = [
+        p
+        for p in people
+        if p.is_physician and p.sites and p.has_nppes and p.professional_last == p.last
+    ]
     unlisted = [p for p in people if p.is_physician and not p.sites and p.has_nppes]
     rng.shuffle(unlisted)
     used: set[int] = set()
     for person in rng.sample(listed, min(TWIN_TARGET, len(listed))):
-        twin = next((u for u in unlisted if u.pid not in used and u.gender == person.gender
-                     and u.home is not None and person.home is not None
-                     and u.home.state != person.home.state), None)
+        twin = next(
+            (
+                u
+                for u in unlisted
+                if u.pid not in used
+                and u.gender == person.gender
+                and u.home is not None
+                and person.home is not None
+                and u.home.state != person.home.state
+            ),
+            None,
+        )
         if twin is None:
             continue
         used.add(twin.pid)
@@ -1033,22 +1949,28 @@ def site_locations(rng: random.Random, ref: Reference, site: SiteSpec) -> list[d
     """A handful of clinic addresses per site; the first is the main campus."""
     cities = region_cities(ref, site.metro)
     main_city = next(c for c in cities if c.city == site.city)
-    names = [f"{site.name} - Main Campus", f"{site.short} Heart & Vascular Center",
-             f"{site.short} Women's Health", f"{site.short} Cancer Center",
-             f"{site.short} Children's Clinic"]
+    names = [
+        f"{site.name} - Main Campus",
+        f"{site.short} Heart & Vascular Center",
+        f"{site.short} Women's Health",
+        f"{site.short} Cancer Center",
+        f"{site.short} Children's Clinic",
+    ]
     locations = []
     for i, name in enumerate(names):
         city = main_city if i < 2 else rng.choice(cities)
         address = make_address(rng, city)
         locations.append({"name": name, "address": address})
     for city in rng.sample(cities, min(3, len(cities))):
-        locations.append({"name": f"{site.short} Primary Care - {city.city}",
-                          "address": make_address(rng, city)})
+        locations.append(
+            {"name": f"{site.short} Primary Care - {city.city}", "address": make_address(rng, city)}
+        )
     return locations
 
 
-def settle_practice_addresses(rng: random.Random, ref: Reference, membership: Membership,
-                              locations: dict[str, list[dict]]) -> dict[int, list[dict]]:
+def settle_practice_addresses(
+    rng: random.Random, ref: Reference, membership: Membership, locations: dict[str, list[dict]]
+) -> dict[int, list[dict]]:
     """NPPES practice address = the listed clinic, except for the ~10% who moved."""
     person_locations: dict[int, list[dict]] = {}
     for site in SITES:
@@ -1062,8 +1984,9 @@ def settle_practice_addresses(rng: random.Random, ref: Reference, membership: Me
             chosen.append(rng.choice(locations[site.site_id][1:]))
             person_locations[person.pid] = chosen
             address: Address = chosen[-1]["address"]
-            person.home = next(c for c in ref.cities if c.city == address.city
-                               and c.state == address.state)
+            person.home = next(
+                c for c in ref.cities if c.city == address.city and c.state == address.state
+            )
             person.practice = address
             person.license_states = [address.state]
             if person.is_physician and rng.random() < MOVED_RATE:
@@ -1074,8 +1997,11 @@ def settle_practice_addresses(rng: random.Random, ref: Reference, membership: Me
 def move_away(rng: random.Random, ref: Reference, person: Person) -> None:
     """NPPES still shows the previous practice: same state or, half the time, another one."""
     assert person.home is not None
-    same_state = [c for c in ref.cities if c.state == person.home.state
-                  and c.city != person.home.city and not c.metro]
+    same_state = [
+        c
+        for c in ref.cities
+        if c.state == person.home.state and c.city != person.home.city and not c.metro
+    ]
     others = [c for c in ref.cities if c.state != person.home.state]
     old = rng.choice(same_state) if same_state and rng.random() < 0.5 else rng.choice(others)
     person.moved = True
@@ -1110,16 +2036,29 @@ def assign_mailing_addresses(rng: random.Random, people: list[Person]) -> None:
         person.mailing = person.practice
         if person.practice and rng.random() < 0.15:
             box = f"PO Box {rng.randrange(100, 9999)}"
-            person.mailing = Address(box, "", person.practice.city, person.practice.state,
-                                     person.practice.zip5, "", person.practice.phone)
+            person.mailing = Address(
+                box,
+                "",
+                person.practice.city,
+                person.practice.state,
+                person.practice.zip5,
+                "",
+                person.practice.phone,
+            )
 
 
 # --------------------------------------------------------------------------------------------
 # Board certificates
 # --------------------------------------------------------------------------------------------
 
-STATUS_WEIGHTS = (("active", 0.85), ("expired", 0.07), ("lapsed", 0.04), ("inactive", 0.02),
-                  ("suspended", 0.01), ("revoked", 0.01))
+STATUS_WEIGHTS = (
+    ("active", 0.85),
+    ("expired", 0.07),
+    ("lapsed", 0.04),
+    ("inactive", 0.02),
+    ("suspended", 0.01),
+    ("revoked", 0.01),
+)
 NO_BOARD_RECORD_RATE = 0.10
 
 
@@ -1145,8 +2084,9 @@ def certificate_dates(rng: random.Random, status: str, initial: date) -> tuple[d
     return (add_years(initial, 10) if rng.random() < 0.5 else None), ""
 
 
-def make_certificate(rng: random.Random, person: Person, spec: Specialty, initial: date,
-                     status: str, use_aoa: bool) -> Certificate:
+def make_certificate(
+    rng: random.Random, person: Person, spec: Specialty, initial: date, status: str, use_aoa: bool
+) -> Certificate:
     if use_aoa and spec.aoa:
         board, certificate = AOA_BOARD_NAMES[spec.aoa[0]], spec.aoa[1]
     else:
@@ -1167,15 +2107,17 @@ def assign_certificates(rng: random.Random, person: Person) -> list[Certificate]
     if initial > AS_OF - timedelta(days=30):  # board eligible, not yet certified
         return []
     use_aoa = person.degree == "DO" and spec.aoa is not None and rng.random() < 0.5
-    primary = make_certificate(rng, person, spec, initial,
-                               weighted_choice(rng, STATUS_WEIGHTS), use_aoa)
+    primary = make_certificate(
+        rng, person, spec, initial, weighted_choice(rng, STATUS_WEIGHTS), use_aoa
+    )
     certs = [primary]
     sub = person.subspecialty
     if sub and rng.random() < 0.8 and (not use_aoa or sub.aoa):
         sub_initial = add_years(initial, rng.choice((2, 3, 3)))
         if sub_initial < AS_OF:
-            sub_cert = make_certificate(rng, person, sub, sub_initial,
-                                        weighted_choice(rng, STATUS_WEIGHTS), use_aoa)
+            sub_cert = make_certificate(
+                rng, person, sub, sub_initial, weighted_choice(rng, STATUS_WEIGHTS), use_aoa
+            )
             certs.append(sub_cert)
             # Many subspecialists let the parent certificate lapse and keep only the sub.
             if sub_cert.status == "active" and primary.status == "active" and rng.random() < 0.3:
@@ -1207,9 +2149,11 @@ def pick_nickname(rng: random.Random, ref: Reference, first: str, gender: str) -
     """An everyday short form from nicknames.csv ("Bob" for Robert, "Liz" for Elizabeth)."""
     formal = strip_accents(first).lower()
     freq = ref.first_name_freq[gender]
-    options = [n for n in ref.nicknames.get(formal, ())
-               if len(n) < len(formal) and (n[:2] == formal[:2]
-                                            or n in CLASSIC_CROSS_LETTER_NICKNAMES)]
+    options = [
+        n
+        for n in ref.nicknames.get(formal, ())
+        if len(n) < len(formal) and (n[:2] == formal[:2] or n in CLASSIC_CROSS_LETTER_NICKNAMES)
+    ]
     if not options:
         return None
     weights = [0.01 + freq.get(n.upper(), 0.0) for n in options]
@@ -1246,8 +2190,16 @@ def physician_degrees(rng: random.Random, person: Person, site: SiteSpec) -> lis
     return degrees
 
 
-def display_name(prefix: str | None, given: str, middle: str | None, family: str, suffix: str,
-                 degrees: list[str], inverted: bool, show_degrees: bool) -> str:
+def display_name(
+    prefix: str | None,
+    given: str,
+    middle: str | None,
+    family: str,
+    suffix: str,
+    degrees: list[str],
+    inverted: bool,
+    show_degrees: bool,
+) -> str:
     """How the name reads at the top of the profile ("Dr. Jane Q. Doe, MD, FACC")."""
     letters = ", ".join(degrees) if show_degrees else ""
     if inverted:
@@ -1261,6 +2213,7 @@ def display_name(prefix: str | None, given: str, middle: str | None, family: str
 
 def listing_specialties(rng: random.Random, person: Person) -> list[tuple[str, str]]:
     """(label, canonical name) pairs the page lists."""
+
     def label_of(spec: Specialty) -> tuple[str, str]:
         return rng.choice(spec.labels), spec.name
 
@@ -1284,8 +2237,10 @@ def claimed_certifications(rng: random.Random, person: Person) -> list[dict]:
     if not person.certs or rng.random() < 0.35:
         return []
     shown = [c for c in person.certs if c.status not in ("revoked", "suspended")]
-    return [{"board": c.board if rng.random() < 0.9 else None, "certificate": c.certificate}
-            for c in shown]
+    return [
+        {"board": c.board if rng.random() < 0.9 else None, "certificate": c.certificate}
+        for c in shown
+    ]
 
 
 def education_entries(rng: random.Random, ref: Reference, person: Person) -> list[dict]:
@@ -1297,13 +2252,18 @@ def education_entries(rng: random.Random, ref: Reference, person: Person) -> lis
     if person.is_physician and person.specialty:
         program = rng.choice(ref.md_schools).name
         end = person.grad_year + person.specialty.training_years
-        entries.append({"type": "residency", "name": f"{program} ({person.specialty.name})",
-                        "year": end})
+        entries.append(
+            {"type": "residency", "name": f"{program} ({person.specialty.name})", "year": end}
+        )
         if person.subspecialty:
             fellowship = rng.choice(ref.md_schools).name
-            entries.append({"type": "fellowship",
-                            "name": f"{fellowship} ({person.subspecialty.name})",
-                            "year": end + 2})
+            entries.append(
+                {
+                    "type": "fellowship",
+                    "name": f"{fellowship} ({person.subspecialty.name})",
+                    "year": end + 2,
+                }
+            )
     return entries
 
 
@@ -1321,8 +2281,14 @@ def languages_for(rng: random.Random, person: Person, site: SiteSpec) -> list[st
 def location_record(location: dict) -> dict:
     address: Address = location["address"]
     street = f"{address.street}, {address.suite}" if address.suite else address.street
-    return {"name": location["name"], "street": street, "city": address.city,
-            "state": address.state, "zip": address.zip5, "phone": format_phone(address.phone)}
+    return {
+        "name": location["name"],
+        "street": street,
+        "city": address.city,
+        "state": address.state,
+        "zip": address.zip5,
+        "phone": format_phone(address.phone),
+    }
 
 
 def faculty_title(rng: random.Random, person: Person) -> tuple[str, str]:
@@ -1341,9 +2307,15 @@ def faculty_title(rng: random.Random, person: Person) -> tuple[str, str]:
     return title, f"Department of {department}"
 
 
-def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Person,
-                  listing_id: str, locations: list[dict],
-                  show_npi: bool) -> tuple[dict, frozenset[str]]:
+def build_listing(
+    rng: random.Random,
+    ref: Reference,
+    site: SiteSpec,
+    person: Person,
+    listing_id: str,
+    locations: list[dict],
+    show_npi: bool,
+) -> tuple[dict, frozenset[str]]:
     """One directory entry in the site content model of docs/design.md section 2."""
     physician = person.is_physician
     given = person.first
@@ -1371,8 +2343,9 @@ def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Pe
     record = {
         "id": listing_id,
         "path": "",
-        "display_name": display_name(prefix, given, middle, family, person.suffix, degrees,
-                                     inverted, show_degrees),
+        "display_name": display_name(
+            prefix, given, middle, family, person.suffix, degrees, inverted, show_degrees
+        ),
         "prefix": prefix,
         "given_name": given,
         "additional_name": middle,
@@ -1394,23 +2367,35 @@ def build_listing(rng: random.Random, ref: Reference, site: SiteSpec, person: Pe
     return record, frozenset(canonical for _, canonical in specialties)
 
 
-def build_site_listings(rng: random.Random, ref: Reference, site: SiteSpec,
-                        members: list[Person], person_locations: dict[int, list[dict]],
-                        site_locs: list[dict]) -> list[Listing]:
+def build_site_listings(
+    rng: random.Random,
+    ref: Reference,
+    site: SiteSpec,
+    members: list[Person],
+    person_locations: dict[int, list[dict]],
+    site_locs: list[dict],
+) -> list[Listing]:
     ids = rng.sample(range(10000, 99999), len(members))
     with_npi = [p.pid for p in members if p.npi]
-    npi_shown = set(rng.sample(with_npi, min(round(site.npi_shown_rate * len(members)),
-                                             len(with_npi))))
+    npi_shown = set(
+        rng.sample(with_npi, min(round(site.npi_shown_rate * len(members)), len(with_npi)))
+    )
     used_slugs: dict[str, int] = {}
     listings = []
     for person, numeric_id in zip(members, ids):
         locations = person_locations[person.pid]
         if site.site_id not in person.sites[:1]:  # second site: its own clinics
             locations = [rng.choice(site_locs)]
-        record, claims = build_listing(rng, ref, site, person, str(numeric_id), locations,
-                                       person.pid in npi_shown)
-        slug = slugify(" ".join(x for x in (record["given_name"], record["additional_name"],
-                                            record["family_name"]) if x))
+        record, claims = build_listing(
+            rng, ref, site, person, str(numeric_id), locations, person.pid in npi_shown
+        )
+        slug = slugify(
+            " ".join(
+                x
+                for x in (record["given_name"], record["additional_name"], record["family_name"])
+                if x
+            )
+        )
         if site.shape == "faculty_directory":
             used_slugs[slug] = used_slugs.get(slug, 0) + 1
             if used_slugs[slug] > 1:
@@ -1418,8 +2403,13 @@ def build_site_listings(rng: random.Random, ref: Reference, site: SiteSpec,
             record["id"] = slug
         record["path"] = SITE_PATH_PATTERNS[site.shape].format(slug=slug, id=record["id"])
         listings.append(Listing(site, person, record, claims))
-    listings.sort(key=lambda x: (slugify(x.record["family_name"]),
-                                 slugify(x.record["given_name"]), x.record["id"]))
+    listings.sort(
+        key=lambda x: (
+            slugify(x.record["family_name"]),
+            slugify(x.record["given_name"]),
+            x.record["id"],
+        )
+    )
     return listings
 
 
@@ -1448,12 +2438,27 @@ def board_rows(rng: random.Random, people: list[Person]) -> list[list[str]]:
         assert location is not None
         npi = "" if person.board_npi_blank else (person.npi or "")
         for cert in person.certs:
-            rows.append([npi, first, middle, last, person.suffix, cert.board, cert.certificate,
-                         cert.certificate_type, cert.status, cert.initial.isoformat(),
-                         cert.expiration.isoformat() if cert.expiration else "", cert.moc,
-                         location.city, location.state])
-    rows.sort(key=lambda r: (strip_accents(r[3]).lower(), strip_accents(r[1]).lower(), r[0],
-                             r[5], r[6]))
+            rows.append(
+                [
+                    npi,
+                    first,
+                    middle,
+                    last,
+                    person.suffix,
+                    cert.board,
+                    cert.certificate,
+                    cert.certificate_type,
+                    cert.status,
+                    cert.initial.isoformat(),
+                    cert.expiration.isoformat() if cert.expiration else "",
+                    cert.moc,
+                    location.city,
+                    location.state,
+                ]
+            )
+    rows.sort(
+        key=lambda r: (strip_accents(r[3]).lower(), strip_accents(r[1]).lower(), r[0], r[5], r[6])
+    )
     return rows
 
 
@@ -1474,8 +2479,9 @@ def malformed_row(rng: random.Random, template: list[str], kind: str) -> list[st
     return row
 
 
-def insert_malformed_rows(rng: random.Random, rows: list[list[str]], people: list[Person]
-                          ) -> tuple[list[list[str]], list[dict]]:
+def insert_malformed_rows(
+    rng: random.Random, rows: list[list[str]], people: list[Person]
+) -> tuple[list[list[str]], list[dict]]:
     """Extra broken rows for unlisted physicians, so the loader's reject path is exercised.
 
     Each copies a valid certificate of someone nobody lists, so rejecting it leaves the truth
@@ -1491,8 +2497,11 @@ def insert_malformed_rows(rng: random.Random, rows: list[list[str]], people: lis
         broken = malformed_row(rng, template, kind)
         kinds[id(broken)] = kind
         out.insert(rng.randrange(len(out) + 1), broken)
-    malformed = [{"line": index + 2, "npi": row[0], "problem": kinds[id(row)]}
-                 for index, row in enumerate(out) if id(row) in kinds]
+    malformed = [
+        {"line": index + 2, "npi": row[0], "problem": kinds[id(row)]}
+        for index, row in enumerate(out)
+        if id(row) in kinds
+    ]
     return out, malformed
 
 
@@ -1552,8 +2561,10 @@ def nppes_individual(rng: random.Random, person: Person, column: dict[str, int])
     put("Provider First Name", case(person.first))
     middle = person.middle if rng.random() < 0.6 else person.middle[:1]
     put("Provider Middle Name", case(middle))
-    put("Provider Name Prefix Text", rng.choice(("", "", "", "DR.", "Dr."))
-        if person.is_physician else "")
+    put(
+        "Provider Name Prefix Text",
+        rng.choice(("", "", "", "DR.", "Dr.")) if person.is_physician else "",
+    )
     put("Provider Name Suffix Text", person.suffix.upper())
     put("Provider Credential Text", weighted_choice(rng, NPPES_CREDENTIALS[person.degree]))
     if person.other_last:
@@ -1566,8 +2577,10 @@ def nppes_individual(rng: random.Random, person: Person, column: dict[str, int])
         put(f"Provider Second Line Business {prefix} Address", address.suite.upper())
         put(f"Provider Business {prefix} Address City Name", address.city.upper())
         put(f"Provider Business {prefix} Address State Name", address.state)
-        put(f"Provider Business {prefix} Address Postal Code",
-            address.zip5 + (address.zip4 if rng.random() < 0.7 else ""))
+        put(
+            f"Provider Business {prefix} Address Postal Code",
+            address.zip5 + (address.zip4 if rng.random() < 0.7 else ""),
+        )
         put(f"Provider Business {prefix} Address Country Code (If outside U.S.)", "US")
         put(f"Provider Business {prefix} Address Telephone Number", address.phone)
     put("Provider Enumeration Date", nppes_date(enumerated))
@@ -1583,8 +2596,10 @@ def nppes_individual(rng: random.Random, person: Person, column: dict[str, int])
     if len(person.license_states) > len(slots):  # a second state's licence, same taxonomy
         i = len(slots) + 1
         put(f"Healthcare Provider Taxonomy Code_{i}", slots[0][0])
-        put(f"Provider License Number_{i}",
-            license_number(rng, person.license_states[-1], person.role))
+        put(
+            f"Provider License Number_{i}",
+            license_number(rng, person.license_states[-1], person.role),
+        )
         put(f"Provider License Number State Code_{i}", person.license_states[-1])
         put(f"Healthcare Provider Primary Taxonomy Switch_{i}", "N")
     put("Is Sole Proprietor", weighted_choice(rng, (("N", 0.8), ("Y", 0.12), ("X", 0.08))))
@@ -1600,8 +2615,12 @@ def organization_specs(ref: Reference) -> list[tuple[str, str, City]]:
         taxonomy = HOSPITAL_TAXONOMY if site.kind == "hospital" else GROUP_TAXONOMY
         name = site.name if site.kind == "hospital" else f"{site.short} University Physicians"
         orgs.append((name.upper(), taxonomy, city))
-    groups = ("ASSOCIATED PHYSICIANS OF {c}", "{c} FAMILY MEDICINE GROUP PC",
-              "{c} HEART ASSOCIATES LLC", "{c} ORTHOPAEDIC CENTER PA")
+    groups = (
+        "ASSOCIATED PHYSICIANS OF {c}",
+        "{c} FAMILY MEDICINE GROUP PC",
+        "{c} HEART ASSOCIATES LLC",
+        "{c} ORTHOPAEDIC CENTER PA",
+    )
     others = [c for c in ref.cities if not c.metro]
     for i, pattern in enumerate(groups * 2):
         city = others[(i * 7) % len(others)]
@@ -1609,8 +2628,15 @@ def organization_specs(ref: Reference) -> list[tuple[str, str, City]]:
     return orgs
 
 
-def nppes_organization(rng: random.Random, ref: Reference, npi: str, name: str, taxonomy: str,
-                       city: City, column: dict[str, int]) -> list[str]:
+def nppes_organization(
+    rng: random.Random,
+    ref: Reference,
+    npi: str,
+    name: str,
+    taxonomy: str,
+    city: City,
+    column: dict[str, int],
+) -> list[str]:
     row = LayoutRow(column)
     put = row.put
 
@@ -1631,8 +2657,10 @@ def nppes_organization(rng: random.Random, ref: Reference, npi: str, name: str, 
     official = make_person(rng, ref, -1, "np")
     put("Authorized Official Last Name", official.last.upper())
     put("Authorized Official First Name", official.first.upper())
-    put("Authorized Official Title or Position", rng.choice(("CEO", "CFO", "PRESIDENT",
-                                                             "DIRECTOR OF CREDENTIALING")))
+    put(
+        "Authorized Official Title or Position",
+        rng.choice(("CEO", "CFO", "PRESIDENT", "DIRECTOR OF CREDENTIALING")),
+    )
     put("Authorized Official Telephone Number", address.phone)
     put("Healthcare Provider Taxonomy Code_1", taxonomy)
     put("Healthcare Provider Primary Taxonomy Switch_1", "Y")
@@ -1641,20 +2669,26 @@ def nppes_organization(rng: random.Random, ref: Reference, npi: str, name: str, 
     return row.values
 
 
-GROUP_PATTERNS = ("{city} MEDICAL GROUP", "{city} PHYSICIANS PC",
-                  "ASSOCIATED SPECIALISTS OF {city}", "{city} HEALTH PARTNERS LLC")
+GROUP_PATTERNS = (
+    "{city} MEDICAL GROUP",
+    "{city} PHYSICIANS PC",
+    "ASSOCIATED SPECIALISTS OF {city}",
+    "{city} HEALTH PARTNERS LLC",
+)
 
 
-def facility_for(rng: random.Random, person: Person, site_orgs: dict[str, str],
-                 address: Address) -> str:
+def facility_for(
+    rng: random.Random, person: Person, site_orgs: dict[str, str], address: Address
+) -> str:
     """Site staff bill through the site's organization; others through a local group."""
     if person.sites:
         return site_orgs[person.sites[0]]
     return rng.choice(GROUP_PATTERNS).format(city=address.city.upper())
 
 
-def dac_rows(rng: random.Random, people: list[Person], header: Sequence[str],
-             site_orgs: dict[str, str]) -> list[list[str]]:
+def dac_rows(
+    rng: random.Random, people: list[Person], header: Sequence[str], site_orgs: dict[str, str]
+) -> list[list[str]]:
     """About 70% of clinicians; one row per clinician x address, some with two addresses."""
     column = {name: i for i, name in enumerate(header)}
     org_ids: dict[str, tuple[str, str]] = {}  # facility -> (org_pac_id, num_org_mem)
@@ -1698,8 +2732,11 @@ def dac_rows(rng: random.Random, people: list[Person], header: Sequence[str],
             put("Telephone Number", address.phone)
             put("ind_assgn", "Y" if rng.random() < 0.9 else "M")
             put("grp_assgn", "Y" if rng.random() < 0.9 else "M")
-            put("adrs_id", f"{address.state}{address.zip5}{address.zip4}"
-                           f"{slugify(address.street)[:2].upper()}{rng.randrange(1000, 9999)}")
+            put(
+                "adrs_id",
+                f"{address.state}{address.zip5}{address.zip4}"
+                f"{slugify(address.street)[:2].upper()}{rng.randrange(1000, 9999)}",
+            )
             rows.append(row.values)
     return rows
 
@@ -1721,8 +2758,11 @@ def fill_dac_specialty(rng: random.Random, person: Person, row: LayoutRow) -> No
     practiced = person.practiced
     assert practiced is not None
     put("pri_spec", practiced.cms)
-    secondary = [person.specialty.cms] if person.subspecialty and \
-        person.specialty.cms != practiced.cms and rng.random() < 0.5 else []
+    secondary = (
+        [person.specialty.cms]
+        if person.subspecialty and person.specialty.cms != practiced.cms and rng.random() < 0.5
+        else []
+    )
     for i, name in enumerate(secondary, start=1):
         put(f"sec_spec_{i}", name)
     put("sec_spec_all", "|".join(secondary))
@@ -1755,12 +2795,14 @@ def choose_excluded(rng: random.Random, people: list[Person]) -> list[Person]:
     unlisted = [p for p in people if p.is_physician and p.npi and not p.sites]
     n_listed = min(6, len(listed))
     chosen = rng.sample(listed, n_listed) + rng.sample(
-        unlisted, min(LEIE_WORLD_PHYSICIANS - n_listed, len(unlisted)))
+        unlisted, min(LEIE_WORLD_PHYSICIANS - n_listed, len(unlisted))
+    )
     return chosen
 
 
-def leie_rows(rng: random.Random, ref: Reference, excluded: list[Person],
-              people: list[Person]) -> tuple[list[list[str]], list[dict]]:
+def leie_rows(
+    rng: random.Random, ref: Reference, excluded: list[Person], people: list[Person]
+) -> tuple[list[list[str]], list[dict]]:
     rows: list[list[str]] = []
     notes: list[dict] = []
     for i, person in enumerate(excluded):
@@ -1772,13 +2814,33 @@ def leie_rows(rng: random.Random, ref: Reference, excluded: list[Person],
         show_npi = i % 2 == 0
         excluded_on = random_date(rng, date(2019, 1, 1), AS_OF - timedelta(days=30))
         reinstated = random_date(rng, excluded_on, AS_OF) if i == 1 else None
-        general, specialty = rng.choice((("IND- LIC HC SERV PRO", "PHYSICIAN (MD, DO)"),
-                                         ("MEDICAL PRACTICE, MD", person.specialty.cms)))
-        rows.append(leie_person_row(rng, person, general, specialty,
-                                    person.npi if show_npi else None, kind, excluded_on,
-                                    reinstated))
-        notes.append({"npi": person.npi, "listed": bool(person.sites), "npi_in_leie": show_npi,
-                      "excltype": kind, "reinstated": reinstated is not None})
+        general, specialty = rng.choice(
+            (
+                ("IND- LIC HC SERV PRO", "PHYSICIAN (MD, DO)"),
+                ("MEDICAL PRACTICE, MD", person.specialty.cms),
+            )
+        )
+        rows.append(
+            leie_person_row(
+                rng,
+                person,
+                general,
+                specialty,
+                person.npi if show_npi else None,
+                kind,
+                excluded_on,
+                reinstated,
+            )
+        )
+        notes.append(
+            {
+                "npi": person.npi,
+                "listed": bool(person.sites),
+                "npi_in_leie": show_npi,
+                "excltype": kind,
+                "reinstated": reinstated is not None,
+            }
+        )
     listed_names = [p for p in people if p.is_physician and p.sites]
     for i in range(LEIE_OTHER_INDIVIDUALS):
         stranger = make_person(rng, ref, -1, rng.choice(("np", "pa")))
@@ -1790,28 +2852,67 @@ def leie_rows(rng: random.Random, ref: Reference, excluded: list[Person],
             others = [c for c in ref.cities if namesake.home and c.state != namesake.home.state]
             stranger.home = rng.choice(others)
             stranger.practice = make_address(rng, stranger.home)
-        general, specialty = rng.choice((("NURSING PROFESSION", "NURSE/NURSES AIDE"),
-                                         ("IND- LIC HC SERV PRO", "PHARMACIST"),
-                                         ("IND- LIC HC SERV PRO", "CHIROPRACTIC"),
-                                         ("IND- LIC HC SERV PRO", "PHYSICIAN ASSISTANT")))
+        general, specialty = rng.choice(
+            (
+                ("NURSING PROFESSION", "NURSE/NURSES AIDE"),
+                ("IND- LIC HC SERV PRO", "PHARMACIST"),
+                ("IND- LIC HC SERV PRO", "CHIROPRACTIC"),
+                ("IND- LIC HC SERV PRO", "PHYSICIAN ASSISTANT"),
+            )
+        )
         excluded_on = random_date(rng, date(2001, 1, 1), AS_OF - timedelta(days=30))
         reinstated = random_date(rng, excluded_on, AS_OF) if i == 5 else None
-        rows.append(leie_person_row(rng, stranger, general, specialty, None,
-                                    rng.choice(LEIE_EXCLUSION_TYPES), excluded_on, reinstated))
+        rows.append(
+            leie_person_row(
+                rng,
+                stranger,
+                general,
+                specialty,
+                None,
+                rng.choice(LEIE_EXCLUSION_TYPES),
+                excluded_on,
+                reinstated,
+            )
+        )
     return rows, notes
 
 
-def leie_person_row(rng: random.Random, person: Person, general: str, specialty: str,
-                    npi: str | None, kind: str, excluded_on: date,
-                    reinstated: date | None) -> list[str]:
+def leie_person_row(
+    rng: random.Random,
+    person: Person,
+    general: str,
+    specialty: str,
+    npi: str | None,
+    kind: str,
+    excluded_on: date,
+    reinstated: date | None,
+) -> list[str]:
     assert person.practice is not None
-    born = date(person.grad_year - 26 if person.is_physician else rng.randrange(1950, 1995),
-                rng.randrange(1, 13), rng.randrange(1, 29))
-    return [strip_accents(person.last).upper(), strip_accents(person.first).upper(),
-            person.middle[:1].upper(), "", general, specialty, "", npi or "0000000000",
-            leie_date(born), person.practice.street.upper(), person.practice.city.upper(),
-            person.practice.state, person.practice.zip5, kind, leie_date(excluded_on),
-            leie_date(reinstated), "00000000", ""]
+    born = date(
+        person.grad_year - 26 if person.is_physician else rng.randrange(1950, 1995),
+        rng.randrange(1, 13),
+        rng.randrange(1, 29),
+    )
+    return [
+        strip_accents(person.last).upper(),
+        strip_accents(person.first).upper(),
+        person.middle[:1].upper(),
+        "",
+        general,
+        specialty,
+        "",
+        npi or "0000000000",
+        leie_date(born),
+        person.practice.street.upper(),
+        person.practice.city.upper(),
+        person.practice.state,
+        person.practice.zip5,
+        kind,
+        leie_date(excluded_on),
+        leie_date(reinstated),
+        "00000000",
+        "",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1835,8 +2936,14 @@ def same_name_collisions(people: list[Person]) -> list[dict]:
     for (first, last), members in sorted(groups.items()):
         states = sorted({p.practice.state for p in members if p.practice})
         if len(states) > 1 and any(p.sites for p in members):
-            out.append({"first": first, "last": last, "states": states,
-                        "npis": sorted(p.npi for p in members if p.npi)})
+            out.append(
+                {
+                    "first": first,
+                    "last": last,
+                    "states": states,
+                    "npis": sorted(p.npi for p in members if p.npi),
+                }
+            )
     return out
 
 
@@ -1884,9 +2991,14 @@ def build_world(seed: int, n_physicians: int) -> World:
 
     listings: list[Listing] = []
     for site in SITES:
-        listings += build_site_listings(stream(seed, f"site:{site.site_id}"), ref, site,
-                                        membership.by_site[site.site_id], person_locations,
-                                        locations[site.site_id])
+        listings += build_site_listings(
+            stream(seed, f"site:{site.site_id}"),
+            ref,
+            site,
+            membership.by_site[site.site_id],
+            person_locations,
+            locations[site.site_id],
+        )
     return World(ref, people, orgs, listings, leie, leie_notes)
 
 
@@ -1900,11 +3012,12 @@ def write_npidata(out_dir: Path, rng: random.Random, world: World) -> int:
     header = world.ref.npidata_header
     column = {name: i for i, name in enumerate(header)}
     rows = [nppes_individual(rng, p, column) for p in world.people if p.npi]
-    rows += [nppes_organization(rng, world.ref, npi, name, taxonomy, city, column)
-             for name, taxonomy, city, npi in world.orgs]
+    rows += [
+        nppes_organization(rng, world.ref, npi, name, taxonomy, city, column)
+        for name, taxonomy, city, npi in world.orgs
+    ]
     rows.sort(key=lambda r: r[0])
-    write_text(out_dir / "reference/npidata.csv", quote_all([header, *rows]),
-               encoding="iso-8859-1")
+    write_text(out_dir / "reference/npidata.csv", quote_all([header, *rows]), encoding="iso-8859-1")
     return len(rows)
 
 
@@ -1924,20 +3037,39 @@ def write_leie(out_dir: Path, world: World) -> int:
 
 
 def write_site(out_dir: Path, site: SiteSpec, listings: list[Listing]) -> dict:
-    content = {"site_id": site.site_id, "name": site.name, "kind": site.kind,
-               "shape": site.shape, "city": site.city, "state": site.state,
-               "listings": [x.record for x in listings]}
-    write_text(out_dir / f"sites/{site.site_id}.json",
-               json.dumps(content, ensure_ascii=False, indent=1) + "\n")
-    return {"shape": site.shape, "listings": len(listings),
-            "physicians": sum(x.record["is_physician"] for x in listings),
-            "npi_shown": sum(x.record["npi"] is not None for x in listings)}
+    content = {
+        "site_id": site.site_id,
+        "name": site.name,
+        "kind": site.kind,
+        "shape": site.shape,
+        "city": site.city,
+        "state": site.state,
+        "listings": [x.record for x in listings],
+    }
+    write_text(
+        out_dir / f"sites/{site.site_id}.json",
+        json.dumps(content, ensure_ascii=False, indent=1) + "\n",
+    )
+    return {
+        "shape": site.shape,
+        "listings": len(listings),
+        "physicians": sum(x.record["is_physician"] for x in listings),
+        "npi_shown": sum(x.record["npi"] is not None for x in listings),
+    }
 
 
 def truth_rows(listings: list[Listing]) -> list[list[str]]:
-    return [[x.site.site_id, x.record["id"], x.record["path"], x.person.npi or "",
-             "true" if x.person.is_physician else "false",
-             expected_certification(x.person, x.claims)] for x in listings]
+    return [
+        [
+            x.site.site_id,
+            x.record["id"],
+            x.record["path"],
+            x.person.npi or "",
+            "true" if x.person.is_physician else "false",
+            expected_certification(x.person, x.claims),
+        ]
+        for x in listings
+    ]
 
 
 def population_counts(world: World) -> dict[str, int]:
@@ -1951,7 +3083,8 @@ def population_counts(world: World) -> dict[str, int]:
         "researchers": sum(p.role == "researcher" for p in people),
         "organizations": len(world.orgs),
         "physicians_without_board_record": sum(
-            p.is_physician and p.has_nppes and not p.certs for p in people),
+            p.is_physician and p.has_nppes and not p.certs for p in people
+        ),
         "listed_on_two_sites": sum(len(p.sites) > 1 for p in people),
         "planted_namesakes": sum(p.twin_of is not None for p in people),
         "listed_moved": sum(p.moved for p in listed),
@@ -1985,8 +3118,9 @@ def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> di
     files["reference/leie.csv"] = write_leie(out_dir, world)
     sites = {}
     for site in SITES:
-        sites[site.site_id] = write_site(out_dir, site,
-                                         [x for x in world.listings if x.site is site])
+        sites[site.site_id] = write_site(
+            out_dir, site, [x for x in world.listings if x.site is site]
+        )
         files[f"sites/{site.site_id}.json"] = sites[site.site_id]["listings"]
     truth = truth_rows(world.listings)
     write_text(out_dir / "truth.csv", minimal_csv(TRUTH_HEADER, truth))
@@ -2012,12 +3146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.demo.world",
         description="Write a seeded, deterministic demo world: reference extracts (boards, "
-                    "NPPES, DAC, LEIE), three directory sites and truth.csv.",
-        epilog="The same seed and size always produce byte-identical files.")
+        "NPPES, DAC, LEIE), three directory sites and truth.csv.",
+        epilog="The same seed and size always produce byte-identical files.",
+    )
     parser.add_argument("out_dir", type=Path, help="directory to write the world into")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    parser.add_argument("--physicians", type=int, default=3000,
-                        help="number of physicians in the world (default 3000)")
+    parser.add_argument(
+        "--physicians",
+        type=int,
+        default=3000,
+        help="number of physicians in the world (default 3000)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     manifest = generate_world(args.out_dir, seed=args.seed, n_physicians=args.physicians)

@@ -46,16 +46,49 @@ class PersonName:
 # Only honorifics that precede a person's name on a physician directory. nameparser's own list
 # also has "King", "Judge", "Bishop", ... which are given names or surnames here.
 _TITLES = (
-    "dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame",
-    "rev", "reverend", "fr", "sister",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "sir",
+    "dame",
+    "rev",
+    "reverend",
+    "fr",
+    "sister",
 )
 # Generational suffixes only; "V" and "I" are left to be middle initials.
 _GENERATIONAL = ("jr", "sr", "jnr", "snr", "junior", "senior", "ii", "iii", "iv", "2nd", "3rd")
 # Two-letter credentials that are never surnames, so they count even when written "Md".
 _MIXED_CASE_OK = frozenset({"MD", "RN", "NP"})
 _PARTICLES = frozenset(
-    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das",
-     "ten", "ter", "bin", "ibn", "al", "el"}
+    {
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "du",
+        "la",
+        "le",
+        "dos",
+        "das",
+        "ten",
+        "ter",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+    }
 )
 _ROMAN = re.compile(r"^(?:i{1,3}|iv|v|vi{0,3}|ix|x)$", re.IGNORECASE)
 _NICK_PATTERNS = (
@@ -63,8 +96,9 @@ _NICK_PATTERNS = (
     re.compile(r'"([^"]+)"'),
     re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"),
 )
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
-                         "`": "'", "´": "'"})
+_QUOTES = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "`": "'", "´": "'"}
+)
 
 
 @lru_cache(maxsize=1)

@@ -154,9 +154,19 @@ def normalize_phone(value: object, region: str = "US") -> str | None:
 
 
 _CITY_WORDS = {
-    "st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "pt": "point",
-    "twp": "township", "hts": "heights", "spgs": "springs", "spg": "springs", "jct": "junction",
-    "vlg": "village", "ctr": "center", "pk": "park",
+    "st": "saint",
+    "ste": "sainte",
+    "ft": "fort",
+    "mt": "mount",
+    "pt": "point",
+    "twp": "township",
+    "hts": "heights",
+    "spgs": "springs",
+    "spg": "springs",
+    "jct": "junction",
+    "vlg": "village",
+    "ctr": "center",
+    "pk": "park",
 }
 _DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west"}
 

@@ -35,8 +35,16 @@ class MedicalSchool:
     aliases: tuple[str, ...]
 
 
-_WORDS = {"univ": "university", "u": "university", "st": "saint", "sch": "school",
-          "coll": "college", "ctr": "center", "hlth": "health", "sci": "sciences"}
+_WORDS = {
+    "univ": "university",
+    "u": "university",
+    "st": "saint",
+    "sch": "school",
+    "coll": "college",
+    "ctr": "center",
+    "hlth": "health",
+    "sci": "sciences",
+}
 _UNIT = re.compile(
     r"\s*(?:school of medicine and (?:public health|dentistry|health sciences|biomedical "
     r"sciences)|faculty of medicine and (?:dentistry|health sciences)|faculte de medecine(?: et "
@@ -63,8 +71,22 @@ def school_key(text: str | None) -> str:
     return " ".join(words)
 
 
-_UNIT_WORDS = frozenset({"school", "college", "medical", "faculty", "health", "md", "at", "in",
-                         "for", "and", "center", "campus"})
+_UNIT_WORDS = frozenset(
+    {
+        "school",
+        "college",
+        "medical",
+        "faculty",
+        "health",
+        "md",
+        "at",
+        "in",
+        "for",
+        "and",
+        "center",
+        "campus",
+    }
+)
 
 
 _GENERIC = frozenset({"state", "medical", "health", "memorial", "national", "technical"})
@@ -130,8 +152,15 @@ def _schools() -> tuple[dict[str, MedicalSchool], dict[str, str], dict[str, str]
     places: set[str] = set()
     for row in read_rows("medical_schools.csv"):
         aliases = tuple(alias for alias in row["aliases"].split("|") if alias)
-        school = MedicalSchool(row["name"], row["country"], row["state"], row["city"],
-                               row["kind"], row["status"], aliases)
+        school = MedicalSchool(
+            row["name"],
+            row["country"],
+            row["state"],
+            row["city"],
+            row["kind"],
+            row["status"],
+            aliases,
+        )
         schools[school.name] = school
         for alias in (school.name, *aliases):
             key = school_key(alias)
@@ -185,8 +214,9 @@ def canonical_school(text: str | None) -> str | None:
     if len(key) < 12:
         return None
     # One typo-sized slip from exactly one school: "Johns Hopkins Univeristy School of Medicine".
-    hits = process.extract(key, _fuzzy_keys(), scorer=Levenshtein.distance, score_cutoff=2,
-                           limit=10)
+    hits = process.extract(
+        key, _fuzzy_keys(), scorer=Levenshtein.distance, score_cutoff=2, limit=10
+    )
     if not hits:
         return None
     best = min(distance for _, distance, _ in hits)

@@ -52,15 +52,43 @@ _SPELLING = (  # British spellings -> American, applied to the lower-case key
 )
 _DROP_WORDS = frozenset({"and", "the"})
 _LEADING = (
-    ("board", "certified", "in"), ("board", "certified"), ("certified", "in"),
-    ("specializing", "in"), ("specialty", "in"), ("fellowship", "trained", "in"),
-    ("fellowship", "in"), ("department", "of"), ("dept", "of"), ("division", "of"),
-    ("section", "of"), ("service", "of"), ("center", "for"), ("institute", "for"),
+    ("board", "certified", "in"),
+    ("board", "certified"),
+    ("certified", "in"),
+    ("specializing", "in"),
+    ("specialty", "in"),
+    ("fellowship", "trained", "in"),
+    ("fellowship", "in"),
+    ("department", "of"),
+    ("dept", "of"),
+    ("division", "of"),
+    ("section", "of"),
+    ("service", "of"),
+    ("center", "for"),
+    ("institute", "for"),
 )
 _TRAILING = frozenset(
-    {"physician", "physicians", "specialist", "specialists", "doctor", "doctors", "department",
-     "dept", "division", "section", "service", "services", "clinic", "clinics", "program",
-     "center", "centre", "institute", "group"}
+    {
+        "physician",
+        "physicians",
+        "specialist",
+        "specialists",
+        "doctor",
+        "doctors",
+        "department",
+        "dept",
+        "division",
+        "section",
+        "service",
+        "services",
+        "clinic",
+        "clinics",
+        "program",
+        "center",
+        "centre",
+        "institute",
+        "group",
+    }
 )
 
 
@@ -302,9 +330,7 @@ def _resolve_piece(text: str) -> tuple[str, ...]:
             parts = [part for part in re.split(r"\s+(?:and|&)\s+|/", stripped) if part.strip()]
             if len(parts) > 1:
                 resolved = [(part, _lookup(part)) for part in parts]
-                canonicals = tuple(
-                    name for _, names in resolved if names for name in names
-                ) or None
+                canonicals = tuple(name for _, names in resolved if names for name in names) or None
         if canonicals is None:
             canonicals = _fuzzy(stripped)
         if canonicals:
