@@ -108,7 +108,7 @@ def cmd_lookup(args) -> int:
 
     con = open_db(resolve_db_path(args.db), read_only=True)
     result = lookup(con, args.name, state=args.state, specialty=args.specialty, limit=args.limit)
-    print_frame(result, args.format)
+    print_frame(result, args.format, empty="no matching physicians")
     return EXIT_OK
 
 
@@ -120,24 +120,24 @@ def cmd_find(args) -> int:
     result = find(
         con, args.specialty, state=args.state, institution=args.institution, limit=args.limit
     )
-    print_frame(result, args.format)
+    print_frame(result, args.format, empty="no matching physicians")
     return EXIT_OK
 
 
 def cmd_sites(args) -> int:
-    from pipeline.crawl import registered_sites, registry_path
+    from pipeline.crawl import registered_sites
+    from spiders.registry import registry_path
 
-    sites = registered_sites()
     rows = [
         {
-            "site_id": sid,
-            "name": s.get("name", ""),
-            "platform": s.get("platform", ""),
-            "start_urls": "\n".join(s.get("start_urls", [])),
+            "site_id": s.site_id,
+            "name": s.name,
+            "platform": s.platform,
+            "start_urls": list(s.start_urls),
         }
-        for sid, s in sites.items()
+        for s in registered_sites().values()
     ]
-    print(f"registry: {registry_path()}")
+    print(f"registry: {registry_path()}", file=sys.stderr)
     print_frame(pd.DataFrame(rows), args.format)
     return EXIT_OK
 
@@ -175,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(func=func)
         return p
+
+    def add_crawl_options(p):
+        p.add_argument(
+            "-s",
+            "--setting",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override a Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=0",
+        )
+        p.add_argument(
+            "--runs-dir",
+            default=str(DEFAULT_RUNS_DIR),
+            metavar="DIR",
+            help="where each run's feed, stats and log go (default: data/runs)",
+        )
 
     def add_format(p):
         p.add_argument(
@@ -215,20 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="zero-config start URL (repeatable)",
     )
-    p.add_argument(
-        "-s",
-        "--setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=0",
-    )
-    p.add_argument(
-        "--runs-dir",
-        default=str(DEFAULT_RUNS_DIR),
-        metavar="DIR",
-        help="where each run's feed, stats and log go (default: data/runs)",
-    )
+    add_crawl_options(p)
 
     p = add(
         "load",
@@ -259,20 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_run,
         "Crawl every registered site, match and publish. Exits 1 when any site failed.",
     )
-    p.add_argument(
-        "-s",
-        "--setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting for this run",
-    )
-    p.add_argument(
-        "--runs-dir",
-        default=str(DEFAULT_RUNS_DIR),
-        metavar="DIR",
-        help="where each run's feed, stats and log go (default: data/runs)",
-    )
+    add_crawl_options(p)
 
     p = add("lookup", "find a physician by name and show what the records confirm", cmd_lookup)
     p.add_argument(

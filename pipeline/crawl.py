@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import duckdb
 
 from pipeline.config import REPO_ROOT, CredcheckError
 from pipeline.store import ingest_crawl, new_id, read_feed
+from spiders.registry import RegistryError, SiteEntry, load_registry
 
 ZERO_CONFIG_SPIDER = "directory"
 
@@ -58,20 +58,12 @@ class CrawlOutcome:
         return (self.finished_at - self.started_at).total_seconds()
 
 
-def registry_path() -> Path:
-    """The site registry: ``CREDCHECK_SITES`` if set, else ``spiders/sites.toml``."""
-    return Path(os.environ.get("CREDCHECK_SITES") or REPO_ROOT / "spiders" / "sites.toml")
-
-
-def registered_sites(path: Path | None = None) -> dict[str, dict]:
-    path = path or registry_path()
-    if not path.is_file():
-        raise CredcheckError(f"site registry not found: {path}")
+def registered_sites() -> dict[str, SiteEntry]:
+    """The site registry (``CREDCHECK_SITES`` or ``spiders/sites.toml``), checked."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh).get("sites", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise CredcheckError(f"site registry {path} is not valid TOML: {exc}") from exc
+        return load_registry()
+    except RegistryError as exc:
+        raise CredcheckError(str(exc)) from exc
 
 
 def site_id_for_url(url: str) -> str:
@@ -94,8 +86,7 @@ def plan_targets(site_ids: Iterable[str], urls: Iterable[str]) -> list[CrawlTarg
                 f"unknown site id(s): {', '.join(unknown)}; `credcheck sites` lists the registry"
             )
         for site_id in site_ids:
-            starts = registry[site_id].get("start_urls") or [None]
-            targets.append(CrawlTarget(site_id, site_id, {}, starts[0]))
+            targets.append(CrawlTarget(site_id, site_id, {}, registry[site_id].start_urls[0]))
     for url in urls:
         site_id = site_id_for_url(url)
         targets.append(

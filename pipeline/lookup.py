@@ -101,8 +101,16 @@ def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, group in frame.groupby("person", sort=False):
         best = group.sort_values("certification", key=lambda s: s.map(CERTIFICATION_RANK)).iloc[0]
-        ref_name = [as_text(p) for p in (best.ref_first, best.ref_middle, best.ref_last)]
-        name = " ".join(p for p in ref_name if p) if ref_name[2] else best.listed_name
+        ref_name = " ".join(
+            as_text(p) for p in (best.ref_first, best.ref_middle, best.ref_last) if as_text(p)
+        )
+        # NPPES names are often upper case; show them the way people write them.
+        parsed = parse_person_name(ref_name) if as_text(best.ref_last) else None
+        name = (
+            " ".join(p for p in (parsed.first, parsed.middle, parsed.last, parsed.suffix) if p)
+            if parsed
+            else best.listed_name
+        )
         certificates = best.certificates if best.certificates is not None else []
         rows.append(
             {

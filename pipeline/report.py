@@ -8,14 +8,15 @@ import pandas as pd
 from tabulate import tabulate
 
 
-def print_frame(frame: pd.DataFrame, fmt: str) -> None:
+def print_frame(frame: pd.DataFrame, fmt: str, empty: str = "no rows") -> None:
+    """Print a result as a table (lists one item per line), JSON records or CSV."""
     if fmt == "json":
         print(frame.to_json(orient="records", indent=2, force_ascii=False))
     elif fmt == "csv":
         flat = frame.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
         print(flat.to_csv(index=False), end="")
     elif frame.empty:
-        print("no matching physicians")
+        print(empty)
     else:
         flat = frame.map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
         print(tabulate(flat, headers="keys", tablefmt="simple_grid", showindex=False))

@@ -175,6 +175,24 @@ def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _one_place_people(
+    rows: pd.DataFrame, *, rec_ids: pd.Series, specialties: list, physician: bool | None
+) -> pd.DataFrame:
+    """Person-frame columns for reference rows that name one person at one city and state."""
+    return rows.assign(
+        rec_id=rec_ids,
+        first=rows["first_name"],
+        middle=rows["middle_name"],
+        last=rows["last_name"],
+        alt_lasts=[[] for _ in range(len(rows))],
+        states=[_as_list([normalize_state(s)]) for s in rows["state"]],
+        cities=[_as_list([normalize_city(c)]) for c in rows["city"]],
+        specialties=specialties,
+        npi=[clean_npi(n) for n in rows["npi"]],
+        physician=physician,
+    )
+
+
 def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Board certificate rows as person records (one per certificate row)."""
     rows = con.execute(
@@ -184,19 +202,12 @@ def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
     if rows.empty:
         return rows
-    rows["rec_id"] = rows["line_number"].astype(str)
-    rows["first"] = rows["first_name"]
-    rows["middle"] = rows["middle_name"]
-    rows["last"] = rows["last_name"]
-    rows["alt_lasts"] = [[] for _ in range(len(rows))]
-    rows["states"] = [[normalize_state(s)] if s else [] for s in rows["state"]]
-    rows["cities"] = [[normalize_city(c)] if c else [] for c in rows["city"]]
-    rows["specialties"] = [
-        [s] if (s := canonical_specialty(c)) else [] for c in rows["certificate"]
-    ]
-    rows["npi"] = [clean_npi(n or "") for n in rows["npi"]]
-    rows["physician"] = True
-    return rows
+    return _one_place_people(
+        rows,
+        rec_ids=rows["line_number"].astype(str),
+        specialties=[_as_list([canonical_specialty(c)]) for c in rows["certificate"]],
+        physician=True,
+    )
 
 
 def exclusion_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -208,14 +219,9 @@ def exclusion_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
     if rows.empty:
         return rows
-    rows["rec_id"] = rows["rec_no"].astype(str)
-    rows["first"] = rows["first_name"]
-    rows["middle"] = rows["middle_name"]
-    rows["last"] = rows["last_name"]
-    rows["alt_lasts"] = [[] for _ in range(len(rows))]
-    rows["states"] = [[normalize_state(s)] if s else [] for s in rows["state"]]
-    rows["cities"] = [[normalize_city(c)] if c else [] for c in rows["city"]]
-    rows["specialties"] = [[] for _ in range(len(rows))]
-    rows["npi"] = [clean_npi(n or "") for n in rows["npi"]]
-    rows["physician"] = None
-    return rows
+    return _one_place_people(
+        rows,
+        rec_ids=rows["rec_no"].astype(str),
+        specialties=[[] for _ in range(len(rows))],
+        physician=None,
+    )

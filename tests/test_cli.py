@@ -199,3 +199,31 @@ def test_zero_config_crawl_of_a_start_url(demo_sites, tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     count = con.execute("SELECT count(*) FROM raw_listings").fetchone()[0]
     assert count == len(demo_sites["sites"][site_id]["listings"])
+
+
+def test_demo_runs_the_whole_path_on_another_seed(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    out = run_cli(
+        "demo",
+        "--physicians",
+        "400",
+        "--seed",
+        "11",
+        "--db",
+        str(db),
+        "--world",
+        str(tmp_path / "world"),
+    ).stdout
+    for heading in (
+        "listings per site",
+        "certification",
+        "against the demo ground truth",
+        "credcheck lookup",
+    ):
+        assert f"== {heading}" in out
+    score_line = next(line for line in out.splitlines() if line.startswith("identity precision="))
+    fields = dict(part.split("=") for part in score_line.split()[:4] if "=" in part)
+    assert float(fields["precision"]) >= 0.95 and float(fields["recall"]) >= 0.95, score_line
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM verifications").fetchone()[0] > 100
+    assert not db.with_name(db.name + ".building").exists()

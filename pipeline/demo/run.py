@@ -131,20 +131,17 @@ def run_demo(
         _section("against the demo ground truth")
         print(score_identities(con, truth))
 
-    examples = (
-        con.execute(
-            """SELECT listed_name FROM verifications
-           WHERE identity = 'matched' AND certification IN ('certified', 'lapsed')
-           ORDER BY certification, listing_id LIMIT 1 OFFSET 3"""
-        ).fetchall()
-        + con.execute(
-            """SELECT listed_name FROM verifications WHERE certification = 'lapsed'
-           ORDER BY listing_id LIMIT 1"""
-        ).fetchall()
-    )
-    for (name,) in examples:
-        _section(f"credcheck lookup {name!r}")
-        print_frame(lookup(con, name, limit=3), "table")
+    # Two lookups typed the way people type: "dr." and lower case, with a state filter.
+    examples = con.execute(
+        """SELECT 'dr. ' || lower(p.first || ' ' || p.last), p.practice_state
+           FROM verifications v JOIN reference_people p USING (npi)
+           WHERE v.certification IN ('certified', 'lapsed')
+           QUALIFY row_number() OVER (PARTITION BY v.certification ORDER BY v.listing_id) = 1
+           ORDER BY v.certification"""
+    ).fetchall()
+    for name, state in examples:
+        _section(f"credcheck lookup {name!r} --state {state}")
+        print_frame(lookup(con, name, state=state, limit=3), "table")
 
     con.close()
     db_path.parent.mkdir(parents=True, exist_ok=True)
