@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import html
 import json
 import logging
@@ -28,8 +29,9 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,31 @@ EDUCATION_HEADINGS = {
 @dataclass(frozen=True)
 class Page:
     status: int
-    body: str
+    body: str | bytes
     content_type: str = HTML
+    headers: tuple[tuple[str, str], ...] = ()
+    last_modified: str | None = None  # ISO date: enables If-Modified-Since (and ETag) answers
+
+
+@dataclass
+class Request:
+    """What a route may read of the request beyond its path and query (POST forms, headers)."""
+
+    method: str = "GET"
+    headers: dict[str, str] | None = None
+    body: bytes = b""
+
+    def header(self, name: str) -> str:
+        return (self.headers or {}).get(name.lower(), "")
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()}
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"{}")
+        except ValueError:
+            return None
 
 
 def esc(value: Any) -> str:
@@ -86,6 +111,11 @@ def variant(listing_id: str, modulo: int) -> int:
 
 def lastmod(listing_id: str) -> str:
     return (date(2024, 1, 1) + timedelta(days=variant(listing_id, 600))).isoformat()
+
+
+def listing_lastmod(listing: dict) -> str:
+    """When the profile last changed: ``modified`` if a test set one, else a stable date."""
+    return listing.get("modified") or lastmod(listing["id"])
 
 
 def person_name(listing: dict) -> str:
@@ -123,13 +153,20 @@ class Site:
     find_label = "Find a Doctor"
     find_path = "/find-a-doctor"
     base = ""  # scheme://host:port of the current request, set per request by handle()
+    request = Request()  # the current request, set per request by handle()
+    extra_paths: tuple[str, ...] = ()  # fault mode: more URLs to announce (sitemap, home page)
 
     def __init__(self, data: dict):
         self.data = data
         self.site_id: str = data["site_id"]
         self.name: str = data["name"]
-        self.listings: list[dict] = data["listings"]
-        self.by_path = {listing["path"]: listing for listing in self.listings}
+        self.set_listings(data["listings"])
+
+    def set_listings(self, listings: list[dict]) -> None:
+        """Replace the directory's content (tests change a live site between two crawls)."""
+        self.listings: list[dict] = listings
+        self.by_path = {listing["path"]: listing for listing in listings}
+        self.by_id = {listing["id"]: listing for listing in listings}
 
     # -- routing ---------------------------------------------------------------------------
     def routes(self) -> dict[str, Callable[[str, dict[str, list[str]]], Page]]:
@@ -141,16 +178,24 @@ class Site:
             "/assets/site.css": self.stylesheet,
         }
 
-    def handle(self, path: str, query: dict[str, list[str]], base: str) -> Page:
+    def handle(
+        self, path: str, query: dict[str, list[str]], base: str, request: Request | None = None
+    ) -> Page:
         # Absolute URLs follow the Host the client used; a per-request copy keeps threads apart.
         view = copy.copy(self)
         view.base = base
+        view.request = request or Request()
         route = view.routes().get(path)
         if route:
             return route(path, query)
         if path in self.by_path:
-            return view.profile(self.by_path[path])
-        return view.not_found(path)
+            listing = self.by_path[path]
+            return replace(view.profile(listing), last_modified=listing_lastmod(listing))
+        return view.dynamic(path, query) or view.not_found(path)
+
+    def dynamic(self, path: str, query: dict[str, list[str]]) -> Page | None:
+        """Pages addressed by a pattern (``/providers/<id>``); platforms override this."""
+        return None
 
     # -- pages -----------------------------------------------------------------------------
     def layout(self, title: str, main: str, *, head: str = "", canonical: str = "") -> str:
@@ -196,6 +241,8 @@ class Site:
   <p>Compassionate, expert care for our community.</p>
   <p><a class="button" href="{self.find_path}">{esc(self.find_label)}</a></p>
 </section>"""
+        if self.extra_paths:
+            main += "".join(f'<a href="{esc(p)}">Our doctors</a> ' for p in self.extra_paths)
         return Page(200, self.layout(self.name, main, canonical="/"))
 
     def about(self, path: str, query: dict) -> Page:
@@ -361,10 +408,15 @@ class JsonLdSitemapSite(Site):
     def doctors_sitemap(self, path: str, query: dict) -> Page:
         n = int(re.search(r"(\d+)\.xml$", path).group(1))
         urls = "".join(
-            f"<url><loc>{self.base}{esc(listing['path'])}</loc><lastmod>{lastmod(listing['id'])}</lastmod>"
+            f"<url><loc>{self.base}{esc(listing['path'])}</loc><lastmod>{listing_lastmod(listing)}</lastmod>"
             "<changefreq>monthly</changefreq></url>"
             for listing in self.chunks()[n - 1]
         )
+        if n == 1:
+            urls += "".join(
+                f"<url><loc>{esc(p if p.startswith('http') else self.base + p)}</loc></url>"
+                for p in self.extra_paths
+            )
         return Page(200, self.xml("urlset", urls), XML)
 
     @staticmethod
@@ -586,8 +638,8 @@ class HtmlDirectorySite(Site):
     def routes(self) -> dict:
         return super().routes() | {self.find_path: self.find_a_doctor}
 
-    def handle(self, path: str, query: dict, base: str) -> Page:
-        page = super().handle(path, query, base)
+    def handle(self, path: str, query: dict, base: str, request: Request | None = None) -> Page:
+        page = super().handle(path, query, base, request)
         if page.status == 404 and path.startswith("/physician-directory/"):
             return self.soft_not_found()
         return page
@@ -799,15 +851,47 @@ SHAPES: dict[str, type[Site]] = {
 }
 
 
-def load_site(path: Path) -> Site:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+def all_shapes() -> dict[str, type[Site]]:
+    """SHAPES plus the vendor platforms (search APIs, WebForms, faculty systems), which render
+    the same content their way (pipeline.demo.platforms; imported late: it builds on Site)."""
+    from pipeline.demo.platforms import PLATFORM_SHAPES
+
+    return SHAPES | PLATFORM_SHAPES
+
+
+def load_site(source: Path | dict, shape: str | None = None) -> Site:
+    """A site from its content file (or the content itself), rendered in its own ``shape`` or,
+    when given, in another one: the same directory on another platform, for tests."""
+    data = source if isinstance(source, dict) else json.loads(Path(source).read_text("utf-8"))
+    if shape:
+        data = {**data, "shape": shape}
     try:
-        return SHAPES[data["shape"]](data)
+        return all_shapes()[data["shape"]](data)
     except KeyError:
-        raise ValueError(f"{path}: unknown site shape {data.get('shape')!r}") from None
+        raise ValueError(f"{source}: unknown site shape {data.get('shape')!r}") from None
 
 
-def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequestHandler]:
+def http_date(iso_day: str) -> str:
+    return format_datetime(datetime.fromisoformat(iso_day).replace(tzinfo=UTC), usegmt=True)
+
+
+def not_modified(request: Request, etag: str, last_modified: str | None) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since."""
+    if match := request.header("If-None-Match"):
+        return etag in [t.strip() for t in match.split(",")] or match.strip() == "*"
+    since = request.header("If-Modified-Since")
+    if since and last_modified:
+        try:
+            changed = datetime.fromisoformat(last_modified).replace(tzinfo=UTC)
+            return parsedate_to_datetime(since) >= changed
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def make_handler(
+    site: Site, access_log: list[dict] | None, faults: Any = None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "credcheck-fixture/0.1"
@@ -818,15 +902,39 @@ def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequ
         def do_HEAD(self) -> None:
             self.respond(send_body=False)
 
+        def do_POST(self) -> None:
+            self.respond(send_body=True)
+
         def respond(self, send_body: bool) -> None:
             url = urlsplit(self.path)
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                self.command,
+                {k.lower(): v for k, v in self.headers.items()},
+                self.rfile.read(length) if length else b"",
+            )
+            fault = faults.fault_for(url.path, site) if faults else None
             try:
-                page = site.handle(url.path, parse_qs(url.query), f"http://{host}")
+                if fault:
+                    page = faults.page(fault, url.path, site, f"http://{host}", request)
+                else:
+                    page = site.handle(url.path, parse_qs(url.query), f"http://{host}", request)
             except Exception:  # a fixture bug should show as a 500, not kill the thread
                 logger.exception("fixture server error on %s", self.path)
                 page = Page(500, "Internal Server Error", TEXT)
-            body = page.body.encode("utf-8")
+            body = page.body if isinstance(page.body, bytes) else page.body.encode("utf-8")
+            headers = list(page.headers)
+            status = page.status
+            if status == 200 and self.command in ("GET", "HEAD"):
+                # Validators for conditional re-crawls: a strong ETag over the body, and the
+                # profile's change date when the page has one.
+                etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+                headers.append(("ETag", etag))
+                if page.last_modified:
+                    headers.append(("Last-Modified", http_date(page.last_modified)))
+                if not_modified(request, etag, page.last_modified):
+                    status, body = 304, b""
             # Logged before answering, so a client that has its response finds it logged.
             if access_log is not None:
                 access_log.append(
@@ -834,13 +942,20 @@ def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequ
                         "site_id": site.site_id,
                         "method": self.command,
                         "path": self.path,
-                        "status": page.status,
+                        "status": status,
                         "user_agent": self.headers.get("User-Agent", ""),
                         "time": time.time(),
+                        "fault": fault,
+                        "if_none_match": request.header("If-None-Match"),
                     }
                 )
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
+            if fault and faults.misbehave(fault, self, page, body):
+                return
+            self.send_response(status)
+            if status != 304:
+                self.send_header("Content-Type", page.content_type)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if send_body:
@@ -852,27 +967,41 @@ def make_handler(site: Site, access_log: list[dict] | None) -> type[BaseHTTPRequ
     return Handler
 
 
+class SiteUrls(dict):
+    """{site_id: base_url}, with the live ``Site`` objects in ``.sites``."""
+
+    sites: dict[str, Site]
+
+
 @contextmanager
 def serve_sites(
-    site_json_paths: list[Path],
+    site_json_paths: list[Path | dict],
     *,
     host: str = "127.0.0.1",
     port_base: int | None = None,
     access_log: list[dict] | None = None,
-) -> Iterator[dict[str, str]]:
+    shape: str | None = None,
+    faults: bool = False,
+) -> Iterator[SiteUrls]:
     """Serve each site on its own port; yield {site_id: base_url}; shut all down on exit.
 
     ``port_base`` gives site i the port port_base + i (default: free ports). Requests are
     appended to ``access_log`` (site_id, method, path, status, user_agent) when it is given.
+    ``shape`` renders every site in that shape; ``faults`` turns on the fault mode
+    (pipeline.demo.faults): some pages misbehave the ways real servers do.
     """
-    sites = [load_site(Path(p)) for p in site_json_paths]
-    urls: dict[str, str] = {}
+    from pipeline.demo.faults import Faults
+
+    sites = [load_site(p, shape) for p in site_json_paths]
+    urls = SiteUrls()
+    urls.sites = {}
     with ExitStack() as stack:
         for i, site in enumerate(sites):
             if site.site_id in urls:
                 raise ValueError(f"duplicate site_id {site.site_id!r}")
             port = 0 if port_base is None else port_base + i
-            server = ThreadingHTTPServer((host, port), make_handler(site, access_log))
+            plan = Faults(site) if faults else None
+            server = ThreadingHTTPServer((host, port), make_handler(site, access_log, plan))
             server.daemon_threads = True
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -883,6 +1012,7 @@ def serve_sites(
             thread.start()
             stack.callback(_stop, server, thread)
             urls[site.site_id] = "http://{}:{}".format(*server.server_address[:2])
+            urls.sites[site.site_id] = site
         yield urls
 
 
