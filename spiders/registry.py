@@ -7,6 +7,9 @@
     profile_pattern = '/doctors/[^/]+-(\\d+)/?$'   # optional; group 1 is the listing ref
     listing_pattern = '/find-a-doctor\\?page=\\d+'  # optional
 
+Platforms may take a few more keys (their ``registry_options``: API keys, OAuth2 client id and
+secret, page size), e.g. ``client_id = "..."`` for ``kyruus_api``.
+
 The file is ``spiders/sites.toml`` unless the environment variable ``CREDCHECK_SITES`` names
 another (the demo writes one with its live loopback ports).
 """
@@ -38,6 +41,7 @@ class SiteEntry:
     start_urls: tuple[str, ...]
     profile_pattern: str | None = None
     listing_pattern: str | None = None
+    options: tuple[tuple[str, str | int], ...] = ()  # platform registry_options that were set
 
 
 def registry_path() -> Path:
@@ -57,11 +61,16 @@ def load_registry(path: Path | None = None) -> dict[str, SiteEntry]:
         where = f"{path}: [sites.{site_id}]"
         if not _SITE_ID.match(site_id) or site_id in RESERVED_NAMES:
             raise RegistryError(f"{where}: invalid site id")
-        unknown = set(table) - {f for f in SiteEntry.__dataclass_fields__ if f != "site_id"}
-        if unknown:
-            raise RegistryError(f"{where}: unknown keys {sorted(unknown)}")
         if table.get("platform") not in PLATFORMS:
             raise RegistryError(f"{where}: platform must be one of {sorted(PLATFORMS)}")
+        option_keys = set(PLATFORMS[table["platform"]].registry_options)
+        base_keys = {f for f in SiteEntry.__dataclass_fields__ if f not in ("site_id", "options")}
+        unknown = set(table) - base_keys - option_keys
+        if unknown:
+            raise RegistryError(f"{where}: unknown keys {sorted(unknown)}")
+        options = tuple(sorted((k, v) for k, v in table.items() if k in option_keys))
+        if not all(isinstance(v, str | int) for _, v in options):
+            raise RegistryError(f"{where}: platform options must be strings or integers")
         starts = table.get("start_urls")
         if not starts or not all(isinstance(u, str) and u.startswith("http") for u in starts):
             raise RegistryError(f"{where}: start_urls must be a non-empty list of http(s) URLs")
@@ -78,6 +87,7 @@ def load_registry(path: Path | None = None) -> dict[str, SiteEntry]:
             start_urls=tuple(starts),
             profile_pattern=table.get("profile_pattern"),
             listing_pattern=table.get("listing_pattern"),
+            options=options,
         )
     return entries
 
@@ -96,5 +106,6 @@ def spider_class(entry: SiteEntry, module: str) -> type[DirectorySpider]:
         attrs["profile_pattern"] = entry.profile_pattern
     if entry.listing_pattern:
         attrs["listing_pattern"] = entry.listing_pattern
+    attrs.update(dict(entry.options))
     class_name = "".join(p.capitalize() for p in re.split(r"[^a-z0-9]+", entry.site_id)) + "Spider"
     return type(class_name, (PLATFORMS[entry.platform],), attrs)

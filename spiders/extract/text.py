@@ -162,3 +162,22 @@ def education_type(label: str | None, name: str | None = None) -> str:
         if text and pattern.search(text.strip()):
             return kind
     return "other"
+
+
+_PHYSICIAN_DEGREES = {"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"}
+_CLINICAL_TITLE = re.compile(r"\b(physician|clinical|attending|surgeon|hospitalist)\b", re.I)
+
+
+def is_physician(degrees: Iterable[str], title: str | None = None) -> bool | None:
+    """Physician or not, as the listing shows it: an MD/DO (or foreign equivalent) makes a
+    physician; other degrees alone (PhD, NP) do not; without degrees a clinical title decides.
+
+    >>> is_physician(["PhD"], "Professor of Biochemistry"), is_physician(["M.D.", "PhD"])
+    (False, True)
+    """
+    codes = {re.sub(r"[^A-Z]", "", d.upper()) for d in degrees}
+    if codes & _PHYSICIAN_DEGREES:
+        return True
+    if codes:
+        return False
+    return True if title and _CLINICAL_TITLE.search(title) else None

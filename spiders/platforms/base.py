@@ -25,6 +25,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 
 from spiders.extract import detect_soft_404, extract_listing
+from spiders.extract.text import is_physician
 from spiders.items import ListingItem, new_listing
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ NEXT_LINK_TEXT = re.compile(r"^\s*(next( page)?|›|»|>)\s*$", re.I)
 SITEMAP_URL = re.compile(r"(/robots\.txt|\.xml|\.xml\.gz)$", re.I)
 
 
+def arrival_time() -> str:
+    """Time of arrival, as close as a callback gets: parsing starts right after download."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def netloc_of(url: str) -> str:
     """host:port with the default port filled in: sites on one host differ by port."""
     parts = urlsplit(url)
@@ -72,6 +78,8 @@ class DirectorySpider(SitemapSpider):
     profile_pattern: str = GUESSED_PROFILE_PATTERN
     listing_pattern: str | None = GUESSED_LISTING_PATTERN
     since: str | None = None  # -a since=2025-01-31: skip sitemap entries not modified since
+    # Extra keys a registry entry may set for this platform (credentials, page size ...).
+    registry_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # applies -a arguments as attributes first
@@ -144,25 +152,78 @@ class DirectorySpider(SitemapSpider):
             stats.inc_value("credcheck/soft_404")
             logger.info("Soft 404 (page says not found): %s", response.url)
             return
-        # Time of arrival, as close as a callback gets: parsing starts right after download.
-        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        fetched_at = arrival_time()
         found = extract_listing(response)
         if found is None:
             stats.inc_value("credcheck/no_person_found")
             logger.warning("No person found on profile page %s", response.url)
             return
         extractor, fields = found
-        stats.inc_value(f"credcheck/items/{extractor}")
-        item = new_listing(
-            **fields,
-            site_id=self.site_id,
-            source_url=response.url,
+        item = self.make_item(
+            fields,
+            extractor,
+            url=response.url,
             fetched_at=fetched_at,
             content_hash=hashlib.sha256(response.body).hexdigest(),
-            extractor=extractor,
             ref=self.ref_for(response.url),
+            response=response,
         )
         yield from self.post_process_item(item, response)
+
+    def make_item(
+        self,
+        fields: dict[str, Any],
+        extractor: str,
+        *,
+        url: str,
+        fetched_at: str,
+        content_hash: str,
+        ref: str,
+        response: Response | None = None,
+        sources: list[dict] | None = None,
+        primary: tuple[str, str, list[str]] | None = None,
+    ) -> ListingItem:
+        """The item with its provenance: which URL, fetch time and extractor gave each field
+        (``extras.provenance``; ``primary`` = (url, fetch time, fields) when the extractor's
+        fields came from another URL than the item's, as an API record behind a portal page),
+        the HTTP validators for the next run's conditional request
+        (``extras.http``), and whether the listing shows a physician (``extras.is_physician``:
+        faculty systems list researchers too)."""
+        self.crawler.stats.inc_value(f"credcheck/items/{extractor}")
+        extras = dict(fields.get("extras") or {})
+        borrowed = set(extras.get("html_filled") or ())
+        filled = [k for k, v in fields.items() if v not in (None, [], {}) and k != "extras"]
+        provenance = [
+            {"url": url, "fetched_at": fetched_at, "extractor": extractor,
+             "fields": [f for f in filled if f not in borrowed]},
+        ]  # fmt: skip
+        if primary is not None:
+            provenance = [{"url": primary[0], "fetched_at": primary[1], "extractor": extractor,
+                           "fields": primary[2]}]  # fmt: skip
+        elif borrowed:
+            provenance.append(
+                {"url": url, "fetched_at": fetched_at, "extractor": "html",
+                 "fields": sorted(borrowed)}
+            )  # fmt: skip
+        extras["provenance"] = provenance + list(sources or [])
+        extras["is_physician"] = is_physician(fields.get("degrees") or [], fields.get("job_title"))
+        if response is not None:
+            validators = {
+                key: response.headers.get(header).decode("latin-1")
+                for key, header in (("etag", b"ETag"), ("last_modified", b"Last-Modified"))
+                if response.headers.get(header)
+            }
+            if validators:
+                extras["http"] = validators
+        return new_listing(
+            **{**fields, "extras": extras},
+            site_id=self.site_id,
+            source_url=url,
+            fetched_at=fetched_at,
+            content_hash=content_hash,
+            extractor=extractor,
+            ref=ref,
+        )
 
     def post_process_item(self, item: ListingItem, response: Response) -> Iterable[ListingItem]:
         """Per-site hook: adjust or drop the item. The default passes it through."""
