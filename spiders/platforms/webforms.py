@@ -26,7 +26,7 @@ class WebFormsDirectorySpider(DirectorySpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.posted: set[tuple[str, str]] = set()
+        self.posted = {"Page$1"}  # the directory's first page is the plain GET
         self.pager_re = re.compile(self.pager_argument)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
@@ -39,9 +39,9 @@ class WebFormsDirectorySpider(DirectorySpider):
                 continue
             # Every page number seen is posted once, from the page that showed it (its view
             # state is what the server expects back); "Next"/"Last" would repeat pages.
-            if not match.group(2)[5:].isdigit() or match.groups() in self.posted:
+            if not match.group(2)[5:].isdigit() or match.group(2) in self.posted:
                 continue
-            self.posted.add(match.groups())
+            self.posted.add(match.group(2))
             self.crawler.stats.inc_value("credcheck/webforms/postbacks")
             if request := self.postback(response, *match.groups()):
                 yield request
