@@ -15,7 +15,8 @@ import pandas as pd
 from pipeline.normalize.degrees import is_physician_degree, split_credentials
 from pipeline.normalize.names import parse_person_name
 from pipeline.normalize.npi import clean_npi
-from pipeline.normalize.places import normalize_city, normalize_state
+from pipeline.normalize.places import normalize_city, normalize_state, normalize_zip
+from pipeline.normalize.schools import canonical_school
 from pipeline.normalize.specialties import canonical_specialties, canonical_specialty
 
 
@@ -73,6 +74,7 @@ def listing_person(item: dict) -> dict:
         claimed_canonical + canonical_specialties([c for c in shown_certificates if c])
     )
     locations = item.get("locations") or []
+    schools = [e for e in item.get("education") or [] if e and e.get("type") == "medical_school"]
     return {
         "listing_id": f"{item.get('site_id')}:{item.get('ref') or item.get('source_url')}",
         "site_id": item.get("site_id"),
@@ -92,6 +94,9 @@ def listing_person(item: dict) -> dict:
         "npi": clean_npi(item.get("npi") or ""),
         "physician": _physician_flag(credentials),
         "affiliations": _distinct(item.get("affiliations") or []),
+        "zips": _distinct(normalize_zip(loc.get("zip")) for loc in locations),
+        "schools": _distinct(canonical_school(e.get("name")) for e in schools),
+        "grad_years": _distinct(e.get("year") for e in schools if e.get("year")),
         "crawled_at": item.get("fetched_at"),
     }
 
@@ -131,6 +136,7 @@ def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     dac = con.execute(
         """SELECT npi, list(DISTINCT city) AS cities, list(DISTINCT state) AS states,
                   list(DISTINCT primary_specialty) AS specs,
+                  list(DISTINCT zip) AS zips, list(DISTINCT organization) AS orgs,
                   any_value(medical_school) AS medical_school,
                   any_value(graduation_year) AS graduation_year
            FROM ref_dac GROUP BY npi"""
@@ -166,6 +172,10 @@ def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 ),
                 "specialties": canonical_specialties(taxonomies + [s for s in dac_specs if s]),
                 "physician": is_physician,
+                "zips": _distinct(normalize_zip(z) for z in [p.practice_zip, *_as_list(p.zips)]),
+                "affiliations": _as_list(p.orgs),
+                "schools": _as_list([canonical_school(p.medical_school)]),
+                "grad_years": _as_list([p.graduation_year]),
                 "practice_city": p.practice_city,
                 "practice_state": p.practice_state,
                 "gender": p.gender,

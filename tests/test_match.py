@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.match import (
-    COMPARISONS,
-    block_candidates,
-    link,
-    prepare_people,
-    score_pairs,
+from pipeline.match import COMPARISONS, link
+from pipeline.match.blocking import KEY_KINDS, block_candidates, blocking_report
+from pipeline.match.comparisons import PairBatch, comparison_levels
+from pipeline.match.model import (
+    Parameters,
+    expectation_maximisation,
+    pair_weights,
+    reference_term_frequencies,
 )
+from pipeline.match.people import encode_sides
 from pipeline.normalize.npi import is_valid_npi
 from pipeline.store import NPI_MACRO
 from pipeline.verify import classify_certification
@@ -108,9 +112,33 @@ REFERENCE = people(
 )
 
 
+def fixed_parameters(n_right: int) -> Parameters:
+    """The comparisons' starting m/u with a prior of one match per left record."""
+    params = Parameters.defaults()
+    params.lam = 1.0 / n_right
+    return params
+
+
 def decisions_for(listings: list[dict]) -> pd.DataFrame:
-    decided, _ = link(people(listings), REFERENCE)
+    decided, _ = link(people(listings), REFERENCE, params=fixed_parameters(len(REFERENCE)))
     return decided.set_index("rec_id")
+
+
+def pair_table(left_rows: list[dict], right: pd.DataFrame) -> pd.DataFrame:
+    """Every (left, right) pair with each comparison's level name and weight."""
+    left = people(left_rows)
+    lenc, renc, vocab = encode_sides(left, right)
+    lpos = np.repeat(np.arange(lenc.n), renc.n)
+    rpos = np.tile(np.arange(renc.n), lenc.n)
+    batch = PairBatch(lenc, renc, vocab, lpos, rpos)
+    levels = comparison_levels(batch)
+    params = fixed_parameters(renc.n)
+    weights = pair_weights(batch, levels, params, reference_term_frequencies(renc, vocab))
+    out = pd.DataFrame({"l": lpos, "r": rpos})
+    for k, c in enumerate(COMPARISONS):
+        out[f"{c.name}_level"] = [c.levels[x] for x in levels[:, k]]
+        out[f"{c.name}_weight"] = weights[:, k]
+    return out.set_index(["l", "r"])
 
 
 def test_nickname_and_location_resolve_the_right_namesake():
@@ -197,39 +225,38 @@ def test_a_shown_npi_decides_between_namesakes_and_a_wrong_one_counts_against():
     decided = decisions_for(
         [
             {"rec_id": "npi", "first": "Robert", "last": "Smith", "npi": "1000000012"},
+            # Names that clearly disagree are not overruled by the NPI.
+            {"rec_id": "other", "first": "Quentin", "last": "Oyelaran", "npi": "1000000046"},
         ]
     )
-    assert decided.loc["npi", "npi"] == "1000000012"
-    left = prepare_people(
-        people(
-            [
-                {"rec_id": "a", "first": "Anna", "last": "Zbigniewski", "npi": "1000000046"},
-                {"rec_id": "b", "first": "Anna", "last": "Zbigniewski", "npi": "1999999999"},
-            ]
-        )
+    assert decided.loc["npi", ["identity", "npi"]].tolist() == ["matched", "1000000012"]
+    assert decided.loc["npi", "comparisons"]["npi_decisive"] is True
+    assert decided.loc["other", "identity"] != "matched"
+    scored = pair_table(
+        [
+            {"rec_id": "a", "first": "Anna", "last": "Zbigniewski", "npi": "1000000046"},
+            {"rec_id": "b", "first": "Anna", "last": "Zbigniewski", "npi": "1000000053"},
+            # Fails the check digit: not evidence at all.
+            {"rec_id": "c", "first": "Anna", "last": "Zbigniewski", "npi": "1000000047"},
+        ],
+        REFERENCE,
     )
-    right = prepare_people(REFERENCE)
-    scored = score_pairs(left, right, block_candidates(left, right))
-    npi_weight = scored.set_index(["l", "r"])["npi_weight"]
-    assert npi_weight.loc[(0, 4)] > 15
-    assert npi_weight.loc[(1, 4)] < -9
+    assert scored.loc[(0, 4), "npi_weight"] > 15
+    assert scored.loc[(1, 4), "npi_weight"] < -5
+    assert scored.loc[(2, 4), "npi_level"] == "missing"
 
 
 def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
-    left = prepare_people(
-        people(
-            [
-                {"rec_id": "a", "first": "Anna", "last": "Smith"},
-                {"rec_id": "b", "first": "Anna", "last": "Zbigniewski"},
-            ]
-        )
+    scored = pair_table(
+        [
+            {"rec_id": "a", "first": "Anna", "last": "Smith"},
+            {"rec_id": "b", "first": "Anna", "last": "Zbigniewski"},
+        ],
+        REFERENCE,
     )
-    right = prepare_people(REFERENCE)
-    scored = score_pairs(left, right, block_candidates(left, right)).set_index(["l", "r"])
-    smith = scored.loc[(0, 5), "surname_weight"]
-    rare = scored.loc[(1, 4), "surname_weight"]
-    assert scored.loc[(0, 5), "surname_level"] == scored.loc[(1, 4), "surname_level"] == 0
-    assert rare > smith + 2
+    assert scored.loc[(0, 5), "surname_level"] == scored.loc[(1, 4), "surname_level"]
+    assert scored.loc[(0, 5), "surname_level"].startswith("exact")
+    assert scored.loc[(1, 4), "surname_weight"] > scored.loc[(0, 5), "surname_weight"] + 2
 
 
 @pytest.mark.parametrize(
@@ -239,21 +266,56 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
         ("surname", {"last": "Jonhson"}, {"last": "Johnson"}, "jaro-winkler >= 0.92"),
         (
             "surname",
-            {"last": "Garcia"},
-            {"last": "Garcia-Lopez"},
+            {"last": "Garcia Lopez"},
+            {"last": "GARCIA-LOPEZ"},
             "exact (term-frequency adjusted)",
         ),
+        (
+            "surname",
+            {"last": "Garcia"},
+            {"last": "Garcia-Lopez"},
+            "other name or part of a compound agrees",
+        ),
+        (
+            "surname",
+            {"last": "Williams"},
+            {"last": "Johnson", "alt_lasts": ["Williams"]},
+            "other name or part of a compound agrees",
+        ),
+        (
+            "surname",
+            {"first": "Wong", "last": "Mei"},
+            {"first": "Mei", "last": "Wong"},
+            "swapped with the first name",
+        ),
         ("surname", {"last": "Nguyen"}, {"last": "Patel"}, "different"),
+        ("surname", {"last": None}, {"last": "Patel"}, "missing"),
+        ("first_name", {"first": "Ann"}, {"first": "ANN"}, "exact (term-frequency adjusted)"),
         ("first_name", {"first": "Bill"}, {"first": "William"}, "nickname of each other"),
+        ("first_name", {"first": "Liz"}, {"first": "Elizabeth"}, "nickname of each other"),
         ("first_name", {"first": "J"}, {"first": "John"}, "initial agrees"),
         ("first_name", {"first": "Jon"}, {"first": "Jonn"}, "jaro-winkler >= 0.9"),
+        ("first_name", {"first": "Harold"}, {"first": "Maria"}, "different"),
+        (
+            "first_name",
+            {"first": "Wong", "last": "Mei"},
+            {"first": "Mei", "last": "Wong"},
+            "exact (term-frequency adjusted)",
+        ),
         ("middle_initial", {"middle": "Ann"}, {"middle": "A."}, "agree"),
         ("middle_initial", {"middle": "B"}, {"middle": "A"}, "disagree"),
+        ("middle_initial", {"middle": None}, {"middle": "A"}, "missing"),
         (
             "location",
             {"states": ["MA"], "cities": ["boston"]},
             {"states": ["MA", "NH"], "cities": ["boston"]},
-            "same state and city",
+            "same state and city or ZIP",
+        ),
+        (
+            "location",
+            {"states": ["MA"], "zips": ["02114"]},
+            {"states": ["MA"], "zips": ["02114-2696"]},
+            "same state and city or ZIP",
         ),
         (
             "location",
@@ -261,32 +323,189 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             {"states": ["MA"], "cities": ["boston"]},
             "same state, other city",
         ),
+        (
+            "location",
+            {"states": ["MA"], "affiliations": ["Mercy General Hospital"]},
+            {"states": ["NY"], "affiliations": ["MERCY GENERAL HOSPITAL"]},
+            "same hospital or group",
+        ),
         ("location", {"states": ["MA"]}, {"states": ["CA"]}, "other state"),
+        ("location", {}, {"states": ["CA"]}, "missing"),
         (
             "specialty",
             {"specialties": ["Internal Medicine"]},
             {"specialties": ["Cardiovascular Disease"]},
-            "agree",
+            "agree through the crosswalk",
         ),
         ("specialty", {"specialties": ["Dermatology"]}, {"specialties": ["Neurology"]}, "disagree"),
+        ("specialty", {}, {"specialties": ["Neurology"]}, "missing"),
+        (
+            "education",
+            {"schools": ["Harvard Medical School"], "grad_years": [2004]},
+            {"schools": ["Harvard Medical School"], "grad_years": ["2004"]},
+            "same medical school and year",
+        ),
+        (
+            "education",
+            {"schools": ["Harvard Medical School"], "grad_years": [2004]},
+            {"schools": ["Harvard Medical School"], "grad_years": [2005]},
+            "same medical school",
+        ),
+        (
+            "education",
+            {"schools": ["Harvard Medical School"]},
+            {"schools": ["Yale School of Medicine"]},
+            "different medical school",
+        ),
+        ("education", {"schools": ["Harvard Medical School"]}, {}, "missing"),
+        ("npi", {"npi": "1234567893"}, {"npi": "1234567893"}, "equal"),
+        ("npi", {"npi": "1234567893"}, {"npi": "1000000004"}, "different"),
+        ("npi", {"npi": "1234567890"}, {"npi": "1234567890"}, "missing"),  # bad check digit
         ("degree", {"physician": False}, {"physician": True}, "one is not a physician"),
+        ("degree", {"physician": True}, {"physician": True}, "both physicians or both not"),
+        ("degree", {"physician": None}, {"physician": True}, "missing"),
     ],
 )
 def test_comparison_levels(comparison, left, right, level_name):
     base = {"rec_id": "x", "first": "Ann", "last": "Lee"}
-    lp = prepare_people(people([{**base, **left}]))
-    rp = prepare_people(people([{**base, **right}]))
-    spec = next(c for c in COMPARISONS if c.name == comparison)
-    level = spec.level_of(next(lp.itertuples(index=False)), next(rp.itertuples(index=False)))
-    assert spec.levels[level].name == level_name
+    scored = pair_table([{**base, **left}], people([{**base, **right}]))
+    assert scored.loc[(0, 0), f"{comparison}_level"] == level_name
 
 
 def test_missing_values_carry_no_weight():
-    lp = prepare_people(people([{"rec_id": "x", "first": "Ann", "last": "Lee"}]))
-    rp = prepare_people(people([{"rec_id": "y", "first": "Ann", "last": "Lee"}]))
-    scored = score_pairs(lp, rp, pd.DataFrame({"l": [0], "r": [0]}))
-    for name in ("middle_initial", "location", "specialty", "npi"):
-        assert scored.loc[0, f"{name}_weight"] == 0
+    scored = pair_table(
+        [{"rec_id": "x", "first": "Ann", "last": "Lee"}],
+        people([{"rec_id": "y", "first": "Ann", "last": "Lee", "physician": None}]),
+    )
+    for name in ("middle_initial", "location", "specialty", "education", "npi", "degree"):
+        assert scored.loc[(0, 0), f"{name}_weight"] == 0
+
+
+def test_every_comparison_has_levels_weights_and_a_null_level():
+    params = Parameters.defaults()
+    for c, table in zip(COMPARISONS, params.weight_tables()):
+        assert len(c.levels) == len(c.m) == len(c.u) == len(table)
+        assert table[c.null_level] == 0
+        assert table[0] > 0 > table[c.null_level - 1]  # agreement for, disagreement against
+
+
+def test_em_recovers_m_and_lambda_from_unlabelled_pairs():
+    rng = np.random.default_rng(3)
+    truth = Parameters.defaults()
+    n, share = 60_000, 0.3
+    is_match = rng.random(n) < share
+    levels = np.empty((n, len(COMPARISONS)), dtype=np.int8)
+    for k, c in enumerate(COMPARISONS):
+        m = np.array(c.m, dtype=float)
+        u = np.array(c.u, dtype=float)
+        m[c.null_level] = u[c.null_level] = 0.0
+        levels[is_match, k] = rng.choice(len(m), is_match.sum(), p=m / m.sum())
+        levels[~is_match, k] = rng.choice(len(u), (~is_match).sum(), p=u / u.sum())
+    start = Parameters.defaults()
+    # Start far from the truth: flat m, and lambda 0.05.
+    start.m = [
+        np.where(np.arange(len(c.levels)) == c.null_level, 1.0, 1.0 / (len(c.levels) - 1))
+        for c in COMPARISONS
+    ]
+    start.u = truth.u
+    start.lam = 0.05
+    fitted = expectation_maximisation(levels, start, iterations=200)
+    assert abs(fitted.lam - share) < 0.01
+    for k, c in enumerate(COMPARISONS):
+        expected = np.array(c.m[: c.null_level]) / sum(c.m[: c.null_level])
+        assert np.allclose(fitted.m[k][: c.null_level], expected, atol=0.02), c.name
+
+
+def test_frozen_comparisons_keep_their_m_in_em():
+    levels = np.zeros((100, len(COMPARISONS)), dtype=np.int8)
+    start = Parameters.defaults()
+    frozen = [c.name == "surname" for c in COMPARISONS]
+    fitted = expectation_maximisation(levels, start, frozen=frozen)
+    assert np.array_equal(fitted.m[0], start.m[0])
+    assert fitted.m[1][0] > 0.95  # everything agrees on the first name
+
+
+def test_link_estimates_parameters_without_labels():
+    rng = np.random.default_rng(5)
+    firsts = ["JOHN", "MARY", "ROBERT", "LINDA", "JAMES", "SUSAN", "DAVID", "KAREN", "ANA", "WEI"]
+    lasts = [f"SURNAME{chr(65 + i)}{chr(65 + j)}" for i in range(20) for j in range(20)]
+    states = ["MA", "TX", "CA", "NY", "OH"]
+    ref = people(
+        [
+            {
+                "rec_id": str(i),
+                "npi": None,
+                "first": rng.choice(firsts),
+                "last": rng.choice(lasts),
+                "middle": rng.choice(list("ABCDEFGH")),
+                "states": [rng.choice(states)],
+                "cities": [f"city{rng.integers(30)}"],
+            }
+            for i in range(3000)
+        ]
+    )
+    picked = rng.choice(len(ref), 800, replace=False)
+    listings = ref.iloc[picked].assign(rec_id=[f"l{i}" for i in range(800)])
+    decided, details = link(listings, ref)
+    frame = details.parameters.as_frame().set_index(["comparison", "level"])
+    assert frame.loc[("first_name", 0), "m"] > 0.9
+    assert frame.loc[("first_name", 0), "u"] < 0.2
+    assert frame.loc[("middle_initial", 1), "weight"] < -3
+    truth = ref["rec_id"].iloc[picked].to_numpy()
+    chosen = ref["rec_id"].to_numpy()[decided["best_r"].to_numpy()]
+    matched = decided["identity"] == "matched"
+    assert (chosen[matched] == truth[matched]).mean() > 0.99
+    assert matched.mean() > 0.8
+
+
+def test_blocking_keys_reach_typos_nicknames_swaps_and_other_names():
+    listings = people(
+        [
+            {"rec_id": "nick", "first": "Bob", "last": "Smith", "states": ["MA"]},
+            {"rec_id": "typo", "first": "Anna", "last": "Zbigneiwski", "states": ["IL"]},
+            {"rec_id": "moved", "first": "Anna", "last": "Zbigneiwski", "states": ["WA"]},
+            {"rec_id": "swap", "first": "Smith", "last": "Anna", "states": ["IL"]},
+            {"rec_id": "married", "first": "Mary", "last": "Williams", "states": ["OH"]},
+            {"rec_id": "part", "first": "Liz", "last": "Lopez", "states": ["TX"]},
+            {"rec_id": "npi", "first": "R", "last": "Smithe", "npi": "1000000012"},
+        ]
+    )
+    lenc, renc, vocab = encode_sides(listings, REFERENCE)
+    candidates = block_candidates(lenc, renc, vocab)
+    expected_l = [0, 1, 2, 3, 4, 5, 6]
+    expected_r = [0, 4, 4, 5, 3, 2, 1]
+    report = blocking_report(candidates, expected_l, expected_r).set_index("key")
+    assert report.loc["all", "recall"] == 1.0
+    assert set(report.index) == {*KEY_KINDS, "all"}
+    pats = people([{"rec_id": "pat", "first": "P", "last": "Smith", "states": ["NY"]}])
+    lenc, renc, vocab = encode_sides(pats, REFERENCE)
+    assert len(block_candidates(lenc, renc, vocab)) == 12  # the twelve "P... Smith" in NY
+    assert len(block_candidates(lenc, renc, vocab, max_block_size=5)) == 0
+
+
+def test_one_person_listed_on_two_sites_resolves_to_one_npi():
+    decided = decisions_for(
+        [
+            {
+                "rec_id": "site-a",
+                "first": "Anna",
+                "last": "Zbigniewski",
+                "states": ["IL"],
+                "cities": ["chicago"],
+                "specialties": ["Neurology"],
+            },
+            {
+                "rec_id": "site-b",
+                "first": "Ann",
+                "middle": "M",
+                "last": "Zbigniewski",
+                "states": ["IL"],
+                "specialties": ["Neurology"],
+            },
+        ]
+    )
+    assert (decided["identity"] == "matched").all()
+    assert set(decided["npi"]) == {"1000000046"}
 
 
 @pytest.mark.parametrize(

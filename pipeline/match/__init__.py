@@ -1,0 +1,282 @@
+"""Record linkage: blocking, comparisons in discrete levels, a Fellegi-Sunter model, decisions.
+
+Both sides are *person frames* (``PERSON_COLUMNS``, optionally ``OPTIONAL_COLUMNS``). The same
+engine links directory listings, board certificates without an NPI and LEIE exclusions to NPPES
+people. The path, one module per verb:
+
+- ``people``: encode frames as integer-coded numpy arrays (derivations once per distinct value);
+- ``blocking``: compound keys joined in DuckDB -> candidate pairs, with a recall report;
+- ``comparisons``: each comparison's levels and a vectorized level function;
+- ``model``: u from random pairs, m by EM on the blocked pairs, term-frequency adjustment;
+- ``decide`` (here): one listing -> at most one identity, with its runner-up and the reasons.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.match.blocking import KEY_KINDS, MAX_BLOCK_SIZE, Candidates, block_candidates
+from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels
+from pipeline.match.model import (
+    Parameters,
+    estimate_parameters,
+    names_clearly_disagree,
+    pair_weights,
+    reference_term_frequencies,
+)
+from pipeline.match.people import (
+    OPTIONAL_COLUMNS,
+    PERSON_COLUMNS,
+    Encoded,
+    Vocab,
+    as_text,
+    as_texts,
+    encode_sides,
+)
+
+__all__ = [
+    "COMPARISONS",
+    "KEY_KINDS",
+    "MAX_BLOCK_SIZE",
+    "OPTIONAL_COLUMNS",
+    "PERSON_COLUMNS",
+    "LinkDetails",
+    "Parameters",
+    "as_text",
+    "as_texts",
+    "decide",
+    "level_names",
+    "link",
+]
+
+MATCH_PROBABILITY = 0.90  # a listing's best candidate must be at least this likely
+AMBIGUOUS_PROBABILITY = 0.50  # best two together less likely than this: nothing is claimed
+MIN_MARGIN_BITS = 3.0  # best must beat the runner-up by this many bits (8x more likely)
+CHUNK_PAIRS = 1_000_000  # pairs scored at once: bounds memory on large links
+
+_NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
+
+
+def level_names() -> dict[str, list[str]]:
+    """Each comparison's level names, for explaining a stored level index."""
+    return {c.name: list(c.levels) for c in COMPARISONS}
+
+
+@dataclass
+class LinkDetails:
+    """What a link learned and did: parameters, pair counts, timings (seconds)."""
+
+    parameters: Parameters
+    candidates: Candidates
+    timings: dict[str, float] = field(default_factory=dict)
+    left: Encoded | None = None
+    right: Encoded | None = None
+    vocab: Vocab | None = None
+
+
+def _npi_decisive(levels: np.ndarray) -> np.ndarray:
+    """An equal, check-digit-valid NPI decides unless the names clearly disagree."""
+    return (levels[:, _NPI] == 0) & ~names_clearly_disagree(levels)
+
+
+def _score(left, right, vocab, candidates, params, tf) -> tuple[np.ndarray, np.ndarray]:
+    """Total match weight and NPI-decisiveness of every candidate pair, chunk by chunk."""
+    total = np.empty(len(candidates), dtype=np.float64)
+    decisive = np.empty(len(candidates), dtype=bool)
+    prior = params.prior_weight
+    for start in range(0, len(candidates), CHUNK_PAIRS):
+        stop = start + CHUNK_PAIRS
+        batch = PairBatch(
+            left, right, vocab, candidates.lpos[start:stop], candidates.rpos[start:stop]
+        )
+        levels = candidates.levels[start:stop]
+        total[start:stop] = prior + pair_weights(batch, levels, params, tf).sum(axis=1)
+        decisive[start:stop] = _npi_decisive(levels)
+    return total, decisive
+
+
+def _levels(left, right, vocab, candidates) -> np.ndarray:
+    out = np.empty((len(candidates), len(COMPARISONS)), dtype=np.int8)
+    for start in range(0, len(candidates), CHUNK_PAIRS):
+        stop = start + CHUNK_PAIRS
+        batch = PairBatch(
+            left, right, vocab, candidates.lpos[start:stop], candidates.rpos[start:stop]
+        )
+        out[start:stop] = comparison_levels(batch)
+    return out
+
+
+def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> list[dict]:
+    """Per-comparison level names and weights for a few chosen pairs."""
+    if len(lpos) == 0:
+        return []
+    batch = PairBatch(left, right, vocab, lpos, rpos)
+    levels = comparison_levels(batch)
+    weights = pair_weights(batch, levels, params, tf)
+    out = []
+    for i in range(len(lpos)):
+        out.append(
+            {
+                c.name: {
+                    "level": c.levels[int(levels[i, k])],
+                    "weight": round(float(weights[i, k]), 3),
+                }
+                for k, c in enumerate(COMPARISONS)
+            }
+        )
+    return out
+
+
+def _probability(weight):
+    return 1.0 / (1.0 + np.power(2.0, -np.asarray(weight, dtype=float)))
+
+
+def decide(
+    left: Encoded,
+    right: Encoded,
+    vocab: Vocab,
+    candidates: Candidates,
+    weight: np.ndarray,
+    decisive: np.ndarray,
+    params: Parameters,
+    tf: dict,
+) -> pd.DataFrame:
+    """Resolve each left record to at most one right record.
+
+    Returns one row per left record: ``rec_id``, ``npi`` (the right record's ``npi`` or None),
+    ``identity`` (matched / ambiguous / unmatched), ``match_score`` (probability of the best
+    candidate), ``candidate_npi``, the runner-up's ``npi`` and score, and ``comparisons``: the
+    best pair's per-comparison levels and weights, the runner-up's, and the decision's inputs.
+    """
+    n = left.n
+    rank_key = weight + np.where(decisive, 1000.0, 0.0)
+    order = np.lexsort((-rank_key, candidates.lpos))
+    l_sorted = candidates.lpos[order]
+    first_of = np.r_[True, l_sorted[1:] != l_sorted[:-1]] if len(order) else np.zeros(0, bool)
+    best_idx = order[first_of]
+    second_mask = np.r_[False, first_of[:-1]] & ~first_of if len(order) else first_of
+    second_idx = order[second_mask]
+
+    best = np.full(n, -1, dtype=np.int64)
+    runner = np.full(n, -1, dtype=np.int64)
+    best[candidates.lpos[best_idx]] = best_idx
+    runner[candidates.lpos[second_idx]] = second_idx
+
+    right_npi = right.frame["npi"].to_numpy(dtype=object) if "npi" in right.frame else None
+    has = best >= 0
+    has_runner = runner >= 0
+    # Position -1 (no candidate) reads the sentinel appended at the end.
+    wx, dx = np.r_[weight, 0.0], np.r_[decisive, False]
+    rx = np.r_[candidates.rpos, 0]
+    b_w = np.where(has, wx[best], -np.inf)
+    r_w = np.where(has_runner, wx[runner], -np.inf)
+    b_dec = has & dx[best]
+    b_p = np.where(has, _probability(np.where(has, b_w, 0.0)), 0.0)
+    r_p = np.where(has_runner, _probability(np.where(has_runner, r_w, 0.0)), np.nan)
+    margin = np.where(has_runner, b_w - np.where(has_runner, r_w, 0.0), np.inf)
+    matched = b_dec | ((b_p >= MATCH_PROBABILITY) & (margin >= MIN_MARGIN_BITS))
+    # Ambiguous: no clear winner, but the listing is probably one of the best two (their odds
+    # add up: "one of these two Robert Smiths").
+    either_odds = np.power(2.0, np.minimum(b_w, 60)) + np.where(
+        has_runner, np.power(2.0, np.minimum(np.where(has_runner, r_w, 0.0), 60)), 0.0
+    )
+    either_p = either_odds / (1.0 + either_odds)
+    ambiguous = ~matched & has & (either_p >= AMBIGUOUS_PROBABILITY)
+
+    def npi_of(pair_idx: np.ndarray, ok: np.ndarray) -> list:
+        if right_npi is None:
+            return [None] * n
+        rr = rx[pair_idx]
+        return [right_npi[x] if k else None for x, k in zip(rr.tolist(), ok.tolist())]
+
+    candidate_npi = npi_of(best, has)
+    runner_npi = npi_of(runner, has_runner)
+
+    # Explanations only for records that have a candidate.
+    rows_b = np.flatnonzero(has)
+    expl_b = _explain_pairs(left, right, vocab, rows_b, rx[best[rows_b]], params, tf)
+    rows_r = np.flatnonzero(has_runner)
+    expl_r = _explain_pairs(left, right, vocab, rows_r, rx[runner[rows_r]], params, tf)
+    comparisons: list[dict | None] = [None] * n
+    for i, e in zip(rows_b.tolist(), expl_b):
+        comparisons[i] = {
+            "prior": round(params.prior_weight, 3),
+            "match_weight": round(float(b_w[i]), 3),
+            "npi_decisive": bool(b_dec[i]),
+            "comparisons": e,
+            "runner_up": None,
+            "thresholds": {
+                "match_probability": MATCH_PROBABILITY,
+                "ambiguous_probability": AMBIGUOUS_PROBABILITY,
+                "min_margin_bits": MIN_MARGIN_BITS,
+            },
+        }
+    for i, e in zip(rows_r.tolist(), expl_r):
+        comparisons[i]["runner_up"] = {
+            "npi": runner_npi[i],
+            "match_weight": round(float(r_w[i]), 3),
+            "comparisons": e,
+        }
+    identity = np.where(matched, "matched", np.where(ambiguous, "ambiguous", "unmatched"))
+    return pd.DataFrame(
+        {
+            "rec_id": left.frame["rec_id"].to_numpy(dtype=object),
+            "npi": [c if m else None for c, m in zip(candidate_npi, matched.tolist())],
+            "identity": identity,
+            "match_score": np.round(b_p, 6),
+            "candidate_npi": candidate_npi,
+            "runner_up_npi": runner_npi,
+            "runner_up_score": r_p,
+            "comparisons": comparisons,
+            "best_r": np.where(has, rx[best], -1),
+        }
+    )
+
+
+def link(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    params: Parameters | None = None,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, LinkDetails]:
+    """Block, estimate (unless ``params`` are given), score and decide.
+
+    Returns (one decision per left record, the link's details incl. the learned parameters).
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    lenc, renc, vocab = encode_sides(left, right)
+    lap("encode")
+    candidates = block_candidates(lenc, renc, vocab, con)
+    lap("block")
+    candidates.levels = _levels(lenc, renc, vocab, candidates)
+    lap("compare")
+    if params is None:
+        params = estimate_parameters(lenc, renc, vocab, candidates.levels, seed=seed)
+    lap("estimate")
+    tf = reference_term_frequencies(renc, vocab)
+    weight, decisive = _score(lenc, renc, vocab, candidates, params, tf)
+    lap("score")
+    decisions = decide(lenc, renc, vocab, candidates, weight, decisive, params, tf)
+    lap("decide")
+    details = LinkDetails(params, candidates, timings, lenc, renc, vocab)
+    return decisions, details
+
+
+def prior_probability(weight: float) -> float:
+    return 1.0 / (1.0 + math.pow(2.0, -weight))
