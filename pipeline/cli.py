@@ -1,22 +1,39 @@
 """The ``credcheck`` command line.
 
-Exit codes: 0 success; 1 a crawl or job finished with failures; 2 a usage or input error
-(missing file, unknown site, unreachable URL) — the database is left as it was.
+Exit codes (README "Scheduled runs"): 0 success; 1 a crawl or job finished with failures (what
+succeeded was published); 2 a usage or input error (missing file, unknown site, unreachable URL)
+— nothing was changed; 3 another credcheck job holds the lock — nothing was done; 130
+interrupted.
+
+Writers (``load``, ``crawl``, ``match``, ``run``, ``demo``) take the job lock and work in the
+private work database beside the published file; ``match``, ``run`` and ``demo`` then publish
+a fresh file atomically. Readers (``lookup``, ``find``) open the published file read-only.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.config import DEFAULT_RUNS_DIR, CredcheckError, resolve_db_path
-from pipeline.report import crawl_progress, print_frame, print_match_summary
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from pipeline.jobs import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    JobLocked,
+    emit_run_record,
+    job_lock,
+    log,
+)
+from pipeline.report import crawl_progress, print_frame, print_match_summary, print_publish
 
 
 def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
@@ -29,36 +46,48 @@ def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
     return settings
 
 
+def _open_work(published: Path):
+    from pipeline.jobs import open_work_db
+
+    return open_work_db(published)
+
+
 # ------------------------------------------------------------------------------ commands
 
 
 def cmd_crawl(args) -> int:
     from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
-    from pipeline.store import open_db
 
     settings = _parse_settings(args.setting)
     targets = plan_targets(args.site_ids, args.url)
     if not targets:
         targets = plan_targets(list(registered_sites()), [])
-    outcomes = crawl_sites(
-        targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
-    )
-    if all(not o.ok for o in outcomes):
-        # Nothing was crawled, so the database is not even opened.
-        return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
-    ingest_outcomes(open_db(resolve_db_path(args.db)), outcomes)
+    published = resolve_db_path(args.db)
+    with job_lock(published, "crawl"):
+        outcomes = crawl_sites(
+            targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
+        )
+        if all(not o.ok for o in outcomes):
+            # Nothing was crawled, so the database is not even opened.
+            return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
+        con = _open_work(published)
+        ingest_outcomes(con, outcomes)
+        con.close()
+    print("stored in the work database; `credcheck match` publishes", file=sys.stderr)
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
 
 def cmd_load(args) -> int:
     from pipeline.reference import load_reference
-    from pipeline.store import open_db
 
     path = Path(args.path)
     if not path.is_file():
         raise CredcheckError(f"{args.kind}: no such file: {path}")
-    con = open_db(resolve_db_path(args.db))
-    result = load_reference(con, args.kind, path)
+    published = resolve_db_path(args.db)
+    with job_lock(published, "load"):
+        con = _open_work(published)
+        result = load_reference(con, args.kind, path)
+        con.close()
     if result.unchanged:
         print(f"{args.kind}: {path} is already loaded (sha256 {result.sha256[:12]}); nothing to do")
     else:
@@ -70,36 +99,96 @@ def cmd_load(args) -> int:
 
 
 def cmd_match(args) -> int:
-    from pipeline.store import open_db
+    from pipeline.publish import publish
     from pipeline.verify import run_match
 
-    con = open_db(resolve_db_path(args.db))
-    print_match_summary(run_match(con))
+    published = resolve_db_path(args.db)
+    with job_lock(published, "match"):
+        con = _open_work(published)
+        print_match_summary(run_match(con))
+        print_publish(publish(con, published, command="match"))
+        con.close()
     return EXIT_OK
 
 
 def cmd_run(args) -> int:
+    """The scheduled job; always ends with one JSON line describing the run."""
     from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
-    from pipeline.store import open_db
+    from pipeline.publish import publish
     from pipeline.verify import run_match
 
-    targets = plan_targets(list(registered_sites()), [])
-    outcomes = crawl_sites(
-        targets,
-        runs_dir=Path(args.runs_dir),
-        settings=_parse_settings(args.setting),
-        progress=crawl_progress,
+    published = resolve_db_path(args.db)
+    runs_dir = Path(args.runs_dir)
+    started = datetime.now(UTC)
+    record: dict = {
+        "event": "credcheck.run",
+        "db": str(published),
+        "started_at": started.isoformat(timespec="seconds"),
+    }
+    code = EXIT_OK
+    try:
+        with job_lock(published, "run"):
+            targets = plan_targets(list(registered_sites()), [])
+            log(f"credcheck run: crawling {len(targets)} site(s)")
+            outcomes = crawl_sites(
+                targets,
+                runs_dir=runs_dir,
+                settings=_parse_settings(args.setting),
+                progress=crawl_progress,
+            )
+            failed = [o.target.site_id for o in outcomes if not o.ok]
+            record["sites_ok"] = [o.target.site_id for o in outcomes if o.ok]
+            record["sites_failed"] = failed
+            log("credcheck run: ingesting crawls into the work database")
+            con = _open_work(published)
+            ingest_outcomes(con, outcomes)
+            log("credcheck run: matching")
+            summary = run_match(con)
+            print_match_summary(summary)
+            log("credcheck run: publishing")
+            result = publish(con, published, command="run")
+            con.close()
+            print_publish(result)
+            record.update(
+                publish_id=result.publish_id,
+                listings=result.listings,
+                matched=result.matched,
+                physicians=result.physicians,
+                changes=result.changes,
+            )
+            if failed:
+                log(
+                    f"credcheck: error: {len(failed)} site(s) failed: {', '.join(failed)}",
+                    error=True,
+                )
+                code = EXIT_FAILED
+    except JobLocked as exc:
+        print(f"credcheck: error: {exc}", file=sys.stderr)
+        code, record["error"] = EXIT_LOCKED, str(exc)
+    except CredcheckError as exc:
+        print(f"credcheck: error: {exc}", file=sys.stderr)
+        code, record["error"] = EXIT_USAGE, str(exc)
+    except KeyboardInterrupt:
+        print("credcheck: interrupted; the last published state stands", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    except Exception as exc:  # the JSON line must still say what happened
+        print(f"credcheck: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code, record["error"] = EXIT_FAILED, f"{type(exc).__name__}: {exc}"
+    finished = datetime.now(UTC)
+    record.update(
+        finished_at=finished.isoformat(timespec="seconds"),
+        seconds=round((finished - started).total_seconds(), 1),
+        exit_code=code,
+        status={
+            EXIT_OK: "ok",
+            EXIT_FAILED: "partial" if record.get("publish_id") else "failed",
+            EXIT_USAGE: "error",
+            EXIT_LOCKED: "locked",
+            EXIT_INTERRUPTED: "interrupted",
+        }[code],
     )
-    con = open_db(resolve_db_path(args.db))
-    ingest_outcomes(con, outcomes)
-    print_match_summary(run_match(con))
-    failed = [o.target.site_id for o in outcomes if not o.ok]
-    if failed:
-        print(
-            f"credcheck: error: {len(failed)} site(s) failed: {', '.join(failed)}", file=sys.stderr
-        )
-        return EXIT_FAILED
-    return EXIT_OK
+    emit_run_record(record, runs_dir)
+    return code
 
 
 def cmd_lookup(args) -> int:
@@ -107,8 +196,11 @@ def cmd_lookup(args) -> int:
     from pipeline.store import open_db
 
     con = open_db(resolve_db_path(args.db), read_only=True)
+    started = time.perf_counter()
     result = lookup(con, args.name, state=args.state, specialty=args.specialty, limit=args.limit)
     print_frame(result, args.format, empty="no matching physicians")
+    if args.format == "table":
+        print(f"({len(result)} shown, {1000 * (time.perf_counter() - started):.0f} ms)")
     return EXIT_OK
 
 
@@ -162,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Verify physicians' credentials: crawl public directories, match listings "
         "to NPPES, board and OIG records, and query the results in one DuckDB file.",
         epilog="Database: --db PATH, else $CREDCHECK_DB, else data/credcheck.duckdb. "
-        "Exit codes: 0 ok, 1 some work failed, 2 usage or input error.",
+        "Exit codes: 0 ok, 1 some work failed, 2 usage or input error, 3 another job holds "
+        "the lock, 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -260,7 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         "the scheduled job: crawl registered sites, match, publish",
         cmd_run,
-        "Crawl every registered site, match and publish. Exits 1 when any site failed.",
+        "Crawl every registered site, match and publish a fresh database file atomically; "
+        "safe under cron. Logs readable lines, then one JSON line (also appended to "
+        "RUNS_DIR/runs.jsonl). Exit codes: 0 ok, 1 some site failed (the rest is published), "
+        "2 usage or input error, 3 another job holds the lock (nothing done), 130 interrupted.",
     )
     add_crawl_options(p)
 
@@ -289,12 +385,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except JobLocked as exc:
+        print(f"credcheck: error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except CredcheckError as exc:
         print(f"credcheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("credcheck: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 

@@ -1,7 +1,9 @@
 """Questions people ask of the published file: who is this physician, who is certified in X.
 
-Both functions read only published tables, take user text as query *parameters* or compare it
-in Python, and never build SQL from it.
+``lookup`` is fast at a million physicians: the published file keeps ``lookup_keys`` (each
+surname, its parts and its one-deletion variants, sorted), so one parameterized query fetches the
+few name variants one typo away from what was typed; rapidfuzz and the nickname table then rank
+those candidates in Python. User text only ever reaches SQL as a query parameter.
 """
 
 from __future__ import annotations
@@ -12,25 +14,13 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from pipeline.config import CredcheckError
-from pipeline.match import as_text
 from pipeline.normalize.names import first_name_keys, name_key, parse_person_name
 from pipeline.normalize.places import normalize_state
 from pipeline.normalize.specialties import canonical_specialty, claims_match
 
 MIN_NAME_SCORE = 0.80
 
-_PUBLISHED = """
-SELECT v.listing_id, v.site_id, v.source_url, v.listed_name, v.claimed_specialties, v.npi,
-       v.identity, v.match_score, v.certification, v.certificates, v.excluded,
-       l.first, l.middle, l.last, l.states, l.specialties, l.affiliations,
-       p.first AS ref_first, p.middle AS ref_middle, p.last AS ref_last,
-       p.practice_state, p.practice_city
-FROM verifications v
-JOIN listings l USING (listing_id)
-LEFT JOIN reference_people p ON p.npi = v.npi
-"""
-
-# How listings of one person are summarised: the most reassuring evidence first.
+# How results are ordered when names fit equally well: the most reassuring evidence first.
 CERTIFICATION_RANK = {
     "certified": 0,
     "certified_other_specialty": 1,
@@ -38,98 +28,6 @@ CERTIFICATION_RANK = {
     "not_certified": 3,
     "unknown": 4,
 }
-
-
-def _published(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    try:
-        return con.execute(_PUBLISHED).df()
-    except duckdb.CatalogException as exc:
-        raise CredcheckError(
-            "the database has no published verifications yet: run `credcheck match`"
-        ) from exc
-
-
-def _name_score(query_first: str, query_last: str, first: str, last: str) -> float:
-    """How well a typed name fits a person, 0..1, forgiving nicknames, typos, missing parts."""
-    last_key = name_key(last or "")
-    surnames = {last_key, *last_key.replace("-", " ").split()} - {""}
-    if not surnames:
-        return 0.0
-    last_sim = max(JaroWinkler.normalized_similarity(query_last, s) for s in surnames)
-    if not query_first:
-        return last_sim
-    first_key = name_key(first or "")
-    if not first_key:
-        first_sim = 0.5
-    elif first_name_keys(query_first) & first_name_keys(first_key):
-        first_sim = 1.0
-    elif len(query_first) == 1:
-        first_sim = 1.0 if first_key.startswith(query_first) else 0.0
-    else:
-        first_sim = JaroWinkler.normalized_similarity(query_first, first_key)
-    return 0.65 * last_sim + 0.35 * first_sim
-
-
-def _state_filter(frame: pd.DataFrame, state: str | None) -> pd.DataFrame:
-    if not state:
-        return frame
-    wanted = normalize_state(state)
-    if not wanted:
-        raise CredcheckError(f"unknown state {state!r}; use a two-letter code such as MA")
-    keep = [
-        wanted in list(states if states is not None else []) or practice == wanted
-        for states, practice in zip(frame["states"], frame["practice_state"])
-    ]
-    return frame[keep]
-
-
-def _specialty(text: str) -> str:
-    canonical = canonical_specialty(text)
-    if not canonical:
-        raise CredcheckError(
-            f"unknown specialty {text!r}; try a board specialty name or a common label "
-            "such as 'cardiology', 'OB/GYN' or 'family medicine'"
-        )
-    return canonical
-
-
-def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per person: matched listings grouped by NPI, unmatched ones on their own."""
-    if frame.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    frame = frame.assign(person=frame["npi"].fillna(frame["listing_id"]))
-    rows = []
-    for _, group in frame.groupby("person", sort=False):
-        best = group.sort_values("certification", key=lambda s: s.map(CERTIFICATION_RANK)).iloc[0]
-        ref_name = " ".join(
-            as_text(p) for p in (best.ref_first, best.ref_middle, best.ref_last) if as_text(p)
-        )
-        # NPPES names are often upper case; show them the way people write them.
-        parsed = parse_person_name(ref_name) if as_text(best.ref_last) else None
-        name = (
-            " ".join(p for p in (parsed.first, parsed.middle, parsed.last, parsed.suffix) if p)
-            if parsed
-            else best.listed_name
-        )
-        certificates = best.certificates if best.certificates is not None else []
-        rows.append(
-            {
-                "name": name,
-                "npi": best.npi,
-                "state": best.practice_state
-                if isinstance(best.practice_state, str)
-                else ", ".join(best.states if best.states is not None else []),
-                "claimed_specialties": sorted({s for c in group["claimed_specialties"] for s in c}),
-                "certification": best.certification,
-                "certificates": [f"{c['certificate']} ({c['status']})" for c in certificates],
-                "excluded": bool(group["excluded"].any()),
-                "identity": best.identity,
-                "sites": sorted(set(group["site_id"])),
-                "score": round(float(group.get("name_score", pd.Series([1.0])).max()), 3),
-            }
-        )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
 
 RESULT_COLUMNS = [
     "name",
@@ -144,6 +42,139 @@ RESULT_COLUMNS = [
     "score",
 ]
 
+_ENTRY_COLUMNS = (
+    "person_key, name, npi, state, states, claimed_specialties, specialties, certification, "
+    "certificates, excluded, identity, sites"
+)
+
+
+def _fail_unpublished(exc: Exception) -> CredcheckError:
+    return CredcheckError(
+        "the database has no published lookup tables: run `credcheck match` or `credcheck run` "
+        f"to publish it ({exc})"
+    )
+
+
+def _state(state: str | None) -> str | None:
+    if not state:
+        return None
+    wanted = normalize_state(state)
+    if not wanted:
+        raise CredcheckError(f"unknown state {state!r}; use a two-letter code such as MA")
+    return wanted
+
+
+def _specialty(text: str) -> str:
+    canonical = canonical_specialty(text)
+    if not canonical:
+        raise CredcheckError(
+            f"unknown specialty {text!r}; try a board specialty name or a common label "
+            "such as 'cardiology', 'OB/GYN' or 'family medicine'"
+        )
+    return canonical
+
+
+def _typed_name(name: str) -> tuple[str, str]:
+    """(first key, surname key) of a name as typed: "Dr." and degrees dropped, any order."""
+    parsed = parse_person_name(name)
+    query_last, query_first = name_key(parsed.last), name_key(parsed.first)
+    if not query_last:
+        # Not name-shaped (one word, or stray punctuation): a single word is a surname, else
+        # the first and last words are taken as first name and surname.
+        words = name_key(name).split()
+        if not words:
+            raise CredcheckError("give a physician's name, e.g. `credcheck lookup 'Jane Doe'`")
+        query_last, query_first = words[-1], (words[0] if len(words) > 1 else "")
+    return query_first, query_last
+
+
+def surname_keys(last_key: str) -> list[str]:
+    """The keys under which ``lookup_keys`` files a surname (mirrors publish's SQL).
+
+    >>> sorted(surname_keys("smith"))
+    ['mith', 'sith', 'smih', 'smit', 'smith', 'smth']
+    """
+    keys: set[str] = set()
+    for part in {last_key, *last_key.split()} - {""}:
+        keys.add(part)
+        if len(part) > 3:
+            keys.update(part[:i] + part[i + 1 :] for i in range(len(part)))
+    return sorted(keys)
+
+
+def _name_score(query_first: str, query_last: str, first_key: str, last_key: str) -> float:
+    """How well a typed name fits a name variant, 0..1 (nicknames, typos, missing parts)."""
+    surnames = {last_key, *last_key.split()} - {""}
+    if not surnames:
+        return 0.0
+    last_sim = max(JaroWinkler.normalized_similarity(query_last, s) for s in surnames)
+    if not query_first:
+        return last_sim
+    if not first_key:
+        first_sim = 0.5
+    elif len(query_first) == 1 or len(first_key) == 1:
+        first_sim = 1.0 if first_key[0] == query_first[0] else 0.0
+    elif first_name_keys(query_first) & first_name_keys(first_key):
+        first_sim = 1.0
+    else:
+        first_sim = JaroWinkler.normalized_similarity(query_first, first_key)
+    return 0.65 * last_sim + 0.35 * first_sim
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, query_first: str, query_last: str) -> pd.Series:
+    """Best name score of each person_key one typo away from the typed surname."""
+    try:
+        rows = con.execute(
+            """SELECT DISTINCT person_key, first_key, last_key FROM lookup_keys
+               WHERE key IN (SELECT unnest($keys))""",
+            {"keys": surname_keys(query_last)},
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise _fail_unpublished(exc) from exc
+    if not rows:
+        return pd.Series(dtype=float)
+    scored: dict[tuple[str, str], float] = {}
+    best: dict[str, float] = {}
+    for person_key, first_key, last_key in rows:
+        pair = (first_key, last_key)
+        score = scored.get(pair)
+        if score is None:
+            score = scored[pair] = _name_score(query_first, query_last, first_key, last_key)
+        if score > best.get(person_key, -1.0):
+            best[person_key] = score
+    return pd.Series(best, dtype=float)
+
+
+def _entries(
+    con: duckdb.DuckDBPyConnection, person_keys: list[str], state: str | None
+) -> pd.DataFrame:
+    return con.execute(
+        f"""SELECT {_ENTRY_COLUMNS} FROM lookup_entries
+            WHERE person_key IN (SELECT unnest($keys))
+              AND ($state IS NULL OR list_contains(states, $state))""",
+        {"keys": person_keys, "state": state},
+    ).df()
+
+
+def _with_specialty(frame: pd.DataFrame, specialty: str | None) -> pd.DataFrame:
+    if not specialty or frame.empty:
+        return frame
+    wanted = _specialty(specialty)
+    keep = [
+        any(claims_match(wanted, s) or claims_match(s, wanted) for s in list(specs))
+        for specs in frame["specialties"]
+    ]
+    return frame[keep]
+
+
+def _as_result(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in ("claimed_specialties", "certificates", "sites"):
+        frame[column] = [list(v) if v is not None else [] for v in frame[column]]
+    frame["excluded"] = frame["excluded"].astype(bool)
+    frame["npi"] = frame["npi"].astype(object).where(frame["npi"].notna(), None)
+    return frame.reindex(columns=RESULT_COLUMNS).reset_index(drop=True)
+
 
 def lookup(
     con: duckdb.DuckDBPyConnection,
@@ -157,37 +188,29 @@ def lookup(
 
     >>> lookup(con, "Dr. Bob Smith, MD", state="MA")  # doctest: +SKIP
     """
-    parsed = parse_person_name(name)
-    query_last = name_key(parsed.last)
-    query_first = name_key(parsed.first)
-    if not query_last:
-        # Not name-shaped (one word, or stray punctuation): a single word is a surname, else
-        # the first and last words are taken as first name and surname.
-        words = name_key(name).split()
-        if not words:
-            raise CredcheckError("give a physician's name, e.g. `credcheck lookup 'Jane Doe'`")
-        query_last, query_first = words[-1], (words[0] if len(words) > 1 else "")
-    frame = _state_filter(_published(con), state)
-    scores = [
-        max(
-            _name_score(query_first, query_last, f, s),
-            _name_score(query_first, query_last, rf, rs) if isinstance(rs, str) else 0.0,
-        )
-        for f, s, rf, rs in zip(
-            frame["first"], frame["last"], frame["ref_first"], frame["ref_last"]
-        )
-    ]
-    frame = frame.assign(name_score=scores)
-    frame = frame[frame["name_score"] >= MIN_NAME_SCORE]
+    wanted_state = _state(state)
     if specialty:
-        wanted = _specialty(specialty)
-        keep = [
-            any(claims_match(wanted, s) or claims_match(s, wanted) for s in specs)
-            for specs in frame["specialties"]
-        ]
-        frame = frame[keep]
-    result = _summarise(frame.sort_values("name_score", ascending=False))
-    return result.sort_values("score", ascending=False, kind="stable").head(limit)
+        _specialty(specialty)  # an unknown specialty is an error even when no name fits
+    query_first, query_last = _typed_name(name)
+    scores = _candidates(con, query_first, query_last)
+    scores = scores[scores >= MIN_NAME_SCORE]
+    if scores.empty and query_first and len(query_first) > 1:
+        # Typed surname first without a comma ("Smith John"): try the other order.
+        scores = _candidates(con, query_last, query_first) * 0.98
+        scores = scores[scores >= MIN_NAME_SCORE]
+    if scores.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    scores = scores.sort_values(ascending=False)
+    # Without filters only the best few are shown; with filters, look further down the list.
+    shortlist = scores if (wanted_state or specialty) else scores.head(max(limit * 5, 50))
+    frame = _entries(con, list(shortlist.index), wanted_state)
+    frame = _with_specialty(frame, specialty)
+    if frame.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    frame["score"] = frame["person_key"].map(scores).round(3)
+    frame["rank"] = frame["certification"].map(CERTIFICATION_RANK).fillna(9)
+    frame = frame.sort_values(["score", "rank", "name"], ascending=[False, True, True])
+    return _as_result(frame.head(limit))
 
 
 def find(
@@ -198,32 +221,43 @@ def find(
     institution: str | None = None,
     limit: int = 100,
 ) -> pd.DataFrame:
-    """Physicians whose active board certification in ``specialty`` is verified."""
+    """Physicians whose active board certification in ``specialty`` is verified.
+
+    >>> find(con, "cardiology", state="MA")  # doctest: +SKIP
+    """
     wanted = _specialty(specialty)
-    frame = _state_filter(_published(con), state)
-    frame = frame[frame["identity"] == "matched"]
-    keep = [
-        any(
-            c["status"] == "active"
-            and claims_match(
-                wanted,
-                canonical_specialty(c["certificate"]) or c["certificate"],
-                board=c["board"],
-            )
-            for c in (certs if certs is not None else [])
-        )
-        for certs in frame["certificates"]
+    wanted_state = _state(state)
+    try:
+        pairs = con.execute(
+            "SELECT DISTINCT board, certificate FROM certificates WHERE status = 'active'"
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise _fail_unpublished(exc) from exc
+    # Which certificates support the specialty is decided once per distinct certificate.
+    supporting = [
+        f"{board or ''}|{certificate}"
+        for board, certificate in pairs
+        if certificate
+        and claims_match(wanted, canonical_specialty(certificate) or certificate, board=board)
     ]
-    frame = frame[keep]
-    if institution:
+    frame = con.execute(
+        f"""SELECT {", ".join("e." + c.strip() for c in _ENTRY_COLUMNS.split(","))},
+                   p.affiliations
+            FROM physicians p JOIN lookup_entries e ON e.person_key = p.npi
+            WHERE list_has_any(
+                    list_transform(list_filter(p.certificates, lambda c: c.status = 'active'),
+                                   lambda c: coalesce(c.board, '') || '|' || c.certificate),
+                    $supporting)
+              AND ($state IS NULL OR list_contains(p.states, $state))
+            ORDER BY e.name, e.npi""",
+        {"supporting": supporting, "state": wanted_state},
+    ).df()
+    if institution and not frame.empty:
         text = institution.lower()
         keep = [
-            fuzz.partial_ratio(
-                text, " ".join([site, *list(affs if affs is not None else [])]).lower()
-            )
-            >= 85
-            for site, affs in zip(frame["site_id"], frame["affiliations"])
+            fuzz.partial_ratio(text, " ".join([*list(sites), *list(affs)]).lower()) >= 85
+            for sites, affs in zip(frame["sites"], frame["affiliations"])
         ]
         frame = frame[keep]
-    result = _summarise(frame)
-    return result.sort_values("name").head(limit)
+    frame = frame.assign(score=1.0)
+    return _as_result(frame.head(limit))

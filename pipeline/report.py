@@ -44,3 +44,12 @@ def print_match_summary(summary) -> None:
         f"board certificates tied to NPIs: {summary.certificates_linked}/"
         f"{summary.certificates_total}; exclusions tied to NPIs: {summary.exclusions_linked}"
     )
+
+
+def print_publish(result) -> None:
+    print(
+        f"published {result.path}: {result.listings} listings, {result.physicians} physicians, "
+        f"{result.changes} changes since the previous run ({result.publish_id}, "
+        f"{result.seconds:.1f}s)",
+        flush=True,
+    )

@@ -196,7 +196,9 @@ def test_zero_config_crawl_of_a_start_url(demo_sites, tmp_path):
         str(db),
     )
     assert "listings from" in out.stdout
-    con = duckdb.connect(str(db), read_only=True)
+    # A crawl stores into the private work database; only `match` or `run` publish.
+    assert not db.exists()
+    con = duckdb.connect(str(tmp_path / "zero.work.duckdb"), read_only=True)
     count = con.execute("SELECT count(*) FROM raw_listings").fetchone()[0]
     assert count == len(demo_sites["sites"][site_id]["listings"])
 
@@ -226,4 +228,5 @@ def test_demo_runs_the_whole_path_on_another_seed(tmp_path):
     assert float(fields["precision"]) >= 0.95 and float(fields["recall"]) >= 0.95, score_line
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM verifications").fetchone()[0] > 100
-    assert not db.with_name(db.name + ".building").exists()
+    assert not list(tmp_path.glob(".demo.duckdb.publishing-*"))
+    assert (tmp_path / "demo.work.duckdb").exists()

@@ -1,7 +1,8 @@
 """``credcheck demo``: the whole path on the embedded, seeded demo world.
 
-The database is built in a scratch file beside the target and renamed over it at the end, so
-an interrupted demo never leaves a half-written database behind.
+The demo starts a fresh work database beside the target, and publishes like a scheduled run: a
+new file renamed over the target at the end, so an interrupted demo never leaves a half-written
+database behind and a reader of the old file is never disturbed.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets
 from pipeline.demo.server import serve_sites
 from pipeline.demo.world import generate_world
 from pipeline.evaluate import score_identities
+from pipeline.jobs import job_lock, work_db_path
 from pipeline.lookup import lookup
+from pipeline.publish import publish
 from pipeline.reference import load_reference
-from pipeline.report import crawl_progress, print_frame, print_match_summary
+from pipeline.report import crawl_progress, print_frame, print_match_summary, print_publish
 from pipeline.store import open_db
 from pipeline.verify import run_match
 
@@ -68,6 +71,11 @@ def _section(title: str) -> None:
 def run_demo(
     db_path: Path, seed: int = 7, physicians: int = 3000, world_dir: Path | None = None
 ) -> int:
+    with job_lock(db_path, "demo"):
+        return _run_demo(db_path, seed, physicians, world_dir)
+
+
+def _run_demo(db_path: Path, seed: int, physicians: int, world_dir: Path | None) -> int:
     started = time.monotonic()
     world_dir = world_dir or DEFAULT_WORLD_DIR
     _section(f"demo world (seed {seed}, {physicians} physicians) -> {world_dir}")
@@ -76,9 +84,11 @@ def run_demo(
     sites = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in site_files}
     print(f"generated {len(sites)} sites and reference files in {time.monotonic() - started:.1f}s")
 
-    scratch = db_path.with_name(db_path.name + ".building")
-    scratch.unlink(missing_ok=True)
-    con = open_db(scratch)
+    # A fresh world: start the work database from nothing.
+    work = work_db_path(db_path)
+    work.unlink(missing_ok=True)
+    Path(str(work) + ".wal").unlink(missing_ok=True)
+    con = open_db(work)
     _section("loading reference files")
     for kind, filename in REFERENCE_FILES.items():
         result = load_reference(con, kind, world_dir / "reference" / filename)
@@ -97,12 +107,14 @@ def run_demo(
         )
     if not all(o.ok for o in outcomes):
         con.close()
-        scratch.unlink(missing_ok=True)
         return 1
     ingest_outcomes(con, outcomes)
 
     _section("matching")
     print_match_summary(run_match(con))
+    print_publish(publish(con, db_path, command="demo"))
+    con.close()
+    con = open_db(db_path, read_only=True)
 
     _section("listings per site")
     print_frame(
@@ -144,8 +156,6 @@ def run_demo(
         print_frame(lookup(con, name, state=state, limit=3), "table")
 
     con.close()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(scratch, db_path)
     _section(f"done in {time.monotonic() - started:.1f}s; database: {db_path}")
     print(f"try: credcheck lookup 'Smith' --db {db_path}")
     print(f"     credcheck find --specialty cardiology --db {db_path}")
