@@ -4,12 +4,20 @@ Twisted's reactor cannot be restarted inside one Python process, so each site is
 ``python -m scrapy crawl`` in its own process, writing a JSON Lines feed and a stats file into a
 per-run folder. Sites run in parallel (never one site split across processes, which would
 double the load on it); the database is written only after a crawl finished, in one transaction.
+
+Re-crawls are incremental: the previous run's page validators (ETag / Last-Modified, see
+``previous_pages``) go to the spider, which asks with conditional requests and reports the pages
+it found unchanged; ingest copies those forward. A crawl that stops before it finished (killed,
+or closed early) keeps its Scrapy JOBDIR under ``<runs_dir>/jobs/<site>``, and the next crawl of
+that site resumes it into the same run folder instead of starting over.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -48,6 +56,8 @@ class CrawlOutcome:
     returncode: int
     bad_feed_lines: int
     error: str | None = None
+    unchanged_urls: list[str] = field(default_factory=list)
+    resumed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -114,15 +124,57 @@ def _failure_reason(stats: dict, items: int, returncode: int) -> str | None:
     return "no listings found"
 
 
-def crawl_site(target: CrawlTarget, runs_dir: Path, settings: dict[str, str]) -> CrawlOutcome:
-    """Crawl one site in a child Scrapy process; the feed and log land in a run folder."""
-    run_id = new_id("crawl")
-    run_dir = runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    feed, stats_path, log_path = (
+def previous_pages(con: duckdb.DuckDBPyConnection, site_id: str) -> dict[str, dict]:
+    """{url: {"etag", "last_modified"}} of the site's latest successful run: what a re-crawl
+    sends back as If-None-Match / If-Modified-Since."""
+    rows = con.execute(
+        """WITH latest AS (SELECT run_id FROM crawl_runs WHERE site_id = ? AND status = 'ok'
+                           ORDER BY started_at DESC LIMIT 1)
+           SELECT source_url, item->>'$.extras.http.etag', item->>'$.extras.http.last_modified'
+           FROM raw_listings JOIN latest USING (run_id)""",
+        [site_id],
+    ).fetchall()
+    return {
+        url: {k: v for k, v in (("etag", etag), ("last_modified", modified)) if v}
+        for url, etag, modified in rows
+        if etag or modified
+    }
+
+
+def _job_dir(runs_dir: Path, site_id: str) -> Path:
+    return runs_dir / "jobs" / re.sub(r"[^\w.-]+", "_", site_id)
+
+
+def crawl_site(
+    target: CrawlTarget,
+    runs_dir: Path,
+    settings: dict[str, str],
+    previous: dict[str, dict] | None = None,
+) -> CrawlOutcome:
+    """Crawl one site in a child Scrapy process; the feed and log land in a run folder.
+
+    An unfinished earlier crawl of the site (its JOBDIR still there) is resumed, appending to
+    that crawl's feed; otherwise a new run starts (with ``previous`` pages asked conditionally).
+    """
+    job_dir = _job_dir(runs_dir, target.site_id)
+    marker = job_dir / "credcheck_run_dir"
+    resumed = marker.exists()
+    if resumed:
+        run_dir = Path(marker.read_text().strip())
+        run_id = run_dir.name
+    else:
+        run_id = new_id("crawl")
+        run_dir = runs_dir / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(job_dir, ignore_errors=True)
+        job_dir.mkdir(parents=True)
+        marker.write_text(str(run_dir))
+        (run_dir / "previous.json").write_text(json.dumps({"pages": previous or {}}))
+    feed, stats_path, log_path, unchanged_path = (
         run_dir / "items.jsonl",
         run_dir / "stats.json",
         run_dir / "crawl.log",
+        run_dir / "unchanged.json",
     )
     command = [
         sys.executable,
@@ -130,10 +182,16 @@ def crawl_site(target: CrawlTarget, runs_dir: Path, settings: dict[str, str]) ->
         "scrapy",
         "crawl",
         target.spider,
-        "-O",
+        "-o" if resumed else "-O",  # a resumed crawl adds to the feed it started
         str(feed),
         "-s",
         f"CREDCHECK_STATS_PATH={stats_path}",
+        "-s",
+        f"CREDCHECK_UNCHANGED_PATH={unchanged_path}",
+        "-s",
+        f"CREDCHECK_PREVIOUS_PATH={run_dir / 'previous.json'}",
+        "-s",
+        f"JOBDIR={job_dir}",
         "-s",
         f"LOG_FILE={log_path}",
     ]
@@ -149,12 +207,22 @@ def crawl_site(target: CrawlTarget, runs_dir: Path, settings: dict[str, str]) ->
     finished = datetime.now(UTC).replace(tzinfo=None)
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     items, bad_lines = read_feed(feed)
+    unchanged = json.loads(unchanged_path.read_text()) if unchanged_path.exists() else []
     error = _failure_reason(stats, len(items), proc.returncode)
     if proc.returncode != 0 and proc.stderr.strip():
         error += ": " + proc.stderr.strip().splitlines()[-1]
+    reason = stats.get("finish_reason")
+    if reason != "finished" and (job_dir / "requests.queue").exists():
+        # Stopped part-way (killed, or closed early): keep the JOBDIR; the next crawl resumes.
+        error = f"interrupted ({reason or 'killed'}); the next crawl of the site resumes it"
+    else:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    if resumed:
+        stats["credcheck/resumed"] = 1
     return CrawlOutcome(
-        target, run_id, run_dir, items, stats, started, finished, proc.returncode, bad_lines, error
-    )
+        target, run_id, run_dir, items, stats, started, finished, proc.returncode, bad_lines,
+        error, unchanged, resumed,
+    )  # fmt: skip
 
 
 def crawl_sites(
@@ -164,11 +232,18 @@ def crawl_sites(
     settings: dict[str, str] | None = None,
     parallel: int = 2,
     progress: Callable[[CrawlOutcome], None] = lambda outcome: None,
+    previous: dict[str, dict[str, dict]] | None = None,
 ) -> list[CrawlOutcome]:
-    """Crawl each target, sites in parallel; nothing is written to the database here."""
+    """Crawl each target, sites in parallel; nothing is written to the database here.
+
+    ``previous``: {site_id: previous_pages(...)} for conditional re-crawls (optional).
+    """
     settings = settings or {}
+    previous = previous or {}
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = [pool.submit(crawl_site, t, runs_dir, settings) for t in targets]
+        futures = [
+            pool.submit(crawl_site, t, runs_dir, settings, previous.get(t.site_id)) for t in targets
+        ]
         outcomes = []
         for future in futures:
             outcomes.append(future.result())
@@ -191,4 +266,5 @@ def ingest_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CrawlOutcome]
             started_at=outcome.started_at,
             finished_at=outcome.finished_at,
             status="ok",
+            unchanged_urls=outcome.unchanged_urls,
         )

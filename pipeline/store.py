@@ -45,7 +45,19 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     pages INTEGER,
     parse_errors INTEGER,
     soft_404 INTEGER,
-    stats JSON
+    stats JSON,
+    -- incremental re-crawl accounting (pipeline.store.ingest_crawl)
+    pages_fetched INTEGER,     -- pages downloaded with a body (2xx)
+    not_modified INTEGER,      -- listings known unchanged without download (304, old lastmod)
+    new_listings INTEGER,      -- refs not in the site's previous run
+    changed INTEGER,           -- refs whose content hash differs from the previous run
+    unchanged INTEGER,         -- refs fetched again with the same content hash
+    gone INTEGER,              -- refs of the previous run missing now (0 when drift)
+    carried INTEGER,           -- rows copied forward from the previous run (304s, drift)
+    drift BOOLEAN,             -- yield or field coverage fell sharply against the previous run
+    drift_reason VARCHAR,
+    field_coverage JSON,       -- {field: share of the run's listings that have it}
+    errors JSON                -- {kind: count}: http_5xx, http_429, timeout, truncated, ...
 );
 CREATE TABLE IF NOT EXISTS raw_listings (
     run_id VARCHAR NOT NULL,
@@ -55,7 +67,9 @@ CREATE TABLE IF NOT EXISTS raw_listings (
     fetched_at TIMESTAMP,
     content_hash VARCHAR,
     extractor VARCHAR,
-    item JSON NOT NULL
+    item JSON NOT NULL,
+    change VARCHAR,            -- new | changed | unchanged | not_modified | carried
+    carried_from VARCHAR       -- run_id the row was copied from (not_modified / carried)
 );
 CREATE TABLE IF NOT EXISTS load_runs (
     load_id VARCHAR PRIMARY KEY,
@@ -110,6 +124,24 @@ CREATE TABLE IF NOT EXISTS ref_leie (
 """
 
 
+# Databases made before the incremental-crawl columns get them (new ones have them already).
+CRAWL_UPGRADE = """
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS pages_fetched INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS not_modified INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS new_listings INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS changed INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS unchanged INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS gone INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS carried INTEGER;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS drift BOOLEAN;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS drift_reason VARCHAR;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS field_coverage JSON;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS errors JSON;
+ALTER TABLE raw_listings ADD COLUMN IF NOT EXISTS change VARCHAR;
+ALTER TABLE raw_listings ADD COLUMN IF NOT EXISTS carried_from VARCHAR;
+"""
+
+
 def open_db(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database file; a writer also gets the schema created if missing."""
     if read_only:
@@ -129,6 +161,7 @@ def open_db(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise CredcheckError(f"cannot open {path} for writing: {exc}") from exc
     con.execute(NPI_MACRO)
     con.execute(RAW_SCHEMA)
+    con.execute(CRAWL_UPGRADE)
     return con
 
 
@@ -172,6 +205,74 @@ def read_feed(feed_path: Path) -> tuple[list[dict], int]:
     return items, bad_lines
 
 
+# Drift: a run whose yield falls below this share of the previous run's, or where a field the
+# previous run had on at least DRIFT_MIN_COVERAGE of listings loses DRIFT_COVERAGE_DROP of it,
+# is a broken crawl (a redesign, a block page), not a directory that lost its doctors.
+DRIFT_YIELD_RATIO = 0.5
+DRIFT_COVERAGE_DROP = 0.25
+DRIFT_MIN_COVERAGE = 0.5
+COVERAGE_FIELDS = (
+    "given_name", "family_name", "degrees", "job_title", "department", "specialties",
+    "board_certifications", "npi", "gender", "languages", "accepting_new_patients", "education",
+    "locations", "affiliations",
+)  # fmt: skip
+# Crawl stats -> error kinds (first match wins): what went wrong, counted per run.
+ERROR_KINDS = (
+    ("http_429", "downloader/response_status_count/429"),
+    ("http_5xx", "downloader/response_status_count/5"),
+    ("http_4xx", "downloader/response_status_count/4"),
+    ("timeout", "downloader/exception_type_count/twisted.internet.error.TimeoutError"),
+    ("timeout", "downloader/exception_type_count/twisted.internet.error.TCPTimedOutError"),
+    ("too_large", "downloader/exception_type_count/twisted.internet.defer.CancelledError"),
+    ("connection", "downloader/exception_type_count/"),
+    ("truncated", "credcheck/faults/truncated"),
+    ("charset_repaired", "credcheck/faults/charset_repaired"),
+    ("charset_undeclared", "credcheck/faults/charset_undeclared"),
+    ("redirect_loop", "credcheck/faults/redirect_loop"),
+    ("offsite_filtered", "offsite/filtered"),
+    ("robots_forbidden", "robotstxt/forbidden"),
+    ("soft_404", "credcheck/soft_404"),
+    ("no_person_found", "credcheck/no_person_found"),
+    ("parse_error", "credcheck/parse_errors/"),
+    ("bad_json", "credcheck/api/bad_json"),
+    ("retries_exhausted", "retry/max_reached"),
+)
+
+
+def errors_by_kind(stats: dict) -> dict[str, int]:
+    """{kind: count} from a run's Scrapy stats (see ERROR_KINDS)."""
+    out: dict[str, int] = {}
+    for key, value in stats.items():
+        for kind, prefix in ERROR_KINDS:
+            if key.startswith(prefix) and isinstance(value, int | float):
+                out[kind] = out.get(kind, 0) + int(value)
+                break
+    return dict(sorted(out.items()))
+
+
+def field_coverage(items: list[dict]) -> dict[str, float]:
+    """Share of listings that have each field (non-empty)."""
+    n = max(1, len(items))
+    return {
+        f: round(sum(item.get(f) not in (None, "", [], {}) for item in items) / n, 4)
+        for f in COVERAGE_FIELDS
+    }
+
+
+def drift_reason(
+    n_now: int, coverage: dict[str, float], n_before: int, coverage_before: dict[str, float]
+) -> str | None:
+    """Why this run is not to be trusted against the previous one, or None."""
+    if n_before and n_now < DRIFT_YIELD_RATIO * n_before:
+        return f"yield fell from {n_before} to {n_now} listings"
+    drops = [
+        f"{field} {before:.0%} -> {coverage.get(field, 0):.0%}"
+        for field, before in coverage_before.items()
+        if before >= DRIFT_MIN_COVERAGE and before - coverage.get(field, 0) >= DRIFT_COVERAGE_DROP
+    ]
+    return "field coverage fell: " + ", ".join(drops) if drops else None
+
+
 def ingest_crawl(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -183,8 +284,53 @@ def ingest_crawl(
     started_at: datetime,
     finished_at: datetime,
     status: str,
-) -> None:
-    """Record one site's crawl run and its items in a single transaction."""
+    unchanged_urls: list[str] | tuple[str, ...] = (),
+) -> dict:
+    """Record one site's crawl run and its items in a single transaction; return the run's
+    change counts.
+
+    Each run's ``raw_listings`` is the site's whole directory as of that run: listings the crawl
+    knew unchanged without downloading them (``unchanged_urls``: 304s, old sitemap lastmod) are
+    copied forward from the previous run, and so are missing listings when the run drifted (a
+    broken crawl does not make doctors disappear). Compared with the previous run, each listing
+    is new, changed, unchanged or not_modified; previous listings missing now are gone.
+    """
+    previous = con.execute(
+        """SELECT run_id, items + coalesce(carried, 0), field_coverage FROM crawl_runs
+           WHERE site_id = ? AND status = 'ok' ORDER BY started_at DESC LIMIT 1""",
+        [site_id],
+    ).fetchone()
+    before: dict[str, tuple] = {}
+    if previous:
+        before = {
+            ref: (url, content_hash)
+            for ref, url, content_hash in con.execute(
+                "SELECT ref, source_url, content_hash FROM raw_listings WHERE run_id = ?",
+                [previous[0]],
+            ).fetchall()
+        }
+    changes = []
+    for item in items:
+        seen = before.get(item.get("ref"))
+        changes.append(
+            "new" if seen is None else "unchanged" if seen[1] == item.get("content_hash")
+            else "changed"
+        )  # fmt: skip
+    now = {item.get("ref") for item in items}
+    unchanged = set(unchanged_urls)
+    not_modified = [r for r, (url, _) in before.items() if r not in now and url in unchanged]
+    missing = [r for r in before if r not in now and r not in set(not_modified)]
+    snapshot_items = items + [{"ref": r} for r in not_modified]  # coverage: refilled below
+    coverage = field_coverage(items) if items else {}
+    coverage_before = json.loads(previous[2]) if previous and previous[2] else {}
+    reason = None
+    if previous:
+        # The run's coverage counts the listings it downloaded; unchanged ones keep theirs.
+        reason = drift_reason(
+            len(snapshot_items), coverage, int(previous[1] or 0),
+            coverage_before if len(items) >= len(snapshot_items) / 2 else {},
+        )  # fmt: skip
+    carried = not_modified + (missing if reason else [])
     feed = pd.DataFrame(
         {
             "run_id": run_id,
@@ -197,11 +343,28 @@ def ingest_crawl(
             "content_hash": [item.get("content_hash") for item in items],
             "extractor": [item.get("extractor") for item in items],
             "item": [json.dumps(item, ensure_ascii=False) for item in items],
+            "change": changes,
         }
     )
+    counts = {
+        "pages_fetched": sum(
+            int(v) for k, v in stats.items()
+            if k.startswith("downloader/response_status_count/2")
+        ),
+        "not_modified": len(not_modified),
+        "new_listings": changes.count("new"),
+        "changed": changes.count("changed"),
+        "unchanged": changes.count("unchanged"),
+        "gone": 0 if reason else len(missing),
+        "carried": len(carried),
+    }  # fmt: skip
     with transaction(con):
         con.execute(
-            "INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO crawl_runs (run_id, site_id, start_url, started_at, finished_at,
+                   status, items, pages, parse_errors, soft_404, stats, pages_fetched,
+                   not_modified, new_listings, changed, unchanged, gone, carried, drift,
+                   drift_reason, field_coverage, errors)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 run_id,
                 site_id,
@@ -214,9 +377,28 @@ def ingest_crawl(
                 int(stats.get("credcheck/parse_errors", 0) or 0),
                 int(stats.get("credcheck/soft_404", 0) or 0),
                 json.dumps(stats, default=str),
+                *counts.values(),
+                reason is not None,
+                reason,
+                json.dumps(coverage),
+                json.dumps(errors_by_kind(stats)),
             ],
         )
         if len(feed):
             con.register("feed_to_ingest", feed)
-            con.execute("INSERT INTO raw_listings SELECT * FROM feed_to_ingest")
+            con.execute(
+                """INSERT INTO raw_listings (run_id, site_id, ref, source_url, fetched_at,
+                       content_hash, extractor, item, change)
+                   SELECT * FROM feed_to_ingest"""
+            )
             con.unregister("feed_to_ingest")
+        if carried:
+            con.execute(
+                """INSERT INTO raw_listings
+                   SELECT ?, site_id, ref, source_url, fetched_at, content_hash, extractor, item,
+                          CASE WHEN list_contains(?, ref) THEN 'not_modified' ELSE 'carried' END,
+                          run_id
+                   FROM raw_listings WHERE run_id = ? AND list_contains(?, ref)""",
+                [run_id, not_modified, previous[0], carried],
+            )
+    return counts | {"drift": reason}

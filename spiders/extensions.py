@@ -1,4 +1,5 @@
-"""RunStatsExtension: write the crawl's final stats as JSON for the pipeline to ingest."""
+"""RunStatsExtension: write the crawl's final stats as JSON for the pipeline to ingest, and the
+URLs the crawl found unchanged without fetching them (304s, old sitemap lastmod)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class RunStatsExtension:
     def __init__(self, crawler: Crawler, path: Path):
         self.crawler = crawler
         self.path = path
+        unchanged = crawler.settings.get("CREDCHECK_UNCHANGED_PATH")
+        self.unchanged_path = Path(unchanged) if unchanged else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStatsExtension:
@@ -42,8 +45,18 @@ class RunStatsExtension:
         ext = cls(crawler, Path(path))
         # Receivers run in connection order; CoreStats (a base extension) connected before us,
         # so finish_time and finish_reason are already recorded when this runs.
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        # With JOBDIR, SpiderState (connected before us) has loaded ``spider.state``: keep the
+        # unchanged URLs in it, so an interrupted and resumed crawl still knows them.
+        state = getattr(spider, "state", None)
+        if isinstance(state, dict) and hasattr(spider, "unchanged_urls"):
+            kept = state.setdefault("unchanged_urls", set())
+            kept |= spider.unchanged_urls
+            spider.unchanged_urls = kept
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
@@ -55,3 +68,6 @@ class RunStatsExtension:
         tmp.write_text(json.dumps(stats, default=_jsonable, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, self.path)
         logger.info("Run stats written to %s", self.path)
+        if self.unchanged_path is not None:
+            urls = sorted(getattr(spider, "unchanged_urls", ()))
+            self.unchanged_path.write_text(json.dumps(urls, indent=0) + "\n")

@@ -1,24 +1,29 @@
-"""Politeness beyond Scrapy's defaults, and counting parse failures instead of losing them.
+"""Politeness beyond Scrapy's defaults, incremental re-crawls, and counting faults and parse
+failures instead of losing them.
 
 Scrapy by itself filters offsite requests by host name only, allows everything when robots.txt
-answers 5xx, ignores robots ``Crawl-delay`` and ignores ``Retry-After``. A crawler that reads
-other people's directories should do better on all four.
+answers 5xx, ignores robots ``Crawl-delay`` and ``Retry-After``, retries without backing off, and
+re-downloads unchanged pages. A crawler that reads other people's directories every night should
+do better on all of these.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import build_from_crawler
 
@@ -83,9 +88,14 @@ class PoliteDelayMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.user_agent = crawler.settings.get("USER_AGENT")
-        self.retry_after_max = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        settings = crawler.settings
+        self.user_agent = settings.get("USER_AGENT")
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.retry_codes = set(settings.getlist("RETRY_HTTP_CODES"))
         self.floors: dict[str, float] = {}  # netloc -> Crawl-delay seconds
+        self.backed_off: dict[Any, float] = {}  # slot key -> the delay before backing off
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
@@ -118,9 +128,31 @@ class PoliteDelayMiddleware:
         if response.status in (429, 503) and (wait := retry_after(response)) is not None:
             self.crawler.stats.inc_value("credcheck/retry_after")
             self._raise_delay(request, min(wait, self.retry_after_max))
+        elif int(response.status) in self.retry_codes:
+            self._back_off(request)
+        elif response.status < 400:
+            self._recover(request)
         if floor := self.floors.get(netloc_of(request.url)):
             self._raise_delay(request, floor)
         return response
+
+    def _back_off(self, request: Request) -> None:
+        """Exponential backoff: the n-th failed attempt spaces the site's next requests by
+        base * 2**n seconds (capped), until a request succeeds again."""
+        slot = self._slot(request)
+        if slot is None:
+            return
+        attempt = request.meta.get("retry_times", 0)
+        wait = min(self.backoff_max, self.backoff_base * 2**attempt)
+        self.crawler.stats.inc_value("credcheck/retry_backoff")
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        self.backed_off.setdefault(key, slot.delay)
+        self._raise_delay(request, wait)
+
+    def _recover(self, request: Request) -> None:
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        if key in self.backed_off and (slot := self._slot(request)) is not None:
+            slot.delay = max(self.backed_off.pop(key), self.floors.get(netloc_of(request.url), 0))
 
 
 def retry_after(response: Response) -> float | None:
@@ -134,6 +166,102 @@ def retry_after(response: Response) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+class LoopAwareRedirectMiddleware(RedirectMiddleware):
+    """A redirect back to a URL already in the chain is a loop: counted and dropped at once.
+
+    Redirected requests skip the duplicate filter (they are still the fetch of the original
+    URL), so a loop through a URL also listed elsewhere is seen as the loop it is.
+    """
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
+        try:
+            result = super().process_response(request, response)
+        except IgnoreRequest:
+            self.crawler.stats.inc_value("credcheck/faults/redirect_loop")
+            raise
+        if isinstance(result, Request) and result is not request:
+            chain = result.meta.get("redirect_urls", [])
+            if result.url in chain:
+                self.crawler.stats.inc_value("credcheck/faults/redirect_loop")
+                logger.warning("Redirect loop: %s", " -> ".join([*chain, result.url]))
+                raise IgnoreRequest("redirect loop")
+            result.dont_filter = True
+        return result
+
+
+class ResponseCheckMiddleware:
+    """Count bodies cut short (kept: what arrived may still hold the listing), and repair the
+    commonest charset fault: UTF-8 pages labelled ISO-8859-1 / Windows-1252."""
+
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ResponseCheckMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "dataloss" in response.flags:
+            self.stats.inc_value("credcheck/faults/truncated")
+        if not isinstance(response, TextResponse) or response.status != 200:
+            return response
+        declared = (response.headers.get(b"Content-Type") or b"").lower()
+        if b"charset" not in declared and b"charset" not in response.body[:2048].lower():
+            self.stats.inc_value("credcheck/faults/charset_undeclared")
+        if response.encoding.lower() in ("iso-8859-1", "latin-1", "cp1252", "windows-1252"):
+            try:
+                response.body.decode("utf-8")
+            except UnicodeDecodeError:
+                return response  # really Latin-1
+            if any(b > 0x7F for b in response.body):  # valid UTF-8 with non-ASCII: it is UTF-8
+                self.stats.inc_value("credcheck/faults/charset_repaired")
+                return response.replace(encoding="utf-8")
+        return response
+
+
+class ConditionalRequestMiddleware:
+    """Incremental re-crawls: ask for pages seen last run with If-None-Match/If-Modified-Since,
+    and turn a 304 into "unchanged" (counted, and recorded for the run's ingest).
+
+    The previous run's validators come from the file named by CREDCHECK_PREVIOUS_PATH
+    (``{"pages": {url: {"etag": ..., "last_modified": ...}}}``, written by pipeline.crawl).
+    """
+
+    def __init__(self, crawler: Crawler, pages: dict[str, dict]):
+        self.crawler = crawler
+        self.pages = pages
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        path = crawler.settings.get("CREDCHECK_PREVIOUS_PATH")
+        pages = json.loads(Path(path).read_text()).get("pages", {}) if path else {}
+        return cls(crawler, pages)
+
+    def process_request(self, request: Request) -> None:
+        seen = self.pages.get(request.url)
+        if not seen or request.method != "GET" or b"If-None-Match" in request.headers:
+            return
+        if seen.get("etag"):
+            request.headers[b"If-None-Match"] = seen["etag"]
+        if seen.get("last_modified"):
+            request.headers[b"If-Modified-Since"] = seen["last_modified"]
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status == 304 and request.url in self.pages:
+            self.crawler.stats.inc_value("credcheck/incremental/not_modified")
+            mark_unchanged(self.crawler.spider, request.url)
+            raise IgnoreRequest("not modified since the last run")
+        return response
+
+
+def mark_unchanged(spider: Any, url: str) -> None:
+    """Remember a page known unchanged without fetching it (304, or an old sitemap lastmod);
+    kept in the spider's JOBDIR state so a resumed crawl still knows."""
+    unchanged = getattr(spider, "unchanged_urls", None)
+    if unchanged is not None:
+        unchanged.add(url)
 
 
 class ParseErrorMiddleware:
@@ -158,9 +286,12 @@ class ParseErrorMiddleware:
 
 
 __all__ = [
+    "ConditionalRequestMiddleware",
+    "LoopAwareRedirectMiddleware",
     "NetlocOffsiteMiddleware",
     "ParseErrorMiddleware",
     "PoliteDelayMiddleware",
+    "ResponseCheckMiddleware",
     "StrictRobotsTxtMiddleware",
     "retry_after",
 ]

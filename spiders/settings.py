@@ -27,6 +27,9 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 1.0  # seconds; the n-th retry spaces the site's requests by base * 2**n
+RETRY_BACKOFF_MAX = 60.0
+DOWNLOAD_FAIL_ON_DATALOSS = False  # keep a truncated body (counted): it may hold the listing
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # a profile or sitemap larger than this is not a profile
 HTTPCACHE_ENABLED = False
@@ -44,6 +47,11 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.StrictRobotsTxtMiddleware": 100,
     # after RetryMiddleware (550) on the way in, before it on the way out
     "spiders.middlewares.PoliteDelayMiddleware": 560,
+    # a 304 becomes "unchanged" before the retry and redirect middlewares see it
+    "spiders.middlewares.ConditionalRequestMiddleware": 570,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "spiders.middlewares.LoopAwareRedirectMiddleware": 600,
+    "spiders.middlewares.ResponseCheckMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
     "spiders.middlewares.ParseErrorMiddleware": 950,
@@ -56,6 +64,8 @@ EXTENSIONS = {
     "spiders.extensions.RunStatsExtension": 500,  # active when CREDCHECK_STATS_PATH is set
 }
 CREDCHECK_STATS_PATH = None
+CREDCHECK_PREVIOUS_PATH = None  # the last run's page validators (incremental re-crawl)
+CREDCHECK_UNCHANGED_PATH = None  # where to write the URLs found unchanged (304, old lastmod)
 
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(LISTING_FIELDS)  # every key present, in the documented order

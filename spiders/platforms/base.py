@@ -90,6 +90,8 @@ class DirectorySpider(SitemapSpider):
         self.listing_re = re.compile(self.listing_pattern) if self.listing_pattern else None
         # Offsite filtering by host:port (spiders.middlewares.NetlocOffsiteMiddleware).
         self.allowed_netlocs = {netloc_of(url) for url in self.start_urls}
+        # Pages known unchanged since the last run without fetching them (304, old lastmod).
+        self.unchanged_urls: set[str] = set()
 
     @property
     def sitemap_rules(self) -> list[tuple[str, str]]:  # type: ignore[override]
@@ -110,6 +112,7 @@ class DirectorySpider(SitemapSpider):
             lastmod = (entry.get("lastmod") or "")[:10]
             if self.since and lastmod and lastmod < self.since[:10]:
                 self.crawler.stats.inc_value("credcheck/sitemap/not_modified_skipped")
+                self.unchanged_urls.add(entry["loc"])
                 continue
             yield entry
 
