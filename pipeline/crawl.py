@@ -208,7 +208,8 @@ def crawl_site(
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     items, bad_lines = read_feed(feed)
     unchanged = json.loads(unchanged_path.read_text()) if unchanged_path.exists() else []
-    error = _failure_reason(stats, len(items), proc.returncode)
+    # Listings found unchanged (304s) count as found: an unchanged site is a good crawl.
+    error = _failure_reason(stats, len(items) + len(unchanged), proc.returncode)
     if proc.returncode != 0 and proc.stderr.strip():
         error += ": " + proc.stderr.strip().splitlines()[-1]
     reason = stats.get("finish_reason")
