@@ -89,12 +89,18 @@ CREATE TABLE IF NOT EXISTS rejects (
     reason VARCHAR NOT NULL,
     raw_row VARCHAR
 );
+CREATE TABLE IF NOT EXISTS load_repairs (
+    load_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    repair VARCHAR NOT NULL,   -- e.g. practice_zip_leading_zeros, practice_phone_scientific
+    row_count BIGINT           -- rows of the load with that repair (see the repairs column)
+);
 CREATE TABLE IF NOT EXISTS ref_boards (
     load_id VARCHAR, line_number BIGINT,
     npi VARCHAR, first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR, suffix VARCHAR,
     board VARCHAR, certificate VARCHAR, certificate_type VARCHAR, status VARCHAR,
     initial_certification_date DATE, expiration_date DATE, moc VARCHAR,
-    city VARCHAR, state VARCHAR
+    city VARCHAR, state VARCHAR, repairs VARCHAR[]
 );
 CREATE TABLE IF NOT EXISTS ref_nppes (
     load_id VARCHAR,
@@ -104,22 +110,52 @@ CREATE TABLE IF NOT EXISTS ref_nppes (
     other_last_name VARCHAR, other_first_name VARCHAR, other_middle_name VARCHAR,
     practice_city VARCHAR, practice_state VARCHAR, practice_zip VARCHAR, practice_phone VARCHAR,
     mailing_city VARCHAR, mailing_state VARCHAR,
-    gender VARCHAR, deactivation_date VARCHAR,
-    taxonomy_codes VARCHAR[], license_states VARCHAR[], primary_taxonomy VARCHAR
+    gender VARCHAR, deactivation_date DATE,
+    taxonomy_codes VARCHAR[], license_states VARCHAR[], primary_taxonomy VARCHAR,
+    organization_name VARCHAR,
+    other_name_type VARCHAR, other_credential VARCHAR,
+    practice_address_1 VARCHAR, practice_address_2 VARCHAR, mailing_zip VARCHAR,
+    enumeration_date DATE, last_update_date DATE,
+    deactivation_reason VARCHAR, reactivation_date DATE,
+    -- the 15 taxonomy slots in slot order, blanks dropped
+    taxonomies STRUCT(slot INTEGER, code VARCHAR, license VARCHAR, license_state VARCHAR,
+                      is_primary BOOLEAN)[],
+    repairs VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS ref_nppes_other_names (
+    load_id VARCHAR,
+    npi VARCHAR, other_name VARCHAR, type_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ref_nppes_locations (
+    load_id VARCHAR,
+    npi VARCHAR, address_1 VARCHAR, address_2 VARCHAR, city VARCHAR, state VARCHAR, zip VARCHAR,
+    country VARCHAR, phone VARCHAR, phone_extension VARCHAR, fax VARCHAR, repairs VARCHAR[]
 );
 CREATE TABLE IF NOT EXISTS ref_dac (
     load_id VARCHAR,
     npi VARCHAR, last_name VARCHAR, first_name VARCHAR, middle_name VARCHAR, suffix VARCHAR,
     gender VARCHAR, credential VARCHAR, medical_school VARCHAR, graduation_year VARCHAR,
     primary_specialty VARCHAR, secondary_specialties VARCHAR, organization VARCHAR,
-    city VARCHAR, state VARCHAR, zip VARCHAR, phone VARCHAR
+    city VARCHAR, state VARCHAR, zip VARCHAR, phone VARCHAR,
+    layout VARCHAR,   -- current | 2021
+    ind_pac_id VARCHAR, ind_enrl_id VARCHAR, secondary_specialty_list VARCHAR[],
+    telehealth VARCHAR, org_pac_id VARCHAR, num_org_mem INTEGER,
+    address_line_1 VARCHAR, address_line_2 VARCHAR, address_id VARCHAR,
+    hospital_ccns VARCHAR[], hospital_names VARCHAR[],   -- 2021 layout: hosp_afl_1..5
+    repairs VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS ref_dac_affiliations (
+    load_id VARCHAR,
+    npi VARCHAR, ind_pac_id VARCHAR, last_name VARCHAR, first_name VARCHAR, middle_name VARCHAR,
+    suffix VARCHAR, facility_type VARCHAR, facility_ccn VARCHAR, parent_ccn VARCHAR
 );
 CREATE TABLE IF NOT EXISTS ref_leie (
     load_id VARCHAR,
     last_name VARCHAR, first_name VARCHAR, middle_name VARCHAR, business_name VARCHAR,
     general VARCHAR, specialty VARCHAR, npi VARCHAR, dob VARCHAR, address VARCHAR,
     city VARCHAR, state VARCHAR, zip VARCHAR, exclusion_type VARCHAR,
-    exclusion_date DATE, reinstatement_date DATE, waiver_date DATE, waiver_state VARCHAR
+    exclusion_date DATE, reinstatement_date DATE, waiver_date DATE, waiver_state VARCHAR,
+    upin VARCHAR, birth_date DATE, repairs VARCHAR[]
 );
 """
 
