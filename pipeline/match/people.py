@@ -128,27 +128,42 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _exploded(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(row positions, values) of a list column or a scalar column, missing values dropped."""
+    """(row positions, values) of a list column or a scalar column (values may be missing)."""
     values = series.reset_index(drop=True)
-    sample = next((v for v in values if v is not None and not _is_nan(v)), None)
-    if sample is not None and not isinstance(sample, str) and hasattr(sample, "__len__"):
+    # List columns hold lists (or nothing) in every row: the first non-empty rows tell.
+    head = values.dropna().head(100)
+    if any(_is_list(v) for v in head):
         values = values.explode()
-    pos = np.asarray(values.index, dtype=np.int64)
-    vals = values.to_numpy(dtype=object)
-    keep = np.fromiter((isinstance(v, str) and v != "" for v in vals), bool, len(vals))
-    return pos[keep], vals[keep]
+    return np.asarray(values.index, dtype=np.int64), values.to_numpy(dtype=object)
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
 
 
 def _is_nan(value) -> bool:
     return isinstance(value, float) and value != value
 
 
-def _map_distinct(values: np.ndarray, fn) -> np.ndarray:
-    """Apply ``fn`` once per distinct value."""
+def _per_distinct(values: np.ndarray, fn, missing=None) -> np.ndarray:
+    """``fn`` applied once per distinct value; ``missing`` for None/NaN."""
     if len(values) == 0:
         return np.empty(0, dtype=object)
-    codes, uniques = pd.factorize(values)
-    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(u) for u in uniques]
+    mapped[-1] = missing
+    return mapped[codes]
+
+
+def _codes(values: np.ndarray, fn, table: dict[str, int]) -> np.ndarray:
+    """int32 vocabulary code per value of ``fn(value)`` (-1 when empty or missing)."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int32)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=np.int32)
+    mapped[:-1] = [Vocab.code(table, fn(u) if isinstance(u, str) else "") for u in uniques]
+    mapped[-1] = -1
     return mapped[codes]
 
 
@@ -156,11 +171,13 @@ def _padded(n: int, pos: np.ndarray, codes: np.ndarray, width: int) -> np.ndarra
     """Rows of up to ``width`` distinct codes per person, -1 padded."""
     out = np.full((n, width), -1, dtype=np.int32)
     keep = codes >= 0
-    pos, codes = pos[keep], codes[keep]
-    if len(pos) == 0:
+    if not keep.any():
         return out
-    pairs = np.unique(np.stack([pos, codes], axis=1), axis=0)
-    pos, codes = pairs[:, 0], pairs[:, 1]
+    if len(pos) < 2 or bool((np.diff(pos[keep]) > 0).all()):  # one value per person
+        out[pos[keep], 0] = codes[keep]
+        return out
+    key = np.unique((pos[keep].astype(np.int64) << 32) | codes[keep].astype(np.int64))
+    pos, codes = key >> 32, key & 0xFFFFFFFF
     starts = np.r_[0, np.flatnonzero(np.diff(pos)) + 1]
     rank = np.arange(len(pos)) - np.repeat(starts, np.diff(np.r_[starts, len(pos)]))
     fits = rank < width
@@ -202,89 +219,106 @@ def _flag(value) -> int:
 # ------------------------------------------------------------------------------ encoding
 
 
+def _surname_codes(
+    pos: np.ndarray, values: np.ndarray, names: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row position, surname key code, is the row's first key) for each surname key of each row.
+
+    Keys are derived and coded once per distinct surname, then spread to rows with numpy.
+    """
+    if len(values) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=bool)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    per_unique = [
+        [Vocab.code(names, k) for k in surname_keys(u)] if isinstance(u, str) else []
+        for u in uniques
+    ] + [[]]
+    counts_u = np.fromiter((len(k) for k in per_unique), np.int64, len(per_unique))
+    starts_u = np.cumsum(counts_u) - counts_u
+    flat_u = np.fromiter((c for k in per_unique for c in k), np.int64, int(counts_u.sum()))
+    counts = counts_u[codes]
+    total = int(counts.sum())
+    row_of = np.repeat(np.arange(len(codes)), counts)
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    flat = flat_u[starts_u[codes][row_of] + within]
+    return pos[row_of], flat, within == 0
+
+
 def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     """Encode one person frame with (and into) the shared vocabulary."""
     frame = frame.reset_index(drop=True)
     n = len(frame)
-    names = vocab.names
+    names, values = vocab.names, vocab.values
 
     first_raw = _column(frame, "first").to_numpy(dtype=object)
-    first_key = _map_distinct(first_raw, lambda v: name_key(v) if isinstance(v, str) else "")
-    first = np.array([Vocab.code(names, k or "") for k in first_key], dtype=np.int32)
-    root = _map_distinct(first_raw, lambda v: canonical_first_name(v) if isinstance(v, str) else "")
-    first_root = np.array([Vocab.code(names, k or "") for k in root], dtype=np.int32)
-
-    middle_raw = _column(frame, "middle").to_numpy(dtype=object)
-    middle_init = _map_distinct(middle_raw, lambda v: name_key(v)[:1] if isinstance(v, str) else "")
-    middle = np.array([ord(c) if c else -1 for c in middle_init], dtype=np.int32)
-
-    # Surnames: the main one, its parts, and the other / former names with theirs.
-    pos_parts, code_parts = [], []
-    last_raw = _column(frame, "last").to_numpy(dtype=object)
-    last_keys = _map_distinct(last_raw, lambda v: surname_keys(v) if isinstance(v, str) else [])
-    main = np.full(n, -1, dtype=np.int32)
-    for i, keys in enumerate(last_keys):
-        if keys:
-            main[i] = Vocab.code(names, keys[0])
-            for k in keys[1:]:
-                pos_parts.append(i)
-                code_parts.append(Vocab.code(names, k))
-    alt_pos, alt_vals = _exploded(_column(frame, "alt_lasts"))
-    alt_keys = _map_distinct(alt_vals, surname_keys)
-    for i, keys in zip(alt_pos, alt_keys):
-        for k in keys:
-            pos_parts.append(i)
-            code_parts.append(Vocab.code(names, k))
-    others = _padded(
-        n, np.asarray(pos_parts, np.int64), np.asarray(code_parts, np.int64), SURNAME_WIDTH * 2
+    first = _codes(first_raw, name_key, names)
+    first_root = _codes(first_raw, canonical_first_name, names)
+    middle_init = _per_distinct(
+        _column(frame, "middle").to_numpy(dtype=object),
+        lambda v: ord(name_key(v)[0]) if isinstance(v, str) and name_key(v) else -1,
+        -1,
     )
-    # Alternates equal to the main surname add nothing.
-    others[others == main[:, None]] = -1
-    others = np.sort(np.where(others < 0, np.iinfo(np.int32).max, others), axis=1)
-    others = np.where(others == np.iinfo(np.int32).max, -1, others)[:, : SURNAME_WIDTH - 1]
-    surnames = np.concatenate([main[:, None], others.astype(np.int32)], axis=1)
+    middle = middle_init.astype(np.int32)
+
+    # Surnames: the main one first, then its parts and the other / former names with theirs.
+    main_rows, main_codes, main_first = _surname_codes(
+        np.arange(n), _column(frame, "last").to_numpy(dtype=object), names
+    )
+    main = np.full(n, -1, dtype=np.int32)
+    main[main_rows[main_first]] = main_codes[main_first]
+    alt_pos, alt_vals = _exploded(_column(frame, "alt_lasts"))
+    alt_rows, alt_codes, _ = _surname_codes(alt_pos, alt_vals, names)
+    other_rows = np.r_[main_rows[~main_first], alt_rows]
+    other_codes = np.r_[main_codes[~main_first], alt_codes]
+    keep = other_codes != main[other_rows]
+    others = _padded(n, other_rows[keep], other_codes[keep], SURNAME_WIDTH - 1)
+    surnames = np.concatenate([main[:, None], others], axis=1)
 
     state_pos, state_vals = _exploded(_column(frame, "states"))
-    state_norm = _map_distinct(state_vals, lambda s: normalize_state(s) or "")
+    bits = _per_distinct(
+        state_vals,
+        lambda s: (1 << _state_bit(normalize_state(s) or "")) if normalize_state(s) else 0,
+        0,
+    )
     states = np.zeros(n, dtype=np.uint64)
-    bits = np.array([(1 << _state_bit(s)) if s else 0 for s in state_norm], dtype=np.uint64)
-    np.bitwise_or.at(states, state_pos, bits)
+    np.bitwise_or.at(states, state_pos, bits.astype(np.uint64))
 
-    # Cities are "city|ST" when the person has one state, else plain; ZIPs are "zip:NNNNN".
-    values = vocab.values
     city_pos, city_vals = _exploded(_column(frame, "cities"))
-    city_key = _map_distinct(city_vals, name_key)
-    city_codes = np.array([Vocab.code(values, f"city:{c}") for c in city_key], dtype=np.int64)
+    city_codes = _codes(city_vals, lambda c: f"city:{name_key(c)}", values)
     zip_pos, zip_vals = _exploded(_column(frame, "zips"))
-    zip_codes = np.array([Vocab.code(values, f"zip:{z[:5]}") for z in zip_vals], dtype=np.int64)
-    places = _padded(
-        n, np.r_[city_pos, zip_pos], np.r_[city_codes, zip_codes].astype(np.int64), PLACE_WIDTH
+    zip_codes = _codes(zip_vals, lambda z: f"zip:{z[:5]}", values)
+    places = np.concatenate(
+        [
+            _padded(n, city_pos, city_codes, PLACE_WIDTH // 2),
+            _padded(n, zip_pos, zip_codes, PLACE_WIDTH // 2),
+        ],
+        axis=1,
     )
 
     aff_pos, aff_vals = _exploded(_column(frame, "affiliations"))
-    aff_key = _map_distinct(aff_vals, name_key)
-    aff_codes = np.array([Vocab.code(values, f"org:{a}") for a in aff_key], dtype=np.int64)
+    aff_codes = _codes(aff_vals, lambda a: f"org:{name_key(a)}", values)
     affiliations = _padded(n, aff_pos, aff_codes, AFFILIATION_WIDTH)
 
     spec_pos, spec_vals = _exploded(_column(frame, "specialties"))
-    spec_codes = np.array([Vocab.code(vocab.specialties, s) for s in spec_vals], dtype=np.int64)
+    spec_codes = _codes(spec_vals, lambda s: s, vocab.specialties)
     specialties = _padded(n, spec_pos, spec_codes, SPECIALTY_WIDTH)
 
-    npi_raw = _column(frame, "npi").to_numpy(dtype=object)
-    npi_clean = _map_distinct(npi_raw, lambda v: clean_npi(v) or "")
-    npi = np.array([int(v) if v else 0 for v in npi_clean], dtype=np.int64)
-
-    physician = np.array([_flag(v) for v in _column(frame, "physician")], dtype=np.int8)
+    npi = npi_numbers(_column(frame, "npi"))
+    physician = _per_distinct(_column(frame, "physician").to_numpy(dtype=object), _flag, -1).astype(
+        np.int8
+    )
 
     school_pos, school_vals = _exploded(_column(frame, "schools"))
+    school_codes = _codes(school_vals, lambda s: f"school:{s}", values)
     school = np.full(n, -1, dtype=np.int32)
-    school_codes = np.array([Vocab.code(values, f"school:{s}") for s in school_vals], np.int32)
-    school[school_pos[::-1]] = school_codes[::-1]  # the first school listed wins
+    ok = school_codes >= 0
+    school[school_pos[ok][::-1]] = school_codes[ok][::-1]  # the first school listed wins
     year = np.zeros(n, dtype=np.int16)
-    years = _column(frame, "grad_years")
-    if years.notna().any():
-        year_pos, year_vals = _exploded(years.map(_years_as_text))
-        year[year_pos[::-1]] = np.array([int(y) for y in year_vals[::-1]], dtype=np.int16)
+    year_pos, year_vals = _exploded(_column(frame, "grad_years"))
+    year_num = _per_distinct(year_vals, _year, 0).astype(np.int16)
+    ok = year_num > 0
+    year[year_pos[ok][::-1]] = year_num[ok][::-1]
 
     return Encoded(
         frame=frame,
@@ -303,17 +337,36 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     )
 
 
-def _years_as_text(value):
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        return [str(int(v)) for v in list(value) if _is_year(v)]
-    return str(int(value)) if _is_year(value) else None
+def npi_numbers(values: pd.Series) -> np.ndarray:
+    """NPIs as int64 (0 when missing or failing the check digit); ten-digit text is vectorized.
+
+    >>> npi_numbers(pd.Series(["1234567893", "1234567890", None, " 1234567893 "])).tolist()
+    [1234567893, 0, 0, 1234567893]
+    """
+    text = pd.Series(values, dtype="string").reset_index(drop=True)
+    plain = text.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(text), dtype=np.int64)
+    if plain.any():
+        number = text[plain].astype("int64").to_numpy()
+        digits = (number[:, None] // 10 ** np.arange(9, -1, -1)) % 10
+        body = digits[:, :9].copy()
+        body[:, 0::2] *= 2  # from the right of the nine, every second digit is doubled
+        body = np.where(body > 9, body - 9, body)
+        valid = (10 - (24 + body.sum(axis=1)) % 10) % 10 == digits[:, 9]
+        out[np.flatnonzero(plain)[valid]] = number[valid]
+    other = ~plain & text.notna().to_numpy(dtype=bool)
+    if other.any():
+        raw = values.reset_index(drop=True).to_numpy(dtype=object)[other]
+        out[other] = _per_distinct(raw, lambda v: int(clean_npi(v) or 0), 0).astype(np.int64)
+    return out
 
 
-def _is_year(value) -> bool:
+def _year(value) -> int:
     try:
-        return 1900 < int(value) < 2100
+        year = int(value)
     except (TypeError, ValueError):
-        return False
+        return 0
+    return year if 1900 < year < 2100 else 0
 
 
 def encode_sides(left: pd.DataFrame, right: pd.DataFrame) -> tuple[Encoded, Encoded, Vocab]:
