@@ -216,6 +216,15 @@ def cmd_find(args) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args) -> int:
+    from pipeline.explain import explain
+    from pipeline.store import open_db
+
+    con = open_db(resolve_db_path(args.db), read_only=True)
+    print(explain(con, args.listing_id))
+    return EXIT_OK
+
+
 def cmd_sites(args) -> int:
     from pipeline.crawl import registered_sites
     from spiders.registry import registry_path
@@ -375,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--institution", help="hospital or school name (or site id)")
     p.add_argument("--limit", type=int, default=100, help="most rows to show (default: 100)")
     add_format(p)
+
+    p = add("explain", "why a listing matched: comparisons, weights, runner-up", cmd_explain)
+    p.add_argument("listing_id", metavar="LISTING_ID", help="e.g. mercy-general:10482")
 
     p = add("sites", "list the site registry", cmd_sites)
     add_format(p)

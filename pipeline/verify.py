@@ -17,7 +17,7 @@ from pipeline.config import CredcheckError
 from pipeline.match import link
 from pipeline.normalize.specialties import canonical_specialty, claims_match
 from pipeline.stage import board_people, exclusion_people, reference_people, staged_listings
-from pipeline.store import transaction
+from pipeline.store import new_id, transaction
 
 ACTIVE = "active"
 LAPSED_STATUSES = {"expired", "lapsed", "inactive"}
@@ -79,19 +79,66 @@ class MatchSummary:
     exclusions_linked: int
 
 
-def _link_to_people(records: pd.DataFrame, people: pd.DataFrame) -> pd.Series:
+def _link_to_people(
+    records: pd.DataFrame, people: pd.DataFrame, learned: dict[str, pd.DataFrame], name: str
+) -> pd.Series:
     """NPI of each record: its own when it names a known person, else the matcher's decision."""
     known = set(people["npi"])
     direct = records["npi"].where(records["npi"].isin(known))
     needs_match = records[direct.isna()]
     if needs_match.empty:
         return direct
-    decisions, _ = link(needs_match.assign(npi=None), people)
+    decisions, details = link(needs_match.assign(npi=None), people)
+    learned[name] = details.parameters.as_frame()
     matched = pd.Series(
         decisions["npi"].where(decisions["identity"] == "matched").to_numpy(),
         index=needs_match.index,
     )
     return direct.fillna(matched)
+
+
+MATCH_PARAMETERS_DDL = """
+CREATE TABLE IF NOT EXISTS match_parameters (
+    run_id VARCHAR,            -- one matching run; listing_matches.comparisons->>'run_id'
+    created_at TIMESTAMP,
+    link VARCHAR,              -- listings | certificates | exclusions (each -> NPPES people)
+    comparison VARCHAR,        -- a comparison, or 'prior'
+    level INTEGER,
+    level_name VARCHAR,
+    m DOUBLE,                  -- P(level | same person), by EM on broad-rule pairs
+    u DOUBLE,                  -- P(level | different people), from random pairs
+    weight DOUBLE,             -- log2(m / u); the prior's is log2(lambda / (1 - lambda))
+    term_frequency_adjusted BOOLEAN
+)"""
+
+
+def store_parameters(
+    con: duckdb.DuckDBPyConnection, run_id: str, learned: dict[str, pd.DataFrame]
+) -> None:
+    """Append the parameters each link learned to ``match_parameters`` (one run = one run_id)."""
+    if not learned:
+        return
+    created = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    frame = pd.concat(
+        [f.assign(link=name) for name, f in learned.items()], ignore_index=True
+    ).assign(run_id=run_id, created_at=created)
+    columns = [
+        "run_id",
+        "created_at",
+        "link",
+        "comparison",
+        "level",
+        "level_name",
+        "m",
+        "u",
+        "weight",
+        "term_frequency_adjusted",
+    ]
+    with transaction(con):
+        con.execute(MATCH_PARAMETERS_DDL)
+        con.register("parameters_to_store", frame[columns])
+        con.execute("INSERT INTO match_parameters SELECT * FROM parameters_to_store")
+        con.unregister("parameters_to_store")
 
 
 def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
@@ -103,9 +150,11 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
     if listings.empty:
         raise CredcheckError("no crawled listings: run `credcheck crawl` first")
 
+    run_id = new_id("match")
+    learned: dict[str, pd.DataFrame] = {}
     certificates = board_people(con)
     if not certificates.empty:
-        certificates["matched_npi"] = _link_to_people(certificates, people)
+        certificates["matched_npi"] = _link_to_people(certificates, people, learned, "certificates")
         extra = certificates.dropna(subset=["matched_npi"]).groupby("matched_npi")["specialties"]
         extra_specialties = extra.agg(lambda lists: [s for lst in lists for s in lst]).to_dict()
         people["specialties"] = [
@@ -114,10 +163,11 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
         ]
     exclusions = exclusion_people(con)
     if not exclusions.empty:
-        exclusions["matched_npi"] = _link_to_people(exclusions, people)
+        exclusions["matched_npi"] = _link_to_people(exclusions, people, learned, "exclusions")
 
     # An NPI shown on a page is evidence, not truth: it is compared like any other field.
-    decisions, _ = link(listings, people)
+    decisions, details = link(listings, people)
+    learned["listings"] = details.parameters.as_frame()
     decisions = decisions.rename(columns={"rec_id": "listing_id"})
 
     certs_by_npi: dict[str, list[tuple[str, str, str | None]]] = {}
@@ -136,8 +186,10 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
         )
     ]
     decisions["comparisons"] = [
-        json.dumps(c, default=float) if c is not None else None for c in decisions["comparisons"]
+        json.dumps({"run_id": run_id, **c}, default=float) if c is not None else None
+        for c in decisions["comparisons"]
     ]
+    store_parameters(con, run_id, learned)
     _publish(con, listings, people, certificates, exclusions, decisions)
     counts = decisions["identity"].value_counts()
     return MatchSummary(

@@ -1,0 +1,164 @@
+"""Why did a listing match (or not)? Reads one ``listing_matches`` row and says so.
+
+Every decision stores its best candidate's per-comparison levels and weights, the runner-up's,
+the prior and the thresholds (``listing_matches.comparisons``, JSON). The match weight is the
+prior plus the sum of the comparison weights (bits); the probability is
+``1 / (1 + 2 ** -weight)``. In SQL:
+
+    SELECT c.key AS comparison, c.value->>'level' AS level,
+           CAST(c.value->>'weight' AS DOUBLE) AS weight
+    FROM listing_matches, json_each(comparisons->'comparisons') c
+    WHERE listing_id = 'mercy-general:10482';
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from pipeline.config import CredcheckError
+
+_ROW = """
+SELECT l.listing_id, l.listed_name, l.source_url, m.identity, m.match_score, m.candidate_npi,
+       m.runner_up_npi, m.runner_up_score, m.comparisons
+FROM listings l JOIN listing_matches m USING (listing_id)
+WHERE l.listing_id = ?
+"""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match_probability: float
+    ambiguous_probability: float
+    min_margin_bits: float
+
+    @property
+    def match_weight(self) -> float:
+        p = self.match_probability
+        return math.log2(p / (1 - p))
+
+
+def _decide(weight: float, runner: float | None, decisive: bool, t: Thresholds) -> str:
+    if decisive:
+        return "matched"
+    margin = weight - runner if runner is not None else math.inf
+    if weight >= t.match_weight and margin >= t.min_margin_bits:
+        return "matched"
+    either = 2.0 ** min(weight, 60) + (2.0 ** min(runner, 60) if runner is not None else 0.0)
+    return "ambiguous" if either / (1 + either) >= t.ambiguous_probability else "unmatched"
+
+
+def what_would_change(details: dict) -> list[str]:
+    """Counterfactuals: single pieces of evidence whose absence or presence flips the decision."""
+    t = Thresholds(**details["thresholds"])
+    weight = details["match_weight"]
+    runner = details["runner_up"]["match_weight"] if details.get("runner_up") else None
+    decisive = details.get("npi_decisive", False)
+    now = _decide(weight, runner, decisive, t)
+    lines = []
+    for name, part in details["comparisons"].items():
+        w = part["weight"]
+        if w == 0:
+            continue
+        still_decisive = decisive and name != "npi"
+        flipped = _decide(weight - w, runner, still_decisive, t)
+        if flipped != now:
+            lines.append(
+                f"without the {name} evidence ({part['level']}, {w:+.1f} bits) "
+                f"it would be {flipped}"
+            )
+    if now != "matched":
+        need = t.match_weight - weight
+        if runner is not None:
+            need = max(need, runner + t.min_margin_bits - weight)
+        missing = [n for n, p in details["comparisons"].items() if p["level"] == "missing"]
+        hint = f"; not compared (missing on one side): {', '.join(missing)}" if missing else ""
+        lines.append(f"it would match with {max(need, 0):.1f} more bits of evidence{hint}")
+    if not lines:
+        lines.append("no single comparison would change it")
+    return lines
+
+
+def explanation_frame(details: dict) -> pd.DataFrame:
+    """One row per comparison: the best candidate's level and weight, and the runner-up's."""
+    runner = (details.get("runner_up") or {}).get("comparisons") or {}
+    rows = [
+        {
+            "comparison": "prior (any two records)",
+            "best": "",
+            "weight": details["prior"],
+            "runner_up": "",
+            "runner_up_weight": details["prior"] if runner else math.nan,
+        }
+    ]
+    for name, part in details["comparisons"].items():
+        other = runner.get(name, {})
+        rows.append(
+            {
+                "comparison": name,
+                "best": part["level"],
+                "weight": part["weight"],
+                "runner_up": other.get("level", ""),
+                "runner_up_weight": other.get("weight", math.nan),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
+    """A readable account of one listing's decision.
+
+    Raises ``CredcheckError`` when the listing is unknown or nothing is published yet.
+    """
+    try:
+        row = con.execute(_ROW, [listing_id]).fetchone()
+    except duckdb.CatalogException as exc:
+        raise CredcheckError("no published matches yet: run `credcheck match`") from exc
+    if row is None:
+        raise CredcheckError(f"no listing {listing_id!r} (ids look like 'site_id:ref')")
+    (lid, name, url, identity, score, candidate, runner_npi, runner_score, comparisons) = row
+    out = [f"listing {lid}: {name}", f"  {url}"]
+    if not comparisons:
+        out.append("unmatched: no reference person shares a blocking key with this listing")
+        return "\n".join(out)
+    details = json.loads(comparisons)
+
+    def who(npi: str | None) -> str:
+        if not npi:
+            return ""
+        found = con.execute(
+            "SELECT concat_ws(' ', first, middle, last), practice_city, practice_state "
+            "FROM reference_people WHERE npi = ?",
+            [npi],
+        ).fetchone()
+        return f" ({found[0]}, {found[1] or '?'} {found[2] or ''})".rstrip() if found else ""
+
+    out.append(
+        f"decision: {identity}; best candidate NPI {candidate}{who(candidate)}: "
+        f"probability {score:.4f}, weight {details['match_weight']:+.1f} bits"
+        + (" (an NPI shown on the page decides it)" if details.get("npi_decisive") else "")
+    )
+    if details.get("runner_up"):
+        margin = details["match_weight"] - details["runner_up"]["match_weight"]
+        out.append(
+            f"runner-up: NPI {runner_npi}{who(runner_npi)}: probability {runner_score:.4f}, "
+            f"weight {details['runner_up']['match_weight']:+.1f} bits; margin {margin:.1f} bits"
+        )
+    else:
+        out.append("runner-up: none (no other candidate shares a blocking key)")
+    t = details["thresholds"]
+    out.append(
+        f"rule: matched when probability >= {t['match_probability']} and the margin over the "
+        f"runner-up >= {t['min_margin_bits']} bits (or a valid NPI on the page agrees and the "
+        "names do not clearly disagree)"
+    )
+    out.append("")
+    out.append(explanation_frame(details).to_string(index=False, na_rep=""))
+    out.append("")
+    out.append("what would change the decision:")
+    out.extend(f"  - {line}" for line in what_would_change(details))
+    return "\n".join(out)
