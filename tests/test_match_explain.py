@@ -1,0 +1,52 @@
+"""Explanations and counterfactuals of stored match decisions."""
+
+from __future__ import annotations
+
+from pipeline.explain import explanation_frame, what_would_change
+
+THRESHOLDS = {"match_probability": 0.9, "ambiguous_probability": 0.5, "min_margin_bits": 3.0}
+
+
+def details(weights: dict[str, float], prior: float = -10.0, runner: float | None = None):
+    comparisons = {
+        name: {"level": "missing" if w == 0 else "some level", "weight": w}
+        for name, w in weights.items()
+    }
+    return {
+        "prior": prior,
+        "match_weight": prior + sum(weights.values()),
+        "npi_decisive": False,
+        "comparisons": comparisons,
+        "runner_up": None
+        if runner is None
+        else {"npi": "1234567893", "match_weight": runner, "comparisons": comparisons},
+        "thresholds": THRESHOLDS,
+    }
+
+
+def test_a_comfortable_match_has_no_single_point_of_failure():
+    d = details({"surname": 15.0, "first_name": 12.0, "location": 5.0, "npi": 0.0}, runner=-20)
+    assert what_would_change(d) == ["no single comparison would change it"]
+
+
+def test_counterfactuals_name_the_evidence_the_decision_rests_on():
+    d = details({"surname": 9.0, "first_name": 3.0, "location": 3.0, "npi": 0.0})
+    lines = what_would_change(d)
+    assert any(line.startswith("without the surname evidence") for line in lines)
+    assert any(line.startswith("without the first_name evidence") for line in lines)
+    assert not any("npi" in line for line in lines)  # missing evidence weighs nothing
+
+
+def test_an_unmatched_listing_says_how_much_evidence_is_missing():
+    d = details({"surname": 9.0, "first_name": -7.0, "npi": 0.0})
+    (line,) = what_would_change(d)
+    assert line.startswith("it would match with")
+    assert "npi" in line  # not compared: showing an NPI could decide it
+
+
+def test_explanation_frame_puts_best_and_runner_up_side_by_side():
+    d = details({"surname": 9.0, "first_name": 8.0}, runner=1.0)
+    frame = explanation_frame(d).set_index("comparison")
+    assert frame.loc["surname", "weight"] == 9.0
+    assert frame.loc["surname", "runner_up_weight"] == 9.0
+    assert frame.loc["prior (any two records)", "weight"] == -10.0
