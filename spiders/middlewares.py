@@ -95,7 +95,8 @@ class PoliteDelayMiddleware:
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.retry_codes = set(settings.getlist("RETRY_HTTP_CODES"))
         self.floors: dict[str, float] = {}  # netloc -> Crawl-delay seconds
-        self.backed_off: dict[Any, float] = {}  # slot key -> the delay before backing off
+        # slot key -> (the delay before backing off, monotonic time the backoff lasts until)
+        self.backed_off: dict[Any, tuple[float, float]] = {}
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
@@ -138,7 +139,7 @@ class PoliteDelayMiddleware:
 
     def _back_off(self, request: Request) -> None:
         """Exponential backoff: the n-th failed attempt spaces the site's next requests by
-        base * 2**n seconds (capped), until a request succeeds again."""
+        base * 2**n seconds (capped), for that long at least and until a request succeeds."""
         slot = self._slot(request)
         if slot is None:
             return
@@ -146,13 +147,16 @@ class PoliteDelayMiddleware:
         wait = min(self.backoff_max, self.backoff_base * 2**attempt)
         self.crawler.stats.inc_value("credcheck/retry_backoff")
         key = self.crawler.engine.downloader.get_slot_key(request)
-        self.backed_off.setdefault(key, slot.delay)
+        before = self.backed_off.get(key, (slot.delay, 0.0))[0]
+        self.backed_off[key] = (before, time.monotonic() + wait)
         self._raise_delay(request, wait)
 
     def _recover(self, request: Request) -> None:
         key = self.crawler.engine.downloader.get_slot_key(request)
-        if key in self.backed_off and (slot := self._slot(request)) is not None:
-            slot.delay = max(self.backed_off.pop(key), self.floors.get(netloc_of(request.url), 0))
+        before, until = self.backed_off.get(key, (0.0, float("inf")))
+        if time.monotonic() >= until and (slot := self._slot(request)) is not None:
+            del self.backed_off[key]
+            slot.delay = max(before, self.floors.get(netloc_of(request.url), 0))
 
 
 def retry_after(response: Response) -> float | None:

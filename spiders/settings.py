@@ -39,6 +39,7 @@ REMOTE_CONTROL_ENABLED = False  # no code-execution endpoint in unattended batch
 # REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.13+ removed the setting and always
 # uses the current ("2.7") fingerprinter.
 
+DOWNLOADER = "spiders.downloader.PerSlotLimitDownloader"  # per-site concurrency that holds
 DOWNLOADER_MIDDLEWARES = {
     # host:port offsite filter and RFC 9309 robots.txt in place of Scrapy's own
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

@@ -9,7 +9,7 @@ Which page gets which fault is fixed by the listing's position, so a test knows 
     position 4: body cut short                 (Content-Length larger than what is sent)
     position 5: declares ISO-8859-1, sends UTF-8   (wrong charset)
     position 6: no charset anywhere            (missing charset)
-    position 7: broken JSON-LD and unclosed tags   (malformed; HTML sections still readable)
+    position 7: broken JSON-LD, stray and missing tags (malformed; HTML sections still readable)
 Extra paths listed in the sitemap and linked from the home page: a redirect loop, a 50 MB page,
 and links to other hosts (which a polite crawler never follows).
 """
@@ -69,6 +69,8 @@ class Faults:
             return Page(200, b"<html><body>" + b" " * HUGE_BYTES + b"</body></html>")
         page = site.handle(path, {}, base, request)
         body = page.body if isinstance(page.body, str) else page.body.decode()
+        # A line with accents, so a wrong or missing charset matters.
+        body = body.replace("</main>", "<p>Soins de santé · Atención médica</p></main>")
         if kind == "wrong_charset":
             return Page(200, body.encode("utf-8"), "text/html; charset=iso-8859-1")
         if kind == "missing_charset":
@@ -77,7 +79,10 @@ class Faults:
         if kind == "malformed":
             # Every JSON-LD block broken beyond repair, and closing tags dropped.
             body = re.sub(r'(<script type="application/ld\+json">)', r"\1{{{", body)
-            body = body.replace("</section>", "").replace("</li>", "").replace("</ul>", "")
+            body = body.replace("</li>", "").replace("</p>", "")  # optional end tags left out
+            body = body.replace(
+                '<main id="main">', '<main id="main"></span></div><div class=promo>'
+            )
             return Page(200, body)
         return page
 

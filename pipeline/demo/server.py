@@ -24,6 +24,7 @@ import logging
 import math
 import re
 import string
+import sys
 import threading
 import time
 import zlib
@@ -890,7 +891,7 @@ def not_modified(request: Request, etag: str, last_modified: str | None) -> bool
 
 
 def make_handler(
-    site: Site, access_log: list[dict] | None, faults: Any = None
+    site: Site, access_log: list[dict] | None, faults: Any = None, latency: float = 0.0
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -949,6 +950,8 @@ def make_handler(
                         "if_none_match": request.header("If-None-Match"),
                     }
                 )
+            if latency:
+                time.sleep(latency)
             if fault and faults.misbehave(fault, self, page, body):
                 return
             self.send_response(status)
@@ -967,6 +970,15 @@ def make_handler(
     return Handler
 
 
+class FixtureServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A crawler that hangs up (a cancelled 50 MB download, a timeout) is not a server bug.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SiteUrls(dict):
     """{site_id: base_url}, with the live ``Site`` objects in ``.sites``."""
 
@@ -982,13 +994,15 @@ def serve_sites(
     access_log: list[dict] | None = None,
     shape: str | None = None,
     faults: bool = False,
+    latency: float = 0.0,
 ) -> Iterator[SiteUrls]:
     """Serve each site on its own port; yield {site_id: base_url}; shut all down on exit.
 
     ``port_base`` gives site i the port port_base + i (default: free ports). Requests are
     appended to ``access_log`` (site_id, method, path, status, user_agent) when it is given.
     ``shape`` renders every site in that shape; ``faults`` turns on the fault mode
-    (pipeline.demo.faults): some pages misbehave the ways real servers do.
+    (pipeline.demo.faults): some pages misbehave the ways real servers do. ``latency`` delays
+    every answer by that many seconds (a busy server, for throttling tests).
     """
     from pipeline.demo.faults import Faults
 
@@ -1001,7 +1015,9 @@ def serve_sites(
                 raise ValueError(f"duplicate site_id {site.site_id!r}")
             port = 0 if port_base is None else port_base + i
             plan = Faults(site) if faults else None
-            server = ThreadingHTTPServer((host, port), make_handler(site, access_log, plan))
+            server = ThreadingHTTPServer(
+                (host, port), make_handler(site, access_log, plan, latency)
+            )
             server.daemon_threads = True
             thread = threading.Thread(
                 target=server.serve_forever,

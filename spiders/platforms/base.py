@@ -162,6 +162,8 @@ class DirectorySpider(SitemapSpider):
             logger.warning("No person found on profile page %s", response.url)
             return
         extractor, fields = found
+        if extractor == "html" and b"application/ld+json" in response.body:
+            stats.inc_value("credcheck/faults/malformed_jsonld")  # read from HTML instead
         item = self.make_item(
             fields,
             extractor,
