@@ -1015,10 +1015,7 @@ def serve_sites(
                 raise ValueError(f"duplicate site_id {site.site_id!r}")
             port = 0 if port_base is None else port_base + i
             plan = Faults(site) if faults else None
-            server = ThreadingHTTPServer(
-                (host, port), make_handler(site, access_log, plan, latency)
-            )
-            server.daemon_threads = True
+            server = FixtureServer((host, port), make_handler(site, access_log, plan, latency))
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.1},  # quick shutdown; tests start many servers
