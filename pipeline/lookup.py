@@ -8,6 +8,8 @@ those candidates in Python. User text only ever reaches SQL as a query parameter
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 from rapidfuzz import fuzz
@@ -42,10 +44,8 @@ RESULT_COLUMNS = [
     "score",
 ]
 
-_ENTRY_COLUMNS = (
-    "person_key, name, npi, state, states, claimed_specialties, specialties, certification, "
-    "certificates, excluded, identity, sites"
-)
+# Cards are fetched by key in batches: an IN list this short is answered from the ART index.
+BATCH = 200
 
 
 def _fail_unpublished(exc: Exception) -> CredcheckError:
@@ -89,9 +89,9 @@ def _typed_name(name: str) -> tuple[str, str]:
 
 
 def surname_keys(last_key: str) -> list[str]:
-    """The keys under which ``lookup_keys`` files a surname (mirrors publish's SQL).
+    """The surname variants under which ``lookup_keys`` files a surname (as publish's SQL does).
 
-    >>> sorted(surname_keys("smith"))
+    >>> surname_keys("smith")
     ['mith', 'sith', 'smih', 'smit', 'smith', 'smth']
     """
     keys: set[str] = set()
@@ -100,6 +100,17 @@ def surname_keys(last_key: str) -> list[str]:
         if len(part) > 3:
             keys.update(part[:i] + part[i + 1 :] for i in range(len(part)))
     return sorted(keys)
+
+
+def first_initials(first_key: str) -> list[str]:
+    """Initials a typed first name may be filed under: its own, its nicknames', or none.
+
+    >>> first_initials("bob")
+    ['', 'b', 'r']
+    """
+    if not first_key:
+        return [""]
+    return sorted({"", first_key[0], *(k[0] for k in first_name_keys(first_key) if k)})
 
 
 def _name_score(query_first: str, query_last: str, first_key: str, last_key: str) -> float:
@@ -112,48 +123,102 @@ def _name_score(query_first: str, query_last: str, first_key: str, last_key: str
         return last_sim
     if not first_key:
         first_sim = 0.5
-    elif len(query_first) == 1 or len(first_key) == 1:
-        first_sim = 1.0 if first_key[0] == query_first[0] else 0.0
-    elif first_name_keys(query_first) & first_name_keys(first_key):
+    elif first_key == query_first:
         first_sim = 1.0
+    elif len(query_first) == 1 or len(first_key) == 1:
+        first_sim = 0.95 if first_key[0] == query_first[0] else 0.0
+    elif first_name_keys(query_first) & first_name_keys(first_key):
+        first_sim = 0.95  # a nickname: as good as a name, a little less than the same name
     else:
         first_sim = JaroWinkler.normalized_similarity(query_first, first_key)
     return 0.65 * last_sim + 0.35 * first_sim
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, query_first: str, query_last: str) -> pd.Series:
-    """Best name score of each person_key one typo away from the typed surname."""
+def _placeholders(values: list) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _key_rows(
+    con: duckdb.DuckDBPyConnection, query_first: str, variants: list[str], every_initial: bool
+) -> list:
+    if not variants:
+        return []
     try:
-        rows = con.execute(
-            """SELECT DISTINCT person_key, first_key, last_key FROM lookup_keys
-               WHERE key IN (SELECT unnest($keys))""",
-            {"keys": surname_keys(query_last)},
-        ).fetchall()
+        if query_first and not every_initial:
+            keys = [f"{v}|{i}" for v in variants for i in first_initials(query_first)]
+            return con.execute(
+                "SELECT person_key, first_key, last_key FROM lookup_keys "
+                f"WHERE key IN ({_placeholders(keys)})",
+                keys,
+            ).fetchall()
+        rows = []
+        for variant in variants:  # every initial: a range of the sorted keys
+            rows += con.execute(
+                "SELECT person_key, first_key, last_key FROM lookup_keys "
+                "WHERE key >= ? AND key < ?",
+                [variant + "|", variant + "}"],
+            ).fetchall()
+        return rows
     except duckdb.CatalogException as exc:
         raise _fail_unpublished(exc) from exc
-    if not rows:
-        return pd.Series(dtype=float)
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection,
+    query_first: str,
+    query_last: str,
+    every_initial: bool = False,
+    enough: int = 10,
+) -> pd.Series:
+    """Best name score of each person_key one typo away from the typed surname.
+
+    The surname as typed is read first; its one-typo variants only when that did not already
+    give ``enough`` close fits (so "John Smith" does not read every Smyth and Smit).
+    """
+    exact = sorted({query_last, *query_last.split()} - {""})
     scored: dict[tuple[str, str], float] = {}
     best: dict[str, float] = {}
-    for person_key, first_key, last_key in rows:
-        pair = (first_key, last_key)
-        score = scored.get(pair)
-        if score is None:
-            score = scored[pair] = _name_score(query_first, query_last, first_key, last_key)
-        if score > best.get(person_key, -1.0):
-            best[person_key] = score
+    for stage in (exact, [k for k in surname_keys(query_last) if k not in exact]):
+        for person_key, first_key, last_key in _key_rows(con, query_first, stage, every_initial):
+            pair = (first_key, last_key)
+            score = scored.get(pair)
+            if score is None:
+                score = scored[pair] = _name_score(query_first, query_last, first_key, last_key)
+            if score > best.get(person_key, -1.0):
+                best[person_key] = score
+        if sum(score >= 0.9 for score in best.values()) >= enough:
+            break
     return pd.Series(best, dtype=float)
 
 
-def _entries(
-    con: duckdb.DuckDBPyConnection, person_keys: list[str], state: str | None
-) -> pd.DataFrame:
-    return con.execute(
-        f"""SELECT {_ENTRY_COLUMNS} FROM lookup_entries
-            WHERE person_key IN (SELECT unnest($keys))
-              AND ($state IS NULL OR list_contains(states, $state))""",
-        {"keys": person_keys, "state": state},
-    ).df()
+def _cards(con: duckdb.DuckDBPyConnection, person_keys: list[str]) -> pd.DataFrame:
+    rows = con.execute(
+        f"SELECT card FROM lookup_entries WHERE person_key IN ({_placeholders(person_keys)})",
+        person_keys,
+    ).fetchall()
+    return pd.DataFrame([json.loads(card) for (card,) in rows], columns=CARD_COLUMNS)
+
+
+CARD_COLUMNS = [
+    "person_key",
+    "name",
+    "npi",
+    "state",
+    "states",
+    "claimed_specialties",
+    "specialties",
+    "certification",
+    "certificates",
+    "excluded",
+    "identity",
+    "sites",
+]
+
+
+def _with_state(frame: pd.DataFrame, state: str | None) -> pd.DataFrame:
+    if not state or frame.empty:
+        return frame
+    return frame[[state in (states or []) for states in frame["states"]]]
 
 
 def _with_specialty(frame: pd.DataFrame, specialty: str | None) -> pd.DataFrame:
@@ -192,19 +257,28 @@ def lookup(
     if specialty:
         _specialty(specialty)  # an unknown specialty is an error even when no name fits
     query_first, query_last = _typed_name(name)
-    scores = _candidates(con, query_first, query_last)
+    scores = _candidates(con, query_first, query_last, enough=limit)
     scores = scores[scores >= MIN_NAME_SCORE]
+    if scores.empty and query_first:
+        # A typo in the first letter of the first name: every initial of the surname.
+        scores = _candidates(con, query_first, query_last, every_initial=True)
+        scores = scores[scores >= MIN_NAME_SCORE]
     if scores.empty and query_first and len(query_first) > 1:
         # Typed surname first without a comma ("Smith John"): try the other order.
         scores = _candidates(con, query_last, query_first) * 0.98
         scores = scores[scores >= MIN_NAME_SCORE]
     if scores.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    scores = scores.sort_values(ascending=False)
-    # Without filters only the best few are shown; with filters, look further down the list.
-    shortlist = scores if (wanted_state or specialty) else scores.head(max(limit * 5, 50))
-    frame = _entries(con, list(shortlist.index), wanted_state)
-    frame = _with_specialty(frame, specialty)
+    scores = scores.sort_values(ascending=False, kind="stable")
+    # Best names first, a batch at a time, until enough pass the filters.
+    found = []
+    for start in range(0, len(scores), BATCH):
+        batch = _cards(con, list(scores.index[start : start + BATCH]))
+        batch = _with_specialty(_with_state(batch, wanted_state), specialty)
+        found.append(batch)
+        if sum(len(f) for f in found) >= limit:
+            break
+    frame = pd.concat(found, ignore_index=True)
     if frame.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     frame["score"] = frame["person_key"].map(scores).round(3)
@@ -240,23 +314,30 @@ def find(
         if certificate
         and claims_match(wanted, canonical_specialty(certificate) or certificate, board=board)
     ]
+    if not supporting:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
     frame = con.execute(
-        f"""SELECT {", ".join("e." + c.strip() for c in _ENTRY_COLUMNS.split(","))},
-                   p.affiliations
-            FROM physicians p JOIN lookup_entries e ON e.person_key = p.npi
-            WHERE list_has_any(
-                    list_transform(list_filter(p.certificates, lambda c: c.status = 'active'),
-                                   lambda c: coalesce(c.board, '') || '|' || c.certificate),
-                    $supporting)
-              AND ($state IS NULL OR list_contains(p.states, $state))
-            ORDER BY e.name, e.npi""",
+        """SELECT name, npi, practice_state AS state, claimed_specialties, certification,
+                  list_transform(certificates,
+                                 lambda c: c.certificate || ' (' || c.status || ')')
+                      AS certificates,
+                  excluded, 'matched' AS identity, sites, affiliations
+           FROM physicians
+           WHERE list_has_any(
+                   list_transform(list_filter(certificates, lambda c: c.status = 'active'),
+                                  lambda c: coalesce(c.board, '') || '|' || c.certificate),
+                   $supporting)
+             AND ($state IS NULL OR list_contains(states, $state))
+           ORDER BY name, npi""",
         {"supporting": supporting, "state": wanted_state},
     ).df()
     if institution and not frame.empty:
         text = institution.lower()
         keep = [
             fuzz.partial_ratio(text, " ".join([*list(sites), *list(affs)]).lower()) >= 85
-            for sites, affs in zip(frame["sites"], frame["affiliations"])
+            for sites, affs in zip(
+                frame["sites"], [list(a) if a is not None else [] for a in frame["affiliations"]]
+            )
         ]
         frame = frame[keep]
     frame = frame.assign(score=1.0)

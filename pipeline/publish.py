@@ -60,7 +60,7 @@ OBJECT_COMMENTS: dict[str, str] = {
     "lookup_entries": "What `credcheck lookup` shows: one row per physician (matched NPI) or "
     "per listing not resolved to one.",
     "lookup_keys": "Name blocking keys of lookup_entries: each surname, its parts and its "
-    "one-deletion variants (one typo away), sorted by key.",
+    "one-deletion variants (one typo away), with the first initial, sorted by key.",
 }
 
 _CERT_STRUCT = "board, certificate, status, expiration"
@@ -273,20 +273,12 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     },
     "lookup_entries": {
         "person_key": "the NPI, or 'listing:' + listing_id when not resolved",
-        "name": "display name",
-        "npi": "NPI when resolved",
-        "state": "practice state (or the listing's states)",
-        "states": "every state of the person (for --state)",
-        "claimed_specialties": "specialties as listed",
-        "specialties": "canonical specialties (for --specialty)",
-        "certification": "best certification value",
-        "certificates": "certificates as 'name (status)'",
-        "excluded": "on the OIG LEIE without reinstatement",
-        "identity": "matched | ambiguous | unmatched",
-        "sites": "sites listing the person",
+        "card": "JSON: name, npi, state, states, claimed_specialties, specialties, "
+        "certification, certificates ('name (status)'), excluded, identity, sites",
     },
     "lookup_keys": {
-        "key": "a surname key, a part of one, or one of its one-deletion variants",
+        "key": "surname|initial: the surname, a part of it, or a one-deletion variant of "
+        "those, then '|' and the first name's initial",
         "person_key": "lookup_entries.person_key",
         "first_key": "first name key of that name variant",
         "last_key": "surname key of that name variant",
@@ -413,8 +405,10 @@ WHERE v.identity <> 'matched'
 def one_deletion_keys_sql(names_table: str) -> str:
     """SQL of lookup_keys rows from a table of (person_key, first_key, last_key).
 
-    Keys: the surname, each of its parts, and every string one deletion away from those (a typo
-    of one letter — dropped, doubled, changed or two swapped — shares one of them).
+    A key is ``surname-variant|first-initial``: the surname, each of its parts, and every string
+    one deletion away from those (a typo of one letter — dropped, doubled, changed or two
+    swapped — shares one of them), followed by the first name's initial, so that "John Smith"
+    reads the Smiths whose first name starts with J (or with the initial of a nickname of it).
     """
     return f"""
     WITH parts AS (
@@ -422,8 +416,9 @@ def one_deletion_keys_sql(names_table: str) -> str:
             list_distinct(list_append(string_split(last_key, ' '), last_key))) AS part
         FROM {names_table} WHERE last_key <> ''
     )
-    SELECT DISTINCT CASE WHEN i = 0 THEN part
-                         ELSE substr(part, 1, i - 1) || substr(part, i + 1) END AS key,
+    SELECT DISTINCT (CASE WHEN i = 0 THEN part
+                          ELSE substr(part, 1, i - 1) || substr(part, i + 1) END)
+                    || '|' || left(first_key, 1) AS key,
            person_key, first_key, last_key
     FROM parts, range(0, 64) AS r(i)
     WHERE i <= length(part) AND (i = 0 OR length(part) > 3)
@@ -437,8 +432,16 @@ def _keys(values: pd.Series) -> pd.Series:
     return values.map(distinct).fillna("")
 
 
-def build_lookup_tables(con: duckdb.DuckDBPyConnection, names: pd.DataFrame) -> None:
-    """Create lookup_keys from name variants (person_key, first, last) in the current database."""
+def build_lookup_tables(
+    con: duckdb.DuckDBPyConnection, entries_sql: str, names: pd.DataFrame
+) -> None:
+    """Create ``lookup_entries`` (one JSON card per person) and ``lookup_keys`` (name keys).
+
+    ``entries_sql`` selects the lookup columns (``LOOKUP_ENTRIES_FROM_PHYSICIANS`` …);
+    ``names`` has every name variant as (person_key, first, last). Both tables are stored
+    uncompressed with an ART index on their key: a lookup fetches a few hundred rows by key,
+    and fetching single rows out of compressed segments is what would make it slow.
+    """
     frame = pd.DataFrame(
         {
             "person_key": names["person_key"],
@@ -446,11 +449,23 @@ def build_lookup_tables(con: duckdb.DuckDBPyConnection, names: pd.DataFrame) -> 
             "last_key": _keys(names["last"]),
         }
     ).drop_duplicates()
-    con.register("lookup_name_frame", frame)
-    con.execute(
-        "CREATE OR REPLACE TABLE lookup_keys AS " + one_deletion_keys_sql("lookup_name_frame")
-    )
-    con.unregister("lookup_name_frame")
+    con.execute("PRAGMA force_compression='uncompressed'")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE lookup_entries AS "
+            "SELECT e.person_key, CAST(to_json(e) AS VARCHAR) AS card "
+            f"FROM ({entries_sql}) e ORDER BY e.person_key"
+        )
+        con.register("lookup_name_frame", frame)
+        con.execute(
+            "CREATE OR REPLACE TABLE lookup_keys AS " + one_deletion_keys_sql("lookup_name_frame")
+        )
+        con.unregister("lookup_name_frame")
+        con.execute("CREATE INDEX lookup_entries_person_key ON lookup_entries(person_key)")
+        con.execute("CREATE INDEX lookup_keys_key ON lookup_keys(key)")
+        con.execute("CHECKPOINT")
+    finally:
+        con.execute("PRAGMA force_compression='auto'")
 
 
 # ------------------------------------------------------------------------------ publishing
@@ -604,11 +619,11 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
     out = duckdb.connect(str(path))
     try:
         out.execute(VERIFICATIONS_VIEW)
-        out.execute(
-            "CREATE TABLE lookup_entries AS "
-            f"{LOOKUP_ENTRIES_FROM_PHYSICIANS} UNION ALL BY NAME {_UNRESOLVED_ENTRIES}"
+        build_lookup_tables(
+            out,
+            f"{LOOKUP_ENTRIES_FROM_PHYSICIANS} UNION ALL BY NAME {_UNRESOLVED_ENTRIES}",
+            names,
         )
-        build_lookup_tables(out, names)
         out.execute(
             "UPDATE publish_runs SET published_at = ? WHERE publish_id = ?",
             [datetime.now(UTC).replace(tzinfo=None), publish_id],
