@@ -100,8 +100,8 @@ def ensure_history_schema(con: duckdb.DuckDBPyConnection) -> None:
 def healthy_run_condition(con: duckdb.DuckDBPyConnection) -> str:
     """SQL condition on ``crawl_runs`` for a crawl healthy enough to say "this listing is gone".
 
-    Uses the crawl-health columns when the crawl_runs table has them (``healthy`` BOOLEAN or a
-    ``health`` label), else a crawl that finished with status ``ok``.
+    Uses the crawl-health columns when the crawl_runs table has them (``drift``, ``healthy`` or
+    a ``health`` label), else a crawl that finished with status ``ok``.
     """
     columns = {
         name
@@ -110,6 +110,8 @@ def healthy_run_condition(con: duckdb.DuckDBPyConnection) -> str:
             "WHERE table_name = 'crawl_runs' AND table_schema = 'main'"
         ).fetchall()
     }
+    if "drift" in columns:  # a run whose yield or coverage fell sharply is not healthy
+        return "status = 'ok' AND NOT coalesce(drift, false)"
     if "healthy" in columns:
         return "status = 'ok' AND coalesce(healthy, false)"
     if "health" in columns:

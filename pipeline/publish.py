@@ -167,6 +167,18 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "parse_errors": "pages whose parsing failed",
         "soft_404": "pages that were 'not found' pages served with status 200",
         "stats": "Scrapy's stats and credcheck counters (JSON)",
+        "pages_fetched": "pages downloaded with a body (2xx)",
+        "not_modified": "listings known unchanged without download (304, old lastmod)",
+        "new_listings": "refs not in the site's previous run",
+        "changed": "refs whose content hash differs from the previous run",
+        "unchanged": "refs fetched again with the same content hash",
+        "gone": "refs of the previous run missing now (0 when drift)",
+        "carried": "rows copied forward from the previous run (304s, drift)",
+        "drift": "yield or field coverage fell sharply against the previous run: not a healthy "
+        "crawl, so listings it misses are not recorded as gone",
+        "drift_reason": "why the run counts as drift",
+        "field_coverage": "{field: share of the run's listings that have it} (JSON)",
+        "errors": "{kind: count}: http_5xx, http_429, timeout, truncated, … (JSON)",
     },
     "load_runs": {
         "load_id": "id of the load",
@@ -195,6 +207,8 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "content_hash": "sha256 of the response body",
         "extractor": "jsonld | microdata | html",
         "item": "the listing item as crawled (docs/design.md §1)",
+        "change": "new | changed | unchanged | not_modified | carried",
+        "carried_from": "run_id the row was copied from (not_modified / carried)",
     },
     "listings": {
         "listing_id": "`site_id:ref`",
@@ -295,7 +309,8 @@ SELECT arg_max(run_id, started_at) AS run_id FROM crawl_runs WHERE status = 'ok'
 TITLE_CASE_MACRO = """
 CREATE OR REPLACE TEMP MACRO title_case(s) AS
     array_to_string(list_transform(string_split(lower(s), ' '),
-                                   lambda w: upper(w[1]) || w[2:]), ' ')
+        lambda w: array_to_string(list_transform(string_split(w, '-'),
+            lambda h: upper(h[1]) || h[2:]), '-')), ' ')
 """
 
 _PHYSICIANS = f"""

@@ -82,3 +82,136 @@ def demo_db(demo_world, demo_sites, tmp_path_factory) -> Path:
     run_cli("crawl", *LOOPBACK, "--runs-dir", str(runs), env=env)
     run_cli("match", env=env)
     return db
+
+
+# ------------------------------------------------------------------------------ two runs
+
+HISTORY_SEED = 5
+HISTORY_PHYSICIANS = 300
+
+
+def last_json_line(stdout: str) -> dict:
+    """The machine-readable record `credcheck run` prints as its last line."""
+    import json
+
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _plant_changes(world: Path) -> dict:
+    """Change a copy of the demo world the way the world changes between two nightly runs."""
+    import csv
+    import json
+
+    sites = {
+        p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (world / "sites").glob("*.json")
+    }
+    hospital = next(s for s in sites.values() if s["shape"] == "jsonld_sitemap")
+    listings = hospital["listings"]
+    site_id = hospital["site_id"]
+    gone = [listings[i]["id"] for i in (1, 2, 3)]
+    respecialized, reaffiliated, copied = listings[5], listings[6], listings[7]
+    new_specialty = (
+        "Dermatology" if "Dermatology" not in respecialized["specialties"] else "Urology"
+    )
+    respecialized["specialties"] = [new_specialty]
+    reaffiliated["affiliations"] = [*reaffiliated["affiliations"], "Northbridge Medical Center"]
+    added = json.loads(json.dumps(copied))
+    added["id"] = "9" + copied["id"]
+    added["path"] = copied["path"].replace(f"-{copied['id']}", f"-{added['id']}")
+    hospital["listings"] = [x for x in listings if x["id"] not in gone] + [added]
+    (world / "sites" / f"{site_id}.json").write_text(json.dumps(hospital), encoding="utf-8")
+
+    # Two certified physicians of another site: one lets a certificate lapse, one is excluded.
+    truth = list(csv.DictReader((world / "truth.csv").open(encoding="utf-8")))
+    boards_path = world / "reference" / "boards.csv"
+    boards = list(csv.DictReader(boards_path.open(encoding="utf-8")))
+    certified = [
+        t["npi"]
+        for t in truth
+        if t["site_id"] != site_id and t["expected_certification"] == "certified" and t["npi"]
+    ]
+    with_one_board_row = [n for n in certified if sum(b["npi"] == n for b in boards) == 1]
+    lapsing, excluding = with_one_board_row[0], with_one_board_row[1]
+    for row in boards:
+        if row["npi"] == lapsing:
+            row["status"] = "lapsed"
+    with boards_path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(boards[0]))
+        writer.writeheader()
+        writer.writerows(boards)
+    person = next(b for b in boards if b["npi"] == excluding)
+    leie = world / "reference" / "leie.csv"
+    fields = {
+        "LASTNAME": person["last_name"].upper(), "FIRSTNAME": person["first_name"].upper(),
+        "MIDNAME": "", "BUSNAME": "", "GENERAL": "IND- LIC HC SERV PRO", "SPECIALTY": "",
+        "UPIN": "", "NPI": excluding, "DOB": "", "ADDRESS": "1 MAIN ST",
+        "CITY": person["city"].upper(), "STATE": person["state"], "ZIP": "",
+        "EXCLTYPE": "1128b4", "EXCLDATE": "20260101", "REINDATE": "00000000",
+        "WAIVERDATE": "00000000", "WVRSTATE": "",
+    }  # fmt: skip
+    with leie.open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow(list(fields.values()))
+    return {
+        "site_id": site_id,
+        "gone": [f"{site_id}:{ref}" for ref in gone],
+        "added": f"{site_id}:{added['id']}",
+        "respecialized": f"{site_id}:{respecialized['id']}",
+        "new_specialty": new_specialty,
+        "reaffiliated": f"{site_id}:{reaffiliated['id']}",
+        "lapsed_npi": lapsing,
+        "excluded_npi": excluding,
+    }
+
+
+@pytest.fixture(scope="session")
+def history_db(tmp_path_factory):
+    """A small demo world run twice by `credcheck run`, with changes planted between the runs.
+
+    Yields {db, work, registry, runs, env, planted, first, second} while the changed world's
+    sites are still served, so later tests can run `credcheck run` on copies of the database.
+    """
+    import json
+    import shutil
+
+    from pipeline.demo.run import write_demo_registry
+    from pipeline.demo.server import serve_sites
+    from pipeline.demo.world import generate_world
+
+    base = tmp_path_factory.mktemp("history")
+    world = base / "world"
+    generate_world(world, seed=HISTORY_SEED, n_physicians=HISTORY_PHYSICIANS)
+    db, runs, registry = base / "db" / "credcheck.duckdb", base / "runs", base / "sites.toml"
+    env = {"CREDCHECK_DB": str(db), "CREDCHECK_SITES": str(registry)}
+
+    def serve_and_run(world_dir: Path, kinds: tuple[str, ...]):
+        for kind in kinds:
+            name = {"nppes": "npidata.csv", "dac": "dac.csv", "boards": "boards.csv",
+                    "leie": "leie.csv"}[kind]  # fmt: skip
+            run_cli("load", kind, str(world_dir / "reference" / name), env=env)
+        site_files = sorted((world_dir / "sites").glob("*.json"))
+        sites = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in site_files}
+        server = serve_sites(site_files)
+        base_urls = server.__enter__()
+        write_demo_registry(registry, sites, base_urls)
+        proc = run_cli("run", *LOOPBACK, "--runs-dir", str(runs), env=env)
+        return server, proc
+
+    server, first = serve_and_run(world, ("nppes", "dac", "boards", "leie"))
+    server.__exit__(None, None, None)
+    changed = base / "world2"
+    shutil.copytree(world, changed)
+    planted = _plant_changes(changed)
+    server, second = serve_and_run(changed, ("boards", "leie"))
+    try:
+        yield {
+            "db": db,
+            "work": db.with_name("credcheck.work.duckdb"),
+            "registry": registry,
+            "runs": runs,
+            "env": env,
+            "planted": planted,
+            "first": first,
+            "second": second,
+        }
+    finally:
+        server.__exit__(None, None, None)
