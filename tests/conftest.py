@@ -210,6 +210,7 @@ def history_db(tmp_path_factory):
             "runs": runs,
             "env": env,
             "planted": planted,
+            "world": changed,
             "first": first,
             "second": second,
         }
