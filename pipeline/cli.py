@@ -86,7 +86,9 @@ def cmd_load(args) -> int:
     published = resolve_db_path(args.db)
     with job_lock(published, "load"):
         con = _open_work(published)
-        result = load_reference(con, args.kind, path)
+        result = load_reference(
+            con, args.kind, path, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        )
         con.close()
     if result.unchanged:
         print(f"{args.kind}: {path} is already loaded (sha256 {result.sha256[:12]}); nothing to do")
@@ -337,16 +339,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "load",
-        "load a reference file (boards, nppes, dac, leie)",
+        "load a reference file (boards, nppes, dac, leie and their companion files)",
         cmd_load,
         "Load one reference file; the previous reference of that kind is replaced "
         "atomically, malformed rows go to the rejects table.",
     )
     p.add_argument(
         "kind",
-        choices=("boards", "nppes", "dac", "leie"),
-        help="boards: canonical board-certification CSV; nppes: NPPES npidata file; "
-        "dac: CMS Doctors & Clinicians national file; leie: OIG exclusions",
+        choices=(
+            "boards",
+            "nppes",
+            "nppes-weekly",
+            "nppes-othername",
+            "nppes-pl",
+            "dac",
+            "dac-affiliations",
+            "leie",
+            "leie-supplement",
+        ),
+        help="boards: canonical board-certification CSV; nppes: NPPES npidata file "
+        "(nppes-weekly: a weekly incremental file applied on top; nppes-othername, nppes-pl: "
+        "the bundle's other-name and practice-location files); dac: CMS Doctors & Clinicians "
+        "national file, current or 2021 layout (dac-affiliations: Facility_Affiliation); "
+        "leie: OIG exclusions UPDATED.csv (leie-supplement: a monthly supplement)",
     )
     p.add_argument("path", metavar="PATH", help="the file to load")
 

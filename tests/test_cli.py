@@ -50,7 +50,10 @@ def test_help_explains_every_command():
         sub = run_cli(command, "--help").stdout
         assert "--db" in sub
     assert "NAME=VALUE" in run_cli("crawl", "--help").stdout
-    assert "{boards,nppes,dac,leie}" in run_cli("load", "--help").stdout
+    assert (
+        "{boards,nppes,nppes-weekly,nppes-othername,nppes-pl,dac,dac-affiliations,leie,"
+        "leie-supplement}" in run_cli("load", "--help").stdout
+    )
 
 
 def test_lookup_forgives_titles_degrees_case_and_typos(demo_db, a_certified_physician):
