@@ -141,6 +141,13 @@ def previous_pages(con: duckdb.DuckDBPyConnection, site_id: str) -> dict[str, di
     }
 
 
+def previous_pages_for(
+    con: duckdb.DuckDBPyConnection, targets: list[CrawlTarget]
+) -> dict[str, dict[str, dict]]:
+    """{site_id: previous_pages(...)} for ``crawl_sites(previous=...)``: an incremental re-crawl."""
+    return {t.site_id: previous_pages(con, t.site_id) for t in targets}
+
+
 def _job_dir(runs_dir: Path, site_id: str) -> Path:
     return runs_dir / "jobs" / re.sub(r"[^\w.-]+", "_", site_id)
 

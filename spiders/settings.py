@@ -23,6 +23,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_AFTER_MAX = 120.0  # seconds; a longer Retry-After is capped (spiders.middlewares)
 
+# Scrapy runs each callback's output through CONCURRENT_ITEMS asyncio tasks, created per
+# response: the default 100 costs ~100 task creations per profile page that yields one item.
+CONCURRENT_ITEMS = 10
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -224,8 +224,9 @@ def extract_html(response: Selector | Any) -> dict[str, Any]:
     name = split_display_name(listed)
     found = sections(root)
     known = facts(root)
+    # lxml directly: parsel would wrap each of the page's thousands of text nodes in a Selector.
     page_text = " ".join(
-        selector.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+        root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
     )
     npi = known.get("npi") or (m.group(1) if (m := _NPI.search(page_text)) else None)
     accepting = None

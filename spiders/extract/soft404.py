@@ -20,6 +20,7 @@ def detect_soft_404(response: Any) -> bool:
     """
     if response.status == 404:
         return True
-    title = " ".join(response.css("title ::text").getall())
-    heading = " ".join(response.css("h1 ::text").getall())
+    root = response.selector.root
+    title = " ".join(root.xpath("//title//text()"))
+    heading = " ".join(root.xpath("//h1//text()"))
     return bool(_NOT_FOUND.search(title) or _NOT_FOUND.search(heading))

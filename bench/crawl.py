@@ -1,0 +1,173 @@
+"""Crawl benchmark: the real spiders with full extraction vs a bare Scrapy spider that fetches the
+same pages and parses nothing (the engine's ceiling on this machine), in the same run.
+
+    python -m bench.crawl [--profiles 20000] [--concurrency 16]
+
+A fixture site of ``--profiles`` JSON-LD profile pages (robots.txt -> sitemap index -> child
+sitemaps -> profiles; cloned from the test fixture's listings) is served on 127.0.0.1. Each crawl
+runs in its own child process with politeness delays off (it is our own loopback server) and the
+same concurrency. The last line is
+
+    crawl: pages=N pages_per_s=X ceiling_pages_per_s=Y ratio=X/Y peak_rss_mb=M
+
+where pages counts profile pages, X and Y are profile pages per second (wall time of the whole
+crawl, sitemaps included) and M is the real crawl's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO_ROOT / "tests" / "fixtures" / "sites" / "mercy-general.json"
+SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "LOG_LEVEL": "WARNING",
+    "TELNETCONSOLE_ENABLED": "False",
+}
+
+
+def bench_site(profiles: int) -> dict:
+    """A site content dict with ``profiles`` listings, cloned from the fixture's."""
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    listings = []
+    for n in range(profiles):
+        listing = copy.deepcopy(template["listings"][n % len(template["listings"])])
+        ref = str(100000 + n)
+        listing["id"] = ref
+        slug = re.sub(r"[^a-z]+", "-", listing["family_name"].lower()).strip("-")
+        listing["path"] = f"/doctors/{slug}-{ref}"
+        listings.append(listing)
+    return {**template, "site_id": "bench-hospital", "listings": listings}
+
+
+# The ceiling: fetch exactly the pages the real crawl fetches, parse nothing.
+BARE_SPIDER = '''
+import re
+import scrapy
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+    custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "SPIDER_MIDDLEWARES": {},
+                       "DOWNLOADER_MIDDLEWARES": {}}
+
+    def __init__(self, url_file, **kw):
+        super().__init__(**kw)
+        self.url_file = url_file
+
+    async def start(self):
+        for url in open(self.url_file).read().split():
+            yield scrapy.Request(url, callback=self.ignore)
+
+    def ignore(self, response):
+        return None
+'''
+
+
+class PeakRss:
+    """Poll a child's peak resident set (VmHWM) until it exits."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc, self.peak_kb = proc, 0
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        self.thread.start()
+
+    def poll(self) -> None:
+        status = Path(f"/proc/{self.proc.pid}/status")
+        while self.proc.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+
+
+def run(command: list[str], env: dict) -> tuple[float, float]:
+    """Run a crawl child; (wall seconds, peak RSS in MB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    watch = PeakRss(proc)
+    _, stderr = proc.communicate()
+    seconds = time.perf_counter() - started
+    watch.thread.join(timeout=1)
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl failed ({proc.returncode}):\n{stderr[-3000:]}")
+    return seconds, watch.peak_kb / 1024
+
+
+def settings_args(settings: dict[str, str]) -> list[str]:
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pipeline.demo.server import serve_sites
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    args = parser.parse_args(argv)
+    settings = {**SETTINGS, "CONCURRENT_REQUESTS": str(args.concurrency),
+                "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency)}  # fmt: skip
+    site = bench_site(args.profiles)
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp_name, serve_sites(
+        [site]
+    ) as urls:
+        tmp = Path(tmp_name)
+        base = urls["bench-hospital"]
+        registry = tmp / "sites.toml"
+        registry.write_text(
+            '[sites.bench-hospital]\nname = "Bench Hospital"\nplatform = "schemaorg_sitemap"\n'
+            f'start_urls = ["{base}/robots.txt"]\n'
+        )
+        env = {**os.environ, "CREDCHECK_SITES": str(registry),
+               "SCRAPY_SETTINGS_MODULE": "spiders.settings"}  # fmt: skip
+        # The same pages: robots.txt, the sitemap index, its child sitemaps, every profile.
+        chunks = len(urls.sites["bench-hospital"].chunks())
+        pages = [f"{base}/robots.txt", f"{base}/sitemap_index.xml", f"{base}/sitemaps/pages.xml"]
+        pages += [f"{base}/sitemaps/doctors-{n}.xml" for n in range(1, chunks + 1)]
+        pages += [base + listing["path"] for listing in site["listings"]]
+        (tmp / "urls.txt").write_text("\n".join(pages))
+        (tmp / "bare.py").write_text(BARE_SPIDER)
+
+        bare_seconds, _ = run(
+            [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
+             "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
+            env,
+        )  # fmt: skip
+        feed, stats_path = tmp / "items.jsonl", tmp / "stats.json"
+        real_seconds, peak_mb = run(
+            [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
+             "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
+            env,
+        )  # fmt: skip
+        stats = json.loads(stats_path.read_text())
+        items = sum(1 for _ in feed.open())
+    n = args.profiles
+    if items != n:
+        print(f"warning: {items} items extracted from {n} profiles", file=sys.stderr)
+    real, ceiling = n / real_seconds, n / bare_seconds
+    print(
+        f"real crawl {real_seconds:.1f}s ({stats.get('response_received_count')} responses, "
+        f"{items} items); bare crawl {bare_seconds:.1f}s; {args.concurrency} in flight"
+    )
+    print(
+        f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
+        f"ratio={real / ceiling:.2f} peak_rss_mb={peak_mb:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
