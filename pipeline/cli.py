@@ -115,7 +115,13 @@ def cmd_match(args) -> int:
 
 def cmd_run(args) -> int:
     """The scheduled job; always ends with one JSON line describing the run."""
-    from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
+    from pipeline.crawl import (
+        crawl_sites,
+        ingest_outcomes,
+        plan_targets,
+        previous_pages_for,
+        registered_sites,
+    )
     from pipeline.publish import publish
     from pipeline.verify import run_match
 
@@ -131,12 +137,17 @@ def cmd_run(args) -> int:
     try:
         with job_lock(published, "run"):
             targets = plan_targets(list(registered_sites()), [])
+            # Incremental: the last run's ETag/Last-Modified per page, for conditional requests.
+            con = _open_work(published)
+            previous = previous_pages_for(con, targets)
+            con.close()
             log(f"credcheck run: crawling {len(targets)} site(s)")
             outcomes = crawl_sites(
                 targets,
                 runs_dir=runs_dir,
                 settings=_parse_settings(args.setting),
                 progress=crawl_progress,
+                previous=previous,
             )
             failed = [o.target.site_id for o in outcomes if not o.ok]
             record["sites_ok"] = [o.target.site_id for o in outcomes if o.ok]
