@@ -83,7 +83,7 @@ def test_every_fault_is_counted_by_kind(faulty_crawl):
 
 
 def test_a_wrong_charset_is_repaired_and_no_link_leaves_the_site(faulty_crawl):
-    items, _, log, base = faulty_crawl
+    items, _, log, _ = faulty_crawl
     listing = MERCY["listings"][KINDS.index("wrong_charset")]
     item = next(i for i in items if i["ref"] == listing["id"])
     assert item["name"] in (listing["display_name"], " ".join(

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -217,3 +218,47 @@ def test_command_line_serves_on_port_base_until_interrupted(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def request(url: str, *, data: bytes | None = None, headers: dict | None = None):
+    """(status, headers, body) for any request, without raising on 4xx/5xx."""
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+def test_conditional_requests_answer_304_for_an_unchanged_page(served):
+    urls, _ = served
+    url = urls["mercy-general"] + SITES["mercy-general"]["listings"][0]["path"]
+    status, headers, _ = request(url)
+    assert status == 200 and headers["ETag"] and headers["Last-Modified"]
+    assert request(url, headers={"If-None-Match": headers["ETag"]})[:1] == (304,)
+    assert request(url, headers={"If-Modified-Since": headers["Last-Modified"]})[:1] == (304,)
+    assert request(url, headers={"If-None-Match": '"other"'})[0] == 200
+
+
+def test_platform_shapes_guard_their_apis_like_the_real_ones():
+    from pipeline.demo.platforms import FIXTURE_CLIENT_ID, FIXTURE_CLIENT_SECRET
+
+    with serve_sites([FIXTURES / "st-lukes.json"], shape="kyruus_api") as urls:
+        api = urls["st-lukes"] + "/pm/v8/st-lukes/providers?per_page=5&page=2"
+        assert request(api)[0] == 401  # no token
+        form = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                       "client_id": FIXTURE_CLIENT_ID,
+                                       "client_secret": FIXTURE_CLIENT_SECRET}).encode()  # fmt: skip
+        token = json.loads(request(urls["st-lukes"] + "/oauth2/token", data=form)[2])
+        status, _, body = request(api, headers={"Authorization": f"Bearer {token['access_token']}"})
+        page = json.loads(body)
+        assert status == 200 and page["_metadata"]["provider_count"] == 45
+        assert len(page["providers"]) == 5
+    with serve_sites([FIXTURES / "st-lukes.json"], shape="webforms") as urls:
+        directory = urls["st-lukes"] + "/Physicians/Directory.aspx"
+        html = request(directory)[2].decode()
+        assert "__doPostBack('ctl00$MainContent$gvPhysicians','Page$2')" in html
+        forged = urllib.parse.urlencode({"__EVENTTARGET": "ctl00$MainContent$gvPhysicians",
+                                         "__EVENTARGUMENT": "Page$2", "__VIEWSTATE": "forged",
+                                         "__EVENTVALIDATION": "x"}).encode()  # fmt: skip
+        assert request(directory, data=forged)[0] == 500  # viewstate MAC validation failed

@@ -563,3 +563,22 @@ def test_crawl_delay_and_retry_after_space_the_requests(tmp_path):
     assert rate_limited[1] - rate_limited[0] >= 0.95  # and the retry waited for Retry-After
     assert stats["credcheck/retry_after"] == 1
     assert stats["credcheck/robotstxt/crawl_delay"] == 0.5
+
+
+def test_registry_entries_take_only_their_platforms_options(tmp_path):
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        '[sites.harbor]\nname = "Harbor"\nplatform = "kyruus_api"\n'
+        'start_urls = ["http://127.0.0.1:9/pm/v8/harbor/providers"]\n'
+        'token_url = "http://127.0.0.1:9/oauth2/token"\nclient_id = "id"\nclient_secret = "s"\n'
+        "page_size = 25\n"
+    )
+    cls = spider_class(load_registry(registry)["harbor"], __name__)
+    assert (cls.client_id, cls.client_secret, cls.page_size) == ("id", "s", 25)
+    assert cls.platform == "kyruus_api"
+    registry.write_text(  # an API key means nothing to an HTML directory
+        '[sites.lukes]\nplatform = "html_directory"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+        'api_key = "k"\n'
+    )
+    with pytest.raises(RegistryError, match="unknown keys"):
+        load_registry(registry)

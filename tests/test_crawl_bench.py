@@ -1,0 +1,27 @@
+"""A tiny smoke run of the crawl benchmark (the real one is `python -m bench.crawl`)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_crawl_prints_its_summary_line_last():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.crawl", "--profiles", "60"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    match = re.fullmatch(
+        r"crawl: pages=60 pages_per_s=([\d.]+) ceiling_pages_per_s=([\d.]+) ratio=([\d.]+)"
+        r" peak_rss_mb=(\d+)",
+        last,
+    )
+    assert match, last
+    assert float(match.group(1)) > 0 and 0 < int(match.group(4)) < 500
+    assert "warning" not in proc.stderr  # every profile extracted
