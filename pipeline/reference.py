@@ -72,16 +72,30 @@ class Kind:
     table: str
     description: str
     base: str | None = None  # incremental kinds apply on top of this kind's load
+    encoding: str | None = None  # None: UTF-8 if the file decodes as UTF-8, else iso-8859-1
 
 
 KIND_SPECS = {
     k.name: k
     for k in (
         Kind("boards", "ref_boards", "canonical board-certification CSV"),
-        Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)"),
-        Kind("nppes-weekly", "ref_nppes", "NPPES weekly incremental npidata file", "nppes"),
-        Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file"),
-        Kind("nppes-pl", "ref_nppes_locations", "NPPES secondary practice locations (pl) file"),
+        Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", encoding="latin-1"),
+        Kind(
+            "nppes-weekly",
+            "ref_nppes",
+            "NPPES weekly incremental npidata file",
+            "nppes",
+            encoding="latin-1",
+        ),
+        Kind(
+            "nppes-othername", "ref_nppes_other_names", "NPPES othername file", encoding="latin-1"
+        ),
+        Kind(
+            "nppes-pl",
+            "ref_nppes_locations",
+            "NPPES secondary practice locations (pl) file",
+            encoding="latin-1",
+        ),
         Kind("dac", "ref_dac", "CMS Doctors & Clinicians national file (current or 2021)"),
         Kind("dac-affiliations", "ref_dac_affiliations", "CMS DAC Facility_Affiliation file"),
         Kind("leie", "ref_leie", "OIG LEIE exclusions (UPDATED.csv)"),
@@ -167,7 +181,8 @@ def load_reference(
         raise CredcheckError(f"{kind}: no such file: {path}")
     report = _Reporter(kind, progress, progress_every)
     report(f"checking {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
-    sha, utf8 = _fingerprint(path)
+    # CMS writes the NPPES files in iso-8859-1; the others are checked while hashing.
+    sha, utf8 = _fingerprint(path, check_utf8=spec.encoding is None)
     _migrate(con)
     previous = _loaded_already(con, spec, sha)
     if previous:
@@ -175,7 +190,8 @@ def load_reference(
 
     load_id = new_id(f"load-{kind}")
     started = datetime.now(UTC).replace(tzinfo=None)
-    source = _Source(path, "utf-8" if utf8 else "latin-1", load_id, kind)
+    encoding = spec.encoding or ("utf-8" if utf8 else "latin-1")
+    source = _Source(path, encoding, load_id, kind)
     with _load_settings(con), transaction(con):
         if spec.base is None:
             con.execute(f"DELETE FROM {spec.table}")
