@@ -16,7 +16,8 @@ Splink 5.0 configuration (DuckDB backend), as its documentation recommends:
   state, else state, else different); specialty exact; medical school and year (both, school,
   else); NPI exact; physician flag exact;
 - prediction blocking: first+surname, surname+state, NPI, first initial+surname prefix+ZIP,
-  first name+ZIP;
+  surname+ZIP, first name+middle initial+ZIP, surname = the other's former/other surname
+  (plain first name+ZIP made 20 GB of pairs at 200k x 1M);
 - training: prior from deterministic rules (first+surname+ZIP, NPI; recall 0.7); u by random
   sampling (max_pairs 5e6, seed 1); m by EM on two broad rules, surname and first name+state;
 - decision: each listing's best pair with match probability >= 0.9 (credcheck's threshold).
@@ -43,6 +44,7 @@ import pandas as pd
 
 FEBRL_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "febrl"
 MATCH_PROBABILITY = 0.9
+DUCKDB_MEMORY = "3GB"  # both systems' DuckDB connections get the same cap
 
 
 def _peak_rss_mb() -> float:
@@ -106,8 +108,12 @@ def run_credcheck(directory: Path) -> dict:
 
     listings = pd.read_parquet(directory / "listings.parquet")
     reference = pd.read_parquet(directory / "reference.parquet")
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     start = time.perf_counter()
-    decisions, details = link(listings, reference)
+    decisions, details = link(listings, reference, con=con)
     seconds = time.perf_counter() - start
     ref_ids = reference["rec_id"].to_numpy(dtype=object)
     matched = decisions["identity"].to_numpy() == "matched"
@@ -198,7 +204,10 @@ def _splink_physician_settings():
             block_on("surname", "state"),
             block_on("npi"),
             block_on("substr(first_name, 1, 1)", "substr(surname, 1, 3)", "zip"),
-            block_on("first_name", "zip"),
+            block_on("surname", "zip"),
+            block_on("first_name", "middle_initial", "zip"),
+            "l.surname = r.alt_surname",
+            "l.alt_surname = r.surname",
         ],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
@@ -285,6 +294,7 @@ def run_splink(directory: Path, febrl: bool = False) -> dict:
     left, right = _splink_frame(listings), _splink_frame(reference)
     del listings, reference
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     db_api = DuckDBAPI(connection=con)
     settings, (prior_rules, em_rules) = (
         _splink_febrl_settings() if febrl else _splink_physician_settings()

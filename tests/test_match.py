@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.match import COMPARISONS, link
@@ -570,6 +570,7 @@ def test_board_certification_does_not_apply_to_a_matched_nurse_practitioner():
     assert classify_certification("matched", ["Dermatology"], [], physician=False) == "unknown"
 
 
+@settings(deadline=None, max_examples=50)  # a DuckDB connection per example
 @given(st.from_regex(r"[0-9]{10}", fullmatch=True))
 def test_sql_npi_check_agrees_with_python(npi):
     con = duckdb.connect()

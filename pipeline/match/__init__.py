@@ -118,19 +118,15 @@ def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> list[dict]:
         return []
     batch = PairBatch(left, right, vocab, lpos, rpos)
     levels = comparison_levels(batch)
-    weights = pair_weights(batch, levels, params, tf)
-    out = []
-    for i in range(len(lpos)):
-        out.append(
-            {
-                c.name: {
-                    "level": c.levels[int(levels[i, k])],
-                    "weight": round(float(weights[i, k]), 3),
-                }
-                for k, c in enumerate(COMPARISONS)
-            }
-        )
-    return out
+    weights = np.round(pair_weights(batch, levels, params, tf).astype(np.float64), 3)
+    columns = [
+        (c.name, np.asarray(c.levels, dtype=object)[levels[:, k]].tolist(), weights[:, k].tolist())
+        for k, c in enumerate(COMPARISONS)
+    ]
+    return [
+        {name: {"level": lv[i], "weight": w[i]} for name, lv, w in columns}
+        for i in range(len(lpos))
+    ]
 
 
 def _probability(weight):

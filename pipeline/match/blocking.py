@@ -7,10 +7,12 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
   "Bob Smith", "Robert Smyth" and "Smith, Robert" swapped into the wrong fields share it.
 - ``initial_prefix_state``: first initial (as written and of the formal name) + first three
   letters of the surname + a state.
-- ``typo_state``: one-deletion variants of the surname + first initial + a state (two spellings
-  one typo apart always share a deletion variant, even when the typo changes sound and prefix).
+- ``typo_first``: one-deletion variants of the surname + the formal first name (two spellings
+  one typo apart always share a deletion variant, even when the typo changes sound and prefix,
+  and the person may have moved).
 - ``prefix_first``: surname prefix + formal first name, with no state (movers with a typo).
-- ``surname_state``: the whole surname + a state (a nickname the vocabulary does not know).
+- ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
+  know, in the same place).
 
 Every surname a person goes by takes part: the main one, other/former names (NPPES "other last
 name", maiden names) and the parts of a compound surname. A key value shared by more than
@@ -33,9 +35,9 @@ KEY_KINDS = (
     "npi",
     "name_sound",
     "initial_prefix_state",
-    "typo_state",
+    "typo_first",
     "prefix_first",
-    "surname_state",
+    "surname_place",
 )
 MAX_BLOCK_SIZE = 400
 
@@ -89,72 +91,67 @@ def _state_bits(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(pos), np.concatenate(bit)
 
 
-def _side_keys(side: Encoded, d: _NameDerivations) -> pd.DataFrame:
-    frames = []
-
-    def add(kind: str, pos: np.ndarray, key: np.ndarray) -> None:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "idx": pos.astype(np.int32),
-                    "kind": np.int8(KEY_KINDS.index(kind)),
-                    "key": key.astype(np.int64),
-                }
-            )
-        )
-
-    has_npi = np.flatnonzero(side.npi > 0)
-    add("npi", has_npi, side.npi[has_npi])
-
-    # (person, surname code) for every surname the person goes by.
+def _register_side(con: duckdb.DuckDBPyConnection, side: Encoded, tag: str) -> np.ndarray:
+    """Register one side's key ingredients as DuckDB tables; returns its surname codes."""
     rows, cols = np.nonzero(side.surnames >= 0)
-    sur = side.surnames[rows, cols].astype(np.int64)
     root = side.first_root[rows].astype(np.int64)
     ok = root >= 0
-    s_pos, s_code, s_root = rows[ok], sur[ok], root[ok]
-    a, b = d.sound[s_root], d.sound[s_code]
-    add("name_sound", s_pos, (np.minimum(a, b) << 28) | np.maximum(a, b))
-    add("prefix_first", s_pos, (d.prefix[s_code] << 28) | s_root)
-
-    # The same with each state of the person.
-    st_pos, st_bit = _state_bits(side.states)
-    if len(st_pos) and len(s_pos):
-        written = side.first[s_pos].astype(np.int64)
-        by_person = pd.DataFrame(
+    rows, cols, root = rows[ok], cols[ok], root[ok]
+    codes = side.surnames[rows, cols].astype(np.int64)
+    con.register(
+        f"sur_{tag}",
+        pd.DataFrame(
             {
-                "pos": s_pos,
-                "code": s_code,
-                "initial": d.initial[s_root],
-                "written": np.where(written >= 0, d.initial[np.maximum(written, 0)], 0),
+                "pos": rows.astype(np.int32),
+                "code": codes,
+                "root": root,
+                "written": side.first[rows].astype(np.int64),
             }
-        )
-        with_state = by_person.merge(pd.DataFrame({"pos": st_pos, "bit": st_bit}), on="pos")
-        pos = with_state["pos"].to_numpy()
-        code = with_state["code"].to_numpy()
-        initial = with_state["initial"].to_numpy()
-        bit = with_state["bit"].to_numpy()
-        add("initial_prefix_state", pos, (initial << 40) | (d.prefix[code] << 8) | bit)
-        other = with_state["written"].to_numpy() != initial
-        add(
-            "initial_prefix_state",
-            pos[other],
-            (with_state["written"].to_numpy()[other] << 40)
-            | (d.prefix[code[other]] << 8)
-            | bit[other],
-        )
-        add("surname_state", pos, (code << 8) | bit)
-        src, var = d.deletions(code)
-        if len(src):
-            variants = pd.DataFrame({"code": src, "var": var})
-            typo = pd.DataFrame({"pos": pos, "code": code, "initial": initial, "bit": bit}).merge(
-                variants, on="code"
-            )
-            add(
-                "typo_state",
-                typo["pos"].to_numpy(),
-                (typo["var"].to_numpy() << 16) | (typo["initial"].to_numpy() << 8) | typo["bit"],
-            )
-    return pd.concat(frames, ignore_index=True)
+        ),
+    )
+    st_pos, st_bit = _state_bits(side.states)
+    con.register(f"st_{tag}", pd.DataFrame({"pos": st_pos.astype(np.int32), "bit": st_bit}))
+    p_rows, p_cols = np.nonzero(side.places >= 0)
+    con.register(
+        f"pl_{tag}",
+        pd.DataFrame(
+            {"pos": p_rows.astype(np.int32), "place": side.places[p_rows, p_cols].astype(np.int64)}
+        ),
+    )
+    has_npi = np.flatnonzero(side.npi > 0)
+    con.register(
+        f"npi_{tag}", pd.DataFrame({"pos": has_npi.astype(np.int32), "npi": side.npi[has_npi]})
+    )
+    return codes
+
+
+def _keys_sql(tag: str) -> str:
+    """Every (person, key kind, key value) of one side; kinds are indexes into KEY_KINDS."""
+    kind = {name: i for i, name in enumerate(KEY_KINDS)}
+    return f"""
+        SELECT pos AS idx, {kind["npi"]} AS kind, npi AS key FROM npi_{tag}
+        UNION ALL
+        SELECT s.pos, {kind["name_sound"]},
+               (least(dr.sound, ds.sound) << 28) | greatest(dr.sound, ds.sound)
+        FROM sur_{tag} s JOIN deriv ds ON ds.code = s.code JOIN deriv dr ON dr.code = s.root
+        UNION ALL
+        SELECT s.pos, {kind["prefix_first"]}, (ds.prefix << 28) | s.root
+        FROM sur_{tag} s JOIN deriv ds ON ds.code = s.code
+        UNION ALL
+        SELECT s.pos, {kind["initial_prefix_state"]}, (i.initial << 40) | (ds.prefix << 8) | t.bit
+        FROM sur_{tag} s JOIN st_{tag} t USING (pos) JOIN deriv ds ON ds.code = s.code
+        JOIN deriv i ON i.code = s.root
+        UNION ALL
+        SELECT s.pos, {kind["initial_prefix_state"]}, (i.initial << 40) | (ds.prefix << 8) | t.bit
+        FROM sur_{tag} s JOIN st_{tag} t USING (pos) JOIN deriv ds ON ds.code = s.code
+        JOIN deriv i ON i.code = s.written JOIN deriv dr ON dr.code = s.root
+        WHERE i.initial <> dr.initial
+        UNION ALL
+        SELECT s.pos, {kind["typo_first"]}, (d.var << 28) | s.root
+        FROM sur_{tag} s JOIN dels d ON d.code = s.code
+        UNION ALL
+        SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place
+        FROM sur_{tag} s JOIN pl_{tag} p USING (pos)"""
 
 
 def block_candidates(
@@ -164,27 +161,55 @@ def block_candidates(
     con: duckdb.DuckDBPyConnection | None = None,
     max_block_size: int = MAX_BLOCK_SIZE,
 ) -> Candidates:
-    """Distinct (left, right) pairs sharing at least one key, with the kinds that brought them."""
+    """Distinct (left, right) pairs sharing at least one key, with the kinds that brought them.
+
+    Key ingredients are derived once per distinct name in Python; the keys themselves, the
+    block sizes and the join are DuckDB's work.
+    """
     d = _NameDerivations(vocab)
-    lkeys, rkeys = _side_keys(left, d), _side_keys(right, d)
     own = con is None
     con = con or duckdb.connect()
     try:
-        con.register("block_lkeys", lkeys)
-        con.register("block_rkeys", rkeys)
+        con.execute("SET enable_progress_bar = false")
+        lcodes = _register_side(con, left, "l")
+        rcodes = _register_side(con, right, "r")
+        src, var = d.deletions(np.r_[lcodes, rcodes])
+        con.register("dels", pd.DataFrame({"code": src, "var": var}))
+        con.register(
+            "deriv",
+            pd.DataFrame(
+                {
+                    "code": np.arange(len(d.sound), dtype=np.int64),
+                    "sound": d.sound.astype(np.int64),
+                    "prefix": d.prefix.astype(np.int64),
+                    "initial": d.initial,
+                }
+            ),
+        )
+        # Materialized once each: the keys feed both the block sizes and the join.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE block_rkeys AS {_keys_sql('r')}")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE block_lkeys AS
+                SELECT DISTINCT * FROM ({_keys_sql("l")})"""
+        )
         result = con.execute(
             f"""WITH small AS (
                     SELECT kind, key FROM block_rkeys GROUP BY kind, key
                     HAVING count(*) <= {int(max_block_size)}),
-                 rk AS (SELECT r.* FROM block_rkeys r SEMI JOIN small USING (kind, key)),
-                 lk AS (SELECT DISTINCT idx, kind, key FROM block_lkeys)
-                SELECT lk.idx AS l, rk.idx AS r,
+                 lk AS (SELECT l.* FROM block_lkeys l SEMI JOIN small USING (kind, key))
+                SELECT lk.idx AS l, r.idx AS r,
                        CAST(bit_or(CAST(1 AS UTINYINT) << lk.kind) AS UTINYINT) AS keys
-                FROM lk JOIN rk USING (kind, key)
+                FROM lk JOIN block_rkeys r USING (kind, key)
                 GROUP BY ALL ORDER BY l, r"""
         ).fetchnumpy()
-        con.unregister("block_lkeys")
-        con.unregister("block_rkeys")
+        con.execute("DROP TABLE block_rkeys")
+        con.execute("DROP TABLE block_lkeys")
+        for table in (
+            "dels",
+            "deriv",
+            *(f"{t}_{s}" for t in ("sur", "st", "pl", "npi") for s in "lr"),
+        ):
+            con.unregister(table)
     finally:
         if own:
             con.close()

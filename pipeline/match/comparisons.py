@@ -11,6 +11,7 @@ from random pairs and m by expectation-maximisation on the blocked pairs, withou
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -136,27 +137,77 @@ FIRST_LEVELS = (
 )
 
 
+class _FirstNames:
+    """Per first-name code: length, first letter, and its nickname relatives as integer ids.
+
+    Two names are nicknames of each other when their relative sets intersect ("bob" and
+    "bobby" share "robert"); the sets are stored CSR-style so that the test runs in numpy.
+    """
+
+    def __init__(self, names: np.ndarray, codes: np.ndarray) -> None:
+        size = len(names)
+        self.length = np.zeros(size, dtype=np.int32)
+        self.letter = np.zeros(size, dtype=np.int32)
+        counts = np.zeros(size, dtype=np.int64)
+        ids: dict[str, int] = {}
+        per_code: dict[int, list[int]] = {}
+        for code in codes.tolist():
+            name = names[code]
+            self.length[code] = len(name)
+            self.letter[code] = ord(name[0]) if name else 0
+            variants = [Vocab.code(ids, v) for v in first_variants(names, code)]
+            per_code[code] = variants
+            counts[code] = len(variants)
+        self.indptr = np.r_[0, np.cumsum(counts)]
+        self.indices = np.zeros(int(counts.sum()), dtype=np.int64)
+        for code, variants in per_code.items():
+            self.indices[self.indptr[code] : self.indptr[code + 1]] = variants
+
+        # Every (a, b) pair of codes that share a relative, as sorted int64 keys a << 32 | b.
+        order = np.argsort(self.indices, kind="stable")
+        owners = np.repeat(np.arange(size, dtype=np.int64), counts)[order]
+        shared = self.indices[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(shared)) + 1, len(shared)]
+        keys = []
+        for lo, hi in itertools.pairwise(starts.tolist()):
+            group = owners[lo:hi]
+            if len(group) > 1:
+                keys.append(((group[:, None] << 32) | group[None, :]).ravel())
+        self.pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+
+    def nicknames(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if len(self.pairs) == 0:
+            return np.zeros(len(a), dtype=bool)
+        key = (a.astype(np.int64) << 32) | b.astype(np.int64)
+        at = np.minimum(np.searchsorted(self.pairs, key), len(self.pairs) - 1)
+        return self.pairs[at] == key
+
+
+def _first_names(p: PairBatch) -> _FirstNames:
+    table = getattr(p.vocab, "_first_names", None)
+    if table is None or len(table.length) < len(p.vocab.names):
+        codes = np.unique(np.r_[p.left.first, p.right.first])
+        table = _FirstNames(p.names, codes[codes >= 0])
+        p.vocab._first_names = table
+    return table
+
+
 def first_level(p: PairBatch) -> np.ndarray:
     a, b = p.left.first[p.lpos], p.right.first[p.rpos]
     level = np.full(len(p), 4, dtype=np.int8)
     missing = (a < 0) | (b < 0)
-    names = p.names
     todo = ~missing & (a != b)
     if todo.any():
         ta, tb = a[todo], b[todo]
         sim = p.similarity(ta, tb)
-        sub = np.full(len(ta), 4, dtype=np.int8)
         key = (ta.astype(np.int64) << 32) | tb.astype(np.int64)
         uniq, inverse = np.unique(key, return_inverse=True)
         ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
-        initial = np.zeros(len(uniq), dtype=bool)
-        nick = np.zeros(len(uniq), dtype=bool)
-        for k, (x, y) in enumerate(zip(ua.tolist(), ub.tolist())):
-            nx, ny = names[x], names[y]
-            if len(nx) == 1 or len(ny) == 1:
-                initial[k] = nx[0] == ny[0]
-            else:
-                nick[k] = bool(first_variants(names, x) & first_variants(names, y))
+        table = _first_names(p)
+        one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
+        initial = one_letter & (table.letter[ua] == table.letter[ub])
+        nick = ~one_letter & table.nicknames(ua, ub)
+        sub = np.full(len(ta), 4, dtype=np.int8)
         sub[initial[inverse]] = 3
         sub[(sim >= 0.9) & ~initial[inverse]] = 2
         same_root = p.left.first_root[p.lpos[todo]] == p.right.first_root[p.rpos[todo]]

@@ -27,7 +27,7 @@ from pipeline.match.people import Encoded, Vocab
 
 PROBABILITY_FLOOR = 1e-6
 RANDOM_PAIRS = 200_000
-EM_MAX_PAIRS = 2_000_000
+EM_MAX_PAIRS = 500_000
 EM_ITERATIONS = 25
 
 
