@@ -24,7 +24,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def bench_site(profiles: int) -> dict:
 
 
 # The ceiling: fetch exactly the pages the real crawl fetches, parse nothing.
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import re
 import scrapy
 
@@ -72,40 +71,21 @@ class BareSpider(scrapy.Spider):
 
     def ignore(self, response):
         return None
-'''
+"""
 
 
-class PeakRss:
-    """Poll a child's peak resident set (VmHWM) until it exits."""
-
-    def __init__(self, proc: subprocess.Popen):
-        self.proc, self.peak_kb = proc, 0
-        self.thread = threading.Thread(target=self.poll, daemon=True)
-        self.thread.start()
-
-    def poll(self) -> None:
-        status = Path(f"/proc/{self.proc.pid}/status")
-        while self.proc.poll() is None:
-            try:
-                for line in status.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.2)
-
-
-def run(command: list[str], env: dict) -> tuple[float, float]:
-    """Run a crawl child; (wall seconds, peak RSS in MB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    watch = PeakRss(proc)
-    _, stderr = proc.communicate()
-    seconds = time.perf_counter() - started
-    watch.thread.join(timeout=1)
-    if proc.returncode != 0:
-        raise SystemExit(f"crawl failed ({proc.returncode}):\n{stderr[-3000:]}")
-    return seconds, watch.peak_kb / 1024
+def run(command: list[str], env: dict) -> tuple[float, float, float]:
+    """Run a crawl child; (wall seconds, CPU seconds, peak RSS in MB) from its own rusage."""
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            stderr.seek(0)
+            raise SystemExit(f"crawl failed ({proc.returncode}):\n{stderr.read()[-3000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:
@@ -122,9 +102,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = {**SETTINGS, "CONCURRENT_REQUESTS": str(args.concurrency),
                 "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency)}  # fmt: skip
     site = bench_site(args.profiles)
-    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp_name, serve_sites(
-        [site]
-    ) as urls:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp_name,
+        serve_sites([site]) as urls,
+    ):
         tmp = Path(tmp_name)
         base = urls["bench-hospital"]
         registry = tmp / "sites.toml"
@@ -142,13 +123,13 @@ def main(argv: list[str] | None = None) -> None:
         (tmp / "urls.txt").write_text("\n".join(pages))
         (tmp / "bare.py").write_text(BARE_SPIDER)
 
-        bare_seconds, _ = run(
+        bare_seconds, bare_cpu, _ = run(
             [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
              "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
             env,
         )  # fmt: skip
         feed, stats_path = tmp / "items.jsonl", tmp / "stats.json"
-        real_seconds, peak_mb = run(
+        real_seconds, real_cpu, peak_mb = run(
             [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
              "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
             env,
@@ -160,8 +141,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"warning: {items} items extracted from {n} profiles", file=sys.stderr)
     real, ceiling = n / real_seconds, n / bare_seconds
     print(
-        f"real crawl {real_seconds:.1f}s ({stats.get('response_received_count')} responses, "
-        f"{items} items); bare crawl {bare_seconds:.1f}s; {args.concurrency} in flight"
+        f"real crawl {real_seconds:.1f}s wall, {real_cpu:.1f}s CPU "
+        f"({stats.get('response_received_count')} responses, {items} items); bare crawl "
+        f"{bare_seconds:.1f}s wall, {bare_cpu:.1f}s CPU; {args.concurrency} in flight; "
+        f"CPU-time ratio {bare_cpu / real_cpu:.2f} (steadier than wall time on a busy machine)"
     )
     print(
         f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
