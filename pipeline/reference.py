@@ -280,11 +280,13 @@ def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     old = dict(
         con.execute(
             "SELECT name, value FROM duckdb_settings() WHERE name IN "
-            "('enable_progress_bar', 'enable_progress_bar_print', 'memory_limit')"
+            "('enable_progress_bar', 'enable_progress_bar_print', 'progress_bar_time', "
+            "'memory_limit')"
         ).fetchall()
     )
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
+    con.execute("SET progress_bar_time = 200")  # track from 0.2 s, not the default 2 s
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         yield
