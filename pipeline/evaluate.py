@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 
@@ -72,3 +73,41 @@ def score_identities(con: duckdb.DuckDBPyConnection, truth_csv: Path) -> Identit
         correct_matches=int(correct.sum()),
         certification_agreement=float(agreement),
     )
+
+
+def fit_calibration(
+    weights, correct, ridge: float = 5.0, iterations: int = 100
+) -> tuple[float, float]:
+    """(slope, shift in bits) so that ``2 ** (slope * weight + shift)`` are calibrated odds.
+
+    Logistic regression of "the best candidate is the true person" on the match weight, by
+    Newton's method, with a ridge penalty pulling towards the uncalibrated (1, 0): matched and
+    unmatched listings nearly separate, and an unpenalized fit would become a step function.
+
+    >>> w = np.r_[np.linspace(-20, 20, 400)]
+    >>> y = (np.random.default_rng(0).random(400) < 1 / (1 + 2.0 ** -(2 * w + 1))).astype(float)
+    >>> slope, shift = fit_calibration(w, y, ridge=0.0)
+    >>> 1.4 < slope < 3.0 and -0.5 < shift < 2.5
+    True
+    """
+    w = np.asarray(weights, dtype=float) * np.log(2.0)  # natural-log units while fitting
+    y = np.asarray(correct, dtype=float)
+    a0, b0 = 1.0, 0.0
+    a, b = a0, b0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * w + b, -50, 50)))
+        r = p * (1 - p)
+        grad = np.array(
+            [((p - y) * w).sum() + 2 * ridge * (a - a0), (p - y).sum() + 2 * ridge * (b - b0)]
+        )
+        hess = np.array(
+            [
+                [(r * w * w).sum() + 2 * ridge, (r * w).sum()],
+                [(r * w).sum(), r.sum() + 2 * ridge],
+            ]
+        ) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(a), float(b / np.log(2.0))

@@ -35,11 +35,18 @@ class Thresholds:
     match_probability: float
     ambiguous_probability: float
     min_margin_bits: float
+    calibration_slope: float = 1.0
+    calibration_shift_bits: float = 0.0
 
     @property
     def match_weight(self) -> float:
+        """The match weight whose calibrated probability is ``match_probability``."""
         p = self.match_probability
-        return math.log2(p / (1 - p))
+        return (math.log2(p / (1 - p)) - self.calibration_shift_bits) / self.calibration_slope
+
+    def odds(self, weight: float) -> float:
+        bits = self.calibration_slope * weight + self.calibration_shift_bits
+        return 2.0 ** min(bits, 60)
 
 
 def _decide(weight: float, runner: float | None, decisive: bool, t: Thresholds) -> str:
@@ -48,7 +55,7 @@ def _decide(weight: float, runner: float | None, decisive: bool, t: Thresholds) 
     margin = weight - runner if runner is not None else math.inf
     if weight >= t.match_weight and margin >= t.min_margin_bits:
         return "matched"
-    either = 2.0 ** min(weight, 60) + (2.0 ** min(runner, 60) if runner is not None else 0.0)
+    either = t.odds(weight) + (t.odds(runner) if runner is not None else 0.0)
     return "ambiguous" if either / (1 + either) >= t.ambiguous_probability else "unmatched"
 
 

@@ -125,3 +125,24 @@ def test_explain_shows_why_a_listing_matched_and_the_runner_up(demo_db):
     assert abs(total - stored) < 0.05
     missing = run_cli("explain", "no-such:listing", "--db", str(demo_db), check=False)
     assert missing.returncode == 2 and "no listing" in missing.stderr
+
+
+def test_match_scores_are_calibrated_on_the_demo(demo_db, demo_world):
+    """Listings scored p are right about p of the time (Brier score of the best candidates)."""
+    from urllib.parse import urlsplit
+
+    import pandas as pd
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    scored = con.execute(
+        """SELECT l.site_id, l.source_url, m.candidate_npi, m.match_score
+           FROM listing_matches m JOIN listings l USING (listing_id)
+           WHERE m.candidate_npi IS NOT NULL"""
+    ).df()
+    scored["path"] = [urlsplit(u).path for u in scored["source_url"]]
+    truth = pd.read_csv(demo_world / "truth.csv", dtype=str, keep_default_na=False)
+    joined = scored.merge(truth, on=["site_id", "path"])
+    right = (joined["candidate_npi"] == joined["npi"]).astype(float)
+    assert ((joined["match_score"] - right) ** 2).mean() < 0.01
+    confident = joined["match_score"] >= 0.9
+    assert right[confident].mean() >= 0.99

@@ -576,3 +576,17 @@ def test_sql_npi_check_agrees_with_python(npi):
     con = duckdb.connect()
     con.execute(NPI_MACRO)
     assert con.execute("SELECT npi_is_valid(?)", [npi]).fetchone()[0] == is_valid_npi(npi)
+
+
+def test_calibration_fit_recovers_slope_and_shift_and_resists_separation():
+    from pipeline.evaluate import fit_calibration
+
+    rng = np.random.default_rng(1)
+    w = rng.uniform(-20, 20, 5000)
+    y = (rng.random(5000) < 1 / (1 + 2.0 ** -(1.5 * w + 1.0))).astype(float)
+    slope, shift = fit_calibration(w, y, ridge=0.0)
+    assert abs(slope - 1.5) < 0.2 and abs(shift - 1.0) < 0.5
+    # Perfectly separated labels: the ridge keeps the fit near the uncalibrated (1, 0).
+    separated = (w > 0).astype(float)
+    slope, shift = fit_calibration(w, separated)
+    assert 0.5 < slope < 5 and abs(shift) < 5
