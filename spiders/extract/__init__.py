@@ -46,11 +46,12 @@ def extract_listing(response: Any) -> tuple[str, Fields] | None:
     Faculty pages, for example, give name and title as microdata but list clinical specialties
     only as an HTML section; the result then says ``microdata`` with specialties filled from HTML.
     """
-    from_html = extract_html(response)
     for name, extractor in EXTRACTORS:
         fields = extractor(response)
         if fields and fields.get("name"):
-            return name, fill_gaps(fields, from_html)
+            gaps = {k for k, v in fields.items() if v in (None, [], {}) and k != "extras"}
+            return name, fill_gaps(fields, extract_html(response, wanted=gaps))
+    from_html = extract_html(response)
     if from_html.get("name"):
         return "html", from_html
     return None

@@ -9,7 +9,7 @@ heading (or a ``<dt>``) and the siblings after it up to the next heading of the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from parsel import Selector
@@ -47,6 +47,8 @@ SECTION_ALIASES = {
         "offices", "where i practice",
     ),
 }  # fmt: skip
+# Fields read from labelled facts (<dt>/<dd>, "<strong>NPI:</strong> ...").
+_FACT_FIELDS = ("degrees", "job_title", "department", "specialties", "npi", "gender", "languages")
 _FIELD_FOR_HEADING = {
     alias: field for field, aliases in SECTION_ALIASES.items() for alias in aliases
 }
@@ -212,28 +214,38 @@ def facts(root: Any) -> dict[str, str]:
     return out
 
 
-def extract_html(response: Selector | Any) -> dict[str, Any]:
-    """Listing fields from headings, sections and labelled facts; name from h1 or <title>."""
+def extract_html(response: Selector | Any, wanted: Collection[str] | None = None) -> dict[str, Any]:
+    """Listing fields from headings, sections and labelled facts; name from h1 or <title>.
+
+    ``wanted``: only these fields are needed (the rest come back empty) — filling the gaps of a
+    structured-data listing need not read every section of the page.
+    """
+    want = (lambda _field: True) if wanted is None else wanted.__contains__
     selector = getattr(response, "selector", response)
     root = selector.root
     h1 = next(iter(root.iter("h1")), None)
     listed = text(h1) if h1 is not None else None
     if not listed:
-        title = clean_text(selector.css("title::text").get())
+        title = clean_text(" ".join(root.xpath("//title/text()")))
         listed = clean_text(title.split("|")[0]) if title else None
     name = split_display_name(listed)
-    found = sections(root)
-    known = facts(root)
-    # lxml directly: parsel would wrap each of the page's thousands of text nodes in a Selector.
-    page_text = " ".join(
-        root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
-    )
-    npi = known.get("npi") or (m.group(1) if (m := _NPI.search(page_text)) else None)
-    accepting = None
-    if _NOT_ACCEPTING.search(page_text):
-        accepting = False
-    elif _ACCEPTING.search(page_text):
-        accepting = True
+    found = sections(root) if any(map(want, SECTION_ALIASES)) else {}
+    known = facts(root) if any(map(want, _FACT_FIELDS)) else {}
+    npi, accepting = known.get("npi"), None
+    if (want("npi") and not npi) or want("accepting_new_patients"):
+        # lxml directly: parsel would wrap each of the page's text nodes in a Selector.
+        page_text = " ".join(
+            root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+        npi = npi or (m.group(1) if (m := _NPI.search(page_text)) else None)
+        if _NOT_ACCEPTING.search(page_text):
+            accepting = False
+        elif _ACCEPTING.search(page_text):
+            accepting = True
+
+    def section(field: str, read: Callable[[list[Any]], Any]) -> Any:
+        return read(found.get(field, [])) if want(field) else []
+
     return {
         "name": listed,
         "honorific_prefix": name["honorific_prefix"],
@@ -243,17 +255,17 @@ def extract_html(response: Selector | Any) -> dict[str, Any]:
         ),
         "job_title": known.get("title") or known.get("academic title") or known.get("position"),
         "department": known.get("department"),
-        "specialties": list_values(found.get("specialties", []))
+        "specialties": section("specialties", list_values)
         or split_list(known.get("specialty") or known.get("specialties")),
         "board_certifications": unique(
-            parse_certification(v) for v in list_values(found.get("board_certifications", []))
+            parse_certification(v) for v in section("board_certifications", list_values)
         ),
         "npi": npi,
         "gender": (known.get("gender") or "").lower() or None,
-        "languages": list_values(found.get("languages", [])) or split_list(known.get("languages")),
+        "languages": section("languages", list_values) or split_list(known.get("languages")),
         "accepting_new_patients": accepting,
-        "education": unique(education(found.get("education", []))),
-        "locations": unique(locations(found.get("locations", []))),
-        "affiliations": list_values(found.get("affiliations", [])),
+        "education": unique(section("education", education)),
+        "locations": unique(section("locations", locations)),
+        "affiliations": section("affiliations", list_values),
         "extras": {},
     }
