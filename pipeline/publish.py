@@ -57,6 +57,8 @@ OBJECT_COMMENTS: dict[str, str] = {
     "raw_listings": "The crawled items behind the published listings (latest successful crawl "
     "of each site), as JSON with provenance. Older crawls stay in the work database.",
     "rejects": "Reference rows that were not loaded, with their line number and reason.",
+    "match_parameters": "The parameters each matching run learned (m, u, weight per "
+    "comparison level): with listing_matches.comparisons, why a listing matched.",
     "lookup_entries": "What `credcheck lookup` shows: one row per physician (matched NPI) or "
     "per listing not resolved to one.",
     "lookup_keys": "Name blocking keys of lookup_entries: each surname, its parts and its "
@@ -284,6 +286,18 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "exclusion_type": "LEIE exclusion authority, e.g. 1128a1",
         "exclusion_date": "exclusion date",
         "reinstatement_date": "reinstatement date (NULL while excluded)",
+    },
+    "match_parameters": {
+        "run_id": "one matching run; listing_matches.comparisons->>'run_id'",
+        "created_at": "when it ran (UTC)",
+        "link": "listings | certificates | exclusions (each -> NPPES people)",
+        "comparison": "a comparison, or 'prior'",
+        "level": "agreement level of the comparison",
+        "level_name": "what the level means",
+        "m": "P(level | same person), by EM on broad-rule pairs",
+        "u": "P(level | different people), from random pairs",
+        "weight": "log2(m / u); the prior's is log2(lambda / (1 - lambda))",
+        "term_frequency_adjusted": "whether the weight is adjusted for how common the value is",
     },
     "lookup_entries": {
         "person_key": "the NPI, or 'listing:' + listing_id when not resolved",
@@ -611,6 +625,10 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
         "publish_runs": "SELECT * FROM publish_runs ORDER BY started_at",
         "physicians": _PHYSICIANS,
     }
+    # Tables other stages keep in the work database, published when present.
+    work_tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "match_parameters" in work_tables:
+        copies["match_parameters"] = "SELECT * FROM match_parameters ORDER BY created_at"
     comments = _work_comments(con)
     con.execute(f"ATTACH {_quote(str(path))} AS publishing")
     try:
