@@ -10,7 +10,6 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
 - ``typo_first``: one-deletion variants of the surname + the formal first name (two spellings
   one typo apart always share a deletion variant, even when the typo changes sound and prefix,
   and the person may have moved).
-- ``prefix_first``: surname prefix + formal first name, with no state (movers with a typo).
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
 
@@ -36,7 +35,6 @@ KEY_KINDS = (
     "name_sound",
     "initial_prefix_state",
     "typo_first",
-    "prefix_first",
     "surname_place",
 )
 MAX_BLOCK_SIZE = 400
@@ -134,9 +132,6 @@ def _keys_sql(tag: str) -> str:
         SELECT s.pos, {kind["name_sound"]},
                (least(dr.sound, ds.sound) << 28) | greatest(dr.sound, ds.sound)
         FROM sur_{tag} s JOIN deriv ds ON ds.code = s.code JOIN deriv dr ON dr.code = s.root
-        UNION ALL
-        SELECT s.pos, {kind["prefix_first"]}, (ds.prefix << 28) | s.root
-        FROM sur_{tag} s JOIN deriv ds ON ds.code = s.code
         UNION ALL
         SELECT s.pos, {kind["initial_prefix_state"]}, (i.initial << 40) | (ds.prefix << 8) | t.bit
         FROM sur_{tag} s JOIN st_{tag} t USING (pos) JOIN deriv ds ON ds.code = s.code
