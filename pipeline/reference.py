@@ -191,13 +191,19 @@ def load_reference(
     load_id = new_id(f"load-{kind}")
     started = datetime.now(UTC).replace(tzinfo=None)
     encoding = spec.encoding or ("utf-8" if utf8 else "latin-1")
-    source = _Source(path, encoding, load_id, kind)
+    source = _Source(path, encoding, load_id, kind, table=spec.table)
     with _load_settings(con), transaction(con):
         if spec.base is None:
-            con.execute(f"DELETE FROM {spec.table}")
+            # A full load fills a fresh table that replaces the old one at the end: dropping
+            # the old table frees its blocks (a DELETE would leave them in the file), and the
+            # new rows keep DuckDB's fast commit path (see _swap_in).
+            source.table = f"{spec.table}__loading"
+            con.execute(f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0")
             kinds = [k.name for k in KIND_SPECS.values() if k.name == kind or k.base == kind]
             con.execute("DELETE FROM rejects WHERE list_contains(?, kind)", [kinds])
         rows_read = LOADERS[kind](con, source, report)
+        if spec.base is None:
+            _swap_in(con, source, spec.table)
         report("recording the load")
         loaded = con.execute(
             f"SELECT count(*) FROM {spec.table} WHERE load_id = ?", [load_id]
@@ -225,6 +231,23 @@ def load_reference(
         )
     report(f"done: read {rows_read:,} rows, loaded {loaded:,}, rejected {rejected:,}")
     return LoadResult(load_id, kind, str(path), sha, rows_read, loaded, rejected, False, repairs)
+
+
+def _swap_in(con: duckdb.DuckDBPyConnection, source: _Source, table: str) -> None:
+    """Replace ``table`` by the freshly loaded one, inside the load's transaction.
+
+    Rows deleted from a table created in the same transaction make DuckDB re-append all its
+    rows at commit, slowly and with memory growing with the file; copying the kept rows into
+    another fresh table costs less, and only files with rejects or duplicates pay it.
+    """
+    loaded = source.table
+    if source.removed:
+        con.execute(f"CREATE TABLE {table}__kept AS SELECT * FROM {loaded}")
+        con.execute(f"DROP TABLE {loaded}")
+        loaded = f"{table}__kept"
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE {loaded} RENAME TO {table}")
+    source.table = table
 
 
 def file_sha256(path: Path) -> str:
@@ -295,7 +318,7 @@ def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"SET {name} = '{value}'")
 
 
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "384MB"  # DuckDB spills beyond this; RSS stays ~400 MB on any file size
 
 
 def _record_repairs(con: duckdb.DuckDBPyConnection, spec: Kind, load_id: str) -> dict[str, int]:
@@ -372,7 +395,9 @@ class _Source:
     load_id: str
     kind: str
     header: list[str] = field(default_factory=list)
+    table: str = ""  # where the rows go (a fresh table for full loads, see load_reference)
     applied: int = 0  # rows merged into an earlier load's rows (supplements)
+    removed: int = 0  # rows deleted from ``table`` after insertion (rejects, duplicates)
 
     def read_header(self) -> list[str]:
         with self.path.open(
@@ -609,7 +634,9 @@ def _reject_where(
             FROM {table} t JOIN _bad b ON t.rowid = b.rid ORDER BY b.rid""",
         [source.load_id, source.kind],
     )
-    con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _bad)")
+    source.removed += con.execute(
+        f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _bad)"
+    ).fetchone()[0]
     con.execute("DROP TABLE _bad")
 
 
@@ -650,7 +677,9 @@ def _drop_duplicates(
             FROM _dups ORDER BY rid""",
         [source.load_id, source.kind],
     )
-    con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _dups)")
+    source.removed += con.execute(
+        f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _dups)"
+    ).fetchone()[0]
     con.execute("DROP TABLE _dup_hashes")
     con.execute("DROP TABLE _dups")
 
@@ -819,7 +848,7 @@ def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: _Source) -> None:
     _reject_where(
         con,
         source,
-        "ref_nppes",
+        source.table,
         f"""CASE WHEN npi IS NULL OR npi = '0000000000' THEN 'no NPI'
                  WHEN NOT {_luhn_ok("npi")} THEN 'invalid NPI ' || npi || ' (fails the Luhn check)'
                  WHEN coalesce(entity_type, '') NOT IN ('1', '2') AND deactivation_date IS NULL
@@ -831,7 +860,7 @@ def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: _Source) -> None:
     _drop_duplicates(
         con,
         source,
-        "ref_nppes",
+        source.table,
         ["npi"],
         "last_update_date DESC NULLS LAST, rowid",
         "same NPI, kept the row updated last",
@@ -839,7 +868,7 @@ def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: _Source) -> None:
 
 
 def _load_nppes(con: duckdb.DuckDBPyConnection, source: _Source, report: _Reporter) -> int:
-    rows_read = _insert_from_csv(con, source, report, "ref_nppes", _nppes_select(source))
+    rows_read = _insert_from_csv(con, source, report, source.table, _nppes_select(source))
     report("checking NPIs and duplicates")
     _nppes_rejects(con, source)
     return rows_read
@@ -903,10 +932,10 @@ def _load_nppes_pl(con: duckdb.DuckDBPyConnection, source: _Source, report: _Rep
             }
         ),
     }
-    rows_read = _insert_from_csv(con, source, report, "ref_nppes_locations", select)
-    _npi_rejects(con, source, "ref_nppes_locations", "concat_ws(',', npi, address_1, city)")
+    rows_read = _insert_from_csv(con, source, report, source.table, select)
+    _npi_rejects(con, source, source.table, "concat_ws(',', npi, address_1, city)")
     key = ["npi", "address_1", "address_2", "city", "state", "zip", "phone"]
-    _drop_duplicates(con, source, "ref_nppes_locations", key, "rowid", "same location")
+    _drop_duplicates(con, source, source.table, key, "rowid", "same location")
     return rows_read
 
 
@@ -927,12 +956,12 @@ def _load_nppes_othername(
         "other_name": _txt(cols["other_name"]),
         "type_code": _txt(cols["type_code"]),
     }
-    rows_read = _insert_from_csv(con, source, report, "ref_nppes_other_names", select)
-    _npi_rejects(con, source, "ref_nppes_other_names", "concat_ws(',', npi, other_name)")
+    rows_read = _insert_from_csv(con, source, report, source.table, select)
+    _npi_rejects(con, source, source.table, "concat_ws(',', npi, other_name)")
     _drop_duplicates(
         con,
         source,
-        "ref_nppes_other_names",
+        source.table,
         ["npi", "other_name", "type_code"],
         "rowid",
         "same other name",
@@ -1021,12 +1050,12 @@ def _load_dac(con: duckdb.DuckDBPyConnection, source: _Source, report: _Reporter
         for column, parts in (("hospital_ccns", ccns), ("hospital_names", names)):
             items = ", ".join(_txt(p) for p in parts if p)
             select[column] = f"nullif(list_filter([{items}], lambda x: x IS NOT NULL), [])"
-    rows_read = _insert_from_csv(con, source, report, "ref_dac", select)
+    rows_read = _insert_from_csv(con, source, report, source.table, select)
     report("checking NPIs and duplicates")
-    _npi_rejects(con, source, "ref_dac", "concat_ws(',', npi, last_name, first_name)")
+    _npi_rejects(con, source, source.table, "concat_ws(',', npi, last_name, first_name)")
     # A DAC row is clinician x enrollment x group x address: identical rows add nothing.
     key = [c for c in select if c not in ("repairs", "layout")]
-    _drop_duplicates(con, source, "ref_dac", key, "rowid", "identical row")
+    _drop_duplicates(con, source, source.table, key, "rowid", "identical row")
     return rows_read
 
 
@@ -1048,10 +1077,10 @@ def _load_dac_affiliations(
 ) -> int:
     cols = _pick_columns(source.kind, source.read_header(), DAC_AFFILIATION_COLUMNS)
     select = {name: _txt(col) for name, col in cols.items()} | {"npi": _npi(cols["npi"])}
-    rows_read = _insert_from_csv(con, source, report, "ref_dac_affiliations", select)
-    _npi_rejects(con, source, "ref_dac_affiliations", "concat_ws(',', npi, facility_ccn)")
+    rows_read = _insert_from_csv(con, source, report, source.table, select)
+    _npi_rejects(con, source, source.table, "concat_ws(',', npi, facility_ccn)")
     key = ["npi", "ind_pac_id", "facility_type", "facility_ccn", "parent_ccn"]
-    _drop_duplicates(con, source, "ref_dac_affiliations", key, "rowid", "identical row")
+    _drop_duplicates(con, source, source.table, key, "rowid", "identical row")
     return rows_read
 
 
@@ -1116,7 +1145,7 @@ def _load_leie_rows(con: duckdb.DuckDBPyConnection, source: _Source, report: _Re
     # exclusion_date is a DATE column: stage the text in a small temp table first (the LEIE is
     # ~80k rows), check it, then insert typed rows.
     select = _leie_select(source)
-    stage = _stage(con, "ref_leie")
+    stage = _stage(con, source.table)
     con.execute("ALTER TABLE _stage ALTER exclusion_date TYPE VARCHAR")
     rows_read = _insert_from_csv(con, source, report, stage, select)
     _reject_where(
@@ -1140,7 +1169,7 @@ def _load_leie_rows(con: duckdb.DuckDBPyConnection, source: _Source, report: _Re
 
 def _load_leie(con: duckdb.DuckDBPyConnection, source: _Source, report: _Reporter) -> int:
     rows_read = _load_leie_rows(con, source, report)
-    _publish(con, "ref_leie")
+    _publish(con, source.table)
     return rows_read
 
 
@@ -1164,7 +1193,7 @@ def _load_leie_supplement(
         f"""DELETE FROM _stage s WHERE EXISTS (SELECT 1 FROM ref_leie l WHERE {match})"""
     ).fetchone()[0]
     source.applied = applied
-    _publish(con, "ref_leie")
+    _publish(con, source.table)
     return rows_read
 
 
@@ -1230,7 +1259,7 @@ def _load_boards(con: duckdb.DuckDBPyConnection, source: _Source, report: _Repor
                 [dict(zip(_BOARD_SCHEMA.names, row)) for row in good], schema=_BOARD_SCHEMA
             )
             con.register("_board_batch", batch)
-            con.execute("INSERT INTO ref_boards BY NAME SELECT * FROM _board_batch")
+            con.execute(f"INSERT INTO {source.table} BY NAME SELECT * FROM _board_batch")
             con.unregister("_board_batch")
             good.clear()
         if rejected:
