@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo.nppes_file import write_nppes_file
+from pipeline.demo.nppes_file import Quirks, write_nppes_file
 from pipeline.reference import load_reference
 from pipeline.store import open_db
 
@@ -29,9 +29,9 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("nppes")
     small = folder / "npidata_small.csv"
     write_nppes_file(small, 300, seed=1)
-    big = folder / "npidata_big.csv"
-    write_nppes_file(big, 40_000, seed=2, first_npi=500_000_000)
-    return small, big
+    big = folder / "npidata_big.csv"  # ~46 MB: DuckDB reads it in several buffers, in parallel
+    stats = write_nppes_file(big, 40_000, seed=2, first_npi=500_000_000, quirks=Quirks.all(0.002))
+    return small, big, stats
 
 
 def reference_state(con) -> tuple:
@@ -43,7 +43,7 @@ def reference_state(con) -> tuple:
 
 
 def test_a_load_cancelled_half_way_leaves_the_previous_reference(tmp_path, files):
-    small, big = files
+    small, big, stats = files
     con = open_db(tmp_path / "ref.duckdb")
     load_reference(con, "nppes", small)
     before = reference_state(con)
@@ -61,12 +61,13 @@ def test_a_load_cancelled_half_way_leaves_the_previous_reference(tmp_path, files
     assert any("reading" in m or "checking NPIs" in m for m in messages)
     assert reference_state(con) == before
     # The connection is usable and the next load works.
-    assert load_reference(con, "nppes", big).rows_loaded == 40_000
+    bad = stats.quirks["bad_npi"] + stats.quirks["duplicate"]
+    assert load_reference(con, "nppes", big).rows_loaded == 40_000 - bad
     con.close()
 
 
 def test_a_killed_load_process_leaves_the_previous_reference(tmp_path, files):
-    small, big = files
+    small, big, _stats = files
     db = tmp_path / "ref.duckdb"
     con = open_db(db)
     load_reference(con, "nppes", small)
@@ -107,7 +108,7 @@ def test_a_killed_load_process_leaves_the_previous_reference(tmp_path, files):
 
 
 def test_reloading_is_a_no_op_and_each_load_is_recorded(tmp_path, files):
-    small, _ = files
+    small, _, _ = files
     con = open_db(tmp_path / "ref.duckdb")
     started = time.time()
     first = load_reference(con, "nppes", small)
@@ -127,19 +128,29 @@ def test_reloading_is_a_no_op_and_each_load_is_recorded(tmp_path, files):
 
 
 def test_progress_reports_the_steps_of_a_load(tmp_path, files):
-    _, big = files
+    _, big, _ = files
     con = open_db(tmp_path / "ref.duckdb")
     messages: list[str] = []
-    load_reference(con, "nppes", big, progress=messages.append, progress_every=0.05)
+    result = load_reference(con, "nppes", big, progress=messages.append, progress_every=0.05)
     assert messages[0].startswith("nppes: checking npidata_big.csv (")
     assert any(m.startswith("nppes: checking NPIs and duplicates") for m in messages)
-    assert messages[-1].startswith("nppes: done: read 40,000 rows, loaded 40,000, rejected 0")
+    assert messages[-1].startswith(
+        f"nppes: done: read 40,000 rows, loaded {result.rows_loaded:,}, "
+        f"rejected {result.rows_rejected:,}"
+    )
+    # Line numbers come from the order DuckDB's parallel reader inserts rows in: every reject
+    # names the physical line that holds its NPI.
+    lines = big.read_text(encoding="iso-8859-1").splitlines()
+    rejects = con.execute("SELECT line_number, raw_row FROM rejects").fetchall()
+    assert len(rejects) == result.rows_rejected > 50
+    for line_number, raw in rejects:
+        assert lines[line_number - 1].startswith(f'"{raw.split(",")[0]}"'), (line_number, raw)
     con.close()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="signals")
 def test_cli_load_prints_progress_to_stderr(tmp_path, files):
-    small, _ = files
+    small, _, _ = files
     env = dict(os.environ, CREDCHECK_DB=str(tmp_path / "credcheck.duckdb"))
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "load", "nppes", str(small)],
