@@ -13,10 +13,11 @@ Kinds (``credcheck load KIND PATH``):
 - ``leie``: the OIG LEIE UPDATED.csv (replaces the exclusions); ``leie-supplement``: a monthly
   supplement of new exclusions and/or reinstatements, applied on top.
 
-The CMS and OIG files go through DuckDB's CSV reader in one streaming pass that reads only the
-columns needed, repairs values in SQL and writes straight into the raw table, so memory does not
-grow with the file. Each load runs in one transaction: a failure (or a killed process) leaves the
-previous reference as it was. Re-loading a file already loaded is a no-op (sha256). Every load is
+The CMS and OIG files go through DuckDB's CSV reader in one streaming, parallel pass that reads
+only the columns needed, repairs values in SQL and writes into a fresh copy of the raw table,
+swapped in at commit; DuckDB works under a fixed memory limit, so memory does not grow with the
+file. Each load runs in one transaction: a failure (or a killed process) leaves the previous
+reference as it was. Re-loading a file already loaded is a no-op (sha256). Every load is
 recorded in ``load_runs``; rows not loaded are kept in ``rejects`` with their line and reason;
 values repaired on the way (ZIP codes that lost leading zeros, phone numbers in scientific
 notation) are listed per row in ``repairs`` and counted per load in ``load_repairs``.
