@@ -43,14 +43,16 @@ def parse_jsonld(text: str) -> Any | None:
 
 def jsonld_nodes(selector: Selector) -> list[dict]:
     """All typed nodes of all JSON-LD blocks on the page, flattened."""
-    scripts = selector.xpath(
+    # lxml directly (strings, no Selector per node): this runs on every profile page.
+    scripts = selector.root.xpath(
         "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()"
-    ).getall()
+    )
     return [node for text in scripts for node in flatten(parse_jsonld(text))]
 
 
 def extract_jsonld(response: Selector | Any) -> dict[str, Any] | None:
     """Listing fields from the page's JSON-LD person node, or None when there is none."""
     selector = getattr(response, "selector", response)
-    node = find_person(jsonld_nodes(selector), hint=selector.css("h1 ::text").get())
+    heading = selector.root.xpath("//h1//text()")
+    node = find_person(jsonld_nodes(selector), hint=heading[0] if heading else None)
     return person_fields(node) if node else None
