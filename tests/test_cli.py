@@ -233,3 +233,27 @@ def test_demo_runs_the_whole_path_on_another_seed(tmp_path):
     assert con.execute("SELECT count(*) FROM verifications").fetchone()[0] > 100
     assert not list(tmp_path.glob(".demo.duckdb.publishing-*"))
     assert (tmp_path / "demo.work.duckdb").exists()
+
+
+def test_lookup_benchmark_smoke_run(tmp_path):
+    """A tiny run of `python -m bench.lookup` (the real one synthesizes 1,000,000 physicians)."""
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.lookup", "--physicians", "3000", "--queries", "20"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"lookup: physicians=3000 p50_ms=[\d.]+ p95_ms=[\d.]+ exact_p50_ms=[\d.]+", last
+    ), last
+    found = re.search(r"top 10 for (\d+)/20", proc.stdout)
+    assert found and int(found.group(1)) >= 18, proc.stdout
