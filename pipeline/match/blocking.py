@@ -12,6 +12,8 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
   and the person may have moved).
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
+- ``initial_place``: first initial + a city or ZIP (a surname changed or mistyped beyond the
+  other keys, in the same place).
 
 Every surname a person goes by takes part: the main one, other/former names (NPPES "other last
 name", maiden names) and the parts of a compound surname. A key value shared by more than
@@ -36,8 +38,11 @@ KEY_KINDS = (
     "initial_prefix_state",
     "typo_first",
     "surname_place",
+    "initial_place",
 )
 MAX_BLOCK_SIZE = 400
+# A first initial in a busy city is a weak key: it only counts in small blocks.
+KIND_MAX_BLOCK_SIZE = {"initial_place": 20}
 
 
 @dataclass
@@ -146,7 +151,18 @@ def _keys_sql(tag: str) -> str:
         FROM sur_{tag} s JOIN dels d ON d.code = s.code
         UNION ALL
         SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place
-        FROM sur_{tag} s JOIN pl_{tag} p USING (pos)"""
+        FROM sur_{tag} s JOIN pl_{tag} p USING (pos)
+        UNION ALL
+        SELECT DISTINCT s.pos, {kind["initial_place"]}, (i.initial << 40) | p.place
+        FROM sur_{tag} s JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root"""
+
+
+def _cap_sql(max_block_size: int) -> str:
+    cases = " ".join(
+        f"WHEN {KEY_KINDS.index(kind)} THEN {min(cap, int(max_block_size))}"
+        for kind, cap in KIND_MAX_BLOCK_SIZE.items()
+    )
+    return f"CASE kind {cases} ELSE {int(max_block_size)} END"
 
 
 def block_candidates(
@@ -190,7 +206,7 @@ def block_candidates(
         result = con.execute(
             f"""WITH small AS (
                     SELECT kind, key FROM block_rkeys GROUP BY kind, key
-                    HAVING count(*) <= {int(max_block_size)}),
+                    HAVING count(*) <= {_cap_sql(max_block_size)}),
                  lk AS (SELECT l.* FROM block_lkeys l SEMI JOIN small USING (kind, key))
                 SELECT lk.idx AS l, r.idx AS r,
                        CAST(bit_or(CAST(1 AS UTINYINT) << lk.kind) AS UTINYINT) AS keys
