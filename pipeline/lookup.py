@@ -115,10 +115,13 @@ def first_initials(first_key: str) -> list[str]:
 
 def _name_score(query_first: str, query_last: str, first_key: str, last_key: str) -> float:
     """How well a typed name fits a name variant, 0..1 (nicknames, typos, missing parts)."""
-    surnames = {last_key, *last_key.split()} - {""}
-    if not surnames:
+    if not last_key:
         return 0.0
-    last_sim = max(JaroWinkler.normalized_similarity(query_last, s) for s in surnames)
+    # One part of a double-barrelled surname fits a little less than the whole surname.
+    last_sim = max(
+        [JaroWinkler.normalized_similarity(query_last, last_key)]
+        + [0.97 * JaroWinkler.normalized_similarity(query_last, p) for p in last_key.split()]
+    )
     if not query_first:
         return last_sim
     if not first_key:
