@@ -29,6 +29,7 @@ from pipeline.demo.world import (
     is_valid_npi,
     npi_check_digit,
 )
+from pipeline.reference import BOARD_STATUSES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path("/work/shared/reference")
@@ -291,7 +292,7 @@ def test_boards_csv_contract(out: Path, boards: list[dict[str, str]], manifest: 
     for line, row in enumerate(boards, start=2):
         try:
             assert row["last_name"]
-            assert row["status"] in world.BOARD_STATUSES
+            assert row["status"] in BOARD_STATUSES
             date.fromisoformat(row["initial_certification_date"])
             assert re.fullmatch(r"\d{4}-\d\d-\d\d", row["initial_certification_date"])
             if row["expiration_date"]:
@@ -309,7 +310,7 @@ def test_boards_csv_contract(out: Path, boards: list[dict[str, str]], manifest: 
     assert 0.2 < blank < 0.4
     statuses = Counter(r["status"] for r in boards)
     assert statuses["active"] > 0.75 * len(boards)
-    assert all(statuses[s] > 0 for s in world.BOARD_STATUSES)
+    assert all(statuses[s] > 0 for s in BOARD_STATUSES)
     assert any(r["board"].startswith("American Osteopathic Board") for r in boards)
     cardiology = [r for r in boards if r["certificate"] == "Cardiovascular Disease"]
     assert cardiology and all(r["certificate_type"] == "subspecialty" for r in cardiology)

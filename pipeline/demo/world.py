@@ -38,35 +38,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from pipeline.reference import BOARD_COLUMNS
+from pipeline.verify import CERTIFICATION_VALUES
+
 T = TypeVar("T")
 AS_OF = date(2026, 11, 1)
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 
-CERTIFICATION_VALUES = (
-    "certified",
-    "certified_other_specialty",
-    "lapsed",
-    "not_certified",
-    "unknown",
-)
-BOARD_STATUSES = ("active", "expired", "lapsed", "inactive", "suspended", "revoked")
 LAPSED_STATUSES = frozenset({"expired", "lapsed", "inactive"})
-BOARDS_HEADER = [
-    "npi",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "board",
-    "certificate",
-    "certificate_type",
-    "status",
-    "initial_certification_date",
-    "expiration_date",
-    "moc",
-    "city",
-    "state",
-]
+# The file layouts and value sets are the project's contracts; the world writes them as is.
+BOARDS_HEADER = BOARD_COLUMNS
 TRUTH_HEADER = ["site_id", "listing_ref", "path", "npi", "is_physician", "expected_certification"]
 
 # --------------------------------------------------------------------------------------------
