@@ -45,10 +45,19 @@ def published_state(db: Path) -> tuple[str, int]:
 class Run:
     """`credcheck run` in its own process group, its output collected line by line."""
 
-    def __init__(self, env: dict, runs_dir: Path):
+    def __init__(self, env: dict, runs_dir: Path, extra: tuple[str, ...] = ()):
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "run", *LOOPBACK, "--runs-dir", str(runs_dir)],
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "run",
+                *LOOPBACK,
+                *extra,
+                "--runs-dir",
+                str(runs_dir),
+            ],
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
@@ -140,6 +149,13 @@ def test_kill_9_at_any_point_leaves_the_last_published_state(copy_of_history):
     db, env, runs = copy_of_history["db"], copy_of_history["env"], copy_of_history["runs"]
     before_hash, before = sha256(db), published_state(db)
 
+    # A run slowed down by a polite delay surely still holds the lock when a second one starts.
+    slow = Run(env, runs, extra=("-s", "DOWNLOAD_DELAY=0.5"))
+    slow.wait_for("credcheck run: crawling")
+    assert_an_overlapping_run_exits_at_once(slow, env, runs)
+    slow.kill()
+    assert sha256(db) == before_hash, "killed while crawling: the published file changed"
+
     # Killed while crawling, while ingesting, while matching, and while writing the new file.
     for marker, delay in (
         ("crawled ", 0.0),
@@ -148,8 +164,6 @@ def test_kill_9_at_any_point_leaves_the_last_published_state(copy_of_history):
     ):
         run = Run(env, runs)
         run.wait_for(marker)
-        if marker == "crawled ":
-            assert_an_overlapping_run_exits_at_once(run, env, runs)
         time.sleep(delay)
         run.kill()
         assert sha256(db) == before_hash, f"killed after {marker!r}: the published file changed"
