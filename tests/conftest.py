@@ -216,3 +216,21 @@ def history_db(tmp_path_factory):
         }
     finally:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def con(tmp_path):
+    """A fresh database file with the schema, open for writing."""
+    from pipeline.store import open_db
+
+    connection = open_db(tmp_path / "ref.duckdb")
+    yield connection
+    connection.close()
+
+
+def npi(n: int) -> str:
+    """The n-th valid (Luhn-checked) NPI of a test: 100000000+n with its check digit."""
+    from pipeline.normalize.npi import npi_check_digit
+
+    nine = f"{100000000 + n}"
+    return nine + str(npi_check_digit(nine))

@@ -9,25 +9,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import CredcheckError
-from pipeline.normalize.npi import npi_check_digit
 from pipeline.reference import BOARD_COLUMNS, dac_layout, load_reference
-from pipeline.store import open_db
+from tests.conftest import npi
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
 DAC = SHARED / "cms" / "dac"
 OIG = SHARED / "oig"
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = open_db(tmp_path / "ref.duckdb")
-    yield connection
-    connection.close()
-
-
-def npi(n: int) -> str:
-    nine = f"{100000000 + n}"
-    return nine + str(npi_check_digit(nine))
 
 
 def header_of(path: Path) -> list[str]:

@@ -9,23 +9,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.demo.nppes_file import Quirks, nppes_header, quoted_line, write_nppes_file
-from pipeline.normalize.npi import is_valid_npi, npi_check_digit
+from pipeline.normalize.npi import is_valid_npi
 from pipeline.reference import load_reference
-from pipeline.store import open_db
+from tests.conftest import npi
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cms" / "nppes"
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = open_db(tmp_path / "ref.duckdb")
-    yield connection
-    connection.close()
-
-
-def npi(n: int) -> str:
-    nine = f"{100000000 + n}"
-    return nine + str(npi_check_digit(nine))
 
 
 def write_rows(path: Path, rows: list[dict], gender_header: str = "Provider Sex Code") -> Path:

@@ -9,19 +9,11 @@ import pytest
 
 from pipeline.config import CredcheckError
 from pipeline.reference import BOARD_COLUMNS, load_reference
-from pipeline.store import open_db
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
 NPPES_HEADER = SHARED / "cms" / "nppes" / "npidata_pfile_header.csv"
 LEIE_SAMPLE = SHARED / "oig" / "UPDATED_first_rows_sample.csv"
 LEIE_HEADER = SHARED / "oig" / "UPDATED_header.csv"
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = open_db(tmp_path / "ref.duckdb")
-    yield connection
-    connection.close()
 
 
 def write_boards(path: Path, rows: list[dict]) -> Path:
