@@ -19,20 +19,6 @@ import pandas as pd
 
 from pipeline.config import CredcheckError
 
-# Luhn check of an NPI: the check digit is computed over "80840" + the first nine digits;
-# the prefix contributes a constant 24 to the sum.
-NPI_MACRO = """
-CREATE OR REPLACE TEMP MACRO npi_is_valid(s) AS (
-    regexp_full_match(coalesce(s, ''), '[0-9]{10}')
-    AND (10 - (24 + list_sum(list_transform(range(1, 10), lambda i:
-            CASE WHEN i % 2 = 1
-                 THEN (2 * CAST(substr(s, i, 1) AS INT)) // 10
-                      + (2 * CAST(substr(s, i, 1) AS INT)) % 10
-                 ELSE CAST(substr(s, i, 1) AS INT) END))) % 10) % 10
-        = TRY_CAST(substr(s, 10, 1) AS INT)
-)
-"""
-
 RAW_SCHEMA = """
 CREATE TABLE IF NOT EXISTS crawl_runs (
     run_id VARCHAR PRIMARY KEY,
@@ -195,7 +181,6 @@ def open_db(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path))
     except duckdb.IOException as exc:
         raise CredcheckError(f"cannot open {path} for writing: {exc}") from exc
-    con.execute(NPI_MACRO)
     con.execute(RAW_SCHEMA)
     con.execute(CRAWL_UPGRADE)
     return con

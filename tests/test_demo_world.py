@@ -26,9 +26,8 @@ from pipeline.demo.world import (
     Person,
     expected_certification,
     generate_world,
-    is_valid_npi,
-    npi_check_digit,
 )
+from pipeline.normalize.npi import is_valid_npi, npi_check_digit
 from pipeline.reference import BOARD_STATUSES
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,8 +19,7 @@ from pipeline.match.model import (
     reference_term_frequencies,
 )
 from pipeline.match.people import encode_sides
-from pipeline.normalize.npi import is_valid_npi
-from pipeline.store import NPI_MACRO
+from pipeline.normalize.npi import is_valid_npi, npi_valid_sql
 from pipeline.verify import classify_certification
 
 
@@ -574,8 +573,8 @@ def test_board_certification_does_not_apply_to_a_matched_nurse_practitioner():
 @given(st.from_regex(r"[0-9]{10}", fullmatch=True))
 def test_sql_npi_check_agrees_with_python(npi):
     con = duckdb.connect()
-    con.execute(NPI_MACRO)
-    assert con.execute("SELECT npi_is_valid(?)", [npi]).fetchone()[0] == is_valid_npi(npi)
+    sql = f"SELECT {npi_valid_sql('$npi')}"
+    assert con.execute(sql, {"npi": npi}).fetchone()[0] == is_valid_npi(npi)
 
 
 def test_calibration_fit_recovers_slope_and_shift_and_resists_separation():

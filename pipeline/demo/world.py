@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from pipeline.normalize.npi import npi_check_digit
 from pipeline.reference import BOARD_COLUMNS
 from pipeline.verify import CERTIFICATION_VALUES
 
@@ -1446,25 +1447,6 @@ def _check_crosswalk(ref: Reference) -> None:
 # --------------------------------------------------------------------------------------------
 # Small pure helpers
 # --------------------------------------------------------------------------------------------
-
-
-def npi_check_digit(first_nine: str) -> int:
-    """Luhn check digit over "80840" + the first nine NPI digits.
-
-    >>> npi_check_digit("123456789")
-    3
-    """
-    total = 0
-    for i, ch in enumerate(reversed("80840" + first_nine)):
-        d = int(ch)
-        if i % 2 == 0:  # these positions are doubled once the check digit is appended
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return (10 - total % 10) % 10
-
-
-def is_valid_npi(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])
 
 
 def strip_accents(text: str) -> str:

@@ -79,3 +79,26 @@ def clean_npi(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     return _clean_cached(value)
+
+
+def npi_valid_sql(value: str) -> str:
+    """The same check as :func:`is_valid_npi`, as a DuckDB SQL expression over ``value``.
+
+    Unrolled over the ten digits ("80840" adds a constant 24): much faster than a list lambda
+    on millions of rows.
+
+    >>> npi_valid_sql("npi").startswith("(coalesce(regexp_full_match(npi")
+    True
+    """
+
+    def digit(i: int) -> str:
+        return f"(ascii(substr({value}, {i}, 1)) - 48)"
+
+    def doubled(i: int) -> str:
+        return f"(CASE WHEN {digit(i)} >= 5 THEN 2 * {digit(i)} - 9 ELSE 2 * {digit(i)} END)"
+
+    terms = " + ".join(doubled(i) if i % 2 else digit(i) for i in range(1, 10))
+    return (
+        f"(coalesce(regexp_full_match({value}, '[0-9]{{10}}'), false) "
+        f"AND (10 - (24 + {terms}) % 10) % 10 = {digit(10)})"
+    )
