@@ -22,9 +22,10 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from spiders.platforms.base import netloc_of
@@ -44,7 +45,7 @@ class NetlocOffsiteMiddleware(OffsiteMiddleware):
     def should_follow(self, request: Request, spider: Spider) -> bool:
         allowed = getattr(spider, "allowed_netlocs", None)
         if allowed:
-            return netloc_of(request.url) in allowed
+            return netloc_of(urlparse_cached(request)) in allowed
         return super().should_follow(request, spider)
 
 
@@ -121,8 +122,12 @@ class PoliteDelayMiddleware:
             slot.delay = seconds
             slot.jitter = 0.0  # jitter would shorten some waits below what the site asked for
 
+    def floor(self, request: Request) -> float | None:
+        """The site's Crawl-delay, if its robots.txt gave one."""
+        return self.floors.get(netloc_of(urlparse_cached(request))) if self.floors else None
+
     def process_request(self, request: Request) -> None:
-        if floor := self.floors.get(netloc_of(request.url)):
+        if floor := self.floor(request):
             self._raise_delay(request, floor)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -133,7 +138,7 @@ class PoliteDelayMiddleware:
             self._back_off(request)
         elif response.status < 400:
             self._recover(request)
-        if floor := self.floors.get(netloc_of(request.url)):
+        if floor := self.floor(request):
             self._raise_delay(request, floor)
         return response
 
@@ -152,11 +157,13 @@ class PoliteDelayMiddleware:
         self._raise_delay(request, wait)
 
     def _recover(self, request: Request) -> None:
+        if not self.backed_off:  # the common case: nothing to recover from
+            return
         key = self.crawler.engine.downloader.get_slot_key(request)
         before, until = self.backed_off.get(key, (0.0, float("inf")))
         if time.monotonic() >= until and (slot := self._slot(request)) is not None:
             del self.backed_off[key]
-            slot.delay = max(before, self.floors.get(netloc_of(request.url), 0))
+            slot.delay = max(before, self.floor(request) or 0)
 
 
 def retry_after(response: Response) -> float | None:
@@ -240,8 +247,9 @@ class ConditionalRequestMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         path = crawler.settings.get("CREDCHECK_PREVIOUS_PATH")
-        pages = json.loads(Path(path).read_text()).get("pages", {}) if path else {}
-        return cls(crawler, pages)
+        if not path:
+            raise NotConfigured  # a first crawl: nothing to ask about (and no per-page hooks)
+        return cls(crawler, json.loads(Path(path).read_text()).get("pages", {}))
 
     def process_request(self, request: Request) -> None:
         seen = self.pages.get(request.url)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from spiders.extract.text import clean_text, unique
-from spiders.items import DICT_FIELDS, LIST_FIELDS, LISTING_FIELDS, ListingItem
+from spiders.items import DICT_FIELDS, FIELD_SET, LIST_FIELDS, LISTING_FIELDS, ListingItem
 
 logger = logging.getLogger(__name__)
+
+
+_NOT_DIGIT = re.compile(r"\D")
+# extras the spider writes about the listing (not text read from the site): left as they are.
+SPIDER_EXTRAS = frozenset({"provenance", "http", "is_physician"})
 
 
 def clean_value(value: Any) -> Any:
@@ -21,8 +27,8 @@ def clean_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: clean_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        cleaned = [clean_value(v) for v in value]
-        return unique(v for v in cleaned if not (isinstance(v, dict) and not any(v.values())))
+        cleaned = [clean_text(v) if type(v) is str else clean_value(v) for v in value]
+        return unique([v for v in cleaned if not isinstance(v, dict) or any(v.values())])
     return value
 
 
@@ -37,8 +43,19 @@ class CleanListingPipeline:
         return cls(crawler)
 
     def process_item(self, item: ListingItem) -> ListingItem:
+        if unknown := item.keys() - FIELD_SET:  # a post_process_item hook's slip
+            self.stats.inc_value("credcheck/dropped/unknown_fields")
+            raise DropItem(
+                f"listing with fields not in spiders/items.py {sorted(unknown)}: "
+                f"{item.get('source_url')}",
+                log_level="ERROR",
+            )
         for field in LISTING_FIELDS:
-            value = clean_value(item.get(field))
+            value = item.get(field)
+            if field == "extras" and isinstance(value, dict):
+                value = {k: v if k in SPIDER_EXTRAS else clean_value(v) for k, v in value.items()}
+            else:
+                value = clean_value(value)
             if value is None and field in LIST_FIELDS:
                 value = []
             elif value is None and field in DICT_FIELDS:
@@ -46,7 +63,7 @@ class CleanListingPipeline:
             item[field] = value
         if item["npi"]:
             # "as shown", minus decoration such as "NPI: 1234567893" or "1234-567-893".
-            digits = "".join(c for c in item["npi"] if c.isdigit())
+            digits = _NOT_DIGIT.sub("", item["npi"])
             item["npi"] = digits if len(digits) == 10 else item["npi"]
         if not item["name"]:
             self.stats.inc_value("credcheck/dropped/no_name")

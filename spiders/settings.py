@@ -73,4 +73,7 @@ CREDCHECK_UNCHANGED_PATH = None  # where to write the URLs found unchanged (304,
 
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(LISTING_FIELDS)  # every key present, in the documented order
+FEED_EXPORTERS = {
+    fmt: "spiders.exporters.ListingJsonLinesExporter" for fmt in ("jsonlines", "jsonl", "jl")
+}
 LOG_LEVEL = "INFO"

@@ -32,7 +32,7 @@ from spiders.extract import detect_soft_404, extract_html, extract_jsonld, extra
 from spiders.extract.jsonld import parse_jsonld
 from spiders.extract.microdata import extract_microdata
 from spiders.extract.text import parse_certification, split_display_name
-from spiders.items import LISTING_FIELDS, ListingItem, new_listing
+from spiders.items import LISTING_FIELDS, new_listing
 from spiders.middlewares import NetlocOffsiteMiddleware, ParseErrorMiddleware, retry_after
 from spiders.pipelines import CleanListingPipeline, DuplicateRefPipeline
 from spiders.registry import RegistryError, load_registry, spider_class
@@ -61,7 +61,7 @@ def ld(*blocks: str, h1: str = "Dr. Jane Q. Doe, MD") -> HtmlResponse:
 
 # -- the item -------------------------------------------------------------------------------------
 def test_listing_item_has_exactly_the_design_fields_with_empty_defaults():
-    assert list(LISTING_FIELDS) == DESIGN_FIELDS and set(ListingItem.fields) == set(DESIGN_FIELDS)
+    assert list(LISTING_FIELDS) == DESIGN_FIELDS and list(new_listing()) == DESIGN_FIELDS
     item = new_listing(name="Dr. Jane Doe")
     assert item["degrees"] == [] and item["extras"] == {} and item["npi"] is None
     assert new_listing()["degrees"] is not item["degrees"]  # no shared mutable defaults
@@ -289,6 +289,19 @@ def test_clean_pipeline_trims_dedupes_and_counts_nameless_drops(crawler):
     with pytest.raises(DropItem):
         pipeline.process_item(new_listing(name="  ", source_url="http://x/1"))
     assert crawler.stats.get_value("credcheck/dropped/no_name") == 1
+
+
+def test_clean_pipeline_drops_and_counts_a_listing_a_hook_gave_unknown_fields(crawler):
+    pipeline = CleanListingPipeline.from_crawler(crawler)
+    item = new_listing(name="Jane Doe", source_url="http://x/1")
+    item["speciality"] = "Cardiology"  # a post_process_item hook's typo
+    with pytest.raises(DropItem, match="speciality"):
+        pipeline.process_item(item)
+    assert crawler.stats.get_value("credcheck/dropped/unknown_fields") == 1
+    # A hook that deleted a field gets it back, empty.
+    item = new_listing(name="Jane Doe")
+    del item["languages"]
+    assert pipeline.process_item(item)["languages"] == []
 
 
 def test_duplicate_refs_per_site_are_dropped_and_counted(crawler):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 from spiders.extract.text import (
@@ -58,13 +59,21 @@ _EDUCATION_LABEL = re.compile(
     r"^(medical school|medical degree|residency|internship|fellowship|education|degree)\s*:\s*",
     re.I,
 )
+# lxml directly, compiled once: parsel would wrap each of the page's text nodes in a Selector.
+_TITLE_TEXT = etree.XPath("//title/text()", smart_strings=False)
+_BODY_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False
+)
 _NPI = re.compile(r"\bNPI\b\D{0,20}?(\d{10})\b")
 _NOT_ACCEPTING = re.compile(r"\bnot (currently )?accepting new patients\b", re.I)
 _ACCEPTING = re.compile(r"\b(currently )?accepting new patients\b", re.I)
 
 
+_TRAILING_COLON = re.compile(r"[\s:]+$")
+
+
 def heading_key(text: str | None) -> str:
-    return re.sub(r"[\s:]+$", "", (clean_text(text) or "").lower().replace("&", "and"))
+    return _TRAILING_COLON.sub("", (clean_text(text) or "").lower().replace("&", "and"))
 
 
 def lines(element: Any) -> list[str]:
@@ -90,6 +99,8 @@ def lines(element: Any) -> list[str]:
 
 
 def text(element: Any) -> str | None:
+    if not len(element) and isinstance(element.tag, str):  # a leaf: its text is all there is
+        return clean_text(element.text)
     return clean_text(" ".join(lines(element)))
 
 
@@ -226,17 +237,16 @@ def extract_html(response: Selector | Any, wanted: Collection[str] | None = None
     h1 = next(iter(root.iter("h1")), None)
     listed = text(h1) if h1 is not None else None
     if not listed:
-        title = clean_text(" ".join(root.xpath("//title/text()")))
+        title = clean_text(" ".join(_TITLE_TEXT(root)))
         listed = clean_text(title.split("|")[0]) if title else None
-    name = split_display_name(listed)
+    # The listed name's prefix, suffix and degrees; a gap-filling call rarely needs them.
+    name_parts = ("honorific_prefix", "honorific_suffix", "degrees")
+    name = split_display_name(listed if any(map(want, name_parts)) else None)
     found = sections(root) if any(map(want, SECTION_ALIASES)) else {}
     known = facts(root) if any(map(want, _FACT_FIELDS)) else {}
     npi, accepting = known.get("npi"), None
     if (want("npi") and not npi) or want("accepting_new_patients"):
-        # lxml directly: parsel would wrap each of the page's text nodes in a Selector.
-        page_text = " ".join(
-            root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
-        )
+        page_text = " ".join(_BODY_TEXT(root))
         npi = npi or (m.group(1) if (m := _NPI.search(page_text)) else None)
         if _NOT_ACCEPTING.search(page_text):
             accepting = False

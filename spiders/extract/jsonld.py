@@ -8,14 +8,21 @@ import logging
 import re
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 from spiders.extract.schemaorg import find_person, flatten, person_fields
+from spiders.extract.soft404 import H1_TEXT
 
 logger = logging.getLogger(__name__)
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
+# lxml directly (compiled once, plain strings, no Selector per node): runs on every profile page.
+_JSONLD_SCRIPTS = etree.XPath(
+    "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()",
+    smart_strings=False,
+)
 
 
 def parse_jsonld(text: str) -> Any | None:
@@ -43,16 +50,12 @@ def parse_jsonld(text: str) -> Any | None:
 
 def jsonld_nodes(selector: Selector) -> list[dict]:
     """All typed nodes of all JSON-LD blocks on the page, flattened."""
-    # lxml directly (strings, no Selector per node): this runs on every profile page.
-    scripts = selector.root.xpath(
-        "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()"
-    )
-    return [node for text in scripts for node in flatten(parse_jsonld(text))]
+    return [node for text in _JSONLD_SCRIPTS(selector.root) for node in flatten(parse_jsonld(text))]
 
 
 def extract_jsonld(response: Selector | Any) -> dict[str, Any] | None:
     """Listing fields from the page's JSON-LD person node, or None when there is none."""
     selector = getattr(response, "selector", response)
-    heading = selector.root.xpath("//h1//text()")
+    heading = H1_TEXT(selector.root)
     node = find_person(jsonld_nodes(selector), hint=heading[0] if heading else None)
     return person_fields(node) if node else None

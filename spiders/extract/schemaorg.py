@@ -6,6 +6,7 @@ everything below works on those dicts, so a site's markup syntax never matters.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -81,7 +82,12 @@ def as_list(value: Any) -> list[Any]:
 
 def types_of(node: dict) -> set[str]:
     """{'Physician', 'Person'} from '@type' given as a string, a list or full schema.org URLs."""
-    return {_SCHEMA_URL.sub("", str(t)) for t in as_list(node.get("@type"))}
+    return {_type_name(str(t)) for t in as_list(node.get("@type"))}
+
+
+@functools.lru_cache(maxsize=1024)  # a site uses a handful of type names on every page
+def _type_name(value: str) -> str:
+    return _SCHEMA_URL.sub("", value)
 
 
 def flatten(data: Any) -> Iterator[dict]:
@@ -99,6 +105,11 @@ def flatten(data: Any) -> Iterator[dict]:
 
 def text_of(value: Any) -> str | None:
     """A property's text: a string, the first of a list, or a nested thing's name."""
+    # Called some thirty times per profile page, mostly with a string or nothing.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clean_text(value)
     for item in as_list(value):
         if isinstance(item, dict):
             item = item.get("name") or item.get("@value") or item.get("value")
@@ -108,6 +119,8 @@ def text_of(value: Any) -> str | None:
 
 
 def names_of(value: Any) -> list[str]:
+    if value is None:
+        return []
     return unique(text_of(v) for v in as_list(value))
 
 

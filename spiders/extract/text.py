@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
-_SPACE = re.compile(r"\s+")
 _PREFIXES = ("dr.", "dr", "prof.", "prof", "professor", "mr.", "mrs.", "ms.", "mx.")
 # Degree/credential tokens after a name: MD, M.D., PhD, MBBS, MBChB, FACC, MPH, DO ...
 _CREDENTIAL = re.compile(
@@ -30,8 +29,12 @@ def clean_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    text = _SPACE.sub(" ", html.unescape(str(value))).strip()
-    return text or None
+    text = value if isinstance(value, str) else str(value)
+    if "&" in text:
+        text = html.unescape(text)
+    # str.split() splits on exactly the characters the regex \s matches, and runs in C: this is
+    # called some hundred times per profile page.
+    return " ".join(text.split()) or None
 
 
 def unique(values: Iterable[Any]) -> list[Any]:
@@ -40,18 +43,21 @@ def unique(values: Iterable[Any]) -> list[Any]:
     for value in values:
         if value in (None, "", [], {}):
             continue
-        key = _identity(value)
+        key = value.casefold() if type(value) is str else _identity(value)
         if key not in seen:
             seen.add(key)
             out.append(value)
     return out
 
 
-def _identity(value: Any) -> str:
+def _identity(value: Any) -> Hashable:
     if isinstance(value, str):
         return value.casefold()
     if isinstance(value, dict):
-        return repr(sorted(value.items()))
+        try:
+            return frozenset(value.items())
+        except TypeError:  # a nested list or dict among the values
+            return repr(sorted(value.items()))
     return repr(value)
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import ParseResult, SplitResult, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
@@ -61,9 +61,12 @@ def arrival_time() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def netloc_of(url: str) -> str:
-    """host:port with the default port filled in: sites on one host differ by port."""
-    parts = urlsplit(url)
+def netloc_of(url: str | SplitResult | ParseResult) -> str:
+    """host:port with the default port filled in: sites on one host differ by port.
+
+    Takes a URL or its parsed parts (``urlparse_cached(request)``: parsed once per request).
+    """
+    parts = urlsplit(url) if isinstance(url, str) else url
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return f"{(parts.hostname or '').lower()}:{port}"
 
@@ -214,9 +217,9 @@ class DirectorySpider(SitemapSpider):
         extras["is_physician"] = is_physician(fields.get("degrees") or [], fields.get("job_title"))
         if response is not None:
             validators = {
-                key: response.headers.get(header).decode("latin-1")
+                key: value.decode("latin-1")
                 for key, header in (("etag", b"ETag"), ("last_modified", b"Last-Modified"))
-                if response.headers.get(header)
+                if (value := response.headers.get(header))
             }
             if validators:
                 extras["http"] = validators
