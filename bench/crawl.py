@@ -1,17 +1,23 @@
 """Crawl benchmark: the real spiders with full extraction vs a bare Scrapy spider that fetches the
 same pages and parses nothing (the engine's ceiling on this machine), in the same run.
 
-    python -m bench.crawl [--profiles 20000] [--concurrency 16]
+    python -m bench.crawl [--profiles 20000] [--concurrency 16] [--rounds 3]
 
 A fixture site of ``--profiles`` JSON-LD profile pages (robots.txt -> sitemap index -> child
 sitemaps -> profiles; cloned from the test fixture's listings) is served on 127.0.0.1. Each crawl
 runs in its own child process with politeness delays off (it is our own loopback server) and the
-same concurrency. The last line is
+same concurrency and engine settings (spiders/settings.py; the bare spider keeps the engine
+tuning of spiders/engine.py and drops every credcheck middleware, pipeline and extension).
 
-    crawl: pages=N pages_per_s=X ceiling_pages_per_s=Y ratio=X/Y peak_rss_mb=M
+The two crawls alternate for ``--rounds`` rounds (bare, real, bare, real ...): on a shared
+virtual machine the CPU's speed drifts by tens of percent over minutes, and one pair of crawls
+measures the drift as much as the crawler. Each round prints its own figures; the last line is
 
-where pages counts profile pages, X and Y are profile pages per second (wall time of the whole
-crawl, sitemaps included) and M is the real crawl's peak resident memory.
+    crawl: pages=N pages_per_s=X ceiling_pages_per_s=Y ratio=R peak_rss_mb=M
+
+where pages counts profile pages, X and Y are the median profile pages per second of the real
+and the bare crawls (wall time of the whole crawl, sitemaps included), R is the median of the
+rounds' ratios X/Y, and M is the real crawl's largest peak resident memory.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import copy
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,8 +65,8 @@ import scrapy
 
 class BareSpider(scrapy.Spider):
     name = "bare"
-    custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "SPIDER_MIDDLEWARES": {},
-                       "DOWNLOADER_MIDDLEWARES": {}}
+    custom_settings = {"ITEM_PIPELINES": {}, "SPIDER_MIDDLEWARES": {}, "DOWNLOADER_MIDDLEWARES": {},
+                       "EXTENSIONS": {"spiders.engine.GarbageCollectionTuning": 0}}
 
     def __init__(self, url_file, **kw):
         super().__init__(**kw)
@@ -98,7 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="bare/real pairs to run, alternating (median)"
+    )
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.profiles < 1:
+        parser.error("--rounds and --profiles must be at least 1")
     settings = {**SETTINGS, "CONCURRENT_REQUESTS": str(args.concurrency),
                 "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency)}  # fmt: skip
     site = bench_site(args.profiles)
@@ -123,33 +135,43 @@ def main(argv: list[str] | None = None) -> None:
         (tmp / "urls.txt").write_text("\n".join(pages))
         (tmp / "bare.py").write_text(BARE_SPIDER)
 
-        bare_seconds, bare_cpu, _ = run(
-            [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
-             "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
-            env,
-        )  # fmt: skip
-        feed, stats_path = tmp / "items.jsonl", tmp / "stats.json"
-        real_seconds, real_cpu, peak_mb = run(
-            [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
-             "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
-            env,
-        )  # fmt: skip
-        stats = json.loads(stats_path.read_text())
-        items = sum(1 for _ in feed.open())
+        rounds = [crawl_pair(tmp, env, settings, args.profiles, n) for n in range(args.rounds)]
     n = args.profiles
-    if items != n:
-        print(f"warning: {items} items extracted from {n} profiles", file=sys.stderr)
-    real, ceiling = n / real_seconds, n / bare_seconds
-    print(
-        f"real crawl {real_seconds:.1f}s wall, {real_cpu:.1f}s CPU "
-        f"({stats.get('response_received_count')} responses, {items} items); bare crawl "
-        f"{bare_seconds:.1f}s wall, {bare_cpu:.1f}s CPU; {args.concurrency} in flight; "
-        f"CPU-time ratio {bare_cpu / real_cpu:.2f} (steadier than wall time on a busy machine)"
-    )
+    real = statistics.median(n / r["real_seconds"] for r in rounds)
+    ceiling = statistics.median(n / r["bare_seconds"] for r in rounds)
+    ratio = statistics.median(r["bare_seconds"] / r["real_seconds"] for r in rounds)
+    peak_mb = max(r["peak_mb"] for r in rounds)
     print(
         f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
-        f"ratio={real / ceiling:.2f} peak_rss_mb={peak_mb:.0f}"
+        f"ratio={ratio:.2f} peak_rss_mb={peak_mb:.0f}"
     )
+
+
+def crawl_pair(tmp: Path, env: dict, settings: dict[str, str], n: int, number: int) -> dict:
+    """One round: the bare crawl, then the real one; prints and returns the round's figures."""
+    bare_seconds, bare_cpu, _ = run(
+        [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
+         "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
+        env,
+    )  # fmt: skip
+    feed, stats_path = tmp / f"items-{number}.jsonl", tmp / f"stats-{number}.json"
+    real_seconds, real_cpu, peak_mb = run(
+        [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
+         "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
+        env,
+    )  # fmt: skip
+    stats = json.loads(stats_path.read_text())
+    items = sum(1 for _ in feed.open())
+    if items != n:
+        print(f"warning: {items} items extracted from {n} profiles", file=sys.stderr)
+    print(
+        f"round {number + 1}: real crawl {real_seconds:.1f}s wall, {real_cpu:.1f}s CPU "
+        f"({stats.get('response_received_count')} responses, {items} items); bare crawl "
+        f"{bare_seconds:.1f}s wall, {bare_cpu:.1f}s CPU; ratio {bare_seconds / real_seconds:.2f} "
+        f"(CPU time {bare_cpu / real_cpu:.2f}); real peak RSS {peak_mb:.0f} MB",
+        flush=True,
+    )
+    return {"real_seconds": real_seconds, "bare_seconds": bare_seconds, "peak_mb": peak_mb}
 
 
 if __name__ == "__main__":

@@ -56,7 +56,14 @@ def _open_work(published: Path):
 
 
 def cmd_crawl(args) -> int:
-    from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets, registered_sites
+    from pipeline.crawl import (
+        crawl_sites,
+        ingest_outcomes,
+        plan_targets,
+        previous_pages_for,
+        registered_sites,
+    )
+    from pipeline.jobs import work_db_path
 
     settings = _parse_settings(args.setting)
     targets = plan_targets(args.site_ids, args.url)
@@ -64,8 +71,18 @@ def cmd_crawl(args) -> int:
         targets = plan_targets(list(registered_sites()), [])
     published = resolve_db_path(args.db)
     with job_lock(published, "crawl"):
+        previous = {}
+        if not args.full and (published.exists() or work_db_path(published).exists()):
+            # Incremental, as `credcheck run`: ask again with the last crawl's ETag/Last-Modified.
+            con = _open_work(published)
+            previous = previous_pages_for(con, targets)
+            con.close()
         outcomes = crawl_sites(
-            targets, runs_dir=Path(args.runs_dir), settings=settings, progress=crawl_progress
+            targets,
+            runs_dir=Path(args.runs_dir),
+            settings=settings,
+            progress=crawl_progress,
+            previous=previous,
         )
         if all(not o.ok for o in outcomes):
             # Nothing was crawled, so the database is not even opened.
@@ -345,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="zero-config start URL (repeatable)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="fetch every page again; by default pages unchanged since the last crawl "
+        "(ETag / Last-Modified answered 304) are not downloaded",
     )
     add_crawl_options(p)
 

@@ -247,9 +247,10 @@ class ConditionalRequestMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         path = crawler.settings.get("CREDCHECK_PREVIOUS_PATH")
-        if not path:
+        pages = json.loads(Path(path).read_text()).get("pages", {}) if path else {}
+        if not pages:
             raise NotConfigured  # a first crawl: nothing to ask about (and no per-page hooks)
-        return cls(crawler, json.loads(Path(path).read_text()).get("pages", {}))
+        return cls(crawler, pages)
 
     def process_request(self, request: Request) -> None:
         seen = self.pages.get(request.url)

@@ -24,8 +24,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_AFTER_MAX = 120.0  # seconds; a longer Retry-After is capped (spiders.middlewares)
 
 # Scrapy runs each callback's output through CONCURRENT_ITEMS asyncio tasks, created per
-# response: the default 100 costs ~100 task creations per profile page that yields one item.
-CONCURRENT_ITEMS = 10
+# response: the default 100 costs ~100 task creations per profile page that yields one item,
+# and our item pipelines are synchronous, so more than one buys nothing.
+CONCURRENT_ITEMS = 1
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
@@ -66,7 +67,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "spiders.extensions.RunStatsExtension": 500,  # active when CREDCHECK_STATS_PATH is set
+    "spiders.engine.GarbageCollectionTuning": 0,
 }
+STATS_CLASS = "spiders.engine.StatsCollector"
 CREDCHECK_STATS_PATH = None
 CREDCHECK_PREVIOUS_PATH = None  # the last run's page validators (incremental re-crawl)
 CREDCHECK_UNCHANGED_PATH = None  # where to write the URLs found unchanged (304, old lastmod)

@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_crawl_prints_its_summary_line_last():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.crawl", "--profiles", "60"],
+        [sys.executable, "-m", "bench.crawl", "--profiles", "60", "--rounds", "2"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -23,5 +23,6 @@ def test_bench_crawl_prints_its_summary_line_last():
         last,
     )
     assert match, last
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()[:-1]] == ["round 1", "round 2"]
     assert float(match.group(1)) > 0 and 0 < int(match.group(4)) < 500
     assert "warning" not in proc.stderr  # every profile extracted

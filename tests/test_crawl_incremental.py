@@ -8,11 +8,13 @@ import copy
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.crawl import CrawlTarget, crawl_site, crawl_sites, ingest_outcomes, previous_pages
 from pipeline.demo.server import serve_sites
 from pipeline.store import drift_reason, open_db
+from tests.conftest import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "sites"
@@ -139,3 +141,24 @@ def test_an_interrupted_crawl_resumes_from_its_jobdir(tmp_path, monkeypatch):
     again = {e["path"] for e in log if e["path"].startswith("/physician-directory/")}
     assert len(first_part) >= 10 and not first_part & again  # nothing fetched twice
     assert not (tmp_path / "runs" / "jobs" / "lukes").exists()  # finished: nothing to resume
+
+
+def test_credcheck_crawl_recrawls_conditionally_unless_told_full(live_site, tmp_path):
+    _, _, log = live_site
+    db, runs = tmp_path / "cli.duckdb", tmp_path / "runs"
+    loopback = [arg for name, value in LOOPBACK.items() for arg in ("-s", f"{name}={value}")]
+
+    def crawl(*extra: str) -> list[int]:
+        log.clear()
+        run_cli("crawl", "mercy", *loopback, "--runs-dir", str(runs), "--db", str(db), *extra)
+        return [e["status"] for e in log if e["path"].startswith("/doctors/")]
+
+    assert crawl().count(200) == 24  # the first crawl fetches every profile
+    assert crawl().count(304) == 24  # nothing changed: every profile answers Not Modified
+    con = duckdb.connect(str(tmp_path / "cli.work.duckdb"), read_only=True)
+    latest = con.execute(
+        "SELECT not_modified, unchanged, gone FROM crawl_runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    con.close()
+    assert latest == (24, 0, 0)
+    assert crawl("--full").count(200) == 24  # --full asks unconditionally

@@ -595,3 +595,42 @@ def test_registry_entries_take_only_their_platforms_options(tmp_path):
     )
     with pytest.raises(RegistryError, match="unknown keys"):
         load_registry(registry)
+
+
+# -- engine tuning (spiders/engine.py) ------------------------------------------------------------
+def test_stats_collector_counts_like_scrapys_without_the_per_access_shim():
+    from spiders.engine import StatsCollector
+
+    stats = StatsCollector(get_crawler(Spider, settings_dict={}))
+    stats.inc_value("pages")
+    stats.inc_value("pages", 2)
+    stats.max_value("depth", 3)
+    stats.max_value("depth", 1)
+    stats.set_value("reason", "finished")
+    assert stats.get_stats() == {"pages": 3, "depth": 3, "reason": "finished"}
+    # Scrapy's shim caches a warning wrapper per method on the instance; ours has none.
+    assert not [name for name in vars(stats) if name.startswith("_cached_")]
+
+
+def test_gc_tuning_freezes_startup_objects_and_collects_young_ones_less_often():
+    import gc
+
+    from spiders.engine import GC_YOUNG_THRESHOLD, GarbageCollectionTuning
+
+    before = gc.get_threshold()
+    try:
+        GarbageCollectionTuning().engine_started()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_crawl_settings_use_the_engine_tuning():
+    from scrapy.utils.project import get_project_settings
+
+    project = get_project_settings()  # spiders.settings, via scrapy.cfg
+    assert project.get("STATS_CLASS") == "spiders.engine.StatsCollector"
+    assert "spiders.engine.GarbageCollectionTuning" in project.getdict("EXTENSIONS")
+    assert project.getint("CONCURRENT_ITEMS") == 1

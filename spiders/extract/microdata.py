@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import extruct
-
 from spiders.extract.schemaorg import find_person, flatten, person_fields
 
 
 def microdata_nodes(html: str, base_url: str | None = None) -> list[dict]:
     """Every microdata item on the page as a JSON-LD-shaped dict (nested items included)."""
+    # Imported on first use: extruct brings every syntax's parser (some 0.4 s), and most
+    # directories publish JSON-LD, so most crawls never get here.
+    import extruct
+
     data = extruct.extract(html, base_url=base_url, syntaxes=["microdata"], uniform=True)
     return list(flatten(data.get("microdata", [])))
 
