@@ -136,6 +136,20 @@ def test_jsonld_finds_the_person_wherever_it_sits(block):
     assert fields["name"] == "Jane Doe" and fields["npi"] == "1234567893"
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        '<!-- {"@type": "Physician", "name": "Jane Doe"} -->',
+        '//<![CDATA[\n{"@type": "Physician", "name": "Jane Doe"}\n//]]>',
+        '{"@type": "Physician", "name": "Jane Doe", "knowsLanguage": ["English",],}',
+        "{&quot;@type&quot;: &quot;Physician&quot;, &quot;name&quot;: &quot;Jane Doe&quot;}",
+        '{"@type": "Physician", "name": "Jane Doe", "description": "a ]]> b, }"}',  # valid as is
+    ],
+)
+def test_jsonld_template_slips_are_repaired(block):
+    assert parse_jsonld(block)["name"] == "Jane Doe"
+
+
 def test_jsonld_survives_a_malformed_block_next_to_a_good_one_and_ignores_bystanders():
     response = ld(
         '{"@type": "WebSite", "name": "Mercy", "url": "/",,}}',  # beyond repair

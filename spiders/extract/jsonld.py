@@ -17,12 +17,28 @@ from spiders.extract.soft404 import H1_TEXT
 logger = logging.getLogger(__name__)
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 # lxml directly (compiled once, plain strings, no Selector per node): runs on every profile page.
 _JSONLD_SCRIPTS = etree.XPath(
     "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()",
     smart_strings=False,
 )
+
+
+def unwrap(text: str) -> str:
+    """The block without an HTML comment or CDATA wrapper (``<!-- ... -->``, ``//<![CDATA[ ...
+    //]]>``); string tests at the two ends, where a regex would try every position between."""
+    text = text.strip()
+    opened = text.removeprefix("//").lstrip()
+    for opener in ("<!--", "<![CDATA["):
+        if opened.startswith(opener):
+            text = opened[len(opener) :]
+            break
+    text = text.rstrip()
+    for closer in ("-->", "]]>"):
+        if text.endswith(closer):
+            text = text[: -len(closer)].rstrip().removesuffix("//")
+            break
+    return text
 
 
 def parse_jsonld(text: str) -> Any | None:
@@ -36,8 +52,8 @@ def parse_jsonld(text: str) -> Any | None:
     """
     attempts = (
         lambda t: t,
-        lambda t: _TRAILING_COMMA.sub(r"\1", _WRAPPER.sub("", t)),
-        lambda t: _TRAILING_COMMA.sub(r"\1", _WRAPPER.sub("", html.unescape(t))),
+        lambda t: _TRAILING_COMMA.sub(r"\1", unwrap(t)),
+        lambda t: _TRAILING_COMMA.sub(r"\1", unwrap(html.unescape(t))),
     )
     for repair in attempts:
         try:
