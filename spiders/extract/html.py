@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from lxml import etree
 from parsel import Selector
 
 from spiders.extract.text import (
@@ -27,6 +26,7 @@ from spiders.extract.text import (
     unique,
     year_in,
 )
+from spiders.extract.xpaths import BODY_TEXT, TITLE_TEXT
 
 # Section heading text (lower case, "&" read as "and") -> item field.
 SECTION_ALIASES = {
@@ -59,16 +59,9 @@ _EDUCATION_LABEL = re.compile(
     r"^(medical school|medical degree|residency|internship|fellowship|education|degree)\s*:\s*",
     re.I,
 )
-# lxml directly, compiled once: parsel would wrap each of the page's text nodes in a Selector.
-_TITLE_TEXT = etree.XPath("//title/text()", smart_strings=False)
-_BODY_TEXT = etree.XPath(
-    "//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False
-)
 _NPI = re.compile(r"\bNPI\b\D{0,20}?(\d{10})\b")
 _NOT_ACCEPTING = re.compile(r"\bnot (currently )?accepting new patients\b", re.I)
 _ACCEPTING = re.compile(r"\b(currently )?accepting new patients\b", re.I)
-
-
 _TRAILING_COLON = re.compile(r"[\s:]+$")
 
 
@@ -237,7 +230,7 @@ def extract_html(response: Selector | Any, wanted: Collection[str] | None = None
     h1 = next(iter(root.iter("h1")), None)
     listed = text(h1) if h1 is not None else None
     if not listed:
-        title = clean_text(" ".join(_TITLE_TEXT(root)))
+        title = clean_text(" ".join(TITLE_TEXT(root)))
         listed = clean_text(title.split("|")[0]) if title else None
     # The listed name's prefix, suffix and degrees; a gap-filling call rarely needs them.
     name_parts = ("honorific_prefix", "honorific_suffix", "degrees")
@@ -246,7 +239,7 @@ def extract_html(response: Selector | Any, wanted: Collection[str] | None = None
     known = facts(root) if any(map(want, _FACT_FIELDS)) else {}
     npi, accepting = known.get("npi"), None
     if (want("npi") and not npi) or want("accepting_new_patients"):
-        page_text = " ".join(_BODY_TEXT(root))
+        page_text = " ".join(BODY_TEXT(root))
         npi = npi or (m.group(1) if (m := _NPI.search(page_text)) else None)
         if _NOT_ACCEPTING.search(page_text):
             accepting = False

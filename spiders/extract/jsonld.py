@@ -8,20 +8,14 @@ import logging
 import re
 from typing import Any
 
-from lxml import etree
 from parsel import Selector
 
 from spiders.extract.schemaorg import find_person, flatten, person_fields
-from spiders.extract.soft404 import H1_TEXT
+from spiders.extract.xpaths import H1_TEXT, JSONLD_SCRIPTS
 
 logger = logging.getLogger(__name__)
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-# lxml directly (compiled once, plain strings, no Selector per node): runs on every profile page.
-_JSONLD_SCRIPTS = etree.XPath(
-    "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]/text()",
-    smart_strings=False,
-)
 
 
 def unwrap(text: str) -> str:
@@ -66,7 +60,7 @@ def parse_jsonld(text: str) -> Any | None:
 
 def jsonld_nodes(selector: Selector) -> list[dict]:
     """All typed nodes of all JSON-LD blocks on the page, flattened."""
-    return [node for text in _JSONLD_SCRIPTS(selector.root) for node in flatten(parse_jsonld(text))]
+    return [node for text in JSONLD_SCRIPTS(selector.root) for node in flatten(parse_jsonld(text))]
 
 
 def extract_jsonld(response: Selector | Any) -> dict[str, Any] | None:

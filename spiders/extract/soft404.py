@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lxml import etree
+from spiders.extract.xpaths import H1_TEXT, TITLE_TEXT
 
 _NOT_FOUND = re.compile(
     r"\berror\s*404\b|^\s*404\b|\bpage (was )?not found\b|\b(page|profile) (cannot|can't|could not)"
     r" be found\b|\bno longer (exists|available)\b|\bprofile (is )?not available\b",
     re.I,
 )
-# Compiled once: these run on every profile page (plain strings, no "smart" back-references).
-TITLE_TEXT = etree.XPath("//title//text()", smart_strings=False)
-H1_TEXT = etree.XPath("//h1//text()", smart_strings=False)
 
 
 def detect_soft_404(response: Any) -> bool:
