@@ -1,7 +1,7 @@
 """Crawl benchmark: the real spiders with full extraction vs a bare Scrapy spider that fetches the
 same pages and parses nothing (the engine's ceiling on this machine), in the same run.
 
-    python -m bench.crawl [--profiles 20000] [--concurrency 16] [--rounds 3]
+    python -m bench.crawl [--profiles 20000] [--concurrency 16] [--rounds 3] [--breakdown]
 
 A fixture site of ``--profiles`` JSON-LD profile pages (robots.txt -> sitemap index -> child
 sitemaps -> profiles; cloned from the test fixture's listings) is served on 127.0.0.1. Each crawl
@@ -18,6 +18,13 @@ measures the drift as much as the crawler. Each round prints its own figures; th
 where pages counts profile pages, X and Y are the median profile pages per second of the real
 and the bare crawls (wall time of the whole crawl, sitemaps included), R is the median of the
 rounds' ratios X/Y, and M is the real crawl's largest peak resident memory.
+
+``--breakdown`` says where the real crawl's time goes: each round also runs the real spider
+(same registry entry, middlewares, pipelines, exporter) with its parser taken out, once
+parsing nothing (the cost of sitemap discovery: every profile URL is a request yielded from a
+callback) and once re-emitting the listing it parsed from the first profile for every page
+(Scrapy's cost per item, without extraction). Their CPU milliseconds per profile page, with the
+bare and real crawls', come in a ``breakdown:`` line just before the last line.
 """
 
 from __future__ import annotations
@@ -81,6 +88,27 @@ class BareSpider(scrapy.Spider):
 """
 
 
+# The real spider minus its parser, for --breakdown (see the module docstring).
+DISCOVERY_SPIDER = """
+from spiders.items import ListingItem
+from spiders.platforms.schemaorg_sitemap import SchemaOrgSitemapSpider
+
+class DiscoverySpider(SchemaOrgSitemapSpider):
+    name = "discovery"
+
+    def __init__(self, robots_url, emit="nothing", **kw):
+        super().__init__(start_urls=[robots_url], site_id="bench-hospital", **kw)
+        self.emit, self.listing = emit, None
+
+    def parse_profile(self, response):
+        if self.emit == "nothing":
+            return
+        if self.listing is None:  # parsed once; pipelines replace values, never mutate them
+            self.listing = dict(next(iter(super().parse_profile(response))))
+        yield ListingItem(self.listing, source_url=response.url, ref=self.ref_for(response.url))
+"""
+
+
 def run(command: list[str], env: dict) -> tuple[float, float, float]:
     """Run a crawl child; (wall seconds, CPU seconds, peak RSS in MB) from its own rusage."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
@@ -108,6 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="bare/real pairs to run, alternating (median)"
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also crawl with the real spider's parser taken out (discovery only; discovery "
+        "plus a ready-made listing per page) and print CPU ms per page for each",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.profiles < 1:
         parser.error("--rounds and --profiles must be at least 1")
@@ -134,32 +168,69 @@ def main(argv: list[str] | None = None) -> None:
         pages += [base + listing["path"] for listing in site["listings"]]
         (tmp / "urls.txt").write_text("\n".join(pages))
         (tmp / "bare.py").write_text(BARE_SPIDER)
+        (tmp / "discovery.py").write_text(DISCOVERY_SPIDER)
 
-        rounds = [crawl_pair(tmp, env, settings, args.profiles, n) for n in range(args.rounds)]
+        breakdown_from = f"{base}/robots.txt" if args.breakdown else None
+        rounds = [
+            crawl_round(tmp, env, settings, args.profiles, n, breakdown_from=breakdown_from)
+            for n in range(args.rounds)
+        ]
     n = args.profiles
     real = statistics.median(n / r["real_seconds"] for r in rounds)
     ceiling = statistics.median(n / r["bare_seconds"] for r in rounds)
     ratio = statistics.median(r["bare_seconds"] / r["real_seconds"] for r in rounds)
     peak_mb = max(r["peak_mb"] for r in rounds)
+    if args.breakdown:
+        cpu_ms = {
+            name: statistics.median(r["cpu_seconds"][name] for r in rounds) / n * 1000
+            for name in CRAWLS
+        }
+        print("breakdown: cpu_ms_per_page " + " ".join(f"{k}={v:.2f}" for k, v in cpu_ms.items()))
     print(
         f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
         f"ratio={ratio:.2f} peak_rss_mb={peak_mb:.0f}"
     )
 
 
-def crawl_pair(tmp: Path, env: dict, settings: dict[str, str], n: int, number: int) -> dict:
-    """One round: the bare crawl, then the real one; prints and returns the round's figures."""
+# The crawls of a --breakdown round, in the order they run.
+CRAWLS = ("bare", "discovery", "discovery_items", "real")
+
+
+def crawl_round(
+    tmp: Path,
+    env: dict,
+    settings: dict[str, str],
+    n: int,
+    number: int,
+    *,
+    breakdown_from: str | None = None,
+) -> dict:
+    """One round: the bare crawl, the parser-less ones (with ``breakdown_from``, the robots.txt
+    URL they start from), then the real one; prints and returns the round's figures."""
     bare_seconds, bare_cpu, _ = run(
         [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
          "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
         env,
     )  # fmt: skip
+    cpu_seconds = {"bare": bare_cpu}
+    if breakdown_from:
+        for name, emit in (("discovery", "nothing"), ("discovery_items", "listing")):
+            _, cpu_seconds[name], _ = run(
+                [sys.executable, "-m", "scrapy", "runspider", str(tmp / "discovery.py"),
+                 "-a", f"robots_url={breakdown_from}", "-a", f"emit={emit}",
+                 "-O", str(tmp / f"{name}.jsonl"), *settings_args(settings)],
+                env,
+            )  # fmt: skip
+            emitted = sum(1 for _ in (tmp / f"{name}.jsonl").open())
+            if emitted != (n if emit == "listing" else 0):
+                print(f"warning: the {name} crawl emitted {emitted} items", file=sys.stderr)
     feed, stats_path = tmp / f"items-{number}.jsonl", tmp / f"stats-{number}.json"
     real_seconds, real_cpu, peak_mb = run(
         [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
          "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
         env,
     )  # fmt: skip
+    cpu_seconds["real"] = real_cpu
     stats = json.loads(stats_path.read_text())
     items = sum(1 for _ in feed.open())
     if items != n:
@@ -171,7 +242,14 @@ def crawl_pair(tmp: Path, env: dict, settings: dict[str, str], n: int, number: i
         f"(CPU time {bare_cpu / real_cpu:.2f}); real peak RSS {peak_mb:.0f} MB",
         flush=True,
     )
-    return {"real_seconds": real_seconds, "bare_seconds": bare_seconds, "peak_mb": peak_mb}
+    if breakdown_from:
+        print(
+            f"round {number + 1} breakdown: CPU ms per profile page "
+            + ", ".join(f"{k} {v / n * 1000:.2f}" for k, v in cpu_seconds.items()),
+            flush=True,
+        )
+    return {"real_seconds": real_seconds, "bare_seconds": bare_seconds, "peak_mb": peak_mb,
+            "cpu_seconds": cpu_seconds}  # fmt: skip
 
 
 if __name__ == "__main__":
