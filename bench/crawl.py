@@ -107,6 +107,8 @@ class DiscoverySpider(SchemaOrgSitemapSpider):
             self.listing = dict(next(iter(super().parse_profile(response))))
         yield ListingItem(self.listing, source_url=response.url, ref=self.ref_for(response.url))
 """
+# The crawls of a --breakdown round, in the order they run.
+CRAWLS = ("bare", "discovery", "discovery_items", "real")
 
 
 def run(command: list[str], env: dict) -> tuple[float, float, float]:
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profiles", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="bare/real pairs to run, alternating (median)"
+        "--rounds", type=int, default=3, help="rounds of bare-then-real crawls (median)"
     )
     parser.add_argument(
         "--breakdown",
@@ -190,10 +192,6 @@ def main(argv: list[str] | None = None) -> None:
         f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
         f"ratio={ratio:.2f} peak_rss_mb={peak_mb:.0f}"
     )
-
-
-# The crawls of a --breakdown round, in the order they run.
-CRAWLS = ("bare", "discovery", "discovery_items", "real")
 
 
 def crawl_round(
