@@ -111,6 +111,14 @@ class DiscoverySpider(SchemaOrgSitemapSpider):
 CRAWLS = ("bare", "discovery", "discovery_items", "real")
 
 
+SCRAPY = [sys.executable, "-m", "scrapy"]
+
+
+def lines_in(path: Path) -> int:
+    with path.open() as file:
+        return sum(1 for _ in file)
+
+
 def run(command: list[str], env: dict) -> tuple[float, float, float]:
     """Run a crawl child; (wall seconds, CPU seconds, peak RSS in MB) from its own rusage."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
@@ -206,7 +214,7 @@ def crawl_round(
     """One round: the bare crawl, the parser-less ones (with ``breakdown_from``, the robots.txt
     URL they start from), then the real one; prints and returns the round's figures."""
     bare_seconds, bare_cpu, _ = run(
-        [sys.executable, "-m", "scrapy", "runspider", str(tmp / "bare.py"),
+        [*SCRAPY, "runspider", str(tmp / "bare.py"),
          "-a", f"url_file={tmp / 'urls.txt'}", *settings_args(settings)],
         env,
     )  # fmt: skip
@@ -214,23 +222,23 @@ def crawl_round(
     if breakdown_from:
         for name, emit in (("discovery", "nothing"), ("discovery_items", "listing")):
             _, cpu_seconds[name], _ = run(
-                [sys.executable, "-m", "scrapy", "runspider", str(tmp / "discovery.py"),
+                [*SCRAPY, "runspider", str(tmp / "discovery.py"),
                  "-a", f"robots_url={breakdown_from}", "-a", f"emit={emit}",
                  "-O", str(tmp / f"{name}.jsonl"), *settings_args(settings)],
                 env,
             )  # fmt: skip
-            emitted = sum(1 for _ in (tmp / f"{name}.jsonl").open())
+            emitted = lines_in(tmp / f"{name}.jsonl")
             if emitted != (n if emit == "listing" else 0):
                 print(f"warning: the {name} crawl emitted {emitted} items", file=sys.stderr)
     feed, stats_path = tmp / f"items-{number}.jsonl", tmp / f"stats-{number}.json"
     real_seconds, real_cpu, peak_mb = run(
-        [sys.executable, "-m", "scrapy", "crawl", "bench-hospital", "-O", str(feed),
+        [*SCRAPY, "crawl", "bench-hospital", "-O", str(feed),
          "-s", f"CREDCHECK_STATS_PATH={stats_path}", *settings_args(settings)],
         env,
     )  # fmt: skip
     cpu_seconds["real"] = real_cpu
     stats = json.loads(stats_path.read_text())
-    items = sum(1 for _ in feed.open())
+    items = lines_in(feed)
     if items != n:
         print(f"warning: {items} items extracted from {n} profiles", file=sys.stderr)
     print(
