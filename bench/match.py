@@ -42,7 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-FEBRL_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "febrl"
+from pipeline.config import REFERENCE_DIR
+
+FEBRL_DIR = REFERENCE_DIR / "febrl"  # gzipped copies; see data/reference/SOURCES.md
 MATCH_PROBABILITY = 0.9
 DUCKDB_MEMORY = "3GB"  # both systems' DuckDB connections get the same cap
 
@@ -66,7 +68,7 @@ def _write_world(directory: Path, n_listings: int, n_reference: int, seed: int) 
 def _write_febrl(directory: Path) -> None:
     """FEBRL 4 as person frames: a and b share ids "rec-N-org" / "rec-N-dup-0"."""
     for side in ("a", "b"):
-        raw = pd.read_csv(FEBRL_DIR / f"dataset4{side}.csv", dtype=str, skipinitialspace=True)
+        raw = pd.read_csv(FEBRL_DIR / f"dataset4{side}.csv.gz", dtype=str, skipinitialspace=True)
         raw.columns = [c.strip() for c in raw.columns]
         frame = pd.DataFrame(
             {

@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
+# Public files as published (headers, samples, FEBRL): what real inputs look like.
+REFERENCE_DIR = DATA_DIR / "reference"
 DEFAULT_DB = DATA_DIR / "credcheck.duckdb"
 DEFAULT_RUNS_DIR = DATA_DIR / "runs"
 

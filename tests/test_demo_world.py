@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import REFERENCE_DIR
 from pipeline.demo import world
 from pipeline.demo.world import (
     AS_OF,
@@ -31,7 +32,6 @@ from pipeline.normalize.npi import is_valid_npi, npi_check_digit
 from pipeline.reference import BOARD_STATUSES
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path("/work/shared/reference")
 SITE_IDS = ("mercy-general", "hill-country-regional", "commonwealth-med")
 LISTING_KEYS = {
     "id",
@@ -199,10 +199,7 @@ def test_manifest_lists_files_with_row_counts(out: Path, manifest: dict) -> None
     ],
 )
 def test_headers_equal_the_shared_reference(out: Path, written: str, reference: str) -> None:
-    source = SHARED / reference
-    if not source.exists():
-        source = REPO / "data/demo" / Path(reference).name.replace("UPDATED", "oig_UPDATED")
-    assert first_line(out / written) == first_line(source)
+    assert first_line(out / written) == first_line(REFERENCE_DIR / reference)
 
 
 def test_npidata_has_330_quoted_columns(out: Path, npidata: list[list[str]]) -> None:
@@ -352,7 +349,7 @@ def test_dac_subset_with_some_clinicians_on_two_rows(out: Path, npidata: list[li
 
 def test_leie_layout_samples_and_world_physicians(out: Path, manifest: dict) -> None:
     lines = (out / "reference/leie.csv").read_text("utf-8").splitlines()
-    sample = (REPO / "data/demo/oig_UPDATED_first_rows_sample.csv").read_text("utf-8")
+    sample = (REFERENCE_DIR / "oig/UPDATED_first_rows_sample.csv").read_text("utf-8")
     assert lines[1:6] == sample.splitlines()[1:]
     rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
     assert len(rows) >= 25

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import CredcheckError
+from pipeline.config import REFERENCE_DIR, CredcheckError
 from pipeline.reference import BOARD_COLUMNS, dac_layout, load_reference
 from tests.conftest import npi
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
-DAC = SHARED / "cms" / "dac"
-OIG = SHARED / "oig"
+DAC = REFERENCE_DIR / "cms" / "dac"
+OIG = REFERENCE_DIR / "oig"
 
 
 def header_of(path: Path) -> list[str]:

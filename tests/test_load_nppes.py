@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import REFERENCE_DIR
 from pipeline.demo.nppes_file import Quirks, nppes_header, quoted_line, write_nppes_file
 from pipeline.normalize.npi import is_valid_npi
 from pipeline.reference import load_reference
 from tests.conftest import npi
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cms" / "nppes"
+NPPES_HEADERS = REFERENCE_DIR / "cms" / "nppes"
 
 
 def write_rows(path: Path, rows: list[dict], gender_header: str = "Provider Sex Code") -> Path:
@@ -257,7 +258,7 @@ def test_weekly_files_apply_on_top_of_the_monthly_file(con, tmp_path):
 
 
 def real_header(name: str) -> list[str]:
-    with (SHARED / name).open(encoding="utf-8", newline="") as fh:
+    with (NPPES_HEADERS / name).open(encoding="utf-8", newline="") as fh:
         return next(csv.reader(fh))
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import CredcheckError
+from pipeline.config import REFERENCE_DIR, CredcheckError
 from pipeline.reference import BOARD_COLUMNS, load_reference
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
-NPPES_HEADER = SHARED / "cms" / "nppes" / "npidata_pfile_header.csv"
-LEIE_SAMPLE = SHARED / "oig" / "UPDATED_first_rows_sample.csv"
-LEIE_HEADER = SHARED / "oig" / "UPDATED_header.csv"
+NPPES_HEADER = REFERENCE_DIR / "cms" / "nppes" / "npidata_pfile_header.csv"
+LEIE_SAMPLE = REFERENCE_DIR / "oig" / "UPDATED_first_rows_sample.csv"
+LEIE_HEADER = REFERENCE_DIR / "oig" / "UPDATED_header.csv"
 
 
 def write_boards(path: Path, rows: list[dict]) -> Path:

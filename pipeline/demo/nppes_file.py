@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipeline.config import DATA_DIR, REFERENCE_DIR
 from pipeline.normalize.npi import npi_check_digit
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_DATA = ROOT / "data" / "demo"
-VOCAB = ROOT / "data" / "vocab"
-HEADER_FILE = DEMO_DATA / "npidata_pfile_header.csv"
+DEMO_DATA = DATA_DIR / "demo"
+VOCAB = DATA_DIR / "vocab"
+HEADER_FILE = REFERENCE_DIR / "cms" / "nppes" / "npidata_pfile_header.csv"
 
 QUIRKS = ("duplicate", "bad_npi", "zip_lost_zero", "phone_scientific")
 

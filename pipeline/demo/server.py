@@ -2,7 +2,7 @@
 
 Each site gets its own ``ThreadingHTTPServer`` on 127.0.0.1, so each one is a separate
 host:port, as separate hospitals are separate hosts on the web. Pages are rendered per the site's
-``shape`` and imitate the real directory shapes in /work/shared/docs/crawl-shapes.md, including
+``shape`` and imitate the shapes real hospital and faculty directories take, including
 their awkward parts: JSON-LD in many placements plus a malformed block, a robots-disallowed
 search page, soft 404s, paginated listings, microdata faculty profiles mixing researchers with
 clinicians.

@@ -38,13 +38,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from pipeline import config
 from pipeline.normalize.npi import npi_check_digit
 from pipeline.reference import BOARD_COLUMNS
 from pipeline.verify import CERTIFICATION_VALUES
 
 T = TypeVar("T")
 AS_OF = date(2026, 11, 1)
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+DATA_DIR = config.DATA_DIR / "demo"
+REFERENCE_DIR = config.REFERENCE_DIR
 
 LAPSED_STATUSES = frozenset({"expired", "lapsed", "inactive"})
 # The file layouts and value sets are the project's contracts; the world writes them as is.
@@ -1357,6 +1359,12 @@ def _read_census_first(name: str) -> list[tuple[str, float]]:
     return rows
 
 
+def _reference_header(name: str) -> tuple[str, ...]:
+    """The column names of a public file's published header (data/reference)."""
+    with open(REFERENCE_DIR / name, newline="", encoding="ascii") as fh:
+        return tuple(next(csv.reader(fh)))
+
+
 @lru_cache(maxsize=1)
 def load_reference() -> Reference:
     """Read data/demo once per process; fail loudly if the crosswalk drifts from the data."""
@@ -1371,7 +1379,8 @@ def load_reference() -> Reference:
         img.setdefault(row["country_iso"], []).append(
             School(row["name"], row["city"], row["country_iso"], False)
         )
-    leie_lines = (DATA_DIR / "oig_UPDATED_first_rows_sample.csv").read_text("utf-8").splitlines()
+    leie_sample = REFERENCE_DIR / "oig" / "UPDATED_first_rows_sample.csv"
+    leie_lines = leie_sample.read_text("utf-8").splitlines()
     ref = Reference(
         first_names={g: WeightedPool.from_pairs(rows) for g, rows in first.items()},
         first_name_freq={g: dict(rows) for g, rows in first.items()},
@@ -1403,23 +1412,9 @@ def load_reference() -> Reference:
             City(r["city"], r["state"], r["zip"], r["area_code"], r["metro"])
             for r in _read_csv("us_cities.csv")
         ),
-        npidata_header=tuple(
-            next(
-                csv.reader(io.StringIO((DATA_DIR / "npidata_pfile_header.csv").read_text("ascii")))
-            )
-        ),
-        dac_header=tuple(
-            next(
-                csv.reader(
-                    io.StringIO(
-                        (DATA_DIR / "DAC_NationalDownloadableFile_header_current.csv").read_text(
-                            "ascii"
-                        )
-                    )
-                )
-            )
-        ),
-        leie_header_line=(DATA_DIR / "oig_UPDATED_header.csv").read_text("ascii").strip("\n"),
+        npidata_header=_reference_header("cms/nppes/npidata_pfile_header.csv"),
+        dac_header=_reference_header("cms/dac/DAC_NationalDownloadableFile_header_current.csv"),
+        leie_header_line=(REFERENCE_DIR / "oig/UPDATED_header.csv").read_text("ascii").strip("\n"),
         leie_sample_lines=tuple(leie_lines[1:]),
     )
     _check_crosswalk(ref)
