@@ -1,0 +1,64 @@
+"""Site randomizer: whole physician-directory websites drawn from a seed, served on loopback.
+
+Sites nobody on the team designed the crawler for: URL templates, markup, discovery, pagination,
+cards and decoys are drawn at random from the generator's own vocabularies (``vocab.py``; never
+from the crawler's tables), so that a test passes only when the crawler recognises pages by what
+they contain. Same seed, same site, byte for byte.
+
+Interface::
+
+    from pipeline.demo.sitegen import GeneratedSite, serve_generated_sites
+
+    site = GeneratedSite(seed=7)           # pure; nothing served yet. GeneratedSite(7, people=40)
+    site.options                           # the drawn options: {"markup": "rdfa", ...} (OPTIONS)
+    site.start_paths                       # ("/", directory entry path): a user may give either
+    site.truth.profiles                    # [ExpectedProfile(path, ref, name, given, family,
+                                           #   degrees, is_physician, kind)] - every person
+                                           #   profile a polite crawler may fetch; each must
+                                           #   yield exactly one listing (researchers and NPs
+                                           #   too, with is_physician False)
+    site.truth.cards                       # [ExpectedCard(listing_paths, name, ..., specialty,
+                                           #   phone, reason)] - people known only from result
+                                           #   cards (profile off-site / disallowed / 404 / none)
+    site.truth.decoys                      # paths that must yield no listing (news with Person
+                                           #   authors, reviews, locations, staff, events, lists)
+    site.truth.listing_pages               # the directory's listing pages
+    site.truth.disallowed, .stale          # robots-disallowed pages; removed sitemap entries
+    site.configured_entry(base)            # the sites.toml table a site owner would write
+    site.handle(path, query, base)         # one answer (pipeline.demo.server.Page)
+
+    with serve_generated_sites([GeneratedSite(s) for s in (1, 2, 3)]) as served:
+        s = served[0]
+        s.base                             # "http://127.0.0.1:40123"
+        s.start_urls                       # [home URL, directory entry URL]
+        s.url(path)                        # base + path
+        s.expected_profile_urls()          # {absolute URL: ExpectedProfile}
+        s.log                              # [{"path", "status", "time", "method", ...}] per site
+        s.fetched(statuses=(200,))         # paths fetched (for counting pages)
+        s.registry_toml()                  # a [sites.<id>] table for CREDCHECK_SITES
+
+Paths in the truth are site-relative (path + query) because the port is only known once served;
+pages carry absolute URLs (sitemaps, canonical links, JSON-LD) for whatever Host the client asked.
+
+By hand: ``python -m pipeline.demo.sitegen SEED [SEED ...]`` serves the sites and prints their
+start URLs and options.
+"""
+
+from pipeline.demo.sitegen.serve import ServedSite, serve_generated_sites
+from pipeline.demo.sitegen.site import (
+    OPTIONS,
+    ExpectedCard,
+    ExpectedProfile,
+    GeneratedSite,
+    Truth,
+)
+
+__all__ = [
+    "OPTIONS",
+    "ExpectedCard",
+    "ExpectedProfile",
+    "GeneratedSite",
+    "ServedSite",
+    "Truth",
+    "serve_generated_sites",
+]

@@ -1,0 +1,927 @@
+"""One generated directory website: its drawn options, URL templates, every page, and the truth."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+import string
+import urllib.robotparser
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from pipeline.demo.server import Page
+from pipeline.demo.sitegen import markup, vocab
+from pipeline.demo.sitegen.markup import BASE, Style, esc
+from pipeline.demo.sitegen.people import (
+    NAME_STYLES,
+    PHONE_FORMATS,
+    Person,
+    display_name,
+    make_person,
+    slugify,
+)
+
+HTML = "text/html; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+# Every option the generator draws, with its possible values: tests assert each value occurs.
+OPTIONS: dict[str, tuple] = {
+    "org_kind": ("hospital", "faculty", "group", "plan"),
+    "id_style": ("numeric", "slug", "slug_id", "id_slug", "hex", "code"),
+    "id_in": ("path", "query"),
+    "extension": ("", ".html", ".htm", ".aspx", ".php", ".cfm", ".jsp"),
+    "case": ("lower", "title", "camel"),
+    "trailing_slash": (False, True),
+    "nested_departments": (False, True),
+    "markup": markup.MARKUPS,
+    "html_layout": markup.HTML_LAYOUTS,
+    "name_style": NAME_STYLES,
+    "card_layout": markup.CARD_LAYOUTS,
+    "sitemap": ("index", "flat", "gzip", "absent", "partial", "stale"),
+    "robots": ("sitemap_line", "no_sitemap_line", "absent"),
+    "disallow": ("none", "search", "decoys", "department", "profiles"),
+    "listing": (False, True),
+    "grouping": ("none", "az", "az_and_all", "departments"),
+    "page_param": ("page", "offset", "path", "single"),
+    "page_links": ("rel_next", "head_rel_next", "next_text", "aria_next", "numbered"),
+    "card_mode": ("linked", "offsite", "disallowed", "broken", "unlinked"),
+    "some_broken": (False, True),
+    "page1_alias": (False, True),
+    "listing_reviews_jsonld": (False, True),
+    "unknown_status": ("404", "soft404"),
+    "decoys": ("news", "reviews", "locations", "staff", "events", "people_list"),
+}
+
+
+@dataclass(frozen=True)
+class ExpectedProfile:
+    """A person's profile page a polite crawler may fetch: it must yield exactly this listing."""
+
+    path: str  # canonical path (+ query) on the site
+    ref: str  # the id in the URL
+    name: str  # given (initial) family
+    given: str
+    family: str
+    degrees: tuple[str, ...]
+    is_physician: bool
+    kind: str  # physician | app | researcher
+
+
+@dataclass(frozen=True)
+class ExpectedCard:
+    """A person known only from listing cards (the profile is off-site, disallowed, 404 or
+    absent): each such person must yield one listing from a card."""
+
+    listing_paths: tuple[str, ...]  # the allowed listing pages that show the card
+    name: str
+    given: str
+    family: str
+    degrees: tuple[str, ...]
+    is_physician: bool
+    specialty: str  # the label the card shows
+    phone: str
+    reason: str  # offsite | disallowed | missing | unlinked
+
+
+@dataclass
+class Truth:
+    profiles: list[ExpectedProfile]
+    cards: list[ExpectedCard]
+    decoys: set[str]  # paths of pages that must yield no listing
+    listing_pages: set[str]  # the directory's listing pages (entry, pages, letters, departments)
+    disallowed: set[str]  # pages robots.txt keeps a polite crawler out of
+    stale: set[str]  # sitemap entries whose profile was removed (404 / soft 404 / redirect)
+
+
+@dataclass(frozen=True)
+class ProfileTemplate:
+    """How a profile URL is built from a person's id (and department)."""
+
+    folders: tuple[str, ...]  # literal words, "{dept}" for a department folder
+    id_in: str  # path | query
+    script: str  # query ids: the page the id goes to ("profile.aspx"); "" for a folder index
+    ext: str  # path ids: the leaf's extension
+    trailing_slash: bool
+    query_key: str
+    query_prefix: str  # constant parameters before the id ("action=view&")
+    id_style: str
+
+    def path(self, ref: str, dept: str) -> str:
+        folders = "/".join(f.replace("{dept}", dept) for f in self.folders)
+        if self.id_in == "query":
+            return f"/{folders}/{self.script}?{self.query_prefix}{self.query_key}={ref}"
+        return f"/{folders}/{ref}{self.ext}" + ("/" if self.trailing_slash else "")
+
+    def regex(self) -> str:
+        """The profile_pattern a site owner would write: group 1 is the id."""
+        folders = "/".join(
+            "[^/]+" if f == "{dept}" else re.escape(f) for f in self.folders
+        )
+        ref = ID_REGEX[self.id_style]
+        if self.id_in == "query":
+            query = re.escape(f"{self.query_prefix}{self.query_key}=")
+            return f"^https?://[^/]+/{folders}/{re.escape(self.script)}\\?{query}({ref})$"
+        tail = re.escape(self.ext) + ("/" if self.trailing_slash else "")
+        return f"^https?://[^/]+/{folders}/({ref}){tail}$"
+
+
+ID_REGEX = {
+    "numeric": r"\d+",
+    "slug": r"[a-z0-9]+(?:-[a-z0-9]+)+",
+    "slug_id": r"[a-z0-9-]+-\d+",
+    "id_slug": r"\d+-[a-z0-9-]+",
+    "hex": r"[0-9a-f]{10}",
+    "code": r"[A-Z]{2}\d{5}",
+}
+
+
+def cased(word: str, case: str) -> str:
+    """A URL word in the site's case: lower (our-doctors), title (Our-Doctors), camel."""
+    if case == "lower" or not word or word.startswith("{"):
+        return word
+    parts = re.split(r"([-_])", word)
+    if case == "title":
+        return "".join(p[:1].upper() + p[1:] for p in parts)
+    return "".join(p[:1].upper() + p[1:] for p in parts if p not in "-_")
+
+
+class GeneratedSite:
+    """A whole directory website drawn from ``seed``. See the package docstring."""
+
+    def __init__(self, seed: int, *, people: int | None = None):
+        self.seed = seed
+        self.site_id = f"sitegen-{seed}"
+        rng = random.Random(seed)
+        self.options: dict[str, Any] = {}
+        self._draw_options(rng)
+        self._draw_people(rng, people)
+        self._draw_templates(rng)
+        self._draw_style(rng)
+        self.pages: dict[str, Page | _GzPage] = {}  # by path + query in a canonical order
+        self.paths: dict[str, str] = {}  # the same key -> the path as the site links it
+        self._links_from: dict[str, set[str]] = {}
+        self.shown_on: dict[str, list[Person]] = {}  # listing page -> people whose cards it shows
+        self._build(rng)
+        self.truth = self._truth()
+
+    # -- options ---------------------------------------------------------------------------------
+    def _pick(self, rng: random.Random, name: str, weights: tuple[float, ...] | None = None):
+        value = rng.choices(OPTIONS[name], weights=weights)[0]
+        self.options[name] = value
+        return value
+
+    def _draw_options(self, rng: random.Random) -> None:
+        o = self.options
+        kind = self._pick(rng, "org_kind")
+        self._pick(rng, "id_style")
+        self._pick(rng, "id_in", (0.65, 0.35))
+        self._pick(rng, "extension", (0.3, 0.15, 0.1, 0.15, 0.1, 0.1, 0.1))
+        self._pick(rng, "case", (0.6, 0.25, 0.15))
+        o["trailing_slash"] = o["id_in"] == "path" and not o["extension"] and rng.random() < 0.4
+        self._pick(rng, "nested_departments", (0.7, 0.3))
+        self._pick(rng, "markup")
+        self._pick(rng, "html_layout")
+        self._pick(rng, "name_style")
+        self._pick(rng, "card_layout")
+        sitemap = self._pick(rng, "sitemap")
+        self._pick(rng, "robots", (0.55, 0.25, 0.2))
+        self._pick(rng, "card_mode", (0.7, 0.08, 0.08, 0.07, 0.07))
+        if o["card_mode"] != "linked" or sitemap in ("absent", "partial"):
+            o["listing"] = True
+        else:
+            o["listing"] = rng.random() < 0.7
+        if o["card_mode"] == "disallowed":
+            o["disallow"] = "profiles"
+        else:
+            choices = ["none", "search", "decoys"] + (["department"] if o["nested_departments"]
+                                                      and o["listing"] else [])
+            o["disallow"] = rng.choice(choices)
+        o["grouping"] = rng.choice(OPTIONS["grouping"]) if o["listing"] else "none"
+        if kind == "faculty" and o["listing"] and rng.random() < 0.5:
+            o["grouping"] = rng.choice(("az", "departments"))
+        o["page_param"] = rng.choice(OPTIONS["page_param"])
+        links = rng.sample(OPTIONS["page_links"], rng.choice((1, 1, 2)))
+        o["page_links"] = tuple(sorted(links))
+        o["some_broken"] = o["card_mode"] == "linked" and o["listing"] and rng.random() < 0.2
+        o["page1_alias"] = "numbered" in links and rng.random() < 0.3
+        o["listing_reviews_jsonld"] = o["listing"] and rng.random() < 0.2
+        o["unknown_status"] = rng.choice(OPTIONS["unknown_status"])
+        decoys = [d for d in OPTIONS["decoys"] if rng.random() < 0.5]
+        o["decoys"] = tuple(decoys or [rng.choice(OPTIONS["decoys"])])
+
+    # -- people ----------------------------------------------------------------------------------
+    def _draw_people(self, rng: random.Random, count: int | None) -> None:
+        o = self.options
+        org_word = rng.choice(vocab.ORG_FIRST)
+        self.org = f"{org_word} {rng.choice(vocab.ORG_KINDS[o['org_kind']])}"
+        self.org_slug = slugify(self.org)
+        phone_format = rng.choice(PHONE_FORMATS)
+        n_depts = rng.randint(3, 6)
+        departments = sorted({rng.choice(vocab.SPECIALTIES)[0][0] for _ in range(n_depts)})
+        count = count or rng.randint(12, 70)
+        kinds = {"faculty": (0.7, 0.05, 0.25), "plan": (0.8, 0.2, 0.0)}.get(
+            o["org_kind"], (0.85, 0.13, 0.02))
+        people, seen = [], set()
+        while len(people) < count:
+            kind = rng.choices(("physician", "app", "researcher"), weights=kinds)[0]
+            faculty = o["org_kind"] == "faculty"  # elsewhere the department is the specialty
+            person = make_person(rng, kind, org_word, phone_format, departments if faculty else [])
+            if (person.given, person.family) not in seen:  # one person per name, as truth keys
+                seen.add((person.given, person.family))
+                people.append(person)
+        self.people = people
+        self.staff = [make_person(rng, "staff", org_word, phone_format, []) for _ in range(4)]
+        self.removed = [make_person(rng, "physician", org_word, phone_format, departments)
+                        for _ in range(rng.randint(2, 6))]
+        self.refs = self._make_refs(rng, people + self.removed)
+
+    def _make_refs(self, rng: random.Random, people: list[Person]) -> dict[int, str]:
+        style, refs, used = self.options["id_style"], {}, set()
+        for person in people:
+            while True:
+                number = rng.randint(100, 999999)
+                ref = {
+                    "numeric": str(number),
+                    "slug": person.slug(with_middle=bool(used & {person.slug()})),
+                    "slug_id": f"{person.slug()}-{number}",
+                    "id_slug": f"{number}-{person.slug()}",
+                    "hex": f"{rng.getrandbits(40):010x}",
+                    "code": f"{rng.choice(string.ascii_uppercase)}"
+                    f"{rng.choice(string.ascii_uppercase)}{number % 100000:05d}",
+                }[style]
+                if ref not in used:
+                    break
+                if style == "slug":  # a namesake: real sites add a number
+                    ref = f"{person.slug()}-{len(used) + 2}"
+                    if ref not in used:
+                        break
+            used.add(ref)
+            refs[id(person)] = ref
+        return refs
+
+    def ref(self, person: Person) -> str:
+        return self.refs[id(person)]
+
+    # -- URL templates ---------------------------------------------------------------------------
+    def _draw_templates(self, rng: random.Random) -> None:
+        o = self.options
+        case = o["case"]
+        for _attempt in range(50):
+            listing_word = rng.choice(vocab.DIRECTORY_WORDS)
+            if o["card_mode"] == "disallowed" or rng.random() < 0.4:
+                profile_word = rng.choice(vocab.DIRECTORY_WORDS)
+            else:
+                profile_word = listing_word
+            folders: list[str] = []
+            if rng.random() < 0.3:
+                folders.append(rng.choice(vocab.SECTION_FOLDERS))
+            if o["nested_departments"]:
+                folders += rng.choice(
+                    (["departments", "{dept}", profile_word], ["{dept}", profile_word],
+                     [profile_word, "{dept}"]))
+            else:
+                folders.append(profile_word)
+            if o["id_in"] == "query":
+                script = rng.choice(vocab.PROFILE_WORDS) + (o["extension"] or "")
+                if not o["extension"] and rng.random() < 0.4:
+                    script = ""  # /doctors/?id=123
+                key = rng.choice(vocab.QUERY_ID_KEYS)
+                prefix = rng.choice(("", "", "", "action=view&", "view=profile&", "tab=bio&"))
+            else:
+                script, key, prefix = "", "", ""
+            self.profile_template = ProfileTemplate(
+                folders=tuple(cased(f, case) for f in folders),
+                id_in=o["id_in"],
+                script=cased(script, case) if script else "",
+                ext=o["extension"] if o["id_in"] == "path" else "",
+                trailing_slash=o["trailing_slash"],
+                query_key=key,
+                query_prefix=prefix,
+                id_style=o["id_style"],
+            )
+            listing_folders = [cased(listing_word, case)]
+            if rng.random() < 0.3:
+                listing_folders.insert(0, cased(rng.choice(vocab.SECTION_FOLDERS), case))
+            self.listing_dir = "/" + "/".join(listing_folders) + "/"
+            leaf = rng.choice(vocab.LISTING_LEAVES)
+            self.listing_leaf = cased(leaf, case) if leaf else ""
+            if not self.listing_leaf and rng.random() < 0.5:
+                self.entry_path = self.listing_dir.rstrip("/")
+            else:
+                self.entry_path = self.listing_dir + self.listing_leaf
+            self.page_param = {
+                "page": rng.choice(vocab.PAGE_PARAMS_1),
+                "offset": rng.choice(vocab.OFFSET_PARAMS),
+                "path": cased(rng.choice(vocab.PAGE_FOLDERS), case),
+                "single": "",
+            }[o["page_param"]]
+            if o["page_param"] == "path" and self.listing_leaf:
+                self.options["page_param"] = "page"
+                self.page_param = rng.choice(vocab.PAGE_PARAMS_1)
+            self.offset_base = rng.choice((0, 1))
+            self.letter_param = rng.choice(vocab.LETTER_PARAMS)
+            self.dept_param = rng.choice(vocab.DEPT_PARAMS)
+            self.group_in_path = not self.listing_leaf and rng.random() < 0.5
+            self.browse_word = cased(rng.choice(("browse", "a-z", "letter", "by-name", "az")),
+                                     case)
+            self.page_size = rng.choice((6, 8, 10, 12, 15, 20, 25))
+            if self._templates_distinct():
+                return
+        raise RuntimeError(f"seed {self.seed}: no distinct URL templates in 50 draws")
+
+    def _templates_distinct(self) -> bool:
+        """Profile URLs and listing URLs must not share a template (else no pattern could tell
+        them apart, for a site owner or for a learner): checked on sample URLs."""
+        profile_re = re.compile(self.profile_template.regex())
+        groups = [None, *(("letter", c) for c in "ABZ"),
+                  *(("dept", slugify(p.department)) for p in self.people)]
+        samples = [self.page_path(g, n, explicit=True) for g in groups for n in (1, 2, 13)]
+        samples += [self.entry_path, "/search"]
+        if any(profile_re.match("http://h" + s) for s in samples):
+            return False
+        if self.options["card_mode"] == "disallowed":
+            prefix = self.profile_prefix()
+            if any(s.startswith(prefix) for s in samples) or not prefix.strip("/"):
+                return False
+        return True
+
+    def profile_prefix(self) -> str:
+        """The folder above every profile (what a Disallow line for the profiles names)."""
+        words = []
+        for folder in self.profile_template.folders:
+            if folder == "{dept}":
+                break
+            words.append(folder)
+        return "/" + "/".join(words) + "/" if words else "/"
+
+    def profile_path(self, person: Person) -> str:
+        return self.profile_template.path(self.ref(person), slugify(person.department))
+
+    def page_path(self, group: tuple[str, str] | None, n: int, explicit: bool = False) -> str:
+        """A listing page: ``group`` is None (everyone), ("letter", "B") or ("dept", slug).
+        ``explicit``: page 1 with its page parameter (a duplicate URL of page 1)."""
+        o = self.options
+        params: list[tuple[str, str]] = []
+        base = self.entry_path
+        if group and self.group_in_path:
+            word = self.browse_word if group[0] == "letter" else cased("specialty", o["case"])
+            value = group[1].lower() if group[0] == "letter" else group[1]
+            base = f"{self.listing_dir}{word}/{value}/"
+        elif group:
+            params.append((self.letter_param if group[0] == "letter" else self.dept_param,
+                           group[1]))
+        if n > 1 or explicit:
+            style = o["page_param"]
+            if style == "page" or (style == "path" and params):
+                params.append((self.page_param if style == "page" else "page", str(n)))
+            elif style == "offset":
+                params.append((self.page_param, str((n - 1) * self.page_size + self.offset_base)))
+            elif style == "path":
+                base = f"{base.rstrip('/')}/{self.page_param}/{n}/"
+        return base + ("?" + urlencode(params) if params else "")
+
+    # -- style -----------------------------------------------------------------------------------
+    def _draw_style(self, rng: random.Random) -> None:
+        o = self.options
+        labels = {name: rng.choice(words) for name, words in vocab.LABELS.items()}
+        person_type = {"jsonld_physician": "Physician",
+                       "jsonld_individual_physician": "IndividualPhysician",
+                       "jsonld_person": "Person"}.get(
+            o["markup"], rng.choice(("Physician", "IndividualPhysician", "Person")))
+        self.style = Style(
+            org=self.org,
+            markup=o["markup"],
+            html_layout=o["html_layout"],
+            name_style=o["name_style"],
+            card_layout=o["card_layout"],
+            labels=labels,
+            person_type=person_type,
+            context=rng.choice(("https://schema.org", "http://schema.org", "https://schema.org/",
+                                "http://schema.org/")),
+            class_prefix=rng.choice(("", "c-", "provider-", "dr-", "-")),
+            title_format=rng.choice(("{name} | {org}", "{name} - {specialty} - {org}",
+                                     "{org}: {name}", "{name}", "Meet {name} | {org}")),
+            canonical=rng.random() < 0.6,
+            jsonld_noise=rng.random() < 0.15,
+            dotted_degrees=o["name_style"] == "dotted",
+        )
+        self.entry_text = rng.choice(vocab.DIRECTORY_LINK_TEXTS)
+        self.next_text = rng.choice(vocab.NEXT_TEXTS)
+        self.prev_text = rng.choice(vocab.PREV_TEXTS)
+        self.profile_link_text = rng.choice((None, None, *vocab.PROFILE_LINK_TEXTS))
+        self.soft404 = rng.choice(vocab.SOFT_404_TEXTS)
+
+    # -- pages -----------------------------------------------------------------------------------
+    def _add(self, path: str, page_: Page | _GzPage) -> None:
+        self.pages[_key(path)] = page_
+        self.paths[_key(path)] = path
+
+    def _html(self, path: str, body: str, status: int = 200) -> None:
+        self._add(path, Page(status, body, HTML))
+        self._links_from[path] = set(re.findall(r'href="(/[^"]*)"', body))
+
+    def _build(self, rng: random.Random) -> None:
+        o = self.options
+        self.decoy_paths: set[str] = set()
+        self.listing_paths: set[str] = set()
+        decoy_nav = self._build_decoys_nav(rng)
+        entry_link = (self.entry_path if o["listing"] else "/search", self.entry_text)
+        distractions = rng.sample(vocab.NAV_DISTRACTIONS, 3)
+        nav = [("/", "Home"), entry_link, *((f"/{slugify(d)}", d) for d in distractions[:2]),
+               *decoy_nav[:2], ("/about", "About Us")]
+        rng.shuffle(nav)
+        self.style.nav = nav
+        self.style.footer = [("/about", "About"), ("/privacy", "Privacy"), *decoy_nav[2:],
+                             (f"/{slugify(distractions[2])}", distractions[2])]
+        # People's fate: a profile page, or only a card (which the truth then expects).
+        self.state: dict[int, str] = {}
+        for person in self.people:
+            state = {"linked": "ok", "offsite": "offsite", "disallowed": "disallowed",
+                     "broken": "missing", "unlinked": "unlinked"}[o["card_mode"]]
+            if state == "ok" and o["some_broken"] and rng.random() < 0.1:
+                state = "missing"
+            self.state[id(person)] = state
+        self._build_profiles(rng)
+        self._build_home(rng)
+        for path, title, text in (("/about", "About us", "Caring for our region since 1911."),
+                                  ("/privacy", "Privacy", "We respect your privacy.")):
+            self._html(path, markup.page(self.style, title, f"<h1>{title}</h1><p>{text}</p>"))
+        for text in distractions:
+            self._html(f"/{slugify(text)}", markup.page(
+                self.style, text, f"<h1>{esc(text)}</h1><p>Coming soon.</p>"))
+        self._build_search()
+        if o["listing"]:
+            self._build_listings(rng)
+        self._build_sitemaps(rng)
+        self._build_robots()
+
+    def _build_home(self, rng: random.Random) -> None:
+        hero_link = ""
+        if rng.random() < 0.6:
+            href = self.entry_path if self.options["listing"] else "/search"
+            hero_link = f'<p><a class="btn" href="{esc(href)}">{esc(self.entry_text)}</a></p>'
+        main = (f"<section><h1>Welcome to {esc(self.org)}</h1><p>Expert care, close to home."
+                f"</p>{hero_link}</section>")
+        self._html("/", markup.page(self.style, self.org, main))
+
+    def _build_search(self) -> None:
+        main = (f"<h1>{esc(self.entry_text)}</h1><form action='/search' method='get'>"
+                "<label>Name or specialty <input name='q'></label><button>Search</button>"
+                "</form>")
+        self._html("/search", markup.page(self.style, f"Search | {self.org}", main))
+
+    def _build_profiles(self, rng: random.Random) -> None:
+        for person in self.people:
+            state = self.state[id(person)]
+            if state in ("ok", "disallowed"):
+                path = self.profile_path(person)
+                self._html(path, markup.profile_page(person, self.style, path, rng))
+        # Trailing-slash sites redirect the bare path, as real servers do.
+        for removed in self.removed:
+            path = self.profile_path(removed)
+            answer = rng.choice(("unknown", "gone", "redirect"))
+            if answer == "gone":
+                self._add(path, Page(410, markup.page(self.style, "Gone", "<h1>Gone</h1>")))
+            elif answer == "redirect":
+                target = self.entry_path if self.options["listing"] else "/"
+                self._add(path, Page(301, "", HTML, (("Location", BASE + target),)))
+
+    def not_found(self) -> Page:
+        title, text = self.soft404
+        body = markup.page(self.style, f"{title} | {self.org}",
+                           f"<h1>{esc(title)}</h1><p>{esc(text)}</p>")
+        return Page(200 if self.options["unknown_status"] == "soft404" else 404, body, HTML)
+
+    # -- listings --------------------------------------------------------------------------------
+    def card_href(self, person: Person) -> str | None:
+        state = self.state[id(person)]
+        if state == "unlinked":
+            return None
+        if state == "offsite":
+            return f"https://portal.{self.org_slug}.example/provider/{self.ref(person)}"
+        return self.profile_path(person)
+
+    def _build_listings(self, rng: random.Random) -> None:
+        o = self.options
+        ordered = sorted(self.people, key=lambda p: (slugify(p.family), slugify(p.given)))
+        groups: list[tuple[tuple[str, str] | None, list[Person]]] = []
+        index_links = ""
+        if o["grouping"] in ("az", "az_and_all"):
+            link_all = rng.random() < 0.5
+            letters = []
+            for letter in string.ascii_uppercase:
+                members = [p for p in ordered if slugify(p.family)[:1].upper() == letter]
+                if members or link_all:
+                    groups.append((("letter", letter), members))
+                    href = self.page_path(("letter", letter), 1)
+                    letters.append(f'<a href="{esc(href)}">{letter}</a>')
+                else:
+                    letters.append(f"<span>{letter}</span>")
+            index_links = (f'<nav class="az" aria-label="Browse by last name">'
+                           f'{" ".join(letters)}</nav>')
+        elif o["grouping"] == "departments":
+            links = []
+            for dept in sorted({p.department for p in ordered}):
+                group = ("dept", slugify(dept))
+                groups.append((group, [p for p in ordered if p.department == dept]))
+                links.append(f'<li><a href="{esc(self.page_path(group, 1))}">{esc(dept)}</a></li>')
+            index_links = f"<h2>Browse by department</h2><ul>{''.join(links)}</ul>"
+        if o["grouping"] in ("none", "az_and_all"):
+            groups.insert(0, (None, ordered))
+        else:  # the entry page is an index of groups only
+            self.listing_paths.add(self.entry_path)
+            main = f"<h1>{esc(self.entry_text)}</h1>{index_links}"
+            self._html(self.entry_path, markup.page(self.style, self.entry_text, main))
+        for group, members in groups:
+            self._build_group(rng, group, members, index_links if group is None else "")
+
+    def _build_group(self, rng, group, members: list[Person], extra: str) -> None:
+        o = self.options
+        size = max(1, len(members)) if o["page_param"] == "single" else self.page_size
+        pages = max(1, -(-len(members) // size))
+        heading = self.entry_text if group is None else (
+            f"{group[1]}" if group[0] == "letter" else group[1].replace("-", " ").title())
+        for n in range(1, pages + 1):
+            chunk = members[(n - 1) * size : n * size]
+            cards = [markup.card(p, self.style, self.card_href(p), self.profile_link_text)
+                     for p in chunk]
+            path = self.page_path(group, n)
+            head, pager = self._pager(group, n, pages)
+            if o["listing_reviews_jsonld"] and chunk:
+                head += self._reviews_jsonld(rng, chunk)
+            main = (f"<h1>{esc(heading)}</h1>{extra}<p>{len(members)} results</p>"
+                    f"{markup.card_list(cards, self.style)}{pager}")
+            self._html(path, markup.page(self.style, f"{heading} | {self.org}", main, head=head))
+            self.listing_paths.add(path)
+            self.shown_on.setdefault(path, []).extend(chunk)
+            if n == 1 and o["page1_alias"] and pages > 1:
+                alias = self.page_path(group, 1, explicit=True)
+                if alias != path:
+                    self._html(alias, self.pages[_key(path)].body)
+                    self.listing_paths.add(alias)
+                    self.shown_on.setdefault(alias, []).extend(chunk)
+
+    def _pager(self, group, n: int, pages: int) -> tuple[str, str]:
+        """(head, body) pagination for page n of ``pages`` in the site's link styles."""
+        if pages == 1:
+            return "", ""
+        links = self.options["page_links"]
+        head, parts = "", []
+        nxt = self.page_path(group, n + 1) if n < pages else None
+        prev = self.page_path(group, n - 1) if n > 1 else None
+        if prev and "numbered" not in links:
+            parts.append(f'<a href="{esc(prev)}" rel="prev">{esc(self.prev_text)}</a>')
+        if "numbered" in links:
+            window = {1, pages, *range(max(1, n - 2), min(pages, n + 2) + 1)}
+            last = 0
+            for k in sorted(window):
+                if k - last > 1:
+                    parts.append("<span>&hellip;</span>")
+                if k == n:
+                    parts.append(f'<span aria-current="page">{k}</span>')
+                else:
+                    explicit = k == 1 and self.options["page1_alias"]
+                    href = self.page_path(group, k, explicit)
+                    parts.append(f'<a href="{esc(href)}">{k}</a>')
+                last = k
+        if nxt:
+            if "rel_next" in links:
+                parts.append(f'<a href="{esc(nxt)}" rel="next">{esc(self.next_text)}</a>')
+            if "next_text" in links:
+                parts.append(f'<a href="{esc(nxt)}" class="pager-next">{esc(self.next_text)}</a>')
+            if "aria_next" in links:
+                parts.append(f'<a href="{esc(nxt)}" aria-label="Next page"><svg width="8" '
+                             'height="12" aria-hidden="true"><path d="M0 0l8 6-8 6z"/></svg></a>')
+            if "head_rel_next" in links:
+                head = f'<link rel="next" href="{BASE}{esc(nxt)}">'
+        return head, f'<nav class="pagination">{" ".join(parts)}</nav>' if parts else ""
+
+    def _reviews_jsonld(self, rng: random.Random, chunk: list[Person]) -> str:
+        """Patients' reviews of the providers on a results page: Person nodes that are
+        reviewers, not providers (a health plan's page in the issue had only these)."""
+        reviews = []
+        for person in chunk[:3]:
+            reviewer = f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)[:1]}."
+            reviews.append({"@context": "https://schema.org", "@type": "Review",
+                            "author": {"@type": "Person", "name": reviewer},
+                            "reviewRating": {"@type": "Rating", "ratingValue": rng.randint(3, 5)},
+                            "reviewBody": f"Great visit with {person.plain_name}."})
+        return markup.jsonld_script(reviews, rng)
+
+    # -- decoys ----------------------------------------------------------------------------------
+    def _build_decoys_nav(self, rng: random.Random) -> list[tuple[str, str]]:
+        nav = []
+        for kind in self.options["decoys"]:
+            index, label = getattr(self, f"_decoy_{kind}")(rng)
+            nav.append((index, label))
+        return nav
+
+    def _decoy(self, path: str, title: str, main: str, head: str = "") -> None:
+        self._html(path, markup.page(self.style, title, main, head=head))
+        self.decoy_paths.add(path)
+
+    def _some_doctor(self, rng: random.Random) -> Person:
+        return rng.choice([p for p in self.people if p.is_physician] or self.people)
+
+    def _decoy_news(self, rng: random.Random) -> tuple[str, str]:
+        folder = rng.choice(("news", "blog", "stories", "newsroom"))
+        links = []
+        for i in range(rng.randint(2, 4)):
+            author = self._some_doctor(rng)
+            topic = rng.choice(vocab.TOPICS)
+            path = f"/{folder}/{2024 - i}/{slugify(topic)}-{i}" + rng.choice(("", ".html"))
+            byline = display_name(author, self.style.name_style)
+            data = {"@context": "https://schema.org", "@type": rng.choice(("NewsArticle",
+                    "BlogPosting", "Article")), "headline": f"Tips on {topic}",
+                    "author": {"@type": "Person", "name": byline,
+                               "jobTitle": author.specialty or author.title,
+                               "url": BASE + self.profile_path(author)},
+                    "datePublished": f"{2024 - i}-0{i + 1}-15"}
+            main = (f"<article><h1>Tips on {esc(topic)}</h1><p class='byline'>By "
+                    f"{esc(byline)}</p><p>{esc(author.plain_name)}, a "
+                    f"{esc(author.specialty or author.title)} specialist, shares advice.</p>"
+                    "</article>")
+            self._decoy(path, f"Tips on {topic}", main, markup.jsonld_script(data, rng))
+            links.append(f'<li><a href="{esc(path)}">Tips on {esc(topic)}</a></li>')
+        index = f"/{folder}/"
+        self._decoy(index, "News", f"<h1>News</h1><ul>{''.join(links)}</ul>")
+        return index, "News"
+
+    def _decoy_reviews(self, rng: random.Random) -> tuple[str, str]:
+        path = rng.choice(("/patient-stories", "/reviews", "/testimonials"))
+        reviews = [{"@type": "Review", "author": {"@type": "Person", "name":
+                    f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)}"},
+                    "reviewBody": "Kind staff and short waits.",
+                    "reviewRating": {"@type": "Rating", "ratingValue": rng.randint(4, 5)}}
+                   for _ in range(rng.randint(3, 6))]
+        data = {"@context": "https://schema.org", "@type": "MedicalOrganization",
+                "name": self.org, "review": reviews}
+        items = "".join(f"<blockquote>{esc(r['reviewBody'])}<cite>{esc(r['author']['name'])}"
+                        "</cite></blockquote>" for r in reviews)
+        self._decoy(path, "Patient stories", f"<h1>Patient stories</h1>{items}",
+                    markup.jsonld_script(data, rng))
+        return path, "Patient Stories"
+
+    def _decoy_locations(self, rng: random.Random) -> tuple[str, str]:
+        offices = {p.office.name: p.office for p in self.people}
+        links = []
+        for name, office in list(offices.items())[:3]:
+            path = f"/locations/{slugify(name)}"
+            data = {"@context": "https://schema.org", "@type": "MedicalClinic", "name": name,
+                    "telephone": office.phone, "address": {"@type": "PostalAddress",
+                    "streetAddress": office.street, "addressLocality": office.city,
+                    "addressRegion": office.state, "postalCode": office.zip}}
+            main = (f"<h1>{esc(name)}</h1><address>{esc(office.street)}<br>"
+                    f"{esc(office.city_line)}</address><p>Phone: {esc(office.phone)}</p>"
+                    "<p>Open Monday to Friday, 8 am to 5 pm.</p>")
+            self._decoy(path, name, main, markup.jsonld_script(data, rng))
+            links.append(f'<li><a href="{esc(path)}">{esc(name)}</a></li>')
+        self._decoy("/locations/", "Locations", f"<h1>Locations</h1><ul>{''.join(links)}</ul>")
+        return "/locations/", "Locations"
+
+    def _decoy_staff(self, rng: random.Random) -> tuple[str, str]:
+        """Leadership pages: one person each, in the site's own profile markup, but staff."""
+        folder = rng.choice(("/about/leadership/", "/leadership/", "/administration/"))
+        links = []
+        for person in self.staff:
+            path = folder + person.slug()
+            self._html(path, markup.profile_page(person, self.style, path, rng))
+            self.decoy_paths.add(path)
+            links.append(f'<li><a href="{esc(path)}">{esc(person.plain_name)}</a>, '
+                         f"{esc(person.title)}</li>")
+        self._decoy(folder, "Leadership", f"<h1>Our leadership</h1><ul>{''.join(links)}</ul>")
+        return folder, "Leadership"
+
+    def _decoy_events(self, rng: random.Random) -> tuple[str, str]:
+        speaker = self._some_doctor(rng)
+        topic = rng.choice(vocab.TOPICS)
+        path = f"/events/{slugify(topic)}-talk"
+        shown = display_name(speaker, self.style.name_style)
+        data = {"@context": "https://schema.org", "@type": "Event", "name": f"Talk: {topic}",
+                "startDate": "2025-10-02T18:00", "location": {"@type": "Place", "name": self.org},
+                "performer": {"@type": "Person", "name": shown,
+                              "jobTitle": speaker.specialty or speaker.title}}
+        main = (f"<h1>Community talk: {esc(topic)}</h1><p>Speaker: {esc(shown)}</p>"
+                "<p>October 2, 6 pm. Free, registration required.</p>")
+        self._decoy(path, f"Talk: {topic}", main, markup.jsonld_script(data, rng))
+        return path, "Events"
+
+    def _decoy_people_list(self, rng: random.Random) -> tuple[str, str]:
+        path = rng.choice(("/about/board-of-trustees", "/foundation/donors", "/about/committee"))
+        names = [f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)}"
+                 for _ in range(rng.randint(8, 16))]
+        data = {"@context": "https://schema.org", "@type": "ItemList", "itemListElement": [
+            {"@type": "ListItem", "position": i + 1, "item": {"@type": "Person", "name": n}}
+            for i, n in enumerate(names)]}
+        items = "".join(f"<li>{esc(n)}</li>" for n in names)
+        self._decoy(path, "Board of Trustees", f"<h1>Board of Trustees</h1><ul>{items}</ul>",
+                    markup.jsonld_script(data, rng))
+        return path, "Board of Trustees"
+
+    # -- sitemaps and robots ---------------------------------------------------------------------
+    def _build_sitemaps(self, rng: random.Random) -> None:
+        o = self.options
+        self.sitemap_urls: list[str] = []  # what robots.txt names (or would name)
+        self.stale_paths: set[str] = set()
+        if o["sitemap"] == "absent":
+            return
+        profiles = [self.profile_path(p) for p in self.people
+                    if self.state[id(p)] in ("ok", "disallowed")]
+        if o["sitemap"] == "partial" and profiles:
+            profiles = rng.sample(profiles, max(1, int(len(profiles) * rng.uniform(0.3, 0.8))))
+        if o["sitemap"] == "stale":
+            self.stale_paths = {self.profile_path(p) for p in self.removed}
+            profiles = sorted(profiles + sorted(self.stale_paths))
+        other = ["/", "/about", *sorted(self.decoy_paths)]
+        if o["listing"]:
+            other.append(self.entry_path)
+        gz = o["sitemap"] == "gzip"
+        ext = ".xml.gz" if gz else ".xml"
+        flat = o["sitemap"] == "flat" or (gz and rng.random() < 0.4)
+        if flat:
+            name = rng.choice(("/sitemap", "/sitemap-main", "/sitemaps/all")) + ext
+            if o["robots"] != "sitemap_line":
+                name = "/sitemap" + ext  # the conventional place, found without robots.txt
+            self._sitemap(name, profiles + other, gz)
+            self.sitemap_urls = [name]
+            return
+        chunk = rng.choice((10, 25, 50))
+        children = []
+        for i in range(0, len(profiles), chunk):
+            child = f"/sitemaps/providers-{i // chunk + 1}{ext}"
+            self._sitemap(child, profiles[i : i + chunk], gz)
+            children.append(child)
+        self._sitemap(f"/sitemaps/pages{ext}", other, gz)
+        children.append(f"/sitemaps/pages{ext}")
+        index = rng.choice(("/sitemap_index.xml", "/sitemap.xml", "/sitemaps/index.xml"))
+        if o["robots"] != "sitemap_line":
+            index = "/sitemap.xml"
+        body = "".join(f"<sitemap><loc>{BASE}{esc(c)}</loc></sitemap>" for c in children)
+        self._add(index, Page(200, _xml("sitemapindex", body), XML))
+        self.sitemap_urls = [index]
+
+    def _sitemap(self, path: str, paths: list[str], gz: bool) -> None:
+        body = "".join(f"<url><loc>{BASE}{esc(p)}</loc><lastmod>2025-0{1 + len(p) % 9}-1"
+                       f"{len(p) % 10}</lastmod></url>" for p in paths)
+        text = _xml("urlset", body)
+        self._add(path, _GzPage(text) if gz else Page(200, text, XML))
+
+    def _build_robots(self) -> None:
+        o = self.options
+        lines = ["User-agent: *"]
+        self.disallow_prefixes: list[str] = []
+        if o["disallow"] == "search":
+            self.disallow_prefixes.append("/search")
+        elif o["disallow"] == "decoys" and self.decoy_paths:
+            folder = "/" + sorted(self.decoy_paths)[0].strip("/").split("/")[0] + "/"
+            self.disallow_prefixes.append(folder)
+        elif o["disallow"] == "profiles":
+            self.disallow_prefixes.append(self.profile_prefix())
+        elif o["disallow"] == "department":
+            dept = slugify(sorted({p.department for p in self.people})[0])
+            sample = self.profile_template.path("x", dept)
+            self.disallow_prefixes.append(sample[: sample.index(dept) + len(dept) + 1])
+        lines += [f"Disallow: {p}" for p in self.disallow_prefixes] or ["Allow: /"]
+        lines.append("")
+        lines += ["User-agent: GPTBot", "Disallow: /", ""]
+        if o["robots"] == "sitemap_line":
+            lines += [f"Sitemap: {BASE}{s}" for s in self.sitemap_urls]
+        self.robots_txt = "\n".join(lines) + "\n"
+        if o["robots"] != "absent":
+            self._add("/robots.txt", Page(200, self.robots_txt, TEXT))
+        for person in self.people:  # profiles robots.txt forbids are no profile of the site
+            if self.state[id(person)] == "ok" and not self.allowed(self.profile_path(person)):
+                self.state[id(person)] = "disallowed"
+
+    def allowed(self, path: str) -> bool:
+        """What robots.txt lets a polite crawler (any user agent but the banned one) fetch."""
+        if self.options["robots"] == "absent":
+            return True
+        if not hasattr(self, "_robots"):
+            self._robots = urllib.robotparser.RobotFileParser()
+            self._robots.parse(self.robots_txt.replace(BASE, "http://h").splitlines())
+        return self._robots.can_fetch("credcheck", "http://h" + path)
+
+    # -- truth -----------------------------------------------------------------------------------
+    def _truth(self) -> Truth:
+        profiles, cards = [], []
+        for person in self.people:
+            state = self.state[id(person)]
+            path = self.profile_path(person)
+            if state == "ok":
+                profiles.append(ExpectedProfile(
+                    path=path, ref=self.ref(person), name=person.plain_name,
+                    given=person.given, family=person.family, degrees=person.degrees,
+                    is_physician=person.is_physician, kind=person.kind))
+                continue
+            shown = tuple(sorted(
+                p for p, people in self.shown_on.items()
+                if self.allowed(p) and any(q is person for q in people)))
+            if shown:
+                cards.append(ExpectedCard(
+                    listing_paths=shown, name=person.plain_name, given=person.given,
+                    family=person.family, degrees=person.degrees,
+                    is_physician=person.is_physician,
+                    specialty=", ".join(person.specialty_labels) or person.title,
+                    phone=person.office.phone,
+                    reason="missing" if state == "missing" else state))
+        all_paths = {p for p in self._links_from} | set(self.stale_paths)
+        return Truth(
+            profiles=profiles,
+            cards=cards,
+            decoys=set(self.decoy_paths),
+            listing_pages=set(self.listing_paths),
+            disallowed={p for p in all_paths if not self.allowed(p)},
+            stale=set(self.stale_paths),
+        )
+
+    # -- interface -------------------------------------------------------------------------------
+    @property
+    def start_paths(self) -> tuple[str, str]:
+        """(home page, directory entry): a zero-config user may start from either."""
+        return "/", self.entry_path if self.options["listing"] else "/search"
+
+    def configured_entry(self, base: str) -> dict[str, Any]:
+        """The ``spiders/sites.toml`` table a site owner would write for the existing spiders:
+        sitemaps when they list every profile, else the listing pages with a listing pattern."""
+        o = self.options
+        robots_names_sitemap = o["robots"] == "sitemap_line" and self.sitemap_urls
+        sitemap_start = [base + ("/robots.txt" if robots_names_sitemap else self.sitemap_urls[0])
+                         ] if self.sitemap_urls else []
+        full_sitemap = o["sitemap"] in ("index", "flat", "gzip", "stale")
+        entry: dict[str, Any] = {"name": self.org}
+        if full_sitemap:
+            entry["platform"] = "schemaorg_sitemap"
+            entry["start_urls"] = sitemap_start
+        else:
+            entry["platform"] = "faculty_directory" if o["org_kind"] == "faculty" else (
+                "html_directory")
+            entry["start_urls"] = [*sitemap_start, base + self.entry_path]
+            entry["listing_pattern"] = self.listing_regex()
+        entry["profile_pattern"] = self.profile_template.regex()
+        return entry
+
+    def listing_regex(self) -> str:
+        """A regex matching every listing page of the site and no other page."""
+        paths = sorted(self.listing_paths)
+        alternatives = sorted({_listing_shape(p) for p in paths})
+        return "^https?://[^/]+(?:" + "|".join(alternatives) + ")$"
+
+    def handle(self, path: str, query: dict[str, list[str]], base: str, request: Any = None
+               ) -> Page:
+        """Answer one request (the fixture server's ``Site.handle`` interface)."""
+        flat = [(k, v) for k, values in query.items() for v in values]
+        target = path + ("?" + urlencode(flat) if flat else "")
+        found = self.pages.get(_key(target))
+        folder_without_slash = not flat and _key(path + "/") in self.pages
+        if found is None and folder_without_slash:  # servers redirect to the folder's URL
+            return Page(301, "", HTML, (("Location", base + path + "/"),))
+        if found is None:
+            return _rebase(self.not_found(), base)
+        if isinstance(found, _GzPage):
+            return Page(200, gzip.compress(found.text.replace(BASE, base).encode(), mtime=0),
+                        "application/x-gzip")
+        return _rebase(found, base)
+
+    def url_paths(self, status: int | None = 200) -> list[str]:
+        """Every path (+ query, as linked) the site has a page for, with that status."""
+        return sorted(path for key, path in self.paths.items()
+                      if status is None or getattr(self.pages[key], "status", 200) == status)
+
+
+@dataclass(frozen=True)
+class _GzPage:
+    text: str
+
+
+def _rebase(page_: Page, base: str) -> Page:
+    body = page_.body.replace(BASE, base) if isinstance(page_.body, str) else page_.body
+    headers = tuple((k, v.replace(BASE, base)) for k, v in page_.headers)
+    return Page(page_.status, body, page_.content_type, headers)
+
+
+def _key(path_and_query: str) -> str:
+    """Order-insensitive form of a path with its query (as parse_qs hands it to handle)."""
+    parts = urlsplit(path_and_query)
+    query = sorted(parse_qsl(parts.query))
+    return parts.path + ("?" + urlencode(query) if query else "")
+
+
+def _xml(root: str, body: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</{root}>\n')
+
+
+def _listing_shape(path: str) -> str:
+    """A listing path as a regex: digits and letter/department values generalised."""
+    parts = urlsplit(path)
+    shape = re.escape(parts.path)
+    shape = re.sub(r"(?<=/)\d+(?=/|$)", r"\\d+", shape)
+    if parts.query:
+        keys = [k for k, _ in parse_qsl(parts.query)]
+        shape += r"\?" + "&".join(f"{re.escape(k)}=[^&]+" for k in keys)
+    return shape
+
