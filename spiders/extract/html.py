@@ -26,7 +26,7 @@ from spiders.extract.text import (
     unique,
     year_in,
 )
-from spiders.extract.xpaths import BODY_TEXT, TITLE_TEXT
+from spiders.extract.xpaths import BODY_TEXT, TITLE_TEXT, selector_of
 
 # Section heading text (lower case, "&" read as "and") -> item field.
 SECTION_ALIASES = {
@@ -225,8 +225,7 @@ def extract_html(response: Selector | Any, wanted: Collection[str] | None = None
     structured-data listing need not read every section of the page.
     """
     want = (lambda _field: True) if wanted is None else wanted.__contains__
-    selector = getattr(response, "selector", response)
-    root = selector.root
+    root = selector_of(response).root
     h1 = next(iter(root.iter("h1")), None)
     listed = text(h1) if h1 is not None else None
     if not listed:

@@ -11,7 +11,7 @@ from typing import Any
 from parsel import Selector
 
 from spiders.extract.schemaorg import find_person, flatten, person_fields
-from spiders.extract.xpaths import H1_TEXT, JSONLD_SCRIPTS
+from spiders.extract.xpaths import H1_TEXT, JSONLD_SCRIPTS, selector_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ def parse_jsonld(text: str) -> Any | None:
             return json.loads(repair(text), strict=False)  # strict=False: raw control chars
         except ValueError:
             continue
+        except RecursionError:  # nested deeper than the parser goes: no repair helps
+            break
     logger.debug("unparsable JSON-LD block: %.80r", text)
     return None
 
@@ -65,7 +67,7 @@ def jsonld_nodes(selector: Selector) -> list[dict]:
 
 def extract_jsonld(response: Selector | Any) -> dict[str, Any] | None:
     """Listing fields from the page's JSON-LD person node, or None when there is none."""
-    selector = getattr(response, "selector", response)
+    selector = selector_of(response)
     heading = H1_TEXT(selector.root)
     node = find_person(jsonld_nodes(selector), hint=heading[0] if heading else None)
     return person_fields(node) if node else None

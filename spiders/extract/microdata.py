@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from lxml import etree
+
 from spiders.extract.schemaorg import find_person, flatten, person_fields
+from spiders.extract.xpaths import H1_TEXT, selector_of
+
+logger = logging.getLogger(__name__)
 
 
-def microdata_nodes(html: str, base_url: str | None = None) -> list[dict]:
-    """Every microdata item on the page as a JSON-LD-shaped dict (nested items included)."""
+def microdata_nodes(root: etree._Element, base_url: str | None = None) -> list[dict]:
+    """Every microdata item under ``root`` as a JSON-LD-shaped dict (nested items included).
+
+    ``root`` is the tree the response's selector already parsed: extruct re-parsing the text
+    would fail where parsel recovers (a document that is only a comment, NUL bytes, an XML
+    declaration naming an encoding). An item extruct cannot read (an href such as
+    ``http://[x`` that urljoin rejects) loses the page's microdata, logged as a skip.
+    """
     # Imported on first use: extruct brings every syntax's parser (some 0.4 s), and most
     # directories publish JSON-LD, so most crawls never get here.
     import extruct
 
-    data = extruct.extract(html, base_url=base_url, syntaxes=["microdata"], uniform=True)
+    try:
+        data = extruct.extract(root, base_url=base_url, syntaxes=["microdata"], uniform=True)
+    except ValueError as exc:
+        logger.warning("Skipped unreadable microdata on %s: %s", base_url, exc)
+        return []
     return list(flatten(data.get("microdata", [])))
 
 
 def extract_microdata(response: Any) -> dict[str, Any] | None:
     """Listing fields from the page's microdata person item, or None when there is none."""
-    if "itemscope" not in response.text:  # extruct parses the whole page; skip when pointless
+    if "itemscope" not in response.text:  # extruct reads the whole tree; skip when pointless
         return None
-    nodes = microdata_nodes(response.text, response.url)
-    node = find_person(nodes, hint=response.css("h1 ::text").get())
+    root = selector_of(response).root
+    heading = H1_TEXT(root)
+    node = find_person(microdata_nodes(root, response.url), hint=heading[0] if heading else None)
     return person_fields(node) if node else None

@@ -91,16 +91,20 @@ def _type_name(value: str) -> str:
 
 
 def flatten(data: Any) -> Iterator[dict]:
-    """Every typed node in a JSON-LD document: top level, @graph, lists, mainEntity, employee..."""
-    if isinstance(data, list):
-        for value in data:
-            yield from flatten(value)
-    elif isinstance(data, dict):
-        if "@type" in data:
-            yield data
-        for key in NESTED_KEYS:
-            if key in data:
-                yield from flatten(data[key])
+    """Every typed node in a JSON-LD document: top level, @graph, lists, mainEntity, employee...
+
+    Depth first, in document order; with a stack of its own, since a page's nesting depth is
+    the page's to choose and must not reach Python's recursion limit.
+    """
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+        elif isinstance(value, dict):
+            if "@type" in value:
+                yield value
+            stack.extend(value[key] for key in reversed(NESTED_KEYS) if key in value)
 
 
 def text_of(value: Any) -> str | None:
@@ -200,6 +204,8 @@ def locations(node: dict) -> list[dict]:
     for place, address in found:
         if isinstance(address, str):
             address = {"streetAddress": address}
+        elif not isinstance(address, dict):  # a number or a list where an address belongs
+            continue
         out.append(
             {
                 "name": text_of(address.get("name")) or text_of(place.get("name")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from spiders.extract.xpaths import H1_TEXT, TITLE_TEXT
+from spiders.extract.xpaths import H1_TEXT, TITLE_TEXT, selector_of
 
 _NOT_FOUND = re.compile(
     r"\berror\s*404\b|^\s*404\b|\bpage (was )?not found\b|\b(page|profile) (cannot|can't|could not)"
@@ -22,7 +22,7 @@ def detect_soft_404(response: Any) -> bool:
     """
     if response.status == 404:
         return True
-    root = response.selector.root
+    root = selector_of(response).root
     title = " ".join(TITLE_TEXT(root))
     heading = " ".join(H1_TEXT(root))
     return bool(_NOT_FOUND.search(title) or _NOT_FOUND.search(heading))
