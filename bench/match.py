@@ -1,30 +1,50 @@
-"""Benchmark: credcheck's matcher vs Splink 5 on the same labelled physician-shaped world.
+"""Benchmark: credcheck's matcher vs a strong Splink 5 on the same labelled physician-shaped world.
 
-    python -m bench.match --listings 200000 --reference 1000000
+    python -m bench.match --listings 200000 --reference 1000000 [--seed 1] [--skip-splink]
     python -m bench.match --febrl          # FEBRL 4 (5,000 x 5,000) sanity check
 
-The world comes from ``pipeline.demo.linkage_world`` (seeded). Each system runs in its own
-child process on the same Parquet files, so each one's peak RSS is its own; "seconds" is the
-wall time from frames in memory to one decision per listing (training included), excluding
-reading the files. Both resolve each listing to at most one reference person.
+The world comes from ``pipeline.demo.linkage_world`` (seeded; its noise is drawn from the
+generator's own tables, not the matcher's) and goes through the same staging for both systems
+(canonical specialty and school names, ``linkage_world.staged``). Each system runs in its own
+child process on the same Parquet files. "seconds" is the wall time from frames in memory to one
+decision per listing (training included), excluding reading the files.
 
-Splink 5.0 configuration (DuckDB backend), as its documentation recommends:
+Memory, the same rule for both: each system's DuckDB connection gets the same ``memory_limit``
+(``--duckdb-memory``, default 3GB; DuckDB spills beyond it), and "peak RSS" is the child
+process's maximum resident set as the kernel reports it to the parent (``os.wait4`` rusage):
+everything the process held — DuckDB, numpy, pandas, Python — not only what DuckDB counts.
 
-- comparisons: first name = NameComparison (exact, Jaro-Winkler 0.92/0.88/0.7) with
-  term-frequency adjustment; surname = the same levels plus "equals the other's former/other
-  surname", TF-adjusted; middle initial exact; location as ONE comparison (ZIP, else city and
-  state, else state, else different); specialty exact; medical school and year (both, school,
-  else); NPI exact; physician flag exact;
-- prediction blocking: first+surname, surname+state, NPI, first initial+surname prefix+ZIP,
-  surname+ZIP, first name+middle initial+ZIP, surname = the other's former/other surname
-  (plain first name+ZIP made 20 GB of pairs at 200k x 1M);
-- training: prior from deterministic rules (first+surname+ZIP, NPI; recall 0.7); u by random
-  sampling (max_pairs 5e6, seed 1); m by EM on two broad rules, surname and first name+state;
-- decision: each listing's best pair with match probability >= 0.9 (credcheck's threshold).
+Splink 5 (DuckDB backend), configured as an expert user would (the strong anchor):
 
-The last line is
-``match: listings=N reference=M f1=A splink_f1=B seconds=S splink_seconds=T peak_rss_mb=R
-splink_peak_rss_mb=Q``.
+- derived columns: names lower-cased, accents folded, dots and apostrophes dropped;
+  ``first_keys`` = the first name plus the formal names it may abbreviate, ``first_related`` =
+  the name plus its nicknames and formal names both ways (the ``nicknames`` package);
+  ``surname_keys`` = surname, the registry's other/former surname, and the parts of compound or
+  hyphenated surnames; ``surname_key_dels`` = each surname key and every one-character deletion
+  of it; first and surname initials; middle name and initial; ZIP, state, specialty, school,
+  year, NPI, physician flag;
+- prediction blocking, 10 rules (6 with ``arrays_to_explode``): NPI; any first key x any
+  surname key; surname key + ZIP; first key x surname-key deletion; first key + ZIP; surname +
+  state + first initial; first name = the other's surname with the initials agreeing (against
+  the surname, and against the other surname: two rules); surname-key deletion + ZIP; surname
+  key + first initial anywhere;
+- comparisons: first name — exact (TF) / initial only / nickname or formal / Damerau-Levenshtein
+  <= 1 / equals the other side's surname (swap) / else; surname — exact (TF) / any shared surname
+  key / DL <= 1 against surname or other surname / equals the other side's first name / else;
+  middle — full name (TF) / initial (TF) / else; location — same ZIP (TF) / same state / else;
+  specialty exact (TF); school and year / year +-1 / school / else; NPI exact; physician flag;
+- training: prior by deterministic rules (first + surname + ZIP, NPI; recall 0.7); u by random
+  sampling (1e7 pairs, seed 1); m by EM on two blocks, first + surname and NPI (``max_pairs``
+  5e6 each; EM cannot train a comparison whose columns its block uses, so the two blocks train
+  each other's);
+- decision: each listing's best pair with match probability >= 0.5 (a user without labels).
+  The figure at p >= 0.01 (which was best on labelled worlds) is printed too.
+
+Both resolve each listing to at most one reference person. The output gives both systems'
+precision, recall, F1, seconds and peak RSS, credcheck's blocking report, recall per kind of
+noise for both, and last the line
+``match: listings=N reference=M true=T blocked_pairs=P f1=A splink_f1=B seconds=S
+splink_seconds=T peak_rss_mb=R splink_peak_rss_mb=Q``.
 """
 
 from __future__ import annotations
@@ -32,7 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,21 +65,19 @@ import pandas as pd
 from pipeline.config import REFERENCE_DIR
 
 FEBRL_DIR = REFERENCE_DIR / "febrl"  # gzipped copies; see data/reference/SOURCES.md
-MATCH_PROBABILITY = 0.9
 DUCKDB_MEMORY = "3GB"  # both systems' DuckDB connections get the same cap
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+SPLINK_THRESHOLD = 0.5  # the probability a user without labels would take as "a match"
+SPLINK_LOWEST_THRESHOLD = 0.01  # predictions kept for the after-the-fact comparison
 
 
 # ------------------------------------------------------------------------------ data
 
 
 def _write_world(directory: Path, n_listings: int, n_reference: int, seed: int) -> None:
-    from pipeline.demo.linkage_world import generate
+    from pipeline.demo.linkage_world import generate, staged
 
     listings, reference, truth = generate(n_listings, n_reference, seed)
+    listings, reference = staged(listings), staged(reference)
     listings.to_parquet(directory / "listings.parquet")
     reference.to_parquet(directory / "reference.parquet")
     truth.to_parquet(directory / "truth.parquet")
@@ -105,15 +123,15 @@ def _write_febrl(directory: Path) -> None:
 # ------------------------------------------------------------------------------ systems
 
 
-def run_credcheck(directory: Path) -> dict:
+def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
+    import duckdb
+
     from pipeline.match import link
 
     listings = pd.read_parquet(directory / "listings.parquet")
     reference = pd.read_parquet(directory / "reference.parquet")
-    import duckdb
-
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET memory_limit = '{memory}'")
     start = time.perf_counter()
     decisions, details = link(listings, reference, con=con)
     seconds = time.perf_counter() - start
@@ -138,7 +156,6 @@ def run_credcheck(directory: Path) -> dict:
     )
     return {
         "seconds": seconds,
-        "peak_rss_mb": _peak_rss_mb(),
         "timings": details.timings,
         "blocking": report.to_dict("records"),
         "ambiguous": int((decisions["identity"] == "ambiguous").sum()),
@@ -146,26 +163,57 @@ def run_credcheck(directory: Path) -> dict:
 
 
 def _splink_physician_settings():
+    """The strong configuration (see the module docstring): settings, prior rules, EM rules."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
+    from splink.blocking_rule_library import CustomRule
 
     def level(sql: str, label: str, **extra) -> dict:
         return {"sql_condition": sql, "label_for_charts": label, **extra}
 
+    def tf(column: str) -> dict:
+        return {"tf_adjustment_column": column, "tf_adjustment_weight": 1.0}
+
+    first_name = cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_levels=[
+            level("first_name_l IS NULL OR first_name_r IS NULL", "null", is_null_level=True),
+            level("first_name_l = first_name_r", "exact", **tf("first_name")),
+            level(
+                "(length(first_name_l) = 1 OR length(first_name_r) = 1)"
+                " AND first_initial_l = first_initial_r",
+                "initial only",
+            ),
+            level("list_has_any(first_related_l, first_related_r)", "nickname or formal"),
+            level("damerau_levenshtein(first_name_l, first_name_r) <= 1", "DL <= 1"),
+            level("first_name_l = surname_r OR first_name_r = surname_l", "swapped"),
+            level("ELSE", "else"),
+        ],
+    )
     surname = cl.CustomComparison(
         output_column_name="surname",
         comparison_levels=[
             level("surname_l IS NULL OR surname_r IS NULL", "null", is_null_level=True),
+            level("surname_l = surname_r", "exact", **tf("surname")),
+            level("list_has_any(surname_keys_l, surname_keys_r)", "shared surname key"),
             level(
-                "surname_l = surname_r",
-                "exact",
-                tf_adjustment_column="surname",
-                tf_adjustment_weight=1.0,
+                "damerau_levenshtein(surname_l, surname_r) <= 1"
+                " OR damerau_levenshtein(surname_l, coalesce(alt_surname_r, '')) <= 1"
+                " OR damerau_levenshtein(coalesce(alt_surname_l, ''), surname_r) <= 1",
+                "DL <= 1 (surname or other surname)",
             ),
-            level("surname_l = alt_surname_r OR alt_surname_l = surname_r", "other surname"),
-            level("jaro_winkler_similarity(surname_l, surname_r) >= 0.92", "jw 0.92"),
-            level("jaro_winkler_similarity(surname_l, surname_r) >= 0.88", "jw 0.88"),
-            level("jaro_winkler_similarity(surname_l, surname_r) >= 0.7", "jw 0.7"),
+            level("surname_l = first_name_r OR surname_r = first_name_l", "swapped"),
+            level("ELSE", "else"),
+        ],
+    )
+    middle = cl.CustomComparison(
+        output_column_name="middle",
+        comparison_levels=[
+            level(
+                "middle_initial_l IS NULL OR middle_initial_r IS NULL", "null", is_null_level=True
+            ),
+            level("middle_l = middle_r", "full name", **tf("middle")),
+            level("middle_initial_l = middle_initial_r", "initial", **tf("middle_initial")),
             level("ELSE", "else"),
         ],
     )
@@ -173,8 +221,7 @@ def _splink_physician_settings():
         output_column_name="location",
         comparison_levels=[
             level("state_l IS NULL OR state_r IS NULL", "null", is_null_level=True),
-            level("zip_l = zip_r", "same zip"),
-            level("city_l = city_r AND state_l = state_r", "same city"),
+            level("zip_l = zip_r", "same ZIP", **tf("zip")),
             level("state_l = state_r", "same state"),
             level("ELSE", "else"),
         ],
@@ -184,38 +231,48 @@ def _splink_physician_settings():
         comparison_levels=[
             level("school_l IS NULL OR school_r IS NULL", "null", is_null_level=True),
             level("school_l = school_r AND grad_year_l = grad_year_r", "school and year"),
+            level("school_l = school_r AND abs(grad_year_l - grad_year_r) <= 1", "year +-1"),
             level("school_l = school_r", "school"),
             level("ELSE", "else"),
         ],
     )
+    swap = "l.first_name = r.{col} AND l.surname_initial = r.first_initial"
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
         comparisons=[
-            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            first_name,
             surname,
-            cl.ExactMatch("middle_initial"),
+            middle,
             location,
-            cl.ExactMatch("specialty"),
+            cl.ExactMatch("specialty").configure(term_frequency_adjustments=True),
             education,
             cl.ExactMatch("npi"),
             cl.ExactMatch("physician"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("first_name", "surname"),
-            block_on("surname", "state"),
             block_on("npi"),
-            block_on("substr(first_name, 1, 1)", "substr(surname, 1, 3)", "zip"),
-            block_on("surname", "zip"),
-            block_on("first_name", "middle_initial", "zip"),
-            "l.surname = r.alt_surname",
-            "l.alt_surname = r.surname",
+            block_on(
+                "first_keys", "surname_keys", arrays_to_explode=["first_keys", "surname_keys"]
+            ),
+            block_on("surname_keys", "zip", arrays_to_explode=["surname_keys"]),
+            block_on(
+                "first_keys",
+                "surname_key_dels",
+                arrays_to_explode=["first_keys", "surname_key_dels"],
+            ),
+            block_on("first_keys", "zip", arrays_to_explode=["first_keys"]),
+            block_on("surname", "state", "first_initial"),
+            CustomRule(swap.format(col="surname")),
+            CustomRule(swap.format(col="alt_surname")),
+            block_on("surname_key_dels", "zip", arrays_to_explode=["surname_key_dels"]),
+            block_on("surname_keys", "first_initial", arrays_to_explode=["surname_keys"]),
         ],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     ), [
         [block_on("first_name", "surname", "zip"), block_on("npi")],
-        [block_on("surname"), block_on("first_name", "state")],
+        [block_on("first_name", "surname"), block_on("npi")],
     ]
 
 
@@ -252,26 +309,78 @@ def _splink_febrl_settings():
     ]
 
 
-def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    from pipeline.normalize.names import name_key
+def _splink_name(text) -> str | None:
+    """Lower case, accents folded, dots and apostrophes dropped (the anchor's own normaliser)."""
+    from unidecode import unidecode
 
-    def key(series: pd.Series) -> pd.Series:
+    if not isinstance(text, str):
+        return None
+    out = " ".join(unidecode(text).lower().replace(".", " ").replace("'", "").split())
+    return out or None
+
+
+def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Person frame -> the strong anchor's input: normalised names plus derived key arrays."""
+    from nicknames import NickNamer
+
+    namer = NickNamer()
+
+    def per_distinct(series: pd.Series, fn) -> list:
         codes, uniques = pd.factorize(series)
-        mapped = np.array([name_key(u) or None for u in uniques] + [None], dtype=object)
-        return pd.Series(mapped[codes], index=series.index)
+        mapped = [fn(u) for u in uniques] + [fn(None)]
+        return [mapped[c] for c in codes]
 
     def first_of(series: pd.Series) -> pd.Series:
         return series.map(lambda v: v[0] if isinstance(v, (list, np.ndarray)) and len(v) else v)
 
+    def first_keys(name):
+        return sorted({name} | namer.canonicals_of(name)) if name else None
+
+    def first_related(name):
+        if not name:
+            return None
+        return sorted({name} | namer.nicknames_of(name) | namer.canonicals_of(name))
+
+    def parts(name):
+        return [p for p in name.replace("-", " ").split() if len(p) > 1] if name else []
+
+    first = per_distinct(frame["first"], _splink_name)
+    surname = per_distinct(frame["last"], _splink_name)
+    alt = per_distinct(first_of(frame["alt_lasts"]), _splink_name)
+    surname_keys = [
+        sorted({k for name in (s, a) if name for k in (name, *parts(name))}) or None
+        for s, a in zip(surname, alt)
+    ]
+    deletions: dict[str, list[str]] = {}
+
+    def dels(keys):
+        if not keys:
+            return None
+        out: set[str] = set()
+        for key in keys:
+            got = deletions.get(key)
+            if got is None:
+                got = deletions[key] = [key] + [key[:i] + key[i + 1 :] for i in range(len(key))]
+            out.update(got)
+        return sorted(out)
+
+    middle = per_distinct(frame["middle"], _splink_name)
     out = pd.DataFrame(
         {
             "unique_id": frame["rec_id"],
-            "first_name": key(frame["first"]),
-            "surname": key(frame["last"]),
-            "alt_surname": key(first_of(frame["alt_lasts"])),
-            "middle_initial": key(frame["middle"]).str[:1],
+            "first_name": first,
+            "first_keys": per_distinct(pd.Series(first), first_keys),
+            "first_related": per_distinct(pd.Series(first), first_related),
+            "first_initial": [f[0] if f else None for f in first],
+            "surname": surname,
+            "alt_surname": alt,
+            "surname_keys": surname_keys,
+            "surname_key_dels": [dels(k) for k in surname_keys],
+            "surname_initial": [s[0] if s else None for s in surname],
+            "middle": [m if m and len(m) > 1 else None for m in middle],
+            "middle_initial": [m[0] if m else None for m in middle],
             "state": first_of(frame["states"]),
-            "city": key(first_of(frame["cities"])),
+            "city": per_distinct(first_of(frame["cities"]), _splink_name),
             "zip": first_of(frame["zips"]),
             "specialty": first_of(frame["specialties"]),
             "school": first_of(frame["schools"]),
@@ -286,87 +395,167 @@ def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_splink(directory: Path, febrl: bool = False) -> dict:
+def run_splink(directory: Path, febrl: bool = False, memory: str = "3GB") -> dict:
     import duckdb
+    import pyarrow as pa
     from splink import DuckDBAPI, Linker
 
     listings = pd.read_parquet(directory / "listings.parquet")
     reference = pd.read_parquet(directory / "reference.parquet")
     start = time.perf_counter()
-    left, right = _splink_frame(listings), _splink_frame(reference)
-    del listings, reference
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.perf_counter() - clock, 1)
+        clock = time.perf_counter()
+
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET memory_limit = '{memory}'")
+    con.execute("SET enable_progress_bar = false")
+    for name, frame in (("listings", listings), ("reference", reference)):
+        prepared = _splink_frame(frame)
+        con.register("prepared", pa.Table.from_pandas(prepared, preserve_index=False))
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM prepared")
+        con.unregister("prepared")
+        del prepared
+    del listings, reference
+    lap("prepare")
     db_api = DuckDBAPI(connection=con)
     settings, (prior_rules, em_rules) = (
         _splink_febrl_settings() if febrl else _splink_physician_settings()
     )
     linker = Linker(
         [
-            db_api.register(left, table_name="listings"),
-            db_api.register(right, table_name="reference"),
+            db_api.register("listings", table_name="listings_in"),
+            db_api.register("reference", table_name="reference_in"),
         ],
         settings,
         log_level=logging.WARNING,
     )
     linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    lap("prior and u")
     for rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=5e6)
+    lap("em")
+    predictions = linker.inference.predict(threshold_match_probability=SPLINK_LOWEST_THRESHOLD)
+    lap("predict")
+    pairs = con.execute(f"""SELECT count(*) FROM {predictions.physical_name}""").fetchone()[0]
     best = con.execute(
-        f"""SELECT unique_id_l AS listing, unique_id_r AS reference
+        f"""SELECT unique_id_l AS listing, unique_id_r AS reference, match_probability
             FROM {predictions.physical_name}
-            WHERE match_probability >= {MATCH_PROBABILITY}
             QUALIFY row_number() OVER (
-                PARTITION BY unique_id_l ORDER BY match_weight DESC) = 1"""
+                PARTITION BY unique_id_l ORDER BY match_weight DESC, unique_id_r) = 1"""
     ).df()
     seconds = time.perf_counter() - start
+    lap("decide")
     best.to_parquet(directory / "splink_pairs.parquet")
-    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "timings": timings, "scored_pairs": int(pairs)}
 
 
 # ------------------------------------------------------------------------------ scoring
 
 
-def score(directory: Path, system: str) -> dict:
+def score(directory: Path, system: str, threshold: float | None = None) -> dict:
+    """Precision, recall, F1 of a system's pairs; recall per kind of noise of the true pairs.
+
+    ``threshold``: keep only pairs whose ``match_probability`` reaches it (Splink's output).
+    """
     truth = pd.read_parquet(directory / "truth.parquet")
     pairs = pd.read_parquet(directory / f"{system}_pairs.parquet")
-    truth_map = dict(zip(truth["listing"], truth["reference"]))
-    correct = sum(truth_map.get(a) == b for a, b in zip(pairs["listing"], pairs["reference"]))
+    if threshold is not None:
+        pairs = pairs[pairs["match_probability"] >= threshold]
+    found = pd.Series(pairs["reference"].to_numpy(), index=pairs["listing"].to_numpy())
+    right = truth["reference"].to_numpy() == found.reindex(truth["listing"]).to_numpy()
+    correct = int(right.sum())
     precision = correct / len(pairs) if len(pairs) else 0.0
     recall = correct / len(truth) if len(truth) else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "predicted": len(pairs)}
+    per_kind = {}
+    if "noise" in truth:
+        kinds = truth["noise"].str.split(";").explode()
+        kinds = kinds[kinds != ""]
+        hit = pd.Series(right, index=truth.index).loc[kinds.index]
+        table = hit.groupby(kinds.to_numpy()).agg(["mean", "size"])
+        per_kind = {k: (float(r["mean"]), int(r["size"])) for k, r in table.iterrows()}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "predicted": len(pairs),
+        "per_kind": per_kind,
+    }
 
 
-def _child(system: str, directory: Path, febrl: bool) -> dict:
+def _child(system: str, directory: Path, febrl: bool, memory: str) -> dict:
+    """Run one system in its own process; its peak RSS is the child's maximum resident set."""
     command = [sys.executable, "-m", "bench.match", "--child", system, "--data", str(directory)]
-    if febrl:
-        command.append("--febrl")
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"{system} failed")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    command += ["--duckdb-memory", memory] + (["--febrl"] if febrl else [])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.stderr.write(err.read())
+            raise SystemExit(f"{system} failed (exit {proc.returncode})")
+        result = json.loads(out.read().strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+    return result
+
+
+def _line(name: str, r: dict) -> str:
+    return (
+        f"{name:<10} precision={r['precision']:.4f} recall={r['recall']:.4f} f1={r['f1']:.4f} "
+        f"seconds={r['seconds']:.1f} peak_rss_mb={r['peak_rss_mb']:.0f}"
+    )
+
+
+def _per_kind_table(results: dict[str, dict]) -> str:
+    kinds = sorted({k for r in results.values() for k in r.get("per_kind", {})})
+    if not kinds:
+        return ""
+    rows = []
+    for kind in kinds:
+        row = {"noise": kind}
+        for name, r in results.items():
+            recall, size = r["per_kind"].get(kind, (float("nan"), 0))
+            row["true pairs"] = size
+            row[f"{name} recall"] = round(recall, 4)
+        rows.append(row)
+    return pd.DataFrame(rows).to_string(index=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.match", description=__doc__)
-    parser.add_argument("--listings", type=int, default=20_000)
-    parser.add_argument("--reference", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.match",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--listings", type=int, default=20_000, help="listings (default 20000)")
+    parser.add_argument(
+        "--reference", type=int, default=100_000, help="reference people (default 100000)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
     parser.add_argument("--febrl", action="store_true", help="FEBRL 4 instead of the world")
-    parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--skip-splink", action="store_true", help="run credcheck only")
+    parser.add_argument(
+        "--duckdb-memory",
+        default=DUCKDB_MEMORY,
+        help=f"memory_limit of each system's DuckDB connection (default {DUCKDB_MEMORY})",
+    )
     parser.add_argument("--child", choices=("credcheck", "splink"), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
         if args.child == "credcheck":
-            result = run_credcheck(args.data)
+            result = run_credcheck(args.data, args.duckdb_memory)
         else:
-            result = run_splink(args.data, febrl=args.febrl)
+            result = run_splink(args.data, febrl=args.febrl, memory=args.duckdb_memory)
         print(json.dumps(result))
         return 0
 
@@ -380,28 +569,43 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _write_world(directory, args.listings, args.reference, args.seed)
             n_l, n_r = args.listings, args.reference
-        print(f"world: {n_l} listings, {n_r} reference in {time.perf_counter() - clock:.1f}s")
-        ours = _child("credcheck", directory, args.febrl)
+        n_true = len(pd.read_parquet(directory / "truth.parquet"))
+        print(
+            f"world: {n_l} listings, {n_r} reference, {n_true} true pairs "
+            f"in {time.perf_counter() - clock:.1f}s",
+            flush=True,
+        )
+        ours = _child("credcheck", directory, args.febrl, args.duckdb_memory)
         ours.update(score(directory, "credcheck"))
         print(f"credcheck timings: {ours['timings']}; ambiguous: {ours['ambiguous']}")
         print(pd.DataFrame(ours["blocking"]).to_string(index=False))
-        print(
-            f"credcheck: precision={ours['precision']:.4f} recall={ours['recall']:.4f} "
-            f"f1={ours['f1']:.4f} seconds={ours['seconds']:.1f} "
-            f"peak_rss_mb={ours['peak_rss_mb']:.0f}"
-        )
+        print(_line("credcheck", ours), flush=True)
+        results = {"credcheck": ours}
         theirs = {"f1": float("nan"), "seconds": float("nan"), "peak_rss_mb": float("nan")}
         if not args.skip_splink:
-            theirs = _child("splink", directory, args.febrl)
-            theirs.update(score(directory, "splink"))
+            theirs = _child("splink", directory, args.febrl, args.duckdb_memory)
+            theirs.update(score(directory, "splink", threshold=SPLINK_THRESHOLD))
+            low = score(directory, "splink", threshold=SPLINK_LOWEST_THRESHOLD)
             print(
-                f"splink:    precision={theirs['precision']:.4f} "
-                f"recall={theirs['recall']:.4f} f1={theirs['f1']:.4f} "
-                f"seconds={theirs['seconds']:.1f} peak_rss_mb={theirs['peak_rss_mb']:.0f}"
+                f"splink timings: {theirs['timings']}; pairs scored >= "
+                f"{SPLINK_LOWEST_THRESHOLD}: {theirs['scored_pairs']}"
             )
+            print(_line("splink", theirs))
+            print(
+                f"splink at p >= {SPLINK_LOWEST_THRESHOLD} (a threshold chosen with labels): "
+                f"precision={low['precision']:.4f} recall={low['recall']:.4f} f1={low['f1']:.4f}"
+            )
+            results["splink"] = theirs
+        table = _per_kind_table(results)
+        if table:
+            print("recall of true pairs by kind of noise (a pair may carry several):")
+            print(table)
+        pair_counts = "".join(
+            f" {k}_pairs={v['pairs']}" for k, v in [("blocked", ours["blocking"][-1])]
+        )
         print(
-            f"match: listings={n_l} reference={n_r} f1={ours['f1']:.4f} "
-            f"splink_f1={theirs['f1']:.4f} seconds={ours['seconds']:.1f} "
+            f"match: listings={n_l} reference={n_r} true={n_true}{pair_counts} "
+            f"f1={ours['f1']:.4f} splink_f1={theirs['f1']:.4f} seconds={ours['seconds']:.1f} "
             f"splink_seconds={theirs['seconds']:.1f} peak_rss_mb={ours['peak_rss_mb']:.0f} "
             f"splink_peak_rss_mb={theirs['peak_rss_mb']:.0f}"
         )
