@@ -3,6 +3,13 @@
 The truth file (written by the demo world generator) has one row per listing:
 ``site_id,listing_ref,path,npi,is_physician,expected_certification``. Listings are joined by
 site and URL path, so the score does not depend on which port a fixture site was served on.
+
+Seeds: what the matcher is fitted on is never what it is judged on. The probability calibration
+(``pipeline.match``) is fitted on demo worlds of ``FITTING_SEEDS`` (``python -m bench.calibrate``);
+the tests assert identity quality on ``ASSERTION_SEEDS`` only (tests/conftest.py ``DEMO_SEED``
+and the second-seed demo run in tests/test_cli.py). ``bench.match`` reports on linkage-world
+seeds 1 and 2; choices made while developing the matcher were looked at on linkage-world seeds
+101 and 102.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from urllib.parse import urlsplit
 import duckdb
 import numpy as np
 import pandas as pd
+
+FITTING_SEEDS = (101, 102, 103)  # demo worlds the calibration is fitted on
+ASSERTION_SEEDS = (7, 11)  # demo worlds the tests assert identity F1 on: never fitted on
 
 
 @dataclass(frozen=True)

@@ -589,3 +589,11 @@ def test_calibration_fit_recovers_slope_and_shift_and_resists_separation():
     separated = (w > 0).astype(float)
     slope, shift = fit_calibration(w, separated)
     assert 0.5 < slope < 5 and abs(shift) < 5
+
+
+def test_quality_is_asserted_only_on_seeds_never_fitted_on():
+    from pipeline.evaluate import ASSERTION_SEEDS, FITTING_SEEDS
+    from tests.conftest import DEMO_SEED
+
+    assert DEMO_SEED in ASSERTION_SEEDS
+    assert not set(FITTING_SEEDS) & set(ASSERTION_SEEDS)

@@ -1125,27 +1125,6 @@ SURNAME_SPELLING = {
     "DELAROSA": "De La Rosa",
     "DELOSSANTOS": "De Los Santos",
 }
-# Nicknames whose first letters differ from the formal name but are everyday usage.
-CLASSIC_CROSS_LETTER_NICKNAMES = frozenset(
-    {
-        "bob",
-        "bobby",
-        "bill",
-        "billy",
-        "peggy",
-        "ted",
-        "teddy",
-        "jack",
-        "chuck",
-        "hank",
-        "dick",
-        "sandy",
-        "patsy",
-        "betty",
-        "polly",
-        "sally",
-    }
-)
 GENERATIONAL_SUFFIXES = (("Jr.", 0.030), ("III", 0.007), ("II", 0.003))
 
 STREETS = (
@@ -1370,9 +1349,10 @@ def load_reference() -> Reference:
     """Read data/demo once per process; fail loudly if the crosswalk drifts from the data."""
     first = {g: _read_census_first(f"dist.{g}.first") for g in ("male", "female")}
     surnames = _read_csv("census_2000_surnames_top5000.csv")
+    # The generator's own everyday short forms, not the matcher's nickname table.
     nick: dict[str, list[str]] = {}
-    for row in _read_csv("nicknames.csv"):
-        nick.setdefault(row["name1"], []).append(row["name2"])
+    for row in _read_csv("everyday_nicknames.csv"):
+        nick.setdefault(row["formal"], []).append(row["nickname"])
     schools = _read_csv("us_canada_medical_schools.csv")
     img: dict[str, list[School]] = {}
     for row in _read_csv("world_medical_schools_2014_img_subset.csv"):
@@ -2104,14 +2084,14 @@ def expected_certification(person: Person, claims: frozenset[str]) -> str:
 
 
 def pick_nickname(rng: random.Random, ref: Reference, first: str, gender: str) -> str | None:
-    """An everyday short form from nicknames.csv ("Bob" for Robert, "Liz" for Elizabeth)."""
+    """An everyday short form ("Bob" for Robert, "Liz" for Elizabeth, "Kit" for Katherine).
+
+    Drawn from data/demo/everyday_nicknames.csv, written for the generator: the matcher's
+    nickname table does not know every form in it, as it will not know every real one.
+    """
     formal = strip_accents(first).lower()
     freq = ref.first_name_freq[gender]
-    options = [
-        n
-        for n in ref.nicknames.get(formal, ())
-        if len(n) < len(formal) and (n[:2] == formal[:2] or n in CLASSIC_CROSS_LETTER_NICKNAMES)
-    ]
+    options = [n for n in ref.nicknames.get(formal, ()) if len(n) < len(formal)]
     if not options:
         return None
     weights = [0.01 + freq.get(n.upper(), 0.0) for n in options]
