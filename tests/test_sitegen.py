@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import re
 import urllib.request
 from collections import deque
@@ -49,6 +50,15 @@ def test_two_hundred_seeds_cover_every_option(sites):
             seen[name].update(value if isinstance(value, tuple) else (value,))
     for name, values in OPTIONS.items():
         assert set(values) <= seen[name], (name, set(values) - seen[name])
+    # The ids in query strings and the page parameters the issue names, among many others.
+    words = {(s.options["id_in"], s.options["page_param"], w, value) for s in sites
+             for w, value in s.words.items()}  # fmt: skip
+    keys = {value for id_in, _, w, value in words if w == "query_key" and id_in == "query"}
+    assert {"id", "providerId", "doc"} <= keys
+    pages = {(style, value.lower()) for _, style, w, value in words if w == "page"}
+    assert {("page", "page"), ("page", "p"), ("offset", "start"), ("offset", "offset"),
+            ("path", "page")} <= pages
+    assert len({value for *_, w, value in words if w in ("listing", "profile")}) >= 30
 
 
 def person_nodes(data: object):
@@ -198,9 +208,13 @@ def test_configured_patterns_match_exactly_the_profiles_and_listing_pages(sites)
         profile_paths = {p.path for p in site.truth.profiles}
         disallowed_profiles = {site.profile_path(p) for p in site.people
                                if site.state[id(p)] == "disallowed"}  # fmt: skip
+        # Staff pages on the profiles' own template: no pattern can tell them apart.
+        staff = {site.profile_path(p) for p in site.directory_staff}
+        assert staff <= site.truth.decoys
         for path in site.url_paths():
             matched = bool(profile_re.match(BASE_URL + path))
-            assert matched == (path in profile_paths | disallowed_profiles), (site.seed, path)
+            assert matched == (path in profile_paths | disallowed_profiles | staff), (
+                site.seed, path)
             if "listing_pattern" in entry:
                 listing = bool(re.match(entry["listing_pattern"], BASE_URL + path))
                 assert listing == (path in site.truth.listing_pages), (site.seed, path)
@@ -232,3 +246,43 @@ def test_sites_are_served_on_their_own_ports_with_a_request_log():
         first = served[0]
         assert {e["status"] for e in first.log} == {200}
         assert first.fetched()[:2] == list(first.site.start_paths)
+
+
+def structured_data_seeds(count: int) -> list[int]:
+    """Seeds drawn now (printed) whose sites carry JSON-LD or microdata profiles that a site
+    owner's registry entry can reach: what the existing spiders are built for."""
+    rng = random.Random()
+    seeds = []
+    while len(seeds) < count:
+        seed = rng.randrange(10**6)
+        o = GeneratedSite(seed).options
+        if (o["markup"].startswith("jsonld") or o["markup"] == "microdata") and (
+            o["card_mode"] == "linked" and not o["staff_in_directory"]):
+            seeds.append(seed)
+    print(f"configured-crawl seeds: {seeds}")
+    return seeds
+
+
+def test_a_configured_crawl_of_generated_sites_fetches_every_profile(tmp_path, monkeypatch):
+    from pipeline.crawl import CrawlTarget, crawl_sites
+
+    sites = [GeneratedSite(seed, people=25) for seed in structured_data_seeds(2)]
+    with serve_generated_sites(sites) as served:
+        registry = tmp_path / "sites.toml"
+        registry.write_text("\n".join(s.registry_toml(f"gen-{s.site.seed}") for s in served))
+        monkeypatch.setenv("CREDCHECK_SITES", str(registry))
+        targets = [CrawlTarget(f"gen-{s.site.seed}", f"gen-{s.site.seed}") for s in served]
+        outcomes = crawl_sites(targets, runs_dir=tmp_path / "runs", parallel=2, settings={
+            "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"})
+    for s, outcome in zip(served, outcomes, strict=True):
+        assert outcome.ok, (s.site.seed, outcome.error)
+        expected = s.expected_profile_urls()
+        by_url = {item["source_url"]: item for item in outcome.items}
+        assert set(expected) <= set(by_url), s.site.seed
+        # Today's spiders take a stale profile's redirect target (the directory page) for a
+        # profile and read its heading as a name: counted, not asserted (issue 11's business).
+        print(f"seed {s.site.seed}: {len(set(by_url) - set(expected))} listings beyond the truth")
+        for url, profile in expected.items():
+            assert profile.family.casefold() in by_url[url]["name"].casefold(), (url, by_url[url])
+        fetched = s.fetched()
+        assert not {p for p in fetched if p in s.site.truth.disallowed}, s.site.seed

@@ -31,6 +31,7 @@ MARKUPS = (
     "html",  # no structured data at all
 )
 HTML_LAYOUTS = ("dl", "headings", "table", "divs", "paragraphs")
+REVIEW_TEXT = "Listened carefully and explained everything."
 CARD_LAYOUTS = ("li", "div", "article", "table", "dl")
 
 
@@ -271,8 +272,20 @@ def attributes(markup: str, context: str):
     return {"microdata": microdata, "rdfa": rdfa}.get(markup, lambda prop, itemtype=None: "")
 
 
-def profile_page(person: Person, style: Style, url: str, rng: random.Random) -> str:
-    """One person's page in the site's markup; researchers and clinicians alike."""
+def profile_page(
+    person: Person,
+    style: Style,
+    url: str,
+    rng: random.Random,
+    *,
+    reviewers: tuple[str, ...] = (),
+    related: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """One person's page in the site's markup; researchers and clinicians alike.
+
+    ``reviewers``: patients' reviews of the person (JSON-LD Review nodes whose authors are
+    Persons, on JSON-LD sites); ``related``: (href, name) of colleagues linked from the page.
+    """
     markup = style.markup
     attr = attributes(markup, style.context)
     shown = display_name(person, style.name_style)
@@ -309,12 +322,27 @@ def profile_page(person: Person, style: Style, url: str, rng: random.Random) -> 
     if person.accepting is not None:
         words = "Accepting" if person.accepting else "Not accepting"
         accepting = f"<p{style.cls('accepting')}>{words} new patients</p>"
+    extra = ""
+    if reviewers:
+        quotes = "".join(f"<blockquote>{esc(REVIEW_TEXT)}<cite>{esc(r)}</cite></blockquote>"
+                         for r in reviewers)
+        extra += f"<section{style.cls('reviews')}><h2>Patient reviews</h2>{quotes}</section>"
+        if markup.startswith("jsonld"):
+            head += jsonld_script([{
+                "@context": style.context, "@type": "Review", "reviewBody": REVIEW_TEXT,
+                "author": {"@type": "Person", "name": r},
+                "itemReviewed": {"@type": kind_type, "name": person.plain_name},
+                "reviewRating": {"@type": "Rating", "ratingValue": 5}} for r in reviewers], rng)
+    if related:
+        links = "".join(f'<li><a href="{esc(h)}">{esc(n)}</a></li>' for h, n in related)
+        extra += f"<aside{style.cls('related')}><h2>Other providers</h2><ul>{links}</ul></aside>"
     main = f"""<nav class="breadcrumbs"><a href="/">Home</a> &rsaquo; {esc(person.plain_name)}</nav>
 {opening}
 <header>{photo}{name}</header>
 {accepting}{about}
 {sections}
-</article>"""
+</article>
+{extra}"""
     title = style.title_format.format(name=shown, org=style.org,
                                       specialty=person.specialty or person.title)
     return page(style, title, main, head=head, canonical=url if style.canonical else "")

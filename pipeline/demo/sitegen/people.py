@@ -107,13 +107,16 @@ def make_person(
 ) -> Person:
     given, family = rng.choice(vocab.GIVEN_NAMES), rng.choice(vocab.FAMILY_NAMES)
     middle = rng.choice(vocab.MIDDLE_INITIALS) if rng.random() < 0.4 else ""
+    department = rng.choice(departments) if departments else ""
     labels, schema = rng.choice(vocab.SPECIALTIES)
+    if department and rng.random() < 0.7:  # a faculty clinician mostly practises their field
+        labels, schema = next(g for g in vocab.SPECIALTIES if g[0][0] == department)
     specialty, shown = labels[0], (rng.choice(labels),)
     if rng.random() < 0.25:
         other = rng.choice(vocab.SPECIALTIES)[0][0]
         if other != specialty:
             shown = (*shown, other)
-    department = rng.choice(departments) if departments else specialty
+    department = department or specialty
     rank = rng.choice(vocab.ACADEMIC_RANKS)
     if kind == "physician":
         degrees = (rng.choice(vocab.PHYSICIAN_DEGREES),)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import html
+import posixpath
 import random
 import re
 import string
@@ -48,6 +50,11 @@ OPTIONS: dict[str, tuple] = {
     "page_param": ("page", "offset", "path", "single"),
     "page_links": ("rel_next", "head_rel_next", "next_text", "aria_next", "numbered"),
     "card_mode": ("linked", "offsite", "disallowed", "broken", "unlinked"),
+    "href_style": ("root", "absolute", "relative"),
+    "staff_in_directory": (False, True),
+    "listing_itemlist_jsonld": (False, True),
+    "profile_reviews": (False, True),
+    "related_providers": (False, True),
     "some_broken": (False, True),
     "page1_alias": (False, True),
     "listing_reviews_jsonld": (False, True),
@@ -188,7 +195,8 @@ class GeneratedSite:
         self._pick(rng, "card_layout")
         sitemap = self._pick(rng, "sitemap")
         self._pick(rng, "robots", (0.55, 0.25, 0.2))
-        self._pick(rng, "card_mode", (0.7, 0.08, 0.08, 0.07, 0.07))
+        self._pick(rng, "card_mode", (0.8, 0.05, 0.05, 0.05, 0.05))
+        self._pick(rng, "href_style", (0.6, 0.2, 0.2))
         if o["card_mode"] != "linked" or sitemap in ("absent", "partial"):
             o["listing"] = True
         else:
@@ -208,7 +216,12 @@ class GeneratedSite:
         o["some_broken"] = o["card_mode"] == "linked" and o["listing"] and rng.random() < 0.2
         o["page1_alias"] = "numbered" in links and rng.random() < 0.3
         o["listing_reviews_jsonld"] = o["listing"] and rng.random() < 0.2
+        o["listing_itemlist_jsonld"] = o["listing"] and rng.random() < 0.25
+        # Practice managers and the like in the directory itself, on the profiles' template.
+        o["staff_in_directory"] = kind != "faculty" and o["listing"] and rng.random() < 0.2
         o["unknown_status"] = rng.choice(OPTIONS["unknown_status"])
+        o["profile_reviews"] = rng.random() < 0.25
+        o["related_providers"] = rng.random() < 0.25
         decoys = [d for d in OPTIONS["decoys"] if rng.random() < 0.5]
         o["decoys"] = tuple(decoys or [rng.choice(OPTIONS["decoys"])])
 
@@ -234,9 +247,11 @@ class GeneratedSite:
                 people.append(person)
         self.people = people
         self.staff = [make_person(rng, "staff", org_word, phone_format, []) for _ in range(4)]
+        self.directory_staff = [make_person(rng, "staff", org_word, phone_format, [])
+                                for _ in range(rng.randint(2, 4) if o["staff_in_directory"] else 0)]
         self.removed = [make_person(rng, "physician", org_word, phone_format, departments)
                         for _ in range(rng.randint(2, 6))]
-        self.refs = self._make_refs(rng, people + self.removed)
+        self.refs = self._make_refs(rng, people + self.removed + self.directory_staff)
 
     def _make_refs(self, rng: random.Random, people: list[Person]) -> dict[int, str]:
         style, refs, used = self.options["id_style"], {}, set()
@@ -306,7 +321,7 @@ class GeneratedSite:
             if rng.random() < 0.3:
                 listing_folders.insert(0, cased(rng.choice(vocab.SECTION_FOLDERS), case))
             self.listing_dir = "/" + "/".join(listing_folders) + "/"
-            leaf = rng.choice(vocab.LISTING_LEAVES)
+            leaf = rng.choice(vocab.LISTING_LEAVES) if o["page_param"] != "path" else ""
             self.listing_leaf = cased(leaf, case) if leaf else ""
             if not self.listing_leaf and rng.random() < 0.5:
                 self.entry_path = self.listing_dir.rstrip("/")
@@ -329,6 +344,9 @@ class GeneratedSite:
                                      case)
             self.page_size = rng.choice((6, 8, 10, 12, 15, 20, 25))
             if self._templates_distinct():
+                # The words drawn, for the record (tests check the vocabulary gets used).
+                self.words = {"listing": listing_word, "profile": profile_word,
+                              "query_key": key, "page": self.page_param}
                 return
         raise RuntimeError(f"seed {self.seed}: no distinct URL templates in 50 draws")
 
@@ -444,6 +462,8 @@ class GeneratedSite:
             if state == "ok" and o["some_broken"] and rng.random() < 0.1:
                 state = "missing"
             self.state[id(person)] = state
+        for person in self.directory_staff:
+            self.state[id(person)] = "staff"
         self._build_profiles(rng)
         self._build_home(rng)
         for path, title, text in (("/about", "About us", "Caring for our region since 1911."),
@@ -474,12 +494,26 @@ class GeneratedSite:
         self._html("/search", markup.page(self.style, f"Search | {self.org}", main))
 
     def _build_profiles(self, rng: random.Random) -> None:
+        o = self.options
+        linkable = [p for p in self.people if self.state[id(p)] == "ok"]
         for person in self.people:
             state = self.state[id(person)]
             if state in ("ok", "disallowed"):
                 path = self.profile_path(person)
-                self._html(path, markup.profile_page(person, self.style, path, rng))
-        # Trailing-slash sites redirect the bare path, as real servers do.
+                reviewers = tuple(
+                    f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)[:1]}."
+                    for _ in range(rng.randint(1, 3))
+                ) if o["profile_reviews"] and person.kind != "researcher" else ()
+                related = tuple(
+                    (self.href(path, self.profile_path(p)), display_name(p, o["name_style"]))
+                    for p in rng.sample(linkable, min(3, len(linkable))) if p is not person
+                ) if o["related_providers"] else ()
+                self._html(path, markup.profile_page(
+                    person, self.style, path, rng, reviewers=reviewers, related=related))
+        for person in self.directory_staff:  # staff pages on the profiles' URL template
+            path = self.profile_path(person)
+            self._html(path, markup.profile_page(person, self.style, path, rng))
+            self.decoy_paths.add(path)
         for removed in self.removed:
             path = self.profile_path(removed)
             answer = rng.choice(("unknown", "gone", "redirect"))
@@ -504,9 +538,34 @@ class GeneratedSite:
             return f"https://portal.{self.org_slug}.example/provider/{self.ref(person)}"
         return self.profile_path(person)
 
+    def href(self, from_path: str, target: str | None) -> str | None:
+        """A link to ``target`` as the site writes it: root-relative, absolute or relative."""
+        style = self.options["href_style"]
+        if target is None or not target.startswith("/") or style == "root":
+            return target
+        if style == "absolute":
+            return BASE + target
+        here = from_path.split("?")[0].rsplit("/", 1)[0] or "/"
+        path, _, query = target.partition("?")
+        relative = posixpath.relpath(path, here) + ("/" if path.endswith("/") else "")
+        return relative + (f"?{query}" if query else "") if relative != "./" else target
+
+    def _itemlist_jsonld(self, rng: random.Random, chunk: list[Person]) -> str:
+        """The results as a schema.org ItemList of the people on the page: a listing page, so
+        many person nodes, none of them the page's subject."""
+        items = [{"@type": "ListItem", "position": i + 1, "item": {
+            "@type": self.style.person_type if p.kind == "physician" else "Person",
+            "name": display_name(p, self.style.name_style),
+            **({"medicalSpecialty": p.specialty_labels[0]} if p.specialty_labels else {}),
+            **({"url": BASE + href} if (href := self.card_href(p)) and href[0] == "/" else {}),
+        }} for i, p in enumerate(chunk)]
+        return markup.jsonld_script({"@context": "https://schema.org", "@type": "ItemList",
+                                     "itemListElement": items}, rng)
+
     def _build_listings(self, rng: random.Random) -> None:
         o = self.options
-        ordered = sorted(self.people, key=lambda p: (slugify(p.family), slugify(p.given)))
+        ordered = sorted(self.people + self.directory_staff,
+                         key=lambda p: (slugify(p.family), slugify(p.given)))
         groups: list[tuple[tuple[str, str] | None, list[Person]]] = []
         index_links = ""
         if o["grouping"] in ("az", "az_and_all"):
@@ -546,12 +605,14 @@ class GeneratedSite:
             f"{group[1]}" if group[0] == "letter" else group[1].replace("-", " ").title())
         for n in range(1, pages + 1):
             chunk = members[(n - 1) * size : n * size]
-            cards = [markup.card(p, self.style, self.card_href(p), self.profile_link_text)
-                     for p in chunk]
             path = self.page_path(group, n)
+            cards = [markup.card(p, self.style, self.href(path, self.card_href(p)),
+                                 self.profile_link_text) for p in chunk]
             head, pager = self._pager(group, n, pages)
             if o["listing_reviews_jsonld"] and chunk:
                 head += self._reviews_jsonld(rng, chunk)
+            if o["listing_itemlist_jsonld"] and chunk:
+                head += self._itemlist_jsonld(rng, chunk)
             main = (f"<h1>{esc(heading)}</h1>{extra}<p>{len(members)} results</p>"
                     f"{markup.card_list(cards, self.style)}{pager}")
             self._html(path, markup.page(self.style, f"{heading} | {self.org}", main, head=head))
@@ -568,6 +629,16 @@ class GeneratedSite:
         """(head, body) pagination for page n of ``pages`` in the site's link styles."""
         if pages == 1:
             return "", ""
+        here = self.page_path(group, n)
+        head, body = self._pager_links(group, n, pages)
+        # Pager hrefs follow the site's link style too (the head's rel=next stays absolute).
+        def restyle(match: re.Match) -> str:
+            return f'href="{esc(self.href(here, html.unescape(match.group(1))))}"'
+
+        body = re.sub(r'href="([^"]+)"', restyle, body)
+        return head, body
+
+    def _pager_links(self, group, n: int, pages: int) -> tuple[str, str]:
         links = self.options["page_links"]
         head, parts = "", []
         nxt = self.page_path(group, n + 1) if n < pages else None
@@ -728,8 +799,8 @@ class GeneratedSite:
         self.stale_paths: set[str] = set()
         if o["sitemap"] == "absent":
             return
-        profiles = [self.profile_path(p) for p in self.people
-                    if self.state[id(p)] in ("ok", "disallowed")]
+        profiles = [self.profile_path(p) for p in self.people + self.directory_staff
+                    if self.state[id(p)] in ("ok", "disallowed", "staff")]
         if o["sitemap"] == "partial" and profiles:
             profiles = rng.sample(profiles, max(1, int(len(profiles) * rng.uniform(0.3, 0.8))))
         if o["sitemap"] == "stale":
