@@ -24,7 +24,11 @@ Interface::
                                            #   authors, reviews, locations, staff, events, lists)
     site.truth.listing_pages               # the directory's listing pages
     site.truth.disallowed, .stale          # robots-disallowed pages; removed sitemap entries
-    site.configured_entry(base)            # the sites.toml table a site owner would write
+    site.allowed(path)                     # robots.txt's verdict for a polite crawler
+    site.configured_entry(base)            # the sites.toml table a site owner would write:
+                                           #   start_urls, profile_pattern (group 1 = the id)
+                                           #   [, listing_pattern when listings must be walked]
+    site.url_paths(status=200)             # every page the site has (for tests)
     site.handle(path, query, base)         # one answer (pipeline.demo.server.Page)
 
     with serve_generated_sites([GeneratedSite(s) for s in (1, 2, 3)]) as served:
@@ -36,6 +40,10 @@ Interface::
         s.log                              # [{"path", "status", "time", "method", ...}] per site
         s.fetched(statuses=(200,))         # paths fetched (for counting pages)
         s.registry_toml()                  # a [sites.<id>] table for CREDCHECK_SITES
+
+What a configured crawl cannot do today: cards (sites whose profiles are off-site, disallowed,
+missing or absent give it nothing), staff pages on the profiles' own URL template (the pattern
+matches them too), and a stale profile's redirect or soft 404 it may read as a listing.
 
 Paths in the truth are site-relative (path + query) because the port is only known once served;
 pages carry absolute URLs (sitemaps, canonical links, JSON-LD) for whatever Host the client asked.

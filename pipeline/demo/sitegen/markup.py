@@ -56,6 +56,7 @@ class Style:
     canonical: bool  # <link rel="canonical"> on profiles
     jsonld_noise: bool  # a malformed JSON-LD block beside the good one
     dotted_degrees: bool
+    show_credentials: bool  # a labelled degrees field (always when the name shows none)
     nav: list[tuple[str, str]] = field(default_factory=list)  # (href, text) of the header
     footer: list[tuple[str, str]] = field(default_factory=list)
 
@@ -195,6 +196,9 @@ def profile_sections(person: Person, style: Style, attr) -> list[Section]:
     attributes of a value (empty for plain HTML)."""
     office = person.office
     sections = [Section("title", [person.title], "jobTitle")]
+    if person.degrees and (style.show_credentials or style.name_style == "dr"):
+        degrees = ", ".join(format_degrees(person.degrees, style.dotted_degrees))
+        sections.insert(0, Section("credentials", [degrees], "honorificSuffix"))
     if person.specialty_labels:
         sections.append(Section("specialty", list(person.specialty_labels), "medicalSpecialty"))
     if person.research:
@@ -301,7 +305,8 @@ def profile_page(
         opening = f'<article itemscope itemtype="https://schema.org/{kind_type}"{style.cls("profile")}>'
         name = f'<h1 itemprop="name">{esc(shown)}</h1>'
         degrees = ", ".join(person.degrees)
-        name += f'<meta itemprop="honorificSuffix" content="{esc(degrees)}">' if degrees else ""
+        if degrees and not (style.show_credentials or style.name_style == "dr"):
+            name += f'<meta itemprop="honorificSuffix" content="{esc(degrees)}">'
     elif markup == "rdfa":
         vocab_attr = (' vocab="https://schema.org/"' if rng.random() < 0.5 else
                       ' vocab="http://schema.org/"')

@@ -425,6 +425,7 @@ class GeneratedSite:
             canonical=rng.random() < 0.6,
             jsonld_noise=rng.random() < 0.15,
             dotted_degrees=o["name_style"] == "dotted",
+            show_credentials=rng.random() < 0.4,
         )
         self.entry_text = rng.choice(vocab.DIRECTORY_LINK_TEXTS)
         self.next_text = rng.choice(vocab.NEXT_TEXTS)

@@ -219,6 +219,8 @@ LABELS = {
               "Board Certified In", "Certification", "Boards"),
     "languages": ("Languages", "Languages Spoken", "Speaks", "Language"),
     "title": ("Title", "Position", "Appointment", "Role", "Academic Rank"),
+    "credentials": ("Credentials", "Degree(s)", "Professional Designations",
+                    "Credentials & Designations", "Post-nominals"),
     "research": ("Research Interests", "Research", "Research Focus", "Areas of Research"),
     "accepting": ("New Patients", "Accepting New Patients", "Availability"),
 }
