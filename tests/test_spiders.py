@@ -549,7 +549,10 @@ def tiny_site(routes: dict[str, list[tuple[int, dict, str]]]):
 
 
 HOME = '<html><body><a href="/doctors/jane-doe-1">Jane</a> <a href="/doctors/wei-chen-2">Wei</a>'
-PROFILE = "<html><head><title>{0} | Mercy</title></head><body><h1>{0}</h1></body></html>"
+PROFILE = (
+    "<html><head><title>{0} | Mercy</title></head><body><h1>{0}</h1>"
+    "<h2>Specialties</h2><ul><li>Cardiology</li></ul></body></html>"
+)
 
 
 def test_a_robots_txt_that_answers_5xx_means_disallow_all(tmp_path):

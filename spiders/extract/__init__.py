@@ -1,7 +1,7 @@
 """Generic extractors shared by every spider.
 
 Each returns the listing-item fields it found (see spiders/items.py). ``extract_listing`` tries
-structured data first (JSON-LD, then microdata) and fills what it lacks from the page's
+structured data first (JSON-LD, then microdata, then RDFa) and fills what it lacks from the page's
 heading-labelled HTML sections; the item's ``extractor`` names the primary source.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 from spiders.extract.html import extract_html
 from spiders.extract.jsonld import extract_jsonld
 from spiders.extract.microdata import extract_microdata
+from spiders.extract.rdfa import extract_rdfa
 from spiders.extract.soft404 import detect_soft_404
 
 __all__ = [
@@ -22,12 +23,14 @@ __all__ = [
     "extract_jsonld",
     "extract_listing",
     "extract_microdata",
+    "extract_rdfa",
 ]
 
 Fields = dict[str, Any]
 EXTRACTORS: tuple[tuple[str, Callable[[Any], Fields | None]], ...] = (
     ("jsonld", extract_jsonld),
     ("microdata", extract_microdata),
+    ("rdfa", extract_rdfa),
 )
 
 

@@ -78,7 +78,7 @@ class DirectorySpider(SitemapSpider):
     site_id: str | None = None
     platform = "generic"
     start_urls: Iterable[str] = ()
-    profile_pattern: str = GUESSED_PROFILE_PATTERN
+    profile_pattern: str | None = GUESSED_PROFILE_PATTERN
     listing_pattern: str | None = GUESSED_LISTING_PATTERN
     since: str | None = None  # -a since=2025-01-31: skip sitemap entries not modified since
     # Extra keys a registry entry may set for this platform (credentials, page size ...).
@@ -89,7 +89,7 @@ class DirectorySpider(SitemapSpider):
         self.start_urls = list(self.start_urls)
         if not self.site_id and self.start_urls:
             self.site_id = urlsplit(self.start_urls[0]).netloc  # zero-config: host:port
-        self.profile_re = re.compile(self.profile_pattern)
+        self.profile_re = re.compile(self.profile_pattern) if self.profile_pattern else None
         self.listing_re = re.compile(self.listing_pattern) if self.listing_pattern else None
         # Offsite filtering by host:port (spiders.middlewares.NetlocOffsiteMiddleware).
         self.allowed_netlocs = {netloc_of(url) for url in self.start_urls}
@@ -120,7 +120,7 @@ class DirectorySpider(SitemapSpider):
             yield entry
 
     def ref_for(self, url: str) -> str:
-        match = self.profile_re.search(url)
+        match = self.profile_re.search(url) if self.profile_re else None
         groups = [g for g in (match.groups() if match else ()) if g]
         return groups[0] if groups else url
 
@@ -133,7 +133,7 @@ class DirectorySpider(SitemapSpider):
             url = response.urljoin(link.attrib["href"]).split("#")[0]
             if not url.startswith(("http://", "https://")):
                 continue
-            if self.profile_re.search(url):
+            if self.profile_re and self.profile_re.search(url):
                 yield Request(url, callback=self.parse_profile)
             elif self.is_listing_link(url, link):
                 yield Request(url, callback=self.parse_listing)
@@ -199,7 +199,8 @@ class DirectorySpider(SitemapSpider):
         faculty systems list researchers too)."""
         self.crawler.stats.inc_value(f"credcheck/items/{extractor}")
         extras = dict(fields.get("extras") or {})
-        borrowed = set(extras.get("html_filled") or ())
+        carded = extras.pop("card_filled", None)  # {"url", "fetched_at", "fields"}: from a card
+        borrowed = set(extras.get("html_filled") or ()) | set(carded["fields"] if carded else ())
         filled = [k for k, v in fields.items() if v not in (None, [], {}) and k != "extras"]
         provenance = [
             {"url": url, "fetched_at": fetched_at, "extractor": extractor,
@@ -208,11 +209,13 @@ class DirectorySpider(SitemapSpider):
         if primary is not None:
             provenance = [{"url": primary[0], "fetched_at": primary[1], "extractor": extractor,
                            "fields": primary[2]}]  # fmt: skip
-        elif borrowed:
+        elif extras.get("html_filled"):
             provenance.append(
                 {"url": url, "fetched_at": fetched_at, "extractor": "html",
-                 "fields": sorted(borrowed)}
+                 "fields": sorted(extras["html_filled"])}
             )  # fmt: skip
+        if carded:
+            provenance.append({**carded, "extractor": "card", "fields": sorted(carded["fields"])})
         extras["provenance"] = provenance + list(sources or [])
         extras["is_physician"] = is_physician(fields.get("degrees") or [], fields.get("job_title"))
         if response is not None:

@@ -1,10 +1,11 @@
 """Zero-config crawl of a directory never seen before.
 
     scrapy crawl directory -a url=https://www.example-hospital.org/ [-a site_id=ID]
-        [-a profile_pattern=REGEX] [-a listing_pattern=REGEX]
+        [-a profile_pattern=REGEX] [-a listing_pattern=REGEX] [-a mode=discover]
 
-Reads robots.txt for sitemaps and, at the same time, walks the start page's directory links
-and pages; profile URLs are recognised by the usual shapes unless a pattern is given.
+Reads robots.txt for sitemaps and, at the same time, walks from the start page; which URLs
+are profiles and listings is learned from the pages' content (spiders.platforms.discover).
+A pattern given here is taken as known and spares the learning.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spiders.platforms.base import SITEMAP_URL, DirectorySpider
+from spiders.platforms.base import SITEMAP_URL
+from spiders.platforms.discover import DiscoverySpider
 
 
-class DirectoryZeroConfigSpider(DirectorySpider):
+class DirectoryZeroConfigSpider(DiscoverySpider):
     name = "directory"
     platform = "zero_config"
 

@@ -1,0 +1,333 @@
+"""What a page is, decided by what it contains — never by its URL.
+
+- **profile**: a page about one person. Either structured data (JSON-LD, microdata or RDFa) makes
+  a person the page's subject — an IndividualPhysician, a Physician or medical business named as
+  a person, or a Person with clinical signals (specialty, NPI, credentials, a clinician's degree
+  or title; a Person with only academic signals is a researcher's profile) — or, with no
+  structured data, the page's heading names one person with a clinician's credentials and the page
+  has profile sections (specialty, locations, education, board certification ...).
+- **listing**: a page that leads to people: repeated blocks or links naming people, result cards,
+  or pagination / an A-Z index of a directory.
+- **gone**: an error page, a soft 404.
+- **other**: everything else — news with Person authors, reviews, location pages that name no
+  doctor, staff contacts, organisations.
+
+``classify_page`` is a pure function of the page; it never raises (a page it cannot read is
+``other``) and says why it decided (``evidence``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from spiders.discovery.cards import result_cards
+from spiders.discovery.links import PAGINATION, Link, page_links, pagination_kinds, people
+from spiders.discovery.names import NameReading, read_name
+from spiders.extract.html import sections
+from spiders.extract.jsonld import parse_jsonld
+from spiders.extract.schemaorg import NESTED_KEYS, as_list, flatten, text_of, types_of
+from spiders.extract.soft404 import detect_soft_404
+from spiders.extract.text import clean_text, is_physician
+from spiders.extract.xpaths import BODY_TEXT, H1_TEXT, JSONLD_SCRIPTS, TITLE_TEXT
+
+logger = logging.getLogger(__name__)
+
+PROFILE, LISTING, OTHER, GONE = "profile", "listing", "other", "gone"
+
+# Properties whose value is someone *about* the page's subject, never the subject itself.
+BYSTANDER_KEYS = (
+    "author", "creator", "contributor", "editor", "reviewedBy", "lastReviewedBy", "review",
+    "reviews", "publisher", "accountablePerson", "copyrightHolder", "funder", "sponsor",
+    "provider", "brand", "comment", "interactionStatistic", "citation", "about",
+)  # fmt: skip
+ARTICLE_TYPES = frozenset(
+    {"Article", "NewsArticle", "BlogPosting", "Review", "MedicalScholarlyArticle", "Report",
+     "ScholarlyArticle", "Event", "Recipe", "Comment", "Question", "FAQPage", "HowTo"}
+)  # fmt: skip
+PERSON_BUSINESS_TYPES = frozenset(
+    {"MedicalBusiness", "MedicalClinic", "MedicalOrganization", "Dentist", "Optician",
+     "Physician", "LocalBusiness", "ProfessionalService"}
+)  # fmt: skip
+_CLINICAL_TITLE = re.compile(
+    r"\b(physician|surgeon|doctor|clinician|attending|hospitalist|internist|resident"
+    r"|practitioner|\w+ologist|pediatrician|psychiatrist|obstetrician|anesthesiologist"
+    r"|radiologist|intensivist|m\.?d\.?|d\.?o\.?)\b",
+    re.I,
+)
+_ACADEMIC_TITLE = re.compile(
+    r"\b(professor|lecturer|instructor|research(er)?|scientist|investigator|faculty|fellow"
+    r"|chair|dean|postdoc\w*|scholar)\b",
+    re.I,
+)
+_PROFILE_WORDS = re.compile(
+    r"\b(board[- ]certified|board certification|american (osteopathic )?board of|residency"
+    r"|fellowship|internship|medical school|school of medicine|college of medicine"
+    r"|medical degree|accepting new patients|npi\b|specialt(y|ies)|languages? spoken"
+    r"|clinical (interests|focus|expertise)|areas? of (expertise|focus)|conditions treated"
+    r"|hospital affiliations?|insurance(s)? accepted)",
+    re.I,
+)
+_CITY_STATE_ZIP = re.compile(r"\b[A-Z][A-Za-z .'-]+,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?\b")
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[|:]\s*")
+
+
+@dataclass(frozen=True)
+class PageClass:
+    """What a page is and why; a listing page's people links, pagination and cards."""
+
+    kind: str
+    evidence: tuple[str, ...]
+    physician: bool | None = None  # for a profile: does it show a physician
+    syntax: str | None = None  # for a profile: jsonld | microdata | rdfa | html
+    links: tuple[Link, ...] = ()
+    cards: tuple[dict, ...] = ()
+    pagination: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class Subject:
+    node: dict
+    syntax: str
+    signals: tuple[str, ...]
+    name: NameReading
+
+    @property
+    def clinical(self) -> bool:
+        return any(s != "academic" for s in self.signals)
+
+
+# -- structured data ------------------------------------------------------------------------------
+def _walk(data: Any, bystander_ids: set[str], under_bystander: bool = False) -> None:
+    """Collect the @ids of nodes that sit (or are referenced) under a bystander property."""
+    if isinstance(data, list):
+        for value in data:
+            _walk(value, bystander_ids, under_bystander)
+    elif isinstance(data, dict):
+        if under_bystander and isinstance(data.get("@id"), str):
+            bystander_ids.add(data["@id"])
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                _walk(value, bystander_ids, under_bystander or key in BYSTANDER_KEYS)
+
+
+def jsonld_documents(root) -> list[Any]:
+    return [d for d in (parse_jsonld(t) for t in JSONLD_SCRIPTS(root)) if d is not None]
+
+
+def structured_nodes(response: Any, root) -> tuple[list[tuple[str, dict]], set[str]]:
+    """(syntax, node) for every typed node the page's structured data makes a candidate subject
+    (top level, @graph, mainEntity, employee ...), and the @ids of bystanders (authors ...)."""
+    nodes: list[tuple[str, dict]] = []
+    bystanders: set[str] = set()
+    documents = jsonld_documents(root)
+    _walk(documents, bystanders)
+    nodes += [("jsonld", n) for n in flatten(documents)]
+    text = getattr(response, "text", "") or ""
+    url = getattr(response, "url", None)
+    if "itemscope" in text:
+        try:
+            from spiders.extract.microdata import microdata_nodes
+
+            nodes += [("microdata", n) for n in microdata_nodes(text, url)]
+        except Exception as exc:  # broken markup: read the page without its microdata
+            logger.debug("unreadable microdata on %s: %r", url, exc)
+    from spiders.extract.rdfa import rdfa_nodes
+
+    nodes += [("rdfa", n) for n in rdfa_nodes(text, url)]
+    return nodes, bystanders
+
+
+def person_signals(node: dict) -> tuple[str, ...]:
+    """Why a node is a listed person: its type and properties (empty: not a listed person).
+
+    >>> person_signals({"@type": "Person", "name": "Jane Doe", "medicalSpecialty": "Cardiology"})
+    ('specialty',)
+    >>> person_signals({"@type": "Person", "name": "Web Editor", "jobTitle": "Editor"})
+    ()
+    """
+    types = types_of(node)
+    name = text_of(node.get("name")) or " ".join(
+        p for p in (text_of(node.get("givenName")), text_of(node.get("familyName"))) if p
+    )
+    reading = read_name(name)
+    split_name = bool(node.get("givenName") or node.get("familyName"))
+    signals = []
+    if "IndividualPhysician" in types:
+        signals.append("IndividualPhysician")
+    elif types & PERSON_BUSINESS_TYPES and "Person" not in types:
+        # Physician became an organisation type: a business counts only when named as a person.
+        if (reading.shaped and (reading.strong or split_name)) or reading.clinician:
+            signals.append(f"{sorted(types & PERSON_BUSINESS_TYPES)[0]} named as a person")
+        else:
+            return ()
+    elif "Physician" in types:
+        signals.append("Physician")
+    elif "Person" not in types:
+        return ()
+    if not name:
+        return ()
+    if node.get("medicalSpecialty"):
+        signals.append("specialty")
+    if node.get("usNPI") or any(
+        isinstance(i, dict) and "npi" in (text_of(i.get("propertyID")) or "").lower()
+        for i in as_list(node.get("identifier"))
+    ):
+        signals.append("npi")
+    if node.get("hasCredential"):
+        signals.append("credentials")
+    if node.get("hospitalAffiliation"):
+        signals.append("hospital affiliation")
+    suffix = read_name(f"{name}, {text_of(node.get('honorificSuffix')) or ''}".rstrip(", "))
+    if suffix.clinician:
+        signals.append("clinician's degree")
+    title = text_of(node.get("jobTitle")) or ""
+    if _CLINICAL_TITLE.search(title):
+        signals.append("clinical title")
+    elif _ACADEMIC_TITLE.search(title) or (node.get("alumniOf") and node.get("worksFor")):
+        signals.append("academic")
+    return tuple(signals)
+
+
+def subjects(response: Any, root) -> tuple[list[Subject], bool]:
+    """The people the structured data lists (bystanders left out), and whether the page's
+    structured data is about an article, review or event (whose people are bystanders)."""
+    nodes, bystanders = structured_nodes(response, root)
+    found: dict[str, Subject] = {}
+    article = False
+    for syntax, node in nodes:
+        types = types_of(node)
+        if types & ARTICLE_TYPES:
+            article = True
+        if isinstance(node.get("@id"), str) and node["@id"] in bystanders:
+            continue
+        signals = person_signals(node)
+        if not signals:
+            continue
+        name = text_of(node.get("name")) or " ".join(
+            p for p in (text_of(node.get("givenName")), text_of(node.get("familyName"))) if p
+        )
+        reading = read_name(name)
+        key = (reading.name or name).casefold()
+        if key not in found or len(signals) > len(found[key].signals):
+            found[key] = Subject(node, syntax, signals, reading)
+    return list(found.values()), article
+
+
+# -- the page -------------------------------------------------------------------------------------
+def page_heading(root) -> str | None:
+    """The page's main heading: its h1, else its <title> before the site name."""
+    h1 = clean_text(" ".join(H1_TEXT(root)))
+    if h1:
+        return h1
+    title = clean_text(" ".join(TITLE_TEXT(root)))
+    return clean_text(_TITLE_SEPARATORS.split(title)[0]) if title else None
+
+
+def titles(root) -> str:
+    return " ".join(
+        t for t in (clean_text(" ".join(H1_TEXT(root))), clean_text(" ".join(TITLE_TEXT(root))))
+        if t
+    ).casefold()
+
+
+def names_heading(subject: Subject, heading_text: str) -> bool:
+    node = subject.node
+    family = (text_of(node.get("familyName")) or "").casefold()
+    name = (subject.name.name or "").casefold()
+    return bool((name and name in heading_text) or (family and family in heading_text))
+
+
+def profile_cues(root) -> tuple[str, ...]:
+    """Signs that a page profiles a clinician: labelled sections, education and board words,
+    an address, a phone link."""
+    cues = [f"section {name}" for name in sections(root)]
+    body = " ".join(BODY_TEXT(root))
+    words = {m.group(0).lower() for m in _PROFILE_WORDS.finditer(body)}
+    cues += sorted(words)[:6]
+    if _CITY_STATE_ZIP.search(body):
+        cues.append("address")
+    if any((a.get("href") or "").startswith("tel:") for a in root.iter("a")):
+        cues.append("phone link")
+    return tuple(dict.fromkeys(cues))
+
+
+def classify_page(response: Any) -> PageClass:
+    """What the page is (PROFILE, LISTING, GONE or OTHER) and the evidence; never raises."""
+    try:
+        return _classify(response)
+    except Exception as exc:  # unreadable bytes are "other", never a failed crawl
+        logger.debug("could not classify %s: %r", getattr(response, "url", "?"), exc)
+        return PageClass(OTHER, (f"unreadable page ({type(exc).__name__})",))
+
+
+def _classify(response: Any) -> PageClass:
+    if getattr(response, "status", 200) >= 400 or detect_soft_404(response):
+        return PageClass(GONE, ("error page",))
+    root = response.selector.root
+    heading_text = titles(root)
+    found, article = subjects(response, root)
+    named = [s for s in found if names_heading(s, heading_text)]
+    if named or (len(found) == 1 and not article):
+        best = min(named or found, key=lambda s: ("IndividualPhysician" not in s.signals,
+                                                  not s.clinical, -len(s.signals)))  # fmt: skip
+        node = best.node
+        degrees = list(best.name.degrees) + list(read_name(
+            f"x y, {text_of(node.get('honorificSuffix')) or ''}").degrees)  # fmt: skip
+        physician = is_physician(degrees, text_of(node.get("jobTitle")))
+        evidence = (f"{best.syntax} person {best.name.name or '?'!r}: {', '.join(best.signals)}",)
+        if named and len(found) > 1:
+            evidence += (f"the heading names them among {len(found)} people",)
+        return PageClass(PROFILE, evidence, physician=physician, syntax=best.syntax)
+    links = page_links(root, response.url)
+    heading = page_heading(root)
+    reading = read_name(heading)
+    if reading.clinician and len(found) < 3:
+        cues = profile_cues(root)
+        if cues:
+            return PageClass(
+                PROFILE,
+                (f"heading names {reading.name!r} with {', '.join(reading.degrees) or 'Dr.'}",
+                 "cues: " + ", ".join(cues[:6])),
+                physician=reading.physician or None,
+                syntax="html",
+            )  # fmt: skip
+    elif reading.shaped and reading.degrees and not article:
+        cues = profile_cues(root)
+        academic = _ACADEMIC_TITLE.search(" ".join(BODY_TEXT(root))[:3000])
+        if academic and len([c for c in cues if c.startswith("section") or c in (
+                "residency", "fellowship", "school of medicine")]) >= 1:  # fmt: skip
+            return PageClass(
+                PROFILE,
+                (f"heading names researcher {reading.name!r} ({', '.join(reading.degrees)})",
+                 f"academic title {academic.group(0)!r}"),
+                physician=False,
+                syntax="html",
+            )  # fmt: skip
+    led_to = list(people(links))
+    cards = tuple(result_cards(root, response.url, links))
+    forms = tuple(pagination_kinds(links))
+    evidence = []
+    if len(found) >= 3:
+        evidence.append(f"{len(found)} people in structured data")
+    if led_to:
+        evidence.append(f"{len(led_to)} links to people")
+    if cards:
+        evidence.append(f"{len(cards)} result cards")
+    if forms:
+        evidence.append("pagination: " + ", ".join(forms))
+    index = "a-z letters" in forms or sum(1 for link in links if link.role == PAGINATION) >= 8
+    if len(led_to) >= 3 or len(cards) >= 2 or len(found) >= 3 or (led_to and forms) or index:
+        return PageClass(LISTING, tuple(evidence), links=tuple(links), cards=cards,
+                         pagination=forms)  # fmt: skip
+    why = ["no person is the page's subject"]
+    if article:
+        why.append("an article/review page")
+    if found:
+        why.append(f"{len(found)} people mentioned, none in the heading")
+    return PageClass(OTHER, tuple(why + evidence), links=tuple(links), pagination=forms)
+
+
+__all__ = ["GONE", "LISTING", "NESTED_KEYS", "OTHER", "PROFILE", "PageClass", "classify_page"]

@@ -1,0 +1,312 @@
+"""The per-site learner: which URL templates of a site hold profiles and listings.
+
+A small state machine per template group (spiders.discovery.templates): URLs are *offered* as
+the crawl finds them (sitemap entries, links with a priority from their role); a group is
+*sampled* — a few of its URLs fetched and their pages classified by content — and *decided*:
+``profile``, ``listing`` or ``mixed`` groups are crawled whole, ``rejected`` ones are not fetched
+again. Every fetch of a decided group is still judged by its content, and its yield counted: a
+group learned in an earlier run that stops yielding is noticed (``stale``) and sampled afresh; a
+listing group whose pages lead to nobody new is ``redundant`` (a second index of people already
+found) and left.
+
+Samples of undecided groups come out of a per-site budget. Groups offered with a low priority
+(links in a page's content but not on a listing, or in the site's menus) are sampled only when
+the crawl has found no profiles otherwise (``explore``).
+
+Pure Python, no Scrapy: the spider turns the returned ``Fetch``es into requests.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE
+from spiders.discovery.templates import url_template
+
+UNKNOWN, MIXED, REJECTED, REDUNDANT = "unknown", "mixed", "rejected", "redundant"
+CRAWLED = frozenset({PROFILE, LISTING, MIXED})
+# Offer priorities, from the role of the link or where the URL came from.
+HIGH, SITEMAP, LOW, CHROME = 3, 2, 1, 0
+SAMPLES = 2  # agreeing samples that decide a group (a group of one URL: one)
+MAX_SAMPLES = 5  # a group whose samples disagree gets this many before it is decided
+STALE_AFTER = 4  # fetches of a learned group without a profile or listing: it stopped yielding
+REDUNDANT_AFTER = 4  # listing pages of a group that led to nobody new
+MAX_ENTRIES = 8  # directory entry links tried per site
+
+
+@dataclass(frozen=True)
+class Fetch:
+    url: str
+    purpose: str  # "sample" (deciding a group) or "crawl" (a decided group)
+    template: str
+
+
+def canonical(url: str) -> str:
+    """The URL as the learner compares it: no fragment, sorted query, no trailing slash."""
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+@dataclass
+class Group:
+    template: str
+    kind: str = UNKNOWN
+    pending: list[tuple[int, str]] = field(default_factory=list)  # (priority, URL) not fetched
+    priority: int = CHROME  # highest offer priority seen
+    sampled_priority: int = -1  # highest priority among the samples taken
+    samples: list[tuple[str, str]] = field(default_factory=list)  # (url, page kind)
+    in_flight: int = 0  # samples requested, not yet observed
+    outcomes: Counter = field(default_factory=Counter)  # page kind -> fetches
+    new_people: int = 0  # people first found on this group's listing pages
+    listing_pages: int = 0
+    sources: set[str] = field(default_factory=set)
+    example: str | None = None
+    learned: bool = False  # decided in an earlier run
+    stale: bool = False
+    offered: int = 0
+
+    @property
+    def fetched(self) -> int:
+        return sum(self.outcomes.values())
+
+    def evidence(self) -> list[str]:
+        return [kind for _, kind in self.samples if kind != GONE]
+
+
+class SiteLearner:
+    """Learn one site's templates (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        budget: int = 40,
+        prior: dict[str, Any] | None = None,
+        crawl: bool = True,
+        preview: int = 5,
+        seed: str = "",
+        patterns: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.budget = budget  # samples of undecided groups
+        self.samples_used = 0
+        self.crawl = crawl  # False: learn only (credcheck discover), fetch a preview per group
+        self.preview = preview
+        self.groups: dict[str, Group] = {}
+        self.seen: dict[str, str] = {}  # canonical URL -> group key
+        self.entries_tried = 0
+        self.fetched: set[str] = set()  # canonical URLs observed
+        self.random = random.Random(seed)
+        self.stale: list[str] = []
+        # Configured patterns (a registry entry's profile_pattern ...): decided, never sampled.
+        self.patterns = [(re.compile(regex), f"~{regex}") for regex, _ in patterns]
+        for regex, kind in patterns:
+            group = self.groups.setdefault(f"~{regex}", Group(f"~{regex}", kind=kind))
+            group.sources.add("configured")
+        for entry in (prior or {}).get("templates", []):
+            kind = entry.get("kind")
+            if kind in CRAWLED or kind == REJECTED:
+                group = self.groups.setdefault(entry["template"], Group(entry["template"]))
+                group.kind, group.learned = kind, True
+                group.sources.add("learned")
+
+    # -- offers -----------------------------------------------------------------------------------
+    def start(self, url: str) -> Fetch:
+        """The start URL: fetched whatever it is (it is not a sample of anything)."""
+        key = canonical(url)
+        template = self.seen.setdefault(key, f"={key}")
+        group = self.groups.setdefault(template, Group(template))
+        group.offered += 1
+        group.example = group.example or url
+        group.sources.add("start")
+        group.priority = HIGH
+        return self._fetch(group, url, "sample")
+
+    def offer(self, url: str, priority: int, source: str, *, entry: bool = False) -> list[Fetch]:
+        """A URL the crawl found: fetched at once when its group is decided for crawling,
+        else kept for sampling (``flush``). Returns what to fetch now."""
+        key = canonical(url)
+        if key in self.seen:
+            self.groups[self.seen[key]].priority = max(
+                self.groups[self.seen[key]].priority, priority
+            )
+            return []
+        if entry:
+            if self.entries_tried >= MAX_ENTRIES:
+                return []
+            self.entries_tried += 1
+        template = next((name for regex, name in self.patterns if regex.search(url)), None)
+        template = template or (f"={key}" if entry else url_template(url))
+        group = self.groups.setdefault(template, Group(template))
+        self.seen[key] = template
+        group.offered += 1
+        group.sources.add(source)
+        group.example = group.example or url
+        group.priority = max(group.priority, priority)
+        if group.kind in CRAWLED and (self.crawl or group.fetched + group.in_flight < self.preview):
+            return [self._fetch(group, url, "crawl")]
+        group.pending.append((priority, url))
+        if group.kind == REJECTED and priority > group.sampled_priority >= 0:
+            group.kind = UNKNOWN  # a better lead into a group judged on weaker ones: look again
+        return []
+
+    def flush(self) -> list[Fetch]:
+        """Samples for every undecided group offered with at least sitemap priority: called
+        after a batch of offers (a page's links, a sitemap), so samples are drawn from the
+        whole batch."""
+        fetches = []
+        for group in list(self.groups.values()):
+            if group.kind == UNKNOWN and group.priority >= SITEMAP:
+                fetches += self._sample(group)
+        return fetches
+
+    def is_new(self, url: str) -> bool:
+        return canonical(url) not in self.seen
+
+    def was_fetched(self, url: str) -> bool:
+        return canonical(url) in self.fetched
+
+    # -- sampling ---------------------------------------------------------------------------------
+    def _fetch(self, group: Group, url: str, purpose: str) -> Fetch:
+        group.in_flight += 1
+        return Fetch(url, purpose, group.template)
+
+    def _needed(self, group: Group) -> int:
+        return 1 if group.offered == 1 or group.template.startswith("=") else SAMPLES
+
+    def _sample(self, group: Group) -> list[Fetch]:
+        if group.kind != UNKNOWN or not group.pending:
+            return []
+        evidence = len(group.evidence())
+        needed = self._needed(group)
+        # Samples that disagreed get company one at a time.
+        wanted = (needed - evidence if evidence < needed else 1) - group.in_flight
+        fetches = []
+        while wanted > 0 and group.pending and self.samples_used < self.budget:
+            # The best-led URL first (a person link over a menu link); among equals, any.
+            best = max(p for p, _ in group.pending)
+            ties = [i for i, (p, _) in enumerate(group.pending) if p == best]
+            priority, url = group.pending.pop(self.random.choice(ties))
+            self.samples_used += 1
+            group.sampled_priority = max(group.sampled_priority, priority)
+            fetches.append(self._fetch(group, url, "sample"))
+            wanted -= 1
+        return fetches
+
+    def explore(self) -> list[Fetch]:
+        """When the crawl has nothing left to do: sample groups offered with low priority, if
+        the site has shown no profiles yet. Empty when there is nothing worth trying."""
+        if any(g.outcomes[PROFILE] for g in self.groups.values()):
+            return []
+        waiting = [
+            g for g in self.groups.values() if g.kind == UNKNOWN and g.pending and not g.in_flight
+        ]
+        waiting.sort(key=lambda g: (-g.priority, -(len(g.pending) + g.fetched), g.template))
+        for group in waiting:
+            if fetches := self._sample(group):
+                return fetches
+        return []
+
+    # -- observations -----------------------------------------------------------------------------
+    def observe(self, url: str, template: str, kind: str, *, new_people: int = 0) -> list[Fetch]:
+        """The page at ``url`` (fetched for ``template``'s group) turned out to be ``kind``;
+        returns what to fetch now."""
+        group = self.groups.get(template)
+        if group is None:
+            return []
+        self.fetched.add(canonical(url))
+        group.outcomes[kind] += 1
+        if kind == LISTING:
+            group.listing_pages += 1
+            group.new_people += new_people
+        if group.in_flight:
+            group.in_flight -= 1
+        if group.kind == UNKNOWN:
+            group.samples.append((url, kind))
+            return self._decide(group)
+        if group.learned and not group.stale:
+            useful = group.outcomes[PROFILE] + group.outcomes[LISTING]
+            if useful == 0 and group.fetched >= STALE_AFTER:
+                group.stale, group.kind = True, UNKNOWN  # the site changed: learn it again
+                self.stale.append(group.template)
+                group.samples = []
+                return self._sample(group)
+        if (
+            group.kind == LISTING
+            and group.listing_pages >= REDUNDANT_AFTER
+            and group.new_people == 0
+            and not group.template.startswith("=")
+        ):
+            group.kind = REDUNDANT
+        return []
+
+    def _decide(self, group: Group) -> list[Fetch]:
+        evidence = group.evidence()
+        useful = [k for k in evidence if k in (PROFILE, LISTING)]
+        needed = self._needed(group)
+        gone = sum(1 for _, k in group.samples if k == GONE)
+        decision = None
+        if len(evidence) >= needed and not useful:
+            decision = REJECTED
+        elif len(useful) >= needed and len(useful) == len(evidence):
+            kinds = set(useful)
+            decision = kinds.pop() if len(kinds) == 1 else MIXED
+        elif len(evidence) >= MAX_SAMPLES or (len(evidence) >= needed and not group.pending):
+            decision = MIXED if len(useful) / len(evidence) >= 0.25 else REJECTED
+        elif not evidence and gone >= 3:
+            decision = REJECTED
+        if decision is None:
+            return self._sample(group)
+        group.kind = decision
+        if decision not in CRAWLED:
+            return []
+        room = len(group.pending) if self.crawl else max(0, self.preview - group.fetched)
+        released, group.pending = group.pending[:room], group.pending[room:]
+        return [self._fetch(group, url, "crawl") for _, url in released]
+
+    # -- what was learned -------------------------------------------------------------------------
+    def templates(self) -> list[dict[str, Any]]:
+        """Every group with its decision and yield, the decided ones first, larger first."""
+        order = {PROFILE: 0, MIXED: 1, LISTING: 2, REDUNDANT: 3, REJECTED: 4, UNKNOWN: 5}
+        out = []
+        for group in self.groups.values():
+            if group.template.startswith("=") and group.kind == UNKNOWN:
+                continue
+            out.append(
+                {
+                    "template": group.template.removeprefix("="),
+                    "entry": group.template.startswith("="),
+                    "kind": group.kind,
+                    "urls_seen": group.offered,
+                    "fetched": group.fetched,
+                    "sampled": len(group.samples),
+                    "sample_yield": dict(Counter(k for _, k in group.samples)),
+                    "yield": dict(group.outcomes),
+                    "new_people": group.new_people,
+                    "sources": sorted(group.sources),
+                    "example": group.example,
+                    "learned": group.learned,
+                    "stale": group.stale,
+                }
+            )
+        out.sort(key=lambda t: (order.get(t["kind"], 9), -t["urls_seen"], t["template"]))
+        return out
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "templates": self.templates(),
+            "samples_used": self.samples_used,
+            "sample_budget": self.budget,
+            "stale": list(self.stale),
+        }
+
+
+__all__ = [
+    "CHROME", "HIGH", "LOW", "MIXED", "OTHER", "REDUNDANT", "REJECTED", "SITEMAP", "UNKNOWN",
+    "Fetch", "Group", "SiteLearner", "canonical",
+]  # fmt: skip

@@ -1,0 +1,109 @@
+"""Does a piece of text name a person, and does it show a clinician?
+
+Read from the text's shape, not from name lists: a display name is two to five words, each
+capitalised (or an initial, or a lower-case particle such as "van" or "de"), optionally after
+"Dr." and before comma-separated credentials. Credentials decide how sure we are: a physician
+degree (MD, DO, MBBS ...) or another licensed clinician's (NP, PA-C, DPM ...) makes the text a
+clinician's name; a name without any is only "name-shaped" (it may be "About Us").
+
+>>> read_name("Dr. Jane Q. Doe, MD, FACC").physician
+True
+>>> read_name("Doe, Jane").shaped, read_name("Find a Doctor").shaped
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spiders.extract.text import clean_text, is_credential, split_display_name
+
+PHYSICIAN_CREDENTIALS = frozenset({"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"})
+# Licensed clinicians a directory lists beside physicians (the matcher tells them apart later).
+CLINICIAN_CREDENTIALS = PHYSICIAN_CREDENTIALS | frozenset(
+    {"NP", "APRN", "FNP", "FNPBC", "FNPC", "NPC", "ANP", "AGNP", "PNP", "DNP", "CNM", "CRNA",
+     "PA", "PAC", "DPM", "DDS", "DMD", "OD", "AUD", "PSYD", "DC", "CNS"}
+)  # fmt: skip
+# Lower-case words inside real names ("Ludwig van Beethoven", "Maria de la Cruz").
+_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "la", "le", "bin",
+     "ibn", "al", "el", "ter", "ten", "y"}
+)  # fmt: skip
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def credential_code(token: str) -> str:
+    """'M.D.' -> 'MD', 'PA-C' -> 'PAC'."""
+    return re.sub(r"[^A-Z]", "", token.upper())
+
+
+@dataclass(frozen=True)
+class NameReading:
+    text: str
+    name: str | None  # the name without prefix and credentials
+    degrees: tuple[str, ...]
+    prefix: str | None
+    shaped: bool  # reads as a person's name
+    clinician: bool  # ... with a licensed clinician's credential (or "Dr.")
+    physician: bool  # ... with a physician degree
+
+    @property
+    def strong(self) -> bool:
+        """A name nobody would mistake for a menu label: "Dr." or credentials."""
+        return self.shaped and (bool(self.degrees) or self.prefix is not None)
+
+
+def _shaped(name: str) -> bool:
+    if not name or len(name) > 60 or any(c.isdigit() for c in name):
+        return False
+    if "," in name:  # "Doe, Jane Q." -> read as "Jane Q. Doe"
+        last, _, first = name.partition(",")
+        name = f"{first.strip()} {last.strip()}"
+    words = name.replace("(", " ").replace(")", " ").replace('"', " ").split()
+    if not 2 <= len(words) <= 5:
+        return False
+    letters = [w for w in words if w.lower() not in _PARTICLES]
+    if len(letters) < 2 or not all(_name_word(w) for w in letters):
+        return False
+    # At least two words that are more than an initial: "J. Doe" is a name, "A. B." is not.
+    return sum(len(w.rstrip(".")) > 1 for w in letters) >= 2
+
+
+def _name_word(word: str) -> bool:
+    """'Jane', 'Q.', "O'Brien", 'López-García', 'Sørensen', 'DOE' yes; 'iPhone', '&' no."""
+    word = word.rstrip(",")
+    return (
+        bool(word)
+        and word[0].isupper()
+        and all(c.isalpha() or c in "'’-." for c in word[1:])
+        and not word[1:].replace(".", "").isdigit()
+    )
+
+
+def read_name(text: str | None) -> NameReading:
+    """How ``text`` reads as a person's display name (see the module doc)."""
+    text = clean_text(text) or ""
+    parts = split_display_name(text)
+    name = parts["name"] or ""
+    degrees = list(parts["degrees"])
+    # "Jane Doe MD" (no comma): trailing credential tokens.
+    words = name.split()
+    while len(words) > 2 and is_credential(words[-1].strip(",")) and credential_code(
+        words[-1]
+    ) in CLINICIAN_CREDENTIALS | {"PHD", "MPH", "MS", "MBA", "RN", "BSN", "MSN"}:
+        degrees.insert(0, words.pop().strip(","))
+    name = " ".join(words)
+    codes = {credential_code(d) for d in degrees}
+    shaped = bool(_LETTER.search(name)) and _shaped(name)
+    prefix = parts["honorific_prefix"]
+    doctor = bool(prefix and prefix.lower().startswith("dr"))
+    return NameReading(
+        text=text,
+        name=name or None,
+        degrees=tuple(degrees),
+        prefix=prefix,
+        shaped=shaped,
+        clinician=shaped and (bool(codes & CLINICIAN_CREDENTIALS) or doctor),
+        physician=shaped and bool(codes & PHYSICIAN_CREDENTIALS),
+    )

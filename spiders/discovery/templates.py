@@ -1,0 +1,161 @@
+"""URL templates: the shape of a URL with its ids, slugs and query values abstracted.
+
+A directory's profile pages share one shape (``/doctors/{id}``, ``/Provider.aspx?id``), as do its
+result pages (``/find-a-doctor?page``) and its news items (``/news/{slug}``). Grouping a site's
+URLs by template lets the crawler judge a whole group from a few sampled pages
+(spiders.discovery.learner) — nothing here decides what a group *is*.
+
+Rules, per path segment (case folded, trailing slash ignored):
+- the last segment of a path without a query string is variable: ``{id}`` when it holds a digit,
+  else ``{slug}`` (its extension kept: ``{id}.html``) — the last segment is where sites put the
+  person's id or name;
+- with a query string the last segment is the script (``Provider.aspx``): it stays literal, and
+  the query's keys (sorted, values dropped) carry the variables;
+- any other segment is literal unless it holds a digit (``/2024/``, ``/dept-12/`` -> ``{id}``).
+
+>>> url_template("https://h.example/Doctors/Jane-Q-Doe-10482/")
+'/doctors/{id}'
+>>> url_template("https://h.example/find/Provider.aspx?ID=77&name=jane&utm_source=x")
+'/find/provider.aspx?id&name'
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+# Query keys that never tell one page from another: analytics and session noise.
+IGNORED_QUERY_KEYS = frozenset(
+    {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid",
+     "sessionid", "jsessionid", "phpsessid", "sid", "ref", "referrer"}
+)  # fmt: skip
+_EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.I)
+_DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"\d+")
+ID, SLUG = "{id}", "{slug}"
+
+
+def split_extension(segment: str) -> tuple[str, str]:
+    """('jane-doe', '.html') from 'jane-doe.html'; a dotted name without a short alphabetic or
+    alphanumeric tail keeps its dots (``j.doe`` has the 'extension' ``.doe`` — close enough: it
+    is compared, never parsed)."""
+    match = _EXTENSION.search(segment)
+    if match and match.start() > 0:
+        return segment[: match.start()], segment[match.start() :].lower()
+    return segment, ""
+
+
+def path_segments(url: str) -> list[str]:
+    """Non-empty path segments of a URL, as written."""
+    return [s for s in urlsplit(url).path.split("/") if s]
+
+
+def query_keys(url: str) -> tuple[str, ...]:
+    """The query's keys, case folded, sorted, noise keys dropped."""
+    pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    return tuple(sorted({k.lower() for k, _ in pairs if k.lower() not in IGNORED_QUERY_KEYS}))
+
+
+def segment_class(segment: str, *, last: bool) -> str:
+    stem, extension = split_extension(segment)
+    if _DIGIT.search(stem):
+        return ID + extension
+    if last:
+        return SLUG + extension
+    return segment.lower()
+
+
+def url_template(url: str) -> str:
+    """The URL's template: its path shape plus its sorted query keys (see module doc)."""
+    segments = path_segments(url)
+    keys = query_keys(url)
+    shaped = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if last and keys:
+            stem, extension = split_extension(segment)
+            shaped.append(ID + extension if _DIGIT.search(stem) else segment.lower())
+        else:
+            shaped.append(segment_class(segment, last=last))
+    path = "/" + "/".join(shaped)
+    return f"{path}?{'&'.join(keys)}" if keys else path
+
+
+def template_family(template: str) -> str:
+    """Templates that differ only in literal folders between the first and the last segment
+    (``/departments/cardiology/doctors/{slug}`` and ``/departments/neurology/doctors/{slug}``):
+    a directory nested by department is one family.
+
+    >>> template_family("/departments/cardiology/doctors/{slug}")
+    '/departments/*/*/{slug}'
+    """
+    path, sep, query = template.partition("?")
+    parts = path.split("/")[1:]
+    if len(parts) > 2:
+        parts = [parts[0], *("*" if "{" not in p else p for p in parts[1:-1]), parts[-1]]
+    return "/" + "/".join(parts) + (sep + query if sep else "")
+
+
+def template_ref(url: str, template: str | None = None) -> str:
+    """A stable key for the page within its site, read from the template's variable part: the
+    last digit run of the last id segment, else the slug, else the id-like query value.
+
+    >>> template_ref("https://h.example/doctors/jane-q-doe-10482")
+    '10482'
+    >>> template_ref("https://h.example/faculty/Jane-Doe.html")
+    'jane-doe'
+    >>> template_ref("https://h.example/Provider.aspx?providerId=77&tab=bio")
+    '77'
+    """
+    template = template or url_template(url)
+    keys = query_keys(url)
+    if keys:
+        values = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query) if v}
+        for key in sorted(keys, key=_id_key_rank):
+            if key in values:
+                return values[key]
+    segments = path_segments(url)
+    shaped = template.partition("?")[0].split("/")[1:]
+    for segment, shape in zip(reversed(segments), reversed(shaped)):
+        stem = split_extension(segment)[0]
+        if shape.startswith(ID):
+            return _DIGIT_RUN.findall(stem)[-1]
+        if shape.startswith(SLUG):
+            return stem.lower()
+    return url
+
+
+def _id_key_rank(key: str) -> tuple[int, str]:
+    """Keys that name an id first (``id``, ``providerId``, ``pid``), then the rest."""
+    return (0 if key == "id" or key.endswith("id") else 1, key)
+
+
+def template_regex(template: str) -> str:
+    r"""A regex for the registry's ``profile_pattern`` / ``listing_pattern`` matching the template's
+    URLs (any case); its first group is the ref, as ``template_ref`` reads it.
+
+    >>> print(template_regex("/doctors/{id}"))
+    (?i)/doctors/[^/?#]*?(\d+)[^/?#\d]*?/?$
+    >>> print(template_regex("/find/provider.aspx?id&tab"))
+    (?i)/find/provider\.aspx\?(?=(?:[^#]*&)?tab=)(?:[^#]*&)?id=([^&#]+)
+    """
+    path, _, query = template.partition("?")
+    parts = path.split("/")[1:] if path != "/" else []
+    pieces = []
+    for i, part in enumerate(parts):
+        group = i == len(parts) - 1 and not query  # the last segment holds the ref
+        stem, extension = split_extension(part) if "{" in part else (part, "")
+        ext = re.escape(extension)
+        if stem == ID:
+            pieces.append(f"[^/?#]*?(\\d+)[^/?#\\d]*?{ext}" if group else f"[^/?#]*\\d[^/?#]*{ext}")
+        elif stem == SLUG:
+            pieces.append(f"([^/?#]+?){ext}" if group else f"[^/?#]+{ext}")
+        else:
+            pieces.append(re.escape(part))
+    regex = "(?i)/" + "/".join(pieces)
+    if not query:
+        return regex + "/?$"
+    keys = query.split("&")
+    id_key = sorted(keys, key=_id_key_rank)[0]
+    others = "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys if k != id_key)
+    return f"{regex}\\?{others}(?:[^#]*&)?{re.escape(id_key)}=([^&#]+)"

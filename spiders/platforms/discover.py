@@ -1,0 +1,345 @@
+"""Zero-configuration crawling: the site's pages say what they are, the crawl learns its URLs.
+
+From any start URL (a home page, a directory page, a results page) and the site's robots.txt
+sitemaps, every URL found is offered to the site's learner (spiders.discovery.learner), which
+samples each URL template and crawls the templates whose pages are profiles or listings, as
+their content shows (spiders.discovery.classify). Profile pages become listings through the
+usual extractors; result cards become listings (extractor ``card``) when their profile cannot be
+had, and fill the profile's gaps when it can. What was learned is written at the end
+(``CREDCHECK_DISCOVERY_PATH``) and, given back the next run (``CREDCHECK_PREVIOUS_PATH``, key
+``discovery``), spares the sampling.
+
+Politeness is the platform's: robots.txt obeyed, and samples are ordinary requests in the site's
+download slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response, TextResponse
+
+from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE, PageClass, classify_page
+from spiders.discovery.learner import CHROME, HIGH, LOW, SITEMAP, Fetch, SiteLearner, canonical
+from spiders.discovery.links import CHROME as CHROME_LINK
+from spiders.discovery.links import CONTENT, ENTRY, PAGINATION, PERSON, Link, page_links
+from spiders.discovery.report import discovery_report
+from spiders.discovery.templates import template_ref
+from spiders.extract import extract_html, extract_listing, fill_gaps
+from spiders.items import ListingItem
+from spiders.platforms.base import SITEMAP_URL, DirectorySpider, arrival_time, netloc_of
+
+logger = logging.getLogger(__name__)
+
+# Link role -> offer priority, on a listing page and on any other page.
+ON_LISTING = {PERSON: HIGH, PAGINATION: HIGH, ENTRY: HIGH, CONTENT: SITEMAP, CHROME_LINK: CHROME}
+ELSEWHERE = {PERSON: HIGH, PAGINATION: SITEMAP, ENTRY: HIGH, CONTENT: LOW, CHROME_LINK: CHROME}
+# Scrapy request priorities: sitemaps first (they name the most), then samples (they decide
+# groups), then listing pages (they find people), then the rest.
+REQUEST_PRIORITY = {"sitemap": 40, "sample": 30, LISTING: 20, "mixed": 10}
+
+
+class DiscoverySpider(DirectorySpider):
+    """Zero-config: start URLs are robots.txt / sitemaps or any page of the site."""
+
+    platform = "discover"
+    profile_pattern = None  # learned; a registry entry's pattern is taken as known
+    listing_pattern = None
+    mode = "crawl"  # -a mode=discover: learn the templates, fetch a preview of each
+    sample_budget = 40
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending_cards: dict[str, dict] = {}  # profile URL -> the card that links it
+        self.listing_forms: Counter = Counter()  # pagination kinds seen on listing pages
+        self.entry: str | None = None  # the first listing page reached
+        self.sitemaps: list[str] = []
+        self.samples: list[dict] = []  # the first few listings, for `credcheck discover`
+        self.sitemap_probed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        patterns = tuple(
+            (regex, kind)
+            for regex, kind in (
+                (spider.profile_pattern, PROFILE),
+                (spider.listing_pattern, LISTING),
+            )
+            if regex
+        )
+        spider.learner = SiteLearner(
+            budget=int(spider.sample_budget),
+            prior=spider.previous_discovery(crawler.settings.get("CREDCHECK_PREVIOUS_PATH")),
+            crawl=spider.mode != "discover",
+            seed=spider.site_id or "",
+            patterns=patterns,
+        )
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    @staticmethod
+    def previous_discovery(path: str | None) -> dict | None:
+        if not path or not Path(path).exists():
+            return None
+        return json.loads(Path(path).read_text()).get("discovery")
+
+    @property
+    def sitemap_rules(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [("", "parse_page")]  # every sitemap URL; the learner decides
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            if SITEMAP_URL.search(urlsplit(url).path):
+                yield Request(url, self._parse_sitemap, priority=REQUEST_PRIORITY["sitemap"])
+                continue
+            yield self.request_for(self.learner.start(url), start=True)
+
+    # -- requests ---------------------------------------------------------------------------------
+    def request_for(self, fetch: Fetch, *, start: bool = False) -> Request:
+        kind = self.learner.groups[fetch.template].kind
+        priority = REQUEST_PRIORITY.get(fetch.purpose, REQUEST_PRIORITY.get(kind, 0))
+        return Request(
+            fetch.url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            priority=priority,
+            dont_filter=True,  # the learner never offers a URL twice
+            meta={"template": fetch.template, "learn_url": fetch.url, "start": start},
+        )
+
+    def requests_for(self, fetches: Iterable[Fetch]) -> Iterator[Request]:
+        for fetch in fetches:
+            if fetch.purpose == "sample":
+                self.crawler.stats.inc_value("credcheck/discovery/samples")
+            yield self.request_for(fetch)
+
+    def same_site(self, url: str) -> bool:
+        return netloc_of(url) in self.allowed_netlocs
+
+    # -- sitemaps ---------------------------------------------------------------------------------
+    def _parse_sitemap(self, response: Response) -> Iterator[Request]:
+        fetches: list[Fetch] = []
+        found = list(super()._parse_sitemap(response))
+        if response.url.endswith("/robots.txt") and not found and not self.sitemap_probed:
+            # No Sitemap line: the conventional place is still worth one request.
+            self.sitemap_probed = True
+            parts = urlsplit(response.url)
+            probe = urlunsplit((parts.scheme, parts.netloc, "/sitemap.xml", "", ""))
+            found = [Request(probe, callback=self._parse_sitemap)]
+        for request in found:
+            if request.callback == self._parse_sitemap:
+                self.sitemaps.append(request.url)
+                yield request.replace(
+                    priority=REQUEST_PRIORITY["sitemap"], errback=self.on_sitemap_error
+                )
+            elif self.same_site(request.url):
+                fetches += self.learner.offer(request.url, SITEMAP, "sitemap")
+        yield from self.requests_for(fetches + self.learner.flush())
+
+    def on_sitemap_error(self, failure: Any) -> None:
+        self.crawler.stats.inc_value("credcheck/discovery/sitemap_unavailable")
+
+    # -- pages ------------------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            stats.inc_value("credcheck/pages/not_html")
+            yield from self.requests_for(
+                self.learner.observe(meta["learn_url"], meta["template"], OTHER)
+            )
+            return
+        page = classify_page(response)
+        stats.inc_value(f"credcheck/discovery/pages/{page.kind}")
+        card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
+        if page.kind == PROFILE:
+            stats.inc_value("credcheck/pages/profile")
+            yield from self.profile_items(response, page, card)
+        elif card is not None:
+            yield self.card_item(card, why=f"profile link led to a {page.kind} page")
+        fetches: list[Fetch] = []
+        new_people = 0
+        if page.kind in (LISTING, OTHER) or meta.get("start"):
+            links = list(page.links) or page_links(response.selector.root, response.url)
+            new_people, fetches = self.offer_links(links, page)
+        if page.kind == LISTING:
+            stats.inc_value("credcheck/pages/listing")
+            self.entry = self.entry or response.url
+            self.listing_forms.update(page.pagination)
+            yield from self.hold_cards(page, response)
+        fetches += self.learner.observe(
+            meta["learn_url"], meta["template"], page.kind, new_people=new_people
+        )
+        yield from self.requests_for(fetches)
+
+    def offer_links(self, links: list[Link], page: PageClass) -> tuple[int, list[Fetch]]:
+        priorities = ON_LISTING if page.kind == LISTING else ELSEWHERE
+        fetches: list[Fetch] = []
+        new_people = 0
+        for link in links:
+            if not self.same_site(link.url) or SITEMAP_URL.search(urlsplit(link.url).path):
+                continue
+            if link.role == PERSON and self.learner.is_new(link.url):
+                new_people += 1
+            fetches += self.learner.offer(
+                link.url, priorities[link.role], link.role, entry=link.role == ENTRY
+            )
+        return new_people, fetches + self.learner.flush()
+
+    def profile_items(
+        self, response: Response, page: PageClass, card: dict | None
+    ) -> Iterator[ListingItem]:
+        stats = self.crawler.stats
+        found = extract_listing(response)
+        if found is not None and page.syntax == "html" and found[0] != "html":
+            # Structured data about someone else (a reviewer): the page's person is in its HTML.
+            found = ("html", extract_html(response))
+        if found is None or not found[1].get("name"):
+            stats.inc_value("credcheck/no_person_found")
+            if card is not None:
+                yield self.card_item(card, why="no person could be read from the profile")
+            return
+        extractor, fields = found
+        if card is not None:
+            fields = self.fill_from_card(fields, card)
+        fields.setdefault("extras", {})
+        fields["extras"] = {**fields["extras"], "page_evidence": list(page.evidence)}
+        item = self.make_item(
+            fields,
+            extractor,
+            url=response.url,
+            fetched_at=arrival_time(),
+            content_hash=hashlib.sha256(response.body).hexdigest(),
+            ref=self.ref_for(response.url)
+            if self.profile_re and self.profile_re.search(response.url)
+            else template_ref(response.url),
+            response=response,
+        )
+        if page.physician is False and item["extras"].get("is_physician") is None:
+            item["extras"]["is_physician"] = False
+        self.keep_sample(item)
+        yield from self.post_process_item(item, response)
+
+    @staticmethod
+    def fill_from_card(fields: dict, card: dict) -> dict:
+        """The profile wins; the card fills what the profile lacks (counted in provenance)."""
+        card_fields = {k: v for k, v in card["fields"].items() if k != "extras"}
+        extras = fields.get("extras") or {}
+        merged = fill_gaps({**fields, "extras": {}}, card_fields)
+        filled = merged["extras"].get("html_filled") or []  # fill_gaps names what it borrowed
+        merged["extras"] = dict(extras)
+        if filled:
+            merged["extras"]["card_filled"] = {
+                "url": card["listing_url"], "fetched_at": card["fetched_at"], "fields": filled,
+            }  # fmt: skip
+        return merged
+
+    # -- result cards -----------------------------------------------------------------------------
+    def hold_cards(self, page: PageClass, response: Response) -> Iterator[ListingItem]:
+        """Cards whose profile may be fetched wait for it; the others are listings now."""
+        fetched_at = arrival_time()
+        content_hash = hashlib.sha256(response.body).hexdigest()
+        for fields in page.cards:
+            card = {
+                "fields": {
+                    k: v for k, v in fields.items() if k not in ("profile_url", "card_index")
+                },
+                "profile_url": fields["profile_url"],
+                "listing_url": response.url,
+                "fetched_at": fetched_at,
+                "content_hash": content_hash,
+            }
+            profile = fields["profile_url"]
+            if profile and self.same_site(profile) and not self.learner.is_new(profile):
+                key = canonical(profile)
+                if key not in self.pending_cards and not self.learner.was_fetched(profile):
+                    self.pending_cards[key] = card
+                continue
+            if profile and self.same_site(profile):
+                continue
+            yield self.card_item(card, why="off-site profile" if profile else "no profile link")
+
+    def card_item(self, card: dict, *, why: str) -> ListingItem:
+        self.crawler.stats.inc_value("credcheck/discovery/cards_as_listings")
+        fields = {**card["fields"], "extras": {"profile_url": card["profile_url"], "card": why}}
+        profile = card["profile_url"]
+        ref = template_ref(profile) if profile else "card:" + re.sub(
+            r"[^a-z0-9]+", "-", (fields.get("name") or "").lower()).strip("-")  # fmt: skip
+        item = self.make_item(
+            fields,
+            "card",
+            url=card["listing_url"],
+            fetched_at=card["fetched_at"],
+            content_hash=card["content_hash"],
+            ref=ref,
+        )
+        self.keep_sample(item)
+        return item
+
+    def on_error(self, failure: Any) -> Iterator[Any]:
+        """A fetch that failed (HTTP error, robots.txt, network): the page is gone; a card that
+        waited for it becomes a listing."""
+        request = failure.request
+        meta = request.meta
+        self.crawler.stats.inc_value("credcheck/discovery/pages/gone")
+        card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
+        if card is not None:
+            yield self.card_item(card, why=f"profile unreachable ({type(failure.value).__name__})")
+        yield from self.requests_for(
+            self.learner.observe(meta["learn_url"], meta["template"], GONE)
+        )
+
+    def on_idle(self) -> None:
+        """Nothing left to fetch: explore links of low priority if no profile was found yet;
+        then release the cards whose profile was never fetched."""
+        fetches = self.learner.explore()
+        for request in self.requests_for(fetches):
+            self.crawler.engine.crawl(request)
+        if fetches:
+            raise DontCloseSpider
+        if self.pending_cards:
+            cards, self.pending_cards = list(self.pending_cards.values()), {}
+            self.crawler.engine.crawl(
+                Request("data:,", callback=self.release_cards, cb_kwargs={"cards": cards},
+                        dont_filter=True, meta={"allow_offsite": True})
+            )  # fmt: skip
+            raise DontCloseSpider
+
+    def release_cards(self, response: Response, cards: list[dict]) -> Iterator[ListingItem]:
+        for card in cards:
+            yield self.card_item(card, why="profile not crawled (its template was not kept)")
+
+    # -- what was learned -------------------------------------------------------------------------
+    def keep_sample(self, item: ListingItem) -> None:
+        if len(self.samples) < 5:
+            self.samples.append(
+                {k: item[k] for k in ("name", "degrees", "specialties", "extractor", "ref",
+                                      "source_url")} | {"locations": item["locations"][:1]}
+            )  # fmt: skip
+
+    def closed(self, reason: str) -> None:
+        path = self.crawler.settings.get("CREDCHECK_DISCOVERY_PATH")
+        state = self.learner.state()
+        report = discovery_report(
+            start_url=self.start_urls[-1] if self.start_urls else None,
+            entry=self.entry,
+            sitemaps=self.sitemaps,
+            pagination=[form for form, _ in self.listing_forms.most_common()],
+            state=state,
+            samples=self.samples,
+            site_id=self.site_id,
+        )
+        logger.info("discovery: %s", json.dumps(report["summary"]))
+        if path:
+            Path(path).write_text(json.dumps(report, indent=1, default=str))
