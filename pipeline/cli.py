@@ -94,6 +94,36 @@ def cmd_crawl(args) -> int:
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
 
+def cmd_discover(args) -> int:
+    """Learn how a directory is laid out (zero-config, a preview crawl) and print it."""
+    import json
+    import tempfile
+
+    from pipeline.crawl import ZERO_CONFIG_SPIDER, CrawlTarget, crawl_site, site_id_for_url
+    from spiders.discovery.report import format_text
+
+    site_id = site_id_for_url(args.url)
+    spider_args = {"url": args.url, "site_id": site_id, "mode": "discover",
+                   "sample_budget": str(args.budget)}  # fmt: skip
+    print(f"discovering {args.url} (robots.txt obeyed, polite pace) ...", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="credcheck-discover-") as runs:
+        target = CrawlTarget(site_id, ZERO_CONFIG_SPIDER, spider_args, args.url)
+        outcome = crawl_site(target, Path(runs), _parse_settings(args.setting))
+    report = outcome.discovery
+    if report is None:
+        raise CredcheckError(f"could not discover {args.url}: {outcome.error}")
+    if args.format == "json":
+        print(json.dumps(report, indent=1, default=str))
+    elif args.format == "toml":
+        print(report["registry_entry"], end="")
+    else:
+        print(format_text(report), end="")
+    if not report["samples"]:
+        print(f"credcheck: error: no profiles or listings found from {args.url}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_load(args) -> int:
     from pipeline.reference import load_reference
 
@@ -370,6 +400,40 @@ def build_parser() -> argparse.ArgumentParser:
         "(ETag / Last-Modified answered 304) are not downloaded",
     )
     add_crawl_options(p)
+
+    p = add(
+        "discover",
+        "learn a directory's layout from any URL and print a sites.toml entry",
+        cmd_discover,
+        "Zero-config discovery without storing anything: from a start URL (home page, "
+        "directory page or results page) and the site's sitemaps, find the directory entry, "
+        "learn which URL templates hold profiles and listings by sampling a few pages of each, "
+        "and print the templates with their sampled yield, the pagination, a ready-to-paste "
+        "sites.toml entry and five sample listings. Exit 2 when nothing was found.",
+    )
+    p.add_argument("url", metavar="URL", help="any page of the directory's site")
+    p.add_argument(
+        "--format",
+        choices=("text", "toml", "json"),
+        default="text",
+        help="text: everything, readable (default); toml: the sites.toml entry only; "
+        "json: everything, as data",
+    )
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=40,
+        metavar="N",
+        help="most pages sampled to judge URL templates (default: 40)",
+    )
+    p.add_argument(
+        "-s",
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0 (for a local test site)",
+    )
 
     p = add(
         "load",

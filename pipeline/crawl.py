@@ -34,6 +34,7 @@ from pipeline.store import ingest_crawl, new_id, read_feed
 from spiders.registry import RegistryError, SiteEntry, load_registry
 
 ZERO_CONFIG_SPIDER = "directory"
+DISCOVERY_KEY = "\0discovery"  # in a site's previous pages: not a URL, so never a page
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class CrawlOutcome:
     error: str | None = None
     unchanged_urls: list[str] = field(default_factory=list)
     resumed: bool = False
+    discovery: dict | None = None  # zero-config crawls: what the spider learned about the site
 
     @property
     def ok(self) -> bool:
@@ -141,11 +143,28 @@ def previous_pages(con: duckdb.DuckDBPyConnection, site_id: str) -> dict[str, di
     }
 
 
+def previous_discovery(con: duckdb.DuckDBPyConnection, site_id: str) -> dict | None:
+    """What the site's latest successful zero-config crawl learned (its URL templates), for the
+    next crawl to start from."""
+    row = con.execute(
+        """SELECT discovery FROM crawl_runs WHERE site_id = ? AND status = 'ok'
+           AND discovery IS NOT NULL ORDER BY started_at DESC LIMIT 1""",
+        [site_id],
+    ).fetchone()
+    return json.loads(row[0]) if row else None
+
+
 def previous_pages_for(
     con: duckdb.DuckDBPyConnection, targets: list[CrawlTarget]
 ) -> dict[str, dict[str, dict]]:
-    """{site_id: previous_pages(...)} for ``crawl_sites(previous=...)``: an incremental re-crawl."""
-    return {t.site_id: previous_pages(con, t.site_id) for t in targets}
+    """{site_id: previous_pages(...)} for ``crawl_sites(previous=...)``: an incremental re-crawl.
+    A site crawled zero-config also gets what its last crawl learned (key ``DISCOVERY_KEY``)."""
+    previous = {}
+    for target in targets:
+        previous[target.site_id] = previous_pages(con, target.site_id)
+        if learned := previous_discovery(con, target.site_id):
+            previous[target.site_id] = {**previous[target.site_id], DISCOVERY_KEY: learned}
+    return previous
 
 
 def _job_dir(runs_dir: Path, site_id: str) -> Path:
@@ -176,12 +195,15 @@ def crawl_site(
         shutil.rmtree(job_dir, ignore_errors=True)
         job_dir.mkdir(parents=True)
         marker.write_text(str(run_dir))
-        (run_dir / "previous.json").write_text(json.dumps({"pages": previous or {}}))
-    feed, stats_path, log_path, unchanged_path = (
+        pages = dict(previous or {})
+        learned = pages.pop(DISCOVERY_KEY, None)
+        (run_dir / "previous.json").write_text(json.dumps({"pages": pages, "discovery": learned}))
+    feed, stats_path, log_path, unchanged_path, discovery_path = (
         run_dir / "items.jsonl",
         run_dir / "stats.json",
         run_dir / "crawl.log",
         run_dir / "unchanged.json",
+        run_dir / "discovery.json",
     )
     command = [
         sys.executable,
@@ -201,6 +223,8 @@ def crawl_site(
         f"JOBDIR={job_dir}",
         "-s",
         f"LOG_FILE={log_path}",
+        "-s",
+        f"CREDCHECK_DISCOVERY_PATH={discovery_path}",
     ]
     for name, value in target.spider_args.items():
         command += ["-a", f"{name}={value}"]
@@ -215,6 +239,7 @@ def crawl_site(
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     items, bad_lines = read_feed(feed)
     unchanged = json.loads(unchanged_path.read_text()) if unchanged_path.exists() else []
+    discovery = json.loads(discovery_path.read_text()) if discovery_path.exists() else None
     # Listings found unchanged (304s) count as found: an unchanged site is a good crawl.
     error = _failure_reason(stats, len(items) + len(unchanged), proc.returncode)
     if proc.returncode != 0 and proc.stderr.strip():
@@ -229,7 +254,7 @@ def crawl_site(
         stats["credcheck/resumed"] = 1
     return CrawlOutcome(
         target, run_id, run_dir, items, stats, started, finished, proc.returncode, bad_lines,
-        error, unchanged, resumed,
+        error, unchanged, resumed, discovery,
     )  # fmt: skip
 
 
@@ -275,4 +300,5 @@ def ingest_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CrawlOutcome]
             finished_at=outcome.finished_at,
             status="ok",
             unchanged_urls=outcome.unchanged_urls,
+            discovery=outcome.discovery,
         )

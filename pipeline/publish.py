@@ -181,6 +181,9 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "drift_reason": "why the run counts as drift",
         "field_coverage": "{field: share of the run's listings that have it} (JSON)",
         "errors": "{kind: count}: http_5xx, http_429, timeout, truncated, … (JSON)",
+        "discovery": "zero-config crawls: what was learned — directory entry, URL templates "
+        "kept and rejected with their sampled yield, pagination (JSON); the next crawl of the "
+        "site starts from it",
     },
     "load_runs": {
         "load_id": "id of the load",

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     drift BOOLEAN,             -- yield or field coverage fell sharply against the previous run
     drift_reason VARCHAR,
     field_coverage JSON,       -- {field: share of the run's listings that have it}
-    errors JSON                -- {kind: count}: http_5xx, http_429, timeout, truncated, ...
+    errors JSON,               -- {kind: count}: http_5xx, http_429, timeout, truncated, ...
+    discovery JSON             -- zero-config: the URL templates learned (spiders.discovery)
 );
 CREATE TABLE IF NOT EXISTS raw_listings (
     run_id VARCHAR NOT NULL,
@@ -159,6 +160,7 @@ ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS drift BOOLEAN;
 ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS drift_reason VARCHAR;
 ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS field_coverage JSON;
 ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS errors JSON;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS discovery JSON;
 ALTER TABLE raw_listings ADD COLUMN IF NOT EXISTS change VARCHAR;
 ALTER TABLE raw_listings ADD COLUMN IF NOT EXISTS carried_from VARCHAR;
 """
@@ -310,6 +312,7 @@ def ingest_crawl(
     finished_at: datetime,
     status: str,
     unchanged_urls: list[str] | tuple[str, ...] = (),
+    discovery: dict | None = None,
 ) -> dict:
     """Record one site's crawl run and its items in a single transaction; return the run's
     change counts.
@@ -388,8 +391,8 @@ def ingest_crawl(
             """INSERT INTO crawl_runs (run_id, site_id, start_url, started_at, finished_at,
                    status, items, pages, parse_errors, soft_404, stats, pages_fetched,
                    not_modified, new_listings, changed, unchanged, gone, carried, drift,
-                   drift_reason, field_coverage, errors)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   drift_reason, field_coverage, errors, discovery)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 run_id,
                 site_id,
@@ -407,6 +410,7 @@ def ingest_crawl(
                 reason,
                 json.dumps(coverage),
                 json.dumps(errors_by_kind(stats)),
+                json.dumps(discovery) if discovery else None,
             ],
         )
         if len(feed):

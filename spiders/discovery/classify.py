@@ -51,6 +51,11 @@ PERSON_BUSINESS_TYPES = frozenset(
     {"MedicalBusiness", "MedicalClinic", "MedicalOrganization", "Dentist", "Optician",
      "Physician", "LocalBusiness", "ProfessionalService"}
 )  # fmt: skip
+# Properties only a person has: a node with them is a person whatever its type says.
+PERSON_ONLY_KEYS = (
+    "givenName", "familyName", "honorificPrefix", "honorificSuffix", "gender", "alumniOf",
+    "hasCredential", "jobTitle", "birthDate",
+)  # fmt: skip
 _CLINICAL_TITLE = re.compile(
     r"\b(physician|surgeon|doctor|clinician|attending|hospitalist|internist|resident"
     r"|practitioner|\w+ologist|pediatrician|psychiatrist|obstetrician|anesthesiologist"
@@ -158,13 +163,13 @@ def person_signals(node: dict) -> tuple[str, ...]:
     if "IndividualPhysician" in types:
         signals.append("IndividualPhysician")
     elif types & PERSON_BUSINESS_TYPES and "Person" not in types:
-        # Physician became an organisation type: a business counts only when named as a person.
-        if (reading.shaped and (reading.strong or split_name)) or reading.clinician:
-            signals.append(f"{sorted(types & PERSON_BUSINESS_TYPES)[0]} named as a person")
-        else:
+        # Physician became an organisation type: a business (or a Physician) counts only when
+        # it is described as a person: named with credentials, or with person-only properties.
+        personal = split_name or any(node.get(k) for k in PERSON_ONLY_KEYS)
+        if not (reading.clinician or (reading.shaped and (reading.strong or personal))):
             return ()
-    elif "Physician" in types:
-        signals.append("Physician")
+        kind = "Physician" if "Physician" in types else sorted(types & PERSON_BUSINESS_TYPES)[0]
+        signals.append(kind if kind == "Physician" else f"{kind} named as a person")
     elif "Person" not in types:
         return ()
     if not name:
@@ -277,6 +282,8 @@ def _classify(response: Any) -> PageClass:
         degrees = list(best.name.degrees) + list(read_name(
             f"x y, {text_of(node.get('honorificSuffix')) or ''}").degrees)  # fmt: skip
         physician = is_physician(degrees, text_of(node.get("jobTitle")))
+        if physician is None and {"IndividualPhysician", "Physician"} & set(best.signals):
+            physician = True  # the type says so where the page shows no degree
         evidence = (f"{best.syntax} person {best.name.name or '?'!r}: {', '.join(best.signals)}",)
         if named and len(found) > 1:
             evidence += (f"the heading names them among {len(found)} people",)

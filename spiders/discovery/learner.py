@@ -110,6 +110,8 @@ class SiteLearner:
             group.sources.add("configured")
         for entry in (prior or {}).get("templates", []):
             kind = entry.get("kind")
+            if entry.get("entry") or entry["template"].startswith("~"):
+                continue  # single pages and configured patterns are not templates to carry
             if kind in CRAWLED or kind == REJECTED:
                 group = self.groups.setdefault(entry["template"], Group(entry["template"]))
                 group.kind, group.learned = kind, True
@@ -279,7 +281,9 @@ class SiteLearner:
                 continue
             out.append(
                 {
-                    "template": group.template.removeprefix("="),
+                    "template": _page(group.template[1:])
+                    if group.template.startswith("=")
+                    else group.template,
                     "entry": group.template.startswith("="),
                     "kind": group.kind,
                     "urls_seen": group.offered,
@@ -304,6 +308,12 @@ class SiteLearner:
             "sample_budget": self.budget,
             "stale": list(self.stale),
         }
+
+
+def _page(url: str) -> str:
+    """A single page's path and query, as its template reads."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 __all__ = [

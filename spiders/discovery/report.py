@@ -19,7 +19,7 @@ def _pattern(templates: list[dict[str, Any]]) -> str | None:
         if t["template"].startswith("~"):  # a configured pattern, as given
             parts.append(t["template"][1:])
         elif t.get("entry"):  # a single page: its own path (and query)
-            parts.append("(?i)" + re.escape(_path_and_query(t["template"])) + "$")
+            parts.append("(?i)^https?://[^/?#]+" + re.escape(_path_and_query(t["template"])) + "$")
         else:
             parts.append(template_regex(t["template"]))
     if not parts:

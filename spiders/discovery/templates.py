@@ -132,12 +132,12 @@ def _id_key_rank(key: str) -> tuple[int, str]:
 
 def template_regex(template: str) -> str:
     r"""A regex for the registry's ``profile_pattern`` / ``listing_pattern`` matching the template's
-    URLs (any case); its first group is the ref, as ``template_ref`` reads it.
+    URLs on any host (any case); its first group is the ref, as ``template_ref`` reads it.
 
     >>> print(template_regex("/doctors/{id}"))
-    (?i)/doctors/[^/?#]*?(\d+)[^/?#\d]*?/?$
+    (?i)^https?://[^/?#]+/doctors/[^/?#]*?(\d+)[^/?#\d]*?/?$
     >>> print(template_regex("/find/provider.aspx?id&tab"))
-    (?i)/find/provider\.aspx\?(?=(?:[^#]*&)?tab=)(?:[^#]*&)?id=([^&#]+)
+    (?i)^https?://[^/?#]+/find/provider\.aspx\?(?=(?:[^#]*&)?tab=)(?:[^#]*&)?id=([^&#]+)
     """
     path, _, query = template.partition("?")
     parts = path.split("/")[1:] if path != "/" else []
@@ -152,7 +152,7 @@ def template_regex(template: str) -> str:
             pieces.append(f"([^/?#]+?){ext}" if group else f"[^/?#]+{ext}")
         else:
             pieces.append(re.escape(part))
-    regex = "(?i)/" + "/".join(pieces)
+    regex = "(?i)^https?://[^/?#]+/" + "/".join(pieces)
     if not query:
         return regex + "/?$"
     keys = query.split("&")

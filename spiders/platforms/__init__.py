@@ -1,6 +1,7 @@
 """One base spider per directory platform; a registry entry picks one and configures it."""
 
 from spiders.platforms.base import DirectorySpider
+from spiders.platforms.discover import DiscoverySpider
 from spiders.platforms.faculty_directory import FacultyDirectorySpider
 from spiders.platforms.faculty_systems import ProfilesRnsSpider, PureSpider, VivoSpider
 from spiders.platforms.html_directory import HtmlDirectorySpider
@@ -28,6 +29,7 @@ PLATFORMS: dict[str, type[DirectorySpider]] = {
         ProfilesRnsSpider,
         PureSpider,
         VivoSpider,
+        DiscoverySpider,
     )
 }
 
@@ -35,6 +37,7 @@ __all__ = [
     "PLATFORMS",
     "AlgoliaApiSpider",
     "DirectorySpider",
+    "DiscoverySpider",
     "FacultyDirectorySpider",
     "HtmlDirectorySpider",
     "KyruusApiSpider",

@@ -57,6 +57,7 @@ class DiscoverySpider(DirectorySpider):
     listing_pattern = None
     mode = "crawl"  # -a mode=discover: learn the templates, fetch a preview of each
     sample_budget = 40
+    registry_options = ("sample_budget",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -226,8 +227,8 @@ class DiscoverySpider(DirectorySpider):
             else template_ref(response.url),
             response=response,
         )
-        if page.physician is False and item["extras"].get("is_physician") is None:
-            item["extras"]["is_physician"] = False
+        if item["extras"].get("is_physician") is None and page.physician is not None:
+            item["extras"]["is_physician"] = page.physician  # the page's type or title says
         self.keep_sample(item)
         yield from self.post_process_item(item, response)
 
@@ -308,7 +309,7 @@ class DiscoverySpider(DirectorySpider):
             self.crawler.engine.crawl(request)
         if fetches:
             raise DontCloseSpider
-        if self.pending_cards:
+        if self.pending_cards and self.learner.crawl:
             cards, self.pending_cards = list(self.pending_cards.values()), {}
             self.crawler.engine.crawl(
                 Request("data:,", callback=self.release_cards, cb_kwargs={"cards": cards},

@@ -1,0 +1,450 @@
+"""Zero-config discovery as pure functions: URL templates, names, page classification, links and
+pagination, result cards, the per-site learner and its report (spiders/discovery)."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scrapy.http import HtmlResponse
+
+from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE, classify_page
+from spiders.discovery.learner import (
+    HIGH,
+    LOW,
+    MIXED,
+    REDUNDANT,
+    REJECTED,
+    SITEMAP,
+    SiteLearner,
+    canonical,
+)
+from spiders.discovery.links import PAGINATION, PERSON, page_links, pagination_kinds
+from spiders.discovery.names import read_name
+from spiders.discovery.report import discovery_report, format_text, registry_entry
+from spiders.discovery.templates import template_ref, template_regex, url_template
+from spiders.registry import load_registry
+
+BASE = "http://127.0.0.1:8000"
+
+
+def page(body: str, path: str = "/x", status: int = 200) -> HtmlResponse:
+    return HtmlResponse(BASE + path, body=body.encode("utf-8"), encoding="utf-8", status=status)
+
+
+def html(main: str, *, title: str = "Page | Riverside Health", head: str = "") -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body>"
+        '<header><nav><a href="/">Home</a> <a href="/about-us">About Us</a>'
+        ' <a href="/contact-us">Contact Us</a> <a href="/news">News</a></nav></header>'
+        f"<main>{main}</main><footer><a href='/privacy'>Privacy Policy</a></footer></body></html>"
+    )
+
+
+def ld(data: str) -> str:
+    return f'<script type="application/ld+json">{data}</script>'
+
+
+# -- URL templates --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "template"),
+    [
+        ("/doctors/jane-q-doe-10482", "/doctors/{id}"),
+        ("/Doctors/Jane-Q-Doe-10482/", "/doctors/{id}"),
+        ("/physician-directory/12345", "/physician-directory/{id}"),
+        ("/faculty/jane-doe", "/faculty/{slug}"),
+        ("/Faculty/Jane_Doe.html", "/faculty/{slug}.html"),
+        ("/find/provider.aspx?ID=77", "/find/provider.aspx?id"),
+        ("/find/Provider.aspx?id=77&name=jane-doe", "/find/provider.aspx?id&name"),
+        ("/profile.php?pid=9&utm_source=mail", "/profile.php?pid"),
+        ("/cardiology/dr-jane-doe.cfm", "/cardiology/{slug}.cfm"),
+        ("/departments/cardiology/doctors/jane-doe", "/departments/cardiology/doctors/{slug}"),
+        ("/news/2024/05/new-heart-center", "/news/{id}/{id}/{slug}"),
+        ("/find-a-doctor?page=3", "/find-a-doctor?page"),
+        ("/find-a-doctor/page/3", "/find-a-doctor/page/{id}"),
+        ("/faculty?letter=B&page=2", "/faculty?letter&page"),
+        ("/", "/"),
+        ("/en/persons/jane-doe-3f2a", "/en/persons/{id}"),
+        ("/p/123.jsp", "/p/{id}.jsp"),
+    ],
+)
+def test_url_template(url, template):
+    assert url_template(BASE + url) == template
+
+
+_segment = st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=12)
+
+
+@given(st.lists(_segment, min_size=1, max_size=5), st.booleans(), st.booleans())
+def test_template_ignores_case_trailing_slash_fragment_and_query_order(segments, slash, upper):
+    path = "/" + "/".join(segments) + ("/" if slash else "")
+    url = BASE + (path.upper() if upper else path) + "?b=2&a=1#top"
+    assert url_template(url) == url_template(BASE + "/" + "/".join(segments) + "?a=9&b=8")
+
+
+@given(st.text(max_size=80))
+def test_templates_refs_and_canonical_forms_never_raise(junk):
+    for url in (junk, BASE + "/" + junk, "http://" + junk):
+        try:
+            url_template(url)
+            template_ref(url)
+            canonical(url)
+        except ValueError:  # urllib refuses some hosts ("[" ...): the crawler never sees them
+            pass
+
+
+@pytest.mark.parametrize(
+    ("url", "ref"),
+    [
+        ("/doctors/jane-q-doe-10482", "10482"),
+        ("/doctors/10482-jane-doe", "10482"),
+        ("/physician-directory/20300/", "20300"),
+        ("/faculty/Jane-Doe.html", "jane-doe"),
+        ("/Provider.aspx?providerId=77&tab=bio", "77"),
+        ("/profile.php?name=jane&pid=5", "5"),
+    ],
+)
+def test_template_ref(url, ref):
+    assert template_ref(BASE + url) == ref
+
+
+@given(
+    st.lists(st.sampled_from(["doctors", "Find", "people", "md", "x_y"]), max_size=2),
+    st.sampled_from(["jane-doe", "Jane-Q-Doe-4410", "7781", "dr-wei-chen"]),
+    st.sampled_from(["", ".html", ".aspx", ".php"]),
+    st.booleans(),
+)
+def test_template_regex_matches_its_urls_and_captures_the_ref(folders, last, extension, slash):
+    url = BASE + "/" + "/".join([*folders, last + extension]) + ("/" if slash and not extension else "")
+    regex = re.compile(template_regex(url_template(url)))
+    match = regex.search(url)
+    assert match and next(g for g in match.groups() if g).lower() == template_ref(url)
+    assert not regex.search(BASE + "/about-us/" + last + "/extra")
+
+
+def test_template_regex_for_query_ids():
+    template = url_template(BASE + "/find/Provider.aspx?tab=bio&ID=77")
+    regex = re.compile(template_regex(template))
+    assert regex.search(BASE + "/find/provider.aspx?id=12&tab=x").group(1) == "12"
+    assert not regex.search(BASE + "/find/provider.aspx?id=12")  # the tab key is part of it
+
+
+# -- names ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "shaped", "clinician", "physician"),
+    [
+        ("Dr. Jane Q. Doe, MD, FACC", True, True, True),
+        ("Jane Doe MD", True, True, True),
+        ("Doe, Jane Q., M.D.", True, True, True),
+        ("Dr. Aisha Q. Sørensen, MD", True, True, True),
+        ("Łukasz Żółw, DO", True, True, True),
+        ("Jean-Luc O'Brien, PA-C", True, True, False),
+        ("Maria de la Cruz, NP", True, True, False),
+        ("Dr. Wei Chen", True, True, False),
+        ("Elena Thompson, PhD", True, False, False),
+        ("Mary Smith, RN", True, False, False),
+        ("Doe, Jane", True, False, False),
+        ("Find a Doctor", False, False, False),
+        ("Heart & Vascular Group", False, False, False),
+        ("Showing 1-20 of 45 doctors", False, False, False),
+        ("Next", False, False, False),
+        ("", False, False, False),
+    ],
+)
+def test_read_name(text, shaped, clinician, physician):
+    reading = read_name(text)
+    assert (reading.shaped, reading.clinician, reading.physician) == (shaped, clinician, physician)
+
+
+# -- profiles by content --------------------------------------------------------------------------
+PHYSICIAN_LD = """{"@context": "https://schema.org", "@type": "Physician", "name": "Jane Q. Doe",
+ "honorificSuffix": "MD", "medicalSpecialty": "Cardiology", "usNPI": "1234567893"}"""
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "physician", "syntax"),
+    [
+        # JSON-LD at a URL no pattern would guess
+        (html("<h1>Jane Q. Doe, MD</h1>", head=ld(PHYSICIAN_LD)), "/x/7Gk2/view.cfm?u=9", True,
+         "jsonld"),
+        # ProfilePage.mainEntity, IndividualPhysician
+        (html("<h1>Dr. Wei Chen</h1>", head=ld('{"@type": "ProfilePage", "mainEntity": '
+              '{"@type": "IndividualPhysician", "name": "Wei Chen", "medicalSpecialty": '
+              '"https://schema.org/Cardiovascular"}}')), "/p/1", True, "jsonld"),
+        # a Person with clinical signals, no physician type
+        (html("<h1>Ann Lee</h1>", head=ld('{"@type": "Person", "name": "Ann Lee", '
+              '"honorificSuffix": "DO", "jobTitle": "Family Physician"}')), "/a", True, "jsonld"),
+        # a medical business named as the person
+        (html("<h1>Dr. Ravi Patel, MD</h1>", head=ld('{"@type": "MedicalBusiness", '
+              '"name": "Dr. Ravi Patel, MD", "telephone": "555-0100"}')), "/b", True, "jsonld"),
+        # microdata faculty profile of a clinician
+        (html('<article itemscope itemtype="https://schema.org/Person"><h1 itemprop="name">'
+              'Jane Doe, MD, PhD</h1><p itemprop="jobTitle">Professor of Medicine</p></article>'),
+         "/f/jane", True, "microdata"),
+        # a researcher: a profile, but not a physician
+        (html('<article itemscope itemtype="https://schema.org/Person"><h1 itemprop="name">'
+              'Elena Thompson, PhD</h1><p itemprop="jobTitle">Professor of Biochemistry</p>'
+              "</article>"), "/f/elena", False, "microdata"),
+        # RDFa
+        (html('<div vocab="https://schema.org/" typeof="Physician"><h1 property="name">'
+              'Dr. Omar Haddad, MD</h1><span property="medicalSpecialty">Urology</span></div>'),
+         "/r", True, "rdfa"),
+        # HTML only: a clinician's name and profile sections
+        (html("<h1>Dr. Sofia Lindqvist, DO</h1><h2>Areas of Expertise</h2><p>Sports medicine</p>"
+              "<h2>Education</h2><p>Residency: Boston Medical Center</p>"
+              "<address>9 Main St<br>Worcester, MA 01605</address>"), "/s", True, "html"),
+    ],
+    ids=["jsonld-odd-url", "mainentity", "person-signals", "business-as-person", "microdata",
+         "researcher", "rdfa", "html-only"],
+)  # fmt: skip
+def test_profiles_are_recognised_by_content(body, path, physician, syntax):
+    result = classify_page(page(body, path))
+    assert result.kind == PROFILE, result.evidence
+    assert result.physician is physician and result.syntax == syntax
+
+
+REVIEWERS = ld('[{"@type": "Person", "name": "Patricia Gomez", "givenName": "Patricia"},'
+               ' {"@type": "Person", "name": "Tom B.", "jobTitle": "Verified patient"}]')  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a news article by a physician: the author is a bystander
+        html("<h1>New heart center opens</h1><p>By Dr. Jane Doe, MD</p>", head=ld(
+            '{"@type": "NewsArticle", "headline": "New heart center opens", "author": '
+            '{"@type": "Person", "name": "Jane Doe", "honorificSuffix": "MD", '
+            '"jobTitle": "Cardiologist"}}')),
+        # the author as its own @graph node, referenced by @id
+        html("<h1>Flu season tips</h1>", head=ld(
+            '{"@graph": [{"@type": "BlogPosting", "headline": "Flu season tips", "author": '
+            '{"@id": "#a"}}, {"@type": "Person", "@id": "#a", "name": "Omar Haddad", '
+            '"honorificSuffix": "MD", "medicalSpecialty": "Infectious Disease"}]}')),
+        # reviews of a doctor
+        html("<h1>Patient reviews</h1>", head=REVIEWERS),
+        # a staff contact
+        html("<h1>Mary Smith, RN</h1><p>Practice manager</p><a href='tel:5550100'>555-0100</a>"),
+        # an organisation typed Physician (schema.org v24)
+        html("<h1>Heart &amp; Vascular Group</h1>", head=ld(
+            '{"@type": "Physician", "name": "Heart & Vascular Group", "medicalSpecialty": '
+            '"Cardiology"}')),
+        # a clinician's name as a heading but nothing of a profile
+        html("<h1>Dr. Jane Doe, MD</h1>"),
+        # a location page
+        html("<h1>Westside Clinic</h1><address>9 Main St<br>Worcester, MA 01605</address>"),
+    ],
+    ids=["news-author", "graph-author", "reviews", "staff", "organisation", "bare-name",
+         "location"],
+)  # fmt: skip
+def test_traps_are_not_profiles(body):
+    assert classify_page(page(body)).kind == OTHER
+
+
+def test_a_page_listing_many_people_is_a_listing_not_a_profile():
+    people = ",".join(
+        f'{{"@type": "Physician", "name": "Doctor {c} Example", "honorificSuffix": "MD", '
+        f'"url": "/d/{c}"}}'
+        for c in "ABCD"
+    )
+    body = html("<h1>Our cardiologists</h1>", head=ld(f'{{"@graph": [{people}]}}'))
+    assert classify_page(page(body)).kind == LISTING
+
+
+def test_error_pages_are_gone():
+    assert classify_page(page(html("<h1>Error 404 - page not found</h1>"))).kind == GONE
+    assert classify_page(page(html("<h1>Dr. Jane Doe, MD</h1>"), status=404)).kind == GONE
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.binary(max_size=400))
+def test_classify_page_never_raises(junk):
+    body = b"<html><body><div itemscope itemtype='https://schema.org/Person'>" + junk
+    result = classify_page(HtmlResponse(BASE + "/j", body=body, encoding="utf-8"))
+    assert result.kind in (PROFILE, LISTING, OTHER, GONE)
+
+
+# -- listings: people links, pagination, cards ------------------------------------------------------
+def cards_page(n: int = 4, *, linked: bool = True, extra: str = "") -> str:
+    def name(i: int) -> str:
+        text = f"Dr. Person{chr(65 + i)} Example{chr(65 + i)}, MD"
+        return f'<a href="/find/Provider.aspx?id={i}">{text}</a>' if linked else text
+
+    cards = "".join(
+        f'<li class="result"><h3>{name(i)}</h3>'
+        f"<p>Specialty: Cardiology</p><p>12 Elm St</p><p>Boston, MA 02114</p>"
+        f"<p><a href='tel:617555010{i}'>(617) 555-010{i}</a></p>"
+        f"<a href='/find/Provider.aspx?id={i}'>View profile</a> <a href='/book?d={i}'>Book</a></li>"
+        for i in range(n)
+    )
+    return html(f"<h1>Search results</h1><ul>{cards}</ul>{extra}", head=REVIEWERS)
+
+
+def test_a_card_only_results_page_with_reviewer_persons_is_a_listing_of_cards():
+    result = classify_page(page(cards_page(linked=False), "/results"))
+    assert result.kind == LISTING
+    assert len(result.cards) == 4
+    card = result.cards[0]
+    assert card["name"] == "Dr. PersonA ExampleA, MD" and card["degrees"] == ["MD"]
+    assert card["specialties"] == ["Cardiology"] and card["profile_url"] is None
+    assert card["locations"] == [{"name": None, "street": "12 Elm St", "city": "Boston",
+                                  "state": "MA", "zip": "02114", "phone": "(617) 555-0100"}]  # fmt: skip
+
+
+def test_cards_link_their_profiles_and_nothing_else_leads_to_people():
+    result = classify_page(page(cards_page(), "/results"))
+    people = {link.url for link in result.links if link.role == PERSON}
+    assert people == {f"{BASE}/find/Provider.aspx?id={i}" for i in range(4)}
+    assert [c["profile_url"] for c in result.cards] == sorted(people)
+
+
+def test_a_faculty_a_z_index_in_microdata_is_a_listing():
+    letters = "".join(f'<a href="/people/az/{c.lower()}/">{c}</a>' for c in string.ascii_uppercase)
+    rows = "".join(
+        f'<tr itemscope itemtype="https://schema.org/Person"><td><a itemprop="url" '
+        f'href="/people/{n.lower()}-smith.html"><span itemprop="name">Smith, {n}</span></a></td>'
+        f'<td itemprop="jobTitle">Professor</td></tr>'
+        for n in ("Anna", "Boris", "Chidi", "Dana")
+    )
+    body = html(f'<nav class="az">{letters}</nav><h1>Faculty: S</h1><table>{rows}</table>')
+    result = classify_page(page(body, "/people/az/s/"))
+    assert result.kind == LISTING, result.evidence
+    assert "a-z letters" in result.pagination
+    assert len([link for link in result.links if link.role == PERSON]) == 4
+
+
+@pytest.mark.parametrize(
+    ("anchor", "form"),
+    [
+        ('<a rel="next" href="/list?x=1&pg=2">Suivant</a>', "?pg="),
+        ('<a href="/list?page=2">Next</a>', "?page="),
+        ('<a href="/list?p=2">›</a>', "?p="),
+        ('<a href="/list?start=20">»</a>', "?start="),
+        ('<a href="/list?offset=20">Next page</a>', "?offset="),
+        ('<a href="/list/page/2/">2</a>', "/page/N"),
+        ('<a href="/list;2">Next &gt;</a>', "next link"),
+        ('<a href="/list/2" rel="next">More</a>', "rel=next"),
+        ('<a href="/list/two">3</a>', "numbered pages"),
+    ],
+)
+def test_pagination_forms(anchor, form):
+    links = page_links(page(html(f"<h1>Doctors</h1>{anchor}"), "/list").selector.root, BASE + "/list")
+    assert pagination_kinds(links) == [form] and links[-2].role == PAGINATION
+
+
+# -- the learner ----------------------------------------------------------------------------------
+def urls(template: str, n: int) -> list[str]:
+    return [BASE + template.format(i=i) for i in range(n)]
+
+
+def test_a_group_whose_samples_are_profiles_is_crawled_whole():
+    learner = SiteLearner(seed="t")
+    for url in urls("/dr/{i}-x", 30):
+        assert learner.offer(url, SITEMAP, "sitemap") == []
+    samples = learner.flush()
+    assert [f.purpose for f in samples] == ["sample", "sample"]
+    assert learner.observe(samples[0].url, samples[0].template, PROFILE) == []
+    released = learner.observe(samples[1].url, samples[1].template, PROFILE)
+    assert len(released) == 28 and {f.purpose for f in released} == {"crawl"}
+    # Later URLs of the group are fetched at once.
+    assert learner.offer(BASE + "/dr/99-x", LOW, "link")[0].purpose == "crawl"
+
+
+def test_a_group_whose_samples_are_other_pages_is_not_fetched():
+    learner = SiteLearner(seed="t")
+    for url in urls("/news/story-{i}", 20):
+        learner.offer(url, SITEMAP, "sitemap")
+    samples = learner.flush()
+    for fetch in samples:
+        assert learner.observe(fetch.url, fetch.template, OTHER) == []
+    assert learner.groups["/news/{id}"].kind == REJECTED
+    assert learner.offer(BASE + "/news/story-99", HIGH, "person") == []  # reopened, not fetched
+    assert learner.samples_used == 2
+
+
+def test_disagreeing_samples_get_more_and_a_mostly_useful_group_is_mixed():
+    learner = SiteLearner(seed="t")
+    for url in urls("/{i}", 1) + [BASE + f"/p{i}" for i in range(40)]:
+        learner.offer(url, SITEMAP, "sitemap")
+    kinds = iter([OTHER, PROFILE, PROFILE, OTHER, PROFILE])
+    fetches = learner.flush()
+    while fetches:
+        fetch = fetches.pop()
+        more = learner.observe(fetch.url, fetch.template, next(kinds))
+        if learner.groups[fetch.template].kind != "unknown":
+            break
+        fetches += more
+    assert learner.groups["/{id}"].kind == MIXED
+
+
+def test_the_sample_budget_is_kept():
+    learner = SiteLearner(budget=5, seed="t")
+    for n in range(10):
+        for url in urls(f"/section{chr(97 + n)}/{{i}}-y", 3):
+            learner.offer(url, SITEMAP, "sitemap")
+    assert len(learner.flush()) == 5 and learner.samples_used == 5
+
+
+def test_low_priority_groups_are_explored_only_while_no_profile_was_found():
+    learner = SiteLearner(seed="t")
+    for url in urls("/menu/item-{i}", 3):
+        learner.offer(url, LOW, "content")
+    assert learner.flush() == []
+    fetches = learner.explore()
+    assert fetches and fetches[0].purpose == "sample"
+    learner.observe(fetches[0].url, fetches[0].template, PROFILE)
+    assert learner.explore() == []
+
+
+def test_templates_learned_before_are_used_and_noticed_when_they_stop_yielding():
+    learner = SiteLearner(prior={"templates": [{"template": "/dr/{id}", "kind": "profile"},
+                                               {"template": "/news/{slug}", "kind": "rejected"}]})  # fmt: skip
+    assert learner.offer(BASE + "/dr/1-x", SITEMAP, "sitemap")[0].purpose == "crawl"
+    assert learner.offer(BASE + "/news/a", SITEMAP, "sitemap") == []
+    for i in range(2, 6):
+        learner.offer(BASE + f"/dr/{i}-x", SITEMAP, "sitemap")
+    for i in range(1, 5):
+        learner.observe(BASE + f"/dr/{i}-x", "/dr/{id}", OTHER)
+    assert learner.stale == ["/dr/{id}"] and learner.groups["/dr/{id}"].kind == "unknown"
+
+
+def test_a_listing_group_that_leads_to_nobody_new_is_left():
+    learner = SiteLearner(prior={"templates": [{"template": "/dept?name", "kind": "listing"}]})
+    for i in range(6):
+        learner.offer(BASE + f"/dept?name={i}", HIGH, "content")
+    for i in range(4):
+        learner.observe(BASE + f"/dept?name={i}", "/dept?name", LISTING, new_people=0)
+    assert learner.groups["/dept?name"].kind == REDUNDANT
+    assert learner.offer(BASE + "/dept?name=9", HIGH, "content") == []
+
+
+# -- the report -----------------------------------------------------------------------------------
+def test_the_registry_entry_parses_and_its_patterns_match_what_was_learned(tmp_path):
+    learner = SiteLearner(seed="t")
+    learner.offer(BASE + "/find-a-doctor", HIGH, "entry", entry=True)
+    for url in urls("/Doctors/Jane-Doe-{i}.aspx", 5) + urls("/find-a-doctor?page={i}", 4):
+        learner.offer(url, SITEMAP, "sitemap")
+    queue = learner.flush()
+    while queue:
+        fetch = queue.pop()
+        kind = LISTING if "find-a-doctor" in fetch.url else PROFILE
+        queue += learner.observe(fetch.url, fetch.template, kind, new_people=3)
+    report = discovery_report(
+        start_url=BASE + "/", entry=BASE + "/find-a-doctor", sitemaps=[BASE + "/sitemap.xml"],
+        pagination=["?page="], state=learner.state(), samples=[], site_id="127.0.0.1:8000",
+    )  # fmt: skip
+    path = tmp_path / "sites.toml"
+    path.write_text(registry_entry(report))
+    entry = load_registry(path)["127-0-0-1-8000"]
+    assert entry.platform == "schemaorg_sitemap"
+    profile = re.compile(entry.profile_pattern)
+    assert profile.search(BASE + "/doctors/jane-doe-3.aspx").group(1) == "3"
+    listing = re.compile(entry.listing_pattern)
+    assert listing.search(BASE + "/find-a-doctor?page=7") and listing.search(BASE + "/find-a-doctor")
+    assert not listing.search(BASE + "/about-us")
+    text = format_text(report)
+    assert "/doctors/{id}.aspx" in text and "profile" in text and "?page=" in text
+    assert tomllib.loads(text.split("sites.toml entry:\n")[1].split("\nsample listings")[0])
