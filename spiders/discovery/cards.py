@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from spiders.discovery.links import PERSON, Link, absolute, block_name, repeated_block
+from spiders.discovery.links import PERSON, Link, absolute, block_name, lone_item, repeated_block
 from spiders.discovery.names import NameReading
 from spiders.extract.html import lines, phone_of
 from spiders.extract.text import clean_text, parse_city_state_zip, split_list
@@ -122,6 +122,7 @@ def result_cards(root, page_url: str, links: list[Link]) -> list[dict[str, Any]]
     order: list[int] = []
     for el in root.iter(*_NAME_TAGS):
         block = repeated_block(el)
+        block = block if block is not None else lone_item(el)
         if block is None or id(block) in blocks:
             continue
         reading = block_name(block)

@@ -326,7 +326,7 @@ def _classify(response: Any) -> PageClass:
     if forms:
         evidence.append("pagination: " + ", ".join(forms))
     index = "a-z letters" in forms or sum(1 for link in links if link.role == PAGINATION) >= 8
-    if len(led_to) >= 3 or len(cards) >= 2 or len(found) >= 3 or (led_to and forms) or index:
+    if len(led_to) >= 3 or cards or len(found) >= 3 or (led_to and forms) or index:
         return PageClass(LISTING, tuple(evidence), links=tuple(links), cards=cards,
                          pagination=forms)  # fmt: skip
     why = ["no person is the page's subject"]

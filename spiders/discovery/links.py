@@ -139,9 +139,21 @@ def repeated_block(element, limit: int = 6):
     return None
 
 
+def lone_item(element, limit: int = 4):
+    """A result list of one: the list item, article or table row around the element."""
+    for ancestor in element.iterancestors():
+        if limit == 0 or ancestor.tag in ("main", "body", "section", "ul", "ol", "table"):
+            return None
+        if ancestor.tag in ("li", "tr"):
+            return ancestor
+        limit -= 1
+    return None
+
+
 def block_name(block) -> NameReading | None:
-    """The one person a repeated block shows, read from its headings, links and strong text."""
-    strong = {}
+    """The one person a repeated block shows, read from its headings, links and strong text
+    (a clinician's name over any other: a card may also name its practice manager)."""
+    strong: dict[str, NameReading] = {}
     for el in block.iter("h1", "h2", "h3", "h4", "h5", "h6", "a", "strong", "b", "span", "p",
                          "div", "td", "dt", "li"):  # fmt: skip
         if len(el) and el.tag not in ("a", "h2", "h3", "h4", "h5", "h6", "strong", "b"):
@@ -149,6 +161,9 @@ def block_name(block) -> NameReading | None:
         reading = read_name(" ".join(t for t in el.itertext() if isinstance(t, str)))
         if reading.strong:
             strong.setdefault((reading.name or "").casefold(), reading)
+    clinicians = [r for r in strong.values() if r.clinician]
+    if len(clinicians) == 1:
+        return clinicians[0]
     return next(iter(strong.values())) if len(strong) == 1 else None
 
 
@@ -177,6 +192,7 @@ def page_links(root, page_url: str) -> list[Link]:
             continue
         if not reading.strong:
             block = repeated_block(anchor)
+            block = block if block is not None else lone_item(anchor)
             named = block_name(block) if block is not None else None
             if named is not None and (PROFILE_TEXT.search(text) or _only_link(block, anchor)):
                 reading = named

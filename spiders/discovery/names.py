@@ -25,6 +25,12 @@ CLINICIAN_CREDENTIALS = PHYSICIAN_CREDENTIALS | frozenset(
     {"NP", "APRN", "FNP", "FNPBC", "FNPC", "NPC", "ANP", "AGNP", "PNP", "DNP", "CNM", "CRNA",
      "PA", "PAC", "DPM", "DDS", "DMD", "OD", "AUD", "PSYD", "DC", "CNS"}
 )  # fmt: skip
+# Other credentials printed after names: academic degrees, nursing, fellowships (F...).
+OTHER_CREDENTIALS = frozenset(
+    {"PHD", "MPH", "MS", "MSC", "MBA", "MA", "BA", "BS", "BSC", "EDD", "JD", "DRPH", "SCD", "DSC",
+     "MHA", "MHS", "MSN", "BSN", "RN", "LPN", "LCSW", "LPC", "PHARMD", "RD", "OTR", "PT", "DPT",
+     "CPA", "MED", "MFA", "MPHIL", "DPHIL", "MMSC", "MSW", "CCC", "SLP", "ATC", "CNA", "MSCR"}
+)  # fmt: skip
 # Lower-case words inside real names ("Ludwig van Beethoven", "Maria de la Cruz").
 _PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "la", "le", "bin",
@@ -36,6 +42,17 @@ _LETTER = re.compile(r"[^\W\d_]")
 def credential_code(token: str) -> str:
     """'M.D.' -> 'MD', 'PA-C' -> 'PAC'."""
     return re.sub(r"[^A-Z]", "", token.upper())
+
+
+def is_known_credential(token: str) -> bool:
+    """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
+    code = credential_code(token)
+    return (
+        code in CLINICIAN_CREDENTIALS
+        or code in OTHER_CREDENTIALS
+        or (code.startswith("F") and 3 <= len(code) <= 6)  # fellowships: FACS, FAAP, FRCPC
+        or code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
+    )
 
 
 @dataclass(frozen=True)
@@ -50,8 +67,11 @@ class NameReading:
 
     @property
     def strong(self) -> bool:
-        """A name nobody would mistake for a menu label: "Dr." or credentials."""
-        return self.shaped and (bool(self.degrees) or self.prefix is not None)
+        """A name nobody would mistake for a menu label or a place ("Cedar Bluff, IA"): "Dr."
+        or known credentials."""
+        return self.shaped and (
+            self.prefix is not None or any(map(is_known_credential, self.degrees))
+        )
 
 
 def _shaped(name: str) -> bool:
@@ -89,9 +109,12 @@ def read_name(text: str | None) -> NameReading:
     degrees = list(parts["degrees"])
     # "Jane Doe MD" (no comma): trailing credential tokens.
     words = name.split()
-    while len(words) > 2 and is_credential(words[-1].strip(",")) and credential_code(
-        words[-1]
-    ) in CLINICIAN_CREDENTIALS | {"PHD", "MPH", "MS", "MBA", "RN", "BSN", "MSN"}:
+    while (
+        len(words) > 2
+        and is_credential(words[-1].strip(","))
+        and credential_code(words[-1])
+        in CLINICIAN_CREDENTIALS | {"PHD", "MPH", "MS", "MBA", "RN", "BSN", "MSN"}
+    ):
         degrees.insert(0, words.pop().strip(","))
     name = " ".join(words)
     codes = {credential_code(d) for d in degrees}

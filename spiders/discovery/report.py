@@ -121,15 +121,15 @@ def format_text(report: dict[str, Any]) -> str:
     out.append(
         f"sitemaps: {', '.join(sitemaps[:3]) + (' ...' if len(sitemaps) > 3 else '') or '(none)'}"
     )
-    sections = (
-        ("profile templates", ("profile", "mixed")),
-        ("listing templates", ("listing", "redundant")),
-        ("not kept", ("rejected", "unknown")),
-    )
-    for title, kinds in sections:
-        rows = [t for t in report["templates"] if t["kind"] in kinds]
-        if title == "not kept":
-            rows = [t for t in rows if t["sampled"]]
+    def section(t: dict) -> str:
+        if t["kind"] in ("profile", "mixed") and t["yield"].get("profile"):
+            return "profile templates"
+        if t["kind"] in ("listing", "redundant", "mixed"):
+            return "listing templates"
+        return "not kept" if t["sampled"] else ""
+
+    for title in ("profile templates", "listing templates", "not kept"):
+        rows = [t for t in report["templates"] if section(t) == title]
         out.append(f"{title}:" + ("" if rows else " (none)"))
         for t in rows:
             out.append(

@@ -1,0 +1,236 @@
+"""Zero-config discovery benchmark: random directory sites crawled with no configuration, scored
+against their truth, and compared with a configured crawl of the same site in the same run.
+
+    python -m bench.discover [--sites 40] [--seed S] [--parallel 2]
+
+Each site is drawn by the site randomizer (pipeline.demo.sitegen) from a seed (``--seed`` picks
+the first; the rest follow) and served on 127.0.0.1. Two crawls per site, each a real Scrapy
+child process (pipeline.crawl.crawl_site) with politeness delays off on our own loopback server:
+
+- **configured**: the registry entry the site's owner would write (``configured_entry()``: its
+  platform, start URLs and profile pattern) — the baseline of pages fetched;
+- **zero-config**: ``credcheck crawl --url <home page>`` — the ``directory`` spider, which learns
+  what the pages are from their content (spiders.discovery).
+
+A listing is right when it comes from an expected profile page (or, for people known only from
+result cards, names a card's person) and does not call a researcher or nurse practitioner a
+physician. Per site: recall (expected profiles and cards found), precision (listings that are
+right), fetch ratio (requests the zero-config crawl made / requests the configured crawl made,
+as the site's server logged them). One line per site, then the totals (recall and precision
+over all listings, fetch ratio of the summed requests), last::
+
+    discover: sites=40 recall=R precision=P fetch_ratio=F seconds=S
+
+Targets: recall >= 0.98, precision >= 0.995, fetch_ratio <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipeline.crawl import ZERO_CONFIG_SPIDER, CrawlOutcome, CrawlTarget, crawl_sites
+
+LOOPBACK = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class SiteScore:
+    seed: int
+    options: dict
+    expected: int  # profiles and cards the truth holds
+    found: int  # of them, found by the zero-config crawl
+    listings: int  # listings the zero-config crawl emitted
+    right: int  # of them, right
+    pages: int  # requests of the zero-config crawl
+    configured_pages: int  # requests of the configured crawl
+    configured_found: int
+    errors: list[str] = field(default_factory=list)  # what went wrong, for the site's line
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.expected if self.expected else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.listings if self.listings else 1.0
+
+    @property
+    def fetch_ratio(self) -> float:
+        return self.pages / max(1, self.configured_pages)
+
+    def line(self) -> str:
+        text = (
+            f"site seed={self.seed} expected={self.expected} found={self.found} "
+            f"listings={self.listings} recall={self.recall:.3f} precision={self.precision:.3f} "
+            f"pages={self.pages} configured_pages={self.configured_pages} "
+            f"fetch_ratio={self.fetch_ratio:.2f}"
+        )
+        return text + (f"  [{'; '.join(self.errors[:3])}]" if self.errors else "")
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path.rstrip("/") or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _names(item: dict, person) -> bool:
+    """The listing names the expected person: given and family name, any case."""
+    text = " ".join(str(item.get(k) or "") for k in ("name", "given_name", "family_name"))
+    text = text.casefold()
+    parts = [getattr(person, "family", None), (getattr(person, "given", None) or "").split()[:1]]
+    family, given = parts[0] or str(person.name).split()[-1], (parts[1] or [""])[0]
+    return family.casefold() in text and given.casefold() in text
+
+
+def score_site(served, outcome: CrawlOutcome, configured: CrawlOutcome, pages: int,
+               configured_pages: int) -> SiteScore:  # fmt: skip
+    """Recall, precision and pages of one site's zero-config crawl against its truth."""
+    truth = served.site.truth
+    profiles = {_path(served.url(p.path)): p for p in truth.profiles}
+    cards = list(truth.cards)
+    decoys = {_path(served.url(d)) for d in truth.decoys}
+    found_profiles: set[str] = set()
+    found_cards: set[int] = set()
+    right = 0
+    errors = []
+    for item in outcome.items:
+        path = _path(item["source_url"])
+        physician = item["extras"].get("is_physician")
+        if item["extractor"] != "card" and path in profiles:
+            expected = profiles[path]
+            if not _names(item, expected):
+                errors.append(f"wrong person on {path}: {item['name']}")
+            elif physician is (not expected.is_physician) and physician is not None:
+                errors.append(f"is_physician={physician} for {item['name']}")
+            else:
+                right += path not in found_profiles
+                found_profiles.add(path)
+            continue
+        match = next((i for i, c in enumerate(cards) if i not in found_cards and _names(item, c)),
+                     None)  # fmt: skip
+        profile_path = _path(item["extras"].get("profile_url") or "") if item["extras"].get(
+            "profile_url") else None  # fmt: skip
+        if (
+            item["extractor"] == "card"
+            and profile_path in profiles
+            and profile_path not in found_profiles
+        ):
+            # A card for a profile the truth expects: the profile was not crawled.
+            errors.append(f"card instead of profile {profile_path}")
+            continue
+        if match is not None:
+            found_cards.add(match)
+            right += 1
+            continue
+        why = "decoy" if path in decoys else "unexpected"
+        errors.append(f"{why} listing {item['name']!r} from {path} [{item['extractor']}]")
+    missed = sorted(set(profiles) - found_profiles)
+    if missed:
+        errors.append(f"missed {len(missed)} profiles, e.g. {missed[0]}")
+    if outcome.error and outcome.error != "no listings found":
+        errors.append(f"crawl: {outcome.error}")
+    return SiteScore(
+        seed=served.site.seed,
+        options=served.site.options,
+        expected=len(profiles) + len(cards),
+        found=len(found_profiles) + len(found_cards),
+        listings=len(outcome.items),
+        right=right,
+        pages=pages,
+        configured_pages=configured_pages,
+        configured_found=len(configured.items),
+        errors=errors,
+    )
+
+
+def evaluate(seeds: list[int], *, parallel: int = 2, runs_dir: Path | None = None,
+             progress=lambda score: None) -> list[SiteScore]:  # fmt: skip
+    """Serve the seeds' sites, crawl each configured and zero-config, score; in that order."""
+    from pipeline.demo.sitegen import GeneratedSite, serve_generated_sites
+
+    sites = [GeneratedSite(seed) for seed in seeds]
+    with tempfile.TemporaryDirectory(prefix="bench-discover-") as tmp:
+        runs = runs_dir or Path(tmp)
+        registry = runs / "sites.toml"
+        with serve_generated_sites(sites) as served:
+            ids = [f"seed-{s.site.seed}" for s in served]
+            registry.write_text("\n".join(s.registry_toml(i) for s, i in zip(served, ids)))
+            configured_targets = [
+                CrawlTarget(i, i, {}, s.configured_entry()["start_urls"][0])
+                for s, i in zip(served, ids)
+            ]
+            zero_targets = [
+                CrawlTarget(i, ZERO_CONFIG_SPIDER, {"url": s.start_urls[0], "site_id": i},
+                            s.start_urls[0])
+                for s, i in zip(served, ids)
+            ]  # fmt: skip
+            previous = os.environ.get("CREDCHECK_SITES")
+            os.environ["CREDCHECK_SITES"] = str(registry)
+            try:
+                configured = crawl_sites(configured_targets, runs_dir=runs / "configured",
+                                         settings=LOOPBACK, parallel=parallel)  # fmt: skip
+            finally:
+                if previous is None:
+                    os.environ.pop("CREDCHECK_SITES", None)
+                else:
+                    os.environ["CREDCHECK_SITES"] = previous
+            configured_pages = [len(s.log) for s in served]
+            zero = crawl_sites(zero_targets, runs_dir=runs / "zero", settings=LOOPBACK,
+                               parallel=parallel)  # fmt: skip
+            scores = []
+            for s, z, c, before in zip(served, zero, configured, configured_pages):
+                score = score_site(s, z, c, len(s.log) - before, before)
+                scores.append(score)
+                progress(score)
+    return scores
+
+
+def totals(scores: list[SiteScore]) -> tuple[float, float, float]:
+    expected = sum(s.expected for s in scores)
+    listings = sum(s.listings for s in scores)
+    recall = sum(s.found for s in scores) / expected if expected else 1.0
+    precision = sum(s.right for s in scores) / listings if listings else 1.0
+    ratio = sum(s.pages for s in scores) / max(1, sum(s.configured_pages for s in scores))
+    return recall, precision, ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.discover",
+        description="Zero-config crawls of random directory sites against their truth, and "
+        "against a configured crawl of the same sites (pages fetched).",
+    )
+    parser.add_argument("--sites", type=int, default=40, help="random sites (default: 40)")
+    parser.add_argument("--seed", type=int, default=1000, help="first site seed (default: 1000)")
+    parser.add_argument(
+        "--parallel", type=int, default=2, help="sites crawled at once (default: 2)"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    seeds = list(range(args.seed, args.seed + args.sites))
+    print(f"serving {len(seeds)} random sites (seeds {seeds[0]}..{seeds[-1]}), crawling each "
+          "configured, then zero-config ...", file=sys.stderr, flush=True)  # fmt: skip
+    scores = evaluate(seeds, parallel=args.parallel, progress=lambda s: print(s.line(), flush=True))
+    recall, precision, ratio = totals(scores)
+    seconds = time.perf_counter() - started
+    print(
+        f"discover: sites={len(scores)} recall={recall:.4f} precision={precision:.4f} "
+        f"fetch_ratio={ratio:.2f} seconds={seconds:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
