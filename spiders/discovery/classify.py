@@ -25,10 +25,17 @@ from typing import Any
 
 from spiders.discovery.cards import result_cards
 from spiders.discovery.links import PAGINATION, Link, page_links, pagination_kinds, people
-from spiders.discovery.names import NameReading, read_name
+from spiders.discovery.names import CLINICIAN_CREDENTIALS, NameReading, credential_code, read_name
 from spiders.extract.html import sections
 from spiders.extract.jsonld import parse_jsonld
-from spiders.extract.schemaorg import NESTED_KEYS, as_list, flatten, text_of, types_of
+from spiders.extract.schemaorg import (
+    NESTED_KEYS,
+    as_list,
+    credentials,
+    flatten,
+    text_of,
+    types_of,
+)
 from spiders.extract.soft404 import detect_soft_404
 from spiders.extract.text import clean_text, is_physician
 from spiders.extract.xpaths import BODY_TEXT, H1_TEXT, JSONLD_SCRIPTS, TITLE_TEXT
@@ -181,8 +188,11 @@ def person_signals(node: dict) -> tuple[str, ...]:
         for i in as_list(node.get("identifier"))
     ):
         signals.append("npi")
-    if node.get("hasCredential"):
-        signals.append("credentials")
+    certifications, degrees = credentials(node.get("hasCredential"))
+    if certifications:
+        signals.append("certifications")
+    if any(credential_code(d) in CLINICIAN_CREDENTIALS for d in degrees):
+        signals.append("clinician's degree credential")
     if node.get("hospitalAffiliation"):
         signals.append("hospital affiliation")
     suffix = read_name(f"{name}, {text_of(node.get('honorificSuffix')) or ''}".rstrip(", "))
@@ -233,7 +243,8 @@ def page_heading(root) -> str | None:
 
 def titles(root) -> str:
     return " ".join(
-        t for t in (clean_text(" ".join(H1_TEXT(root))), clean_text(" ".join(TITLE_TEXT(root))))
+        t
+        for t in (clean_text(" ".join(H1_TEXT(root))), clean_text(" ".join(TITLE_TEXT(root))))
         if t
     ).casefold()
 

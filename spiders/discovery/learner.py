@@ -9,9 +9,10 @@ group learned in an earlier run that stops yielding is noticed (``stale``) and s
 listing group whose pages lead to nobody new is ``redundant`` (a second index of people already
 found) and left.
 
-Samples of undecided groups come out of a per-site budget. Groups offered with a low priority
-(links in a page's content but not on a listing, or in the site's menus) are sampled only when
-the crawl has found no profiles otherwise (``explore``).
+Samples of undecided groups come out of a per-site budget (counting the samples that found
+neither a profile nor a listing: those that did are pages the crawl wanted anyway). Groups
+offered with a low priority (links in a page's content but not on a listing, or in the site's
+menus) are sampled only when the crawl has found no profiles otherwise (``explore``).
 
 Pure Python, no Scrapy: the spider turns the returned ``Fetch``es into requests.
 """
@@ -26,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE
-from spiders.discovery.templates import url_template
+from spiders.discovery.templates import template_family, url_template
 
 UNKNOWN, MIXED, REJECTED, REDUNDANT = "unknown", "mixed", "rejected", "redundant"
 CRAWLED = frozenset({PROFILE, LISTING, MIXED})
@@ -95,6 +96,8 @@ class SiteLearner:
     ) -> None:
         self.budget = budget  # samples of undecided groups
         self.samples_used = 0
+        self.samples_out: set[str] = set()  # sampled, not yet observed
+        self.samples_wasted = 0  # sampled, found neither a profile nor a listing
         self.crawl = crawl  # False: learn only (credcheck discover), fetch a preview per group
         self.preview = preview
         self.groups: dict[str, Group] = {}
@@ -144,7 +147,10 @@ class SiteLearner:
             self.entries_tried += 1
         template = next((name for regex, name in self.patterns if regex.search(url)), None)
         template = template or (f"={key}" if entry else url_template(url))
-        group = self.groups.setdefault(template, Group(template))
+        group = self.groups.get(template)
+        if group is None:
+            group = self.groups[template] = Group(template)
+            self._inherit(group)
         self.seen[key] = template
         group.offered += 1
         group.sources.add(source)
@@ -156,6 +162,24 @@ class SiteLearner:
         if group.kind == REJECTED and priority > group.sampled_priority >= 0:
             group.kind = UNKNOWN  # a better lead into a group judged on weaker ones: look again
         return []
+
+    def _inherit(self, group: Group) -> None:
+        """A new group of a family whose decided members all agree (``/dept/cardiology/dr/{id}``
+        after ``/dept/neurology/dr/{id}`` and ``/dept/urology/dr/{id}``) is decided alike."""
+        if group.template[0] in "=~":
+            return
+        family = template_family(group.template)
+        if family == group.template:
+            return
+        kinds = [
+            g.kind
+            for g in self.groups.values()
+            if g is not group and g.kind != UNKNOWN and g.template[0] not in "=~"
+            and template_family(g.template) == family
+        ]  # fmt: skip
+        if len(kinds) >= 2 and len(set(kinds)) == 1 and kinds[0] in CRAWLED | {REJECTED}:
+            group.kind = kinds[0]
+            group.sources.add("family")
 
     def flush(self) -> list[Fetch]:
         """Samples for every undecided group offered with at least sitemap priority: called
@@ -189,16 +213,22 @@ class SiteLearner:
         # Samples that disagreed get company one at a time.
         wanted = (needed - evidence if evidence < needed else 1) - group.in_flight
         fetches = []
-        while wanted > 0 and group.pending and self.samples_used < self.budget:
+        while wanted > 0 and group.pending and self.spent() < self.budget:
             # The best-led URL first (a person link over a menu link); among equals, any.
             best = max(p for p, _ in group.pending)
             ties = [i for i, (p, _) in enumerate(group.pending) if p == best]
             priority, url = group.pending.pop(self.random.choice(ties))
             self.samples_used += 1
+            self.samples_out.add(canonical(url))
             group.sampled_priority = max(group.sampled_priority, priority)
             fetches.append(self._fetch(group, url, "sample"))
             wanted -= 1
         return fetches
+
+    def spent(self) -> int:
+        """Samples that cost something: those that found neither profile nor listing, and
+        those still out (a sample that finds a profile is a page the crawl wanted anyway)."""
+        return self.samples_wasted + len(self.samples_out)
 
     def explore(self) -> list[Fetch]:
         """When the crawl has nothing left to do: sample groups offered with low priority, if
@@ -222,6 +252,9 @@ class SiteLearner:
         if group is None:
             return []
         self.fetched.add(canonical(url))
+        if canonical(url) in self.samples_out:
+            self.samples_out.discard(canonical(url))
+            self.samples_wasted += kind not in (PROFILE, LISTING)
         group.outcomes[kind] += 1
         if kind == LISTING:
             group.listing_pages += 1
@@ -265,11 +298,30 @@ class SiteLearner:
         if decision is None:
             return self._sample(group)
         group.kind = decision
-        if decision not in CRAWLED:
+        return self._release(group) + self._propagate(group)
+
+    def _release(self, group: Group) -> list[Fetch]:
+        """A group decided for crawling: fetch what it holds (a preview, when learning only)."""
+        if group.kind not in CRAWLED:
             return []
         room = len(group.pending) if self.crawl else max(0, self.preview - group.fetched)
         released, group.pending = group.pending[:room], group.pending[room:]
         return [self._fetch(group, url, "crawl") for _, url in released]
+
+    def _propagate(self, decided: Group) -> list[Fetch]:
+        """Undecided members of the decided group's family, decided alike once two members
+        agree (and none disagrees)."""
+        if decided.template[0] in "=~" or template_family(decided.template) == decided.template:
+            return []
+        family = template_family(decided.template)
+        fetches = []
+        for group in list(self.groups.values()):
+            if group.kind == UNKNOWN and not group.samples and not group.in_flight and (
+                template_family(group.template) == family and group.template[0] not in "=~"
+            ):  # fmt: skip
+                self._inherit(group)
+                fetches += self._release(group)
+        return fetches
 
     # -- what was learned -------------------------------------------------------------------------
     def templates(self) -> list[dict[str, Any]]:
@@ -305,6 +357,7 @@ class SiteLearner:
         return {
             "templates": self.templates(),
             "samples_used": self.samples_used,
+            "samples_wasted": self.samples_wasted,
             "sample_budget": self.budget,
             "stale": list(self.stale),
         }

@@ -140,11 +140,16 @@ def repeated_block(element, limit: int = 6):
 
 
 def lone_item(element, limit: int = 4):
-    """A result list of one: the list item, article or table row around the element."""
+    """A result list of one: the list item, table row or box around the element, when it looks
+    like a card (a phone link, or a link to a profile)."""
     for ancestor in element.iterancestors():
-        if limit == 0 or ancestor.tag in ("main", "body", "section", "ul", "ol", "table"):
+        if limit == 0 or ancestor.tag in ("main", "body", "section", "article", "ul", "ol",
+                                          "table"):  # fmt: skip
             return None
-        if ancestor.tag in ("li", "tr"):
+        if ancestor.tag in ("li", "tr", "div") and any(
+            (a.get("href") or "").startswith("tel:") or PROFILE_TEXT.search(link_text(a))
+            for a in ancestor.iter("a")
+        ):
             return ancestor
         limit -= 1
     return None

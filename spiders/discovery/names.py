@@ -31,6 +31,12 @@ OTHER_CREDENTIALS = frozenset(
      "MHA", "MHS", "MSN", "BSN", "RN", "LPN", "LCSW", "LPC", "PHARMD", "RD", "OTR", "PT", "DPT",
      "CPA", "MED", "MFA", "MPHIL", "DPHIL", "MMSC", "MSW", "CCC", "SLP", "ATC", "CNA", "MSCR"}
 )  # fmt: skip
+# Words that open a phrase about a person, never the person's name ("By Jane Doe, MD").
+_NOT_FIRST = frozenset(
+    {"by", "with", "from", "about", "meet", "contact", "call", "ask", "see", "view", "book",
+     "find", "our", "the", "for", "and", "of", "to", "in", "on", "at", "your", "dear", "hi",
+     "hello", "welcome", "written", "reviewed", "posted", "author", "photo", "image"}
+)  # fmt: skip
 # Lower-case words inside real names ("Ludwig van Beethoven", "Maria de la Cruz").
 _PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "la", "le", "bin",
@@ -83,6 +89,8 @@ def _shaped(name: str) -> bool:
     words = name.replace("(", " ").replace(")", " ").replace('"', " ").split()
     if not 2 <= len(words) <= 5:
         return False
+    if words[0].lower().rstrip(":") in _NOT_FIRST:
+        return False
     letters = [w for w in words if w.lower() not in _PARTICLES]
     if len(letters) < 2 or not all(_name_word(w) for w in letters):
         return False
@@ -112,8 +120,7 @@ def read_name(text: str | None) -> NameReading:
     while (
         len(words) > 2
         and is_credential(words[-1].strip(","))
-        and credential_code(words[-1])
-        in CLINICIAN_CREDENTIALS | {"PHD", "MPH", "MS", "MBA", "RN", "BSN", "MSN"}
+        and is_known_credential(words[-1].strip(","))
     ):
         degrees.insert(0, words.pop().strip(","))
     name = " ".join(words)

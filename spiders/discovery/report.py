@@ -7,15 +7,29 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spiders.discovery.templates import template_regex
+from spiders.discovery.templates import template_family, template_regex
 
 CRAWLED_KINDS = ("profile", "mixed", "listing")
+
+
+def _families(templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Templates of one family (``/dept/cardiology/dr/{id}``, ``/dept/urology/dr/{id}``) as
+    their family (``/dept/*/dr/{id}``), so that the pattern also covers departments to come."""
+    by_family: dict[str, list[dict]] = {}
+    for t in templates:
+        key = t["template"] if t["template"][0] in "~" or t.get("entry") else template_family(
+            t["template"])  # fmt: skip
+        by_family.setdefault(key, []).append(t)
+    return [
+        {**members[0], "template": family} if len(members) > 1 else members[0]
+        for family, members in by_family.items()
+    ]
 
 
 def _pattern(templates: list[dict[str, Any]]) -> str | None:
     """One regex for several templates (case-insensitive once, at the front)."""
     parts = []
-    for t in templates:
+    for t in _families(templates):
         if t["template"].startswith("~"):  # a configured pattern, as given
             parts.append(t["template"][1:])
         elif t.get("entry"):  # a single page: its own path (and query)
@@ -121,6 +135,7 @@ def format_text(report: dict[str, Any]) -> str:
     out.append(
         f"sitemaps: {', '.join(sitemaps[:3]) + (' ...' if len(sitemaps) > 3 else '') or '(none)'}"
     )
+
     def section(t: dict) -> str:
         if t["kind"] in ("profile", "mixed") and t["yield"].get("profile"):
             return "profile templates"

@@ -31,8 +31,10 @@ IGNORED_QUERY_KEYS = frozenset(
 )  # fmt: skip
 _EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.I)
 _DIGIT = re.compile(r"\d")
-_DIGIT_RUN = re.compile(r"\d+")
+_SEPARATORS = re.compile(r"[-_.~+,]")
 ID, SLUG = "{id}", "{slug}"
+# The id token of a last segment, as id_token reads it: words without digits may surround it.
+_ID_GROUP = r"(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?"
 
 
 def split_extension(segment: str) -> tuple[str, str]:
@@ -119,10 +121,17 @@ def template_ref(url: str, template: str | None = None) -> str:
     for segment, shape in zip(reversed(segments), reversed(shaped)):
         stem = split_extension(segment)[0]
         if shape.startswith(ID):
-            return _DIGIT_RUN.findall(stem)[-1]
+            return id_token(stem)
         if shape.startswith(SLUG):
             return stem.lower()
     return url
+
+
+def id_token(stem: str) -> str:
+    """The id in a path segment: its one token with digits ("jane-doe-10482" -> "10482",
+    "115e56f71b", "JV29901"), else the whole segment ("2024-05-01")."""
+    tokens = [t for t in _SEPARATORS.split(stem) if _DIGIT.search(t)]
+    return tokens[0] if len(tokens) == 1 else stem
 
 
 def _id_key_rank(key: str) -> tuple[int, str]:
@@ -135,7 +144,7 @@ def template_regex(template: str) -> str:
     URLs on any host (any case); its first group is the ref, as ``template_ref`` reads it.
 
     >>> print(template_regex("/doctors/{id}"))
-    (?i)^https?://[^/?#]+/doctors/[^/?#]*?(\d+)[^/?#\d]*?/?$
+    (?i)^https?://[^/?#]+/doctors/(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?/?$
     >>> print(template_regex("/find/provider.aspx?id&tab"))
     (?i)^https?://[^/?#]+/find/provider\.aspx\?(?=(?:[^#]*&)?tab=)(?:[^#]*&)?id=([^&#]+)
     """
@@ -147,9 +156,11 @@ def template_regex(template: str) -> str:
         stem, extension = split_extension(part) if "{" in part else (part, "")
         ext = re.escape(extension)
         if stem == ID:
-            pieces.append(f"[^/?#]*?(\\d+)[^/?#\\d]*?{ext}" if group else f"[^/?#]*\\d[^/?#]*{ext}")
+            pieces.append(_ID_GROUP + ext if group else f"[^/?#]*\\d[^/?#]*{ext}")
         elif stem == SLUG:
             pieces.append(f"([^/?#]+?){ext}" if group else f"[^/?#]+{ext}")
+        elif part == "*":  # any folder (a template family)
+            pieces.append("[^/?#]+")
         else:
             pieces.append(re.escape(part))
     regex = "(?i)^https?://[^/?#]+/" + "/".join(pieces)
