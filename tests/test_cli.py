@@ -202,8 +202,11 @@ def test_zero_config_crawl_of_a_start_url(demo_sites, tmp_path):
     # A crawl stores into the private work database; only `match` or `run` publish.
     assert not db.exists()
     con = duckdb.connect(str(tmp_path / "zero.work.duckdb"), read_only=True)
-    count = con.execute("SELECT count(*) FROM raw_listings").fetchone()[0]
+    count = con.execute("SELECT count(*) FROM raw_listings WHERE extractor <> 'card'").fetchone()[0]
     assert count == len(demo_sites["sites"][site_id]["listings"])
+    # The two dead profile links of the results pages: their cards are the listings.
+    cards = con.execute("SELECT item->>'$.extras.card' FROM raw_listings WHERE extractor = 'card'")
+    assert [row[0] for row in cards.fetchall()] == ["profile link led to a gone page"] * 2
 
 
 def test_demo_runs_the_whole_path_on_another_seed(tmp_path):

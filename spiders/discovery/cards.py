@@ -126,7 +126,7 @@ def result_cards(root, page_url: str, links: list[Link]) -> list[dict[str, Any]]
         if block is None or id(block) in blocks:
             continue
         reading = block_name(block)
-        if reading is None or not reading.clinician:
+        if reading is None or not reading.listed:
             continue
         blocks[id(block)] = (block, reading)
         order.append(id(block))

@@ -82,6 +82,10 @@ _PROFILE_WORDS = re.compile(
     r"|hospital affiliations?|insurance(s)? accepted)",
     re.I,
 )
+# Sections only a clinician's profile has (a location page may list specialties and an address).
+CLINICAL_SECTIONS = frozenset(
+    {"section specialties", "section board_certifications", "section education"}
+)
 _CITY_STATE_ZIP = re.compile(r"\b[A-Z][A-Za-z .'-]+,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?\b")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[|:]\s*")
 
@@ -312,6 +316,16 @@ def _classify(response: Any) -> PageClass:
                 physician=reading.physician or None,
                 syntax="html",
             )  # fmt: skip
+    elif reading.shaped and not article and len(
+        {c for c in profile_cues(root) if c in CLINICAL_SECTIONS}
+    ) >= 2:  # fmt: skip
+        # A name without credentials ("Martinez, Luis G.") over a clinician's sections.
+        cues = profile_cues(root)
+        return PageClass(
+            PROFILE,
+            (f"heading names {reading.name!r}", "cues: " + ", ".join(cues[:6])),
+            syntax="html",
+        )
     elif reading.shaped and reading.degrees and not article:
         cues = profile_cues(root)
         academic = _ACADEMIC_TITLE.search(" ".join(BODY_TEXT(root))[:3000])

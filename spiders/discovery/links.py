@@ -133,7 +133,7 @@ def repeated_block(element, limit: int = 6):
             return None
         klass = node.get("class")
         same = sum(1 for c in parent if c.tag == node.tag and c.get("class") == klass)
-        if same >= 2:
+        if same >= 2 and node.tag not in ("td", "th"):  # a row is a card; its cells are not
             return node
         node = parent
     return None
@@ -162,11 +162,13 @@ def block_name(block) -> NameReading | None:
     for el in block.iter("h1", "h2", "h3", "h4", "h5", "h6", "a", "strong", "b", "span", "p",
                          "div", "td", "dt", "li"):  # fmt: skip
         if len(el) and el.tag not in ("a", "h2", "h3", "h4", "h5", "h6", "strong", "b"):
-            continue
-        reading = read_name(" ".join(t for t in el.itertext() if isinstance(t, str)))
+            text = el.text  # "Jane Doe, MD <a>See profile</a>": the text before the link
+        else:
+            text = " ".join(t for t in el.itertext() if isinstance(t, str))
+        reading = read_name(text)
         if reading.strong:
             strong.setdefault((reading.name or "").casefold(), reading)
-    clinicians = [r for r in strong.values() if r.clinician]
+    clinicians = [r for r in strong.values() if r.listed]
     if len(clinicians) == 1:
         return clinicians[0]
     return next(iter(strong.values())) if len(strong) == 1 else None

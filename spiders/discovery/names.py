@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spiders.extract.text import clean_text, is_credential, split_display_name
+from spiders.extract.text import clean_text, split_display_name
 
 PHYSICIAN_CREDENTIALS = frozenset({"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"})
 # Licensed clinicians a directory lists beside physicians (the matcher tells them apart later).
@@ -31,6 +31,8 @@ OTHER_CREDENTIALS = frozenset(
      "MHA", "MHS", "MSN", "BSN", "RN", "LPN", "LCSW", "LPC", "PHARMD", "RD", "OTR", "PT", "DPT",
      "CPA", "MED", "MFA", "MPHIL", "DPHIL", "MMSC", "MSW", "CCC", "SLP", "ATC", "CNA", "MSCR"}
 )  # fmt: skip
+# Research doctorates: faculty directories list these people beside clinicians.
+RESEARCH_DOCTORATES = frozenset({"PHD", "DPHIL", "SCD", "DSC", "EDD", "DRPH", "PHARMD", "DNSC"})
 # Words that open a phrase about a person, never the person's name ("By Jane Doe, MD").
 _NOT_FIRST = frozenset(
     {"by", "with", "from", "about", "meet", "contact", "call", "ask", "see", "view", "book",
@@ -53,10 +55,12 @@ def credential_code(token: str) -> str:
 def is_known_credential(token: str) -> bool:
     """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
     code = credential_code(token)
+    if not code or len(code) > 8 or sum(c.isupper() for c in token) < 2:
+        return False  # "Pavilion", "Park": words, not credentials
     return (
         code in CLINICIAN_CREDENTIALS
         or code in OTHER_CREDENTIALS
-        or (code.startswith("F") and 3 <= len(code) <= 6)  # fellowships: FACS, FAAP, FRCPC
+        or (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper())  # FACS, FRCPC
         or code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
     )
 
@@ -70,6 +74,12 @@ class NameReading:
     shaped: bool  # reads as a person's name
     clinician: bool  # ... with a licensed clinician's credential (or "Dr.")
     physician: bool  # ... with a physician degree
+    scholar: bool = False  # ... with a research doctorate (PhD, DPhil ...)
+
+    @property
+    def listed(self) -> bool:
+        """Someone a physician or faculty directory lists: a clinician or a scholar."""
+        return self.clinician or self.scholar
 
     @property
     def strong(self) -> bool:
@@ -115,13 +125,14 @@ def read_name(text: str | None) -> NameReading:
     parts = split_display_name(text)
     name = parts["name"] or ""
     degrees = list(parts["degrees"])
+    # Credentials the generic reader does not know by shape ("DPhil", "PharmD").
+    parts_after = [p.strip() for p in name.split(",")]
+    while len(parts_after) > 1 and is_known_credential(parts_after[-1]):
+        degrees.insert(0, parts_after.pop())
+    name = ", ".join(parts_after)
     # "Jane Doe MD" (no comma): trailing credential tokens.
     words = name.split()
-    while (
-        len(words) > 2
-        and is_credential(words[-1].strip(","))
-        and is_known_credential(words[-1].strip(","))
-    ):
+    while len(words) > 2 and is_known_credential(words[-1].strip(",")):
         degrees.insert(0, words.pop().strip(","))
     name = " ".join(words)
     codes = {credential_code(d) for d in degrees}
@@ -136,4 +147,5 @@ def read_name(text: str | None) -> NameReading:
         shaped=shaped,
         clinician=shaped and (bool(codes & CLINICIAN_CREDENTIALS) or doctor),
         physician=shaped and bool(codes & PHYSICIAN_CREDENTIALS),
+        scholar=shaped and bool(codes & RESEARCH_DOCTORATES),
     )

@@ -111,11 +111,8 @@ def template_ref(url: str, template: str | None = None) -> str:
     """
     template = template or url_template(url)
     keys = query_keys(url)
-    if keys:
-        values = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query) if v}
-        for key in sorted(keys, key=_id_key_rank):
-            if key in values:
-                return values[key]
+    if keys and (key := id_key(url)):
+        return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}[key]
     segments = path_segments(url)
     shaped = template.partition("?")[0].split("/")[1:]
     for segment, shape in zip(reversed(segments), reversed(shaped)):
@@ -134,14 +131,27 @@ def id_token(stem: str) -> str:
     return tokens[0] if len(tokens) == 1 else stem
 
 
-def _id_key_rank(key: str) -> tuple[int, str]:
-    """Keys that name an id first (``id``, ``providerId``, ``pid``), then the rest."""
-    return (0 if key == "id" or key.endswith("id") else 1, key)
+def id_key(url: str) -> str | None:
+    """The query key that carries the page's id: a value with digits first (``p=7781-jane``
+    over ``action=view``), then a key that says id (``providerId``, ``pid``).
+
+    >>> id_key("https://h.example/detail.htm?action=view&p=7781-jane-doe")
+    'p'
+    """
+    values = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query) if v}
+    values = {k: v for k, v in values.items() if k not in IGNORED_QUERY_KEYS}
+    if not values:
+        return None
+    return min(
+        values,
+        key=lambda k: (not _DIGIT.search(values[k]), not (k == "id" or k.endswith("id")), k),
+    )
 
 
-def template_regex(template: str) -> str:
+def template_regex(template: str, example: str | None = None) -> str:
     r"""A regex for the registry's ``profile_pattern`` / ``listing_pattern`` matching the template's
-    URLs on any host (any case); its first group is the ref, as ``template_ref`` reads it.
+    URLs on any host (any case); its first group is the ref, as ``template_ref`` reads it
+    (for a query template, from the key that carries the id in ``example``, one of its URLs).
 
     >>> print(template_regex("/doctors/{id}"))
     (?i)^https?://[^/?#]+/doctors/(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?/?$
@@ -167,6 +177,8 @@ def template_regex(template: str) -> str:
     if not query:
         return regex + "/?$"
     keys = query.split("&")
-    id_key = sorted(keys, key=_id_key_rank)[0]
-    others = "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys if k != id_key)
-    return f"{regex}\\?{others}(?:[^#]*&)?{re.escape(id_key)}=([^&#]+)"
+    ref_key = (id_key(example) if example else None) or min(
+        keys, key=lambda k: (not (k == "id" or k.endswith("id")), k)
+    )
+    others = "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys if k != ref_key)
+    return f"{regex}\\?{others}(?:[^#]*&)?{re.escape(ref_key)}=([^&#]+)"
