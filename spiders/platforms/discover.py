@@ -146,6 +146,8 @@ class DiscoverySpider(DirectorySpider):
                 )
             elif self.same_site(request.url):
                 fetches += self.learner.offer(request.url, SITEMAP, "sitemap")
+            else:
+                self.crawler.stats.inc_value("offsite/filtered")
         yield from self.requests_for(fetches + self.learner.flush())
 
     def on_sitemap_error(self, failure: Any) -> None:
@@ -189,7 +191,12 @@ class DiscoverySpider(DirectorySpider):
         fetches: list[Fetch] = []
         new_people = 0
         for link in links:
-            if not self.same_site(link.url) or SITEMAP_URL.search(urlsplit(link.url).path):
+            if not self.same_site(link.url):
+                # Counted as Scrapy's offsite filter counts what it drops (a card may still
+                # be the listing of an off-site profile).
+                self.crawler.stats.inc_value("offsite/filtered")
+                continue
+            if SITEMAP_URL.search(urlsplit(link.url).path):
                 continue
             if link.role == PERSON and self.learner.is_new(link.url):
                 new_people += 1
@@ -212,6 +219,8 @@ class DiscoverySpider(DirectorySpider):
                 yield self.card_item(card, why="no person could be read from the profile")
             return
         extractor, fields = found
+        if extractor == "html" and b"application/ld+json" in response.body:
+            stats.inc_value("credcheck/faults/malformed_jsonld")  # read from HTML instead
         if card is not None:
             fields = self.fill_from_card(fields, card)
         fields.setdefault("extras", {})
