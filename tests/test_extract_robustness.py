@@ -223,7 +223,7 @@ def test_no_page_makes_the_extractors_raise(body, content_type):
     found = extract_listing(page)
     if found is not None:  # what comes out is a listing: an extractor name and a name
         extractor, fields = found
-        assert extractor in ("jsonld", "microdata", "html") and fields["name"]
+        assert extractor in ("jsonld", "microdata", "rdfa", "html") and fields["name"]
 
 
 # Garbage around the person block closes what it opens: an unclosed comment or <script> before

@@ -144,15 +144,13 @@ def structured_nodes(response: Any, root) -> tuple[list[tuple[str, dict]], set[s
     text = getattr(response, "text", "") or ""
     url = getattr(response, "url", None)
     if "itemscope" in text:
-        try:
-            from spiders.extract.microdata import microdata_nodes
+        from spiders.extract.microdata import microdata_nodes
 
-            nodes += [("microdata", n) for n in microdata_nodes(text, url)]
-        except Exception as exc:  # broken markup: read the page without its microdata
-            logger.debug("unreadable microdata on %s: %r", url, exc)
-    from spiders.extract.rdfa import rdfa_nodes
+        nodes += [("microdata", n) for n in microdata_nodes(root, url)]
+    from spiders.extract.rdfa import has_rdfa, rdfa_nodes
 
-    nodes += [("rdfa", n) for n in rdfa_nodes(text, url)]
+    if has_rdfa(text):
+        nodes += [("rdfa", n) for n in rdfa_nodes(text, url)]
     return nodes, bystanders
 
 

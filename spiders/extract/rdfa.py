@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from spiders.extract.schemaorg import find_person, flatten, person_fields
+from spiders.extract.xpaths import H1_TEXT, selector_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,21 +67,28 @@ def compact(expanded: list[dict]) -> list[dict]:
 
 
 def rdfa_nodes(html: str, base_url: str | None = None) -> list[dict]:
-    """Every typed RDFa node on the page (nested ones included), JSON-LD shaped."""
-    if not any(marker in html for marker in RDFA_MARKERS):
-        return []
+    """Every typed RDFa node of the page (nested ones included), JSON-LD shaped. extruct's RDFa
+    reader wants the text (it builds its own DOM); a page it cannot read has no RDFa, logged as
+    a skip."""
     import extruct  # imported on first use, as in spiders.extract.microdata
 
     try:
         data = extruct.extract(html, base_url=base_url, syntaxes=["rdfa"])
-    except Exception as exc:  # broken markup: no RDFa rather than a failed page
-        logger.debug("unreadable RDFa on %s: %r", base_url, exc)
+    except Exception as exc:  # rdflib and extruct raise several kinds on broken markup
+        logger.warning("Skipped unreadable RDFa on %s: %r", base_url, exc)
         return []
     return list(flatten(compact(data.get("rdfa", []))))
 
 
+def has_rdfa(text: str) -> bool:
+    return any(marker in text for marker in RDFA_MARKERS)
+
+
 def extract_rdfa(response: Any) -> dict[str, Any] | None:
     """Listing fields from the page's RDFa person node, or None when there is none."""
+    if not has_rdfa(response.text):
+        return None
     nodes = rdfa_nodes(response.text, response.url)
-    node = find_person(nodes, hint=response.css("h1 ::text").get()) if nodes else None
+    heading = H1_TEXT(selector_of(response).root)
+    node = find_person(nodes, hint=heading[0] if heading else None) if nodes else None
     return person_fields(node) if node else None
