@@ -286,3 +286,24 @@ def test_a_configured_crawl_of_generated_sites_fetches_every_profile(tmp_path, m
             assert profile.family.casefold() in by_url[url]["name"].casefold(), (url, by_url[url])
         fetched = s.fetched()
         assert not {p for p in fetched if p in s.site.truth.disallowed}, s.site.seed
+
+
+def test_score_counts_profiles_and_cards_found_and_every_other_listing_as_wrong():
+    from pipeline.demo.sitegen import ServedSite
+
+    site = next(s for s in map(GeneratedSite, COVERAGE_SEEDS)
+                if s.truth.profiles and s.truth.cards and s.truth.decoys)  # fmt: skip
+    served = ServedSite(site, BASE_URL)
+    items = [{"source_url": served.url(p.path), "name": p.name,
+              "extras": {"is_physician": p.is_physician}} for p in site.truth.profiles]
+    items += [{"source_url": served.url(c.listing_paths[0]), "name": c.name.upper(),
+               "extras": {"is_physician": c.is_physician}} for c in site.truth.cards]
+    perfect = served.score(items)
+    assert (perfect.recall, perfect.precision, perfect.physician_errors) == (1.0, 1.0, 0)
+    decoy = {"source_url": served.url(sorted(site.truth.decoys)[0]), "name": "Jane Doe"}
+    items[0]["extras"]["is_physician"] = not items[0]["extras"]["is_physician"]
+    score = served.score([*items, items[1], decoy])  # a repeat and a decoy are wrong
+    assert score.recall == 1.0 and len(score.wrong) == 2 and score.physician_errors == 1
+    assert score.precision == len(items) / (len(items) + 2)
+    missing = served.score(items[1:])
+    assert missing.profiles_found == len(site.truth.profiles) - 1 and missing.recall < 1

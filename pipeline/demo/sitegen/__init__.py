@@ -40,6 +40,8 @@ Interface::
         s.log                              # [{"path", "status", "time", "method", ...}] per site
         s.fetched(statuses=(200,))         # paths fetched (for counting pages)
         s.registry_toml()                  # a [sites.<id>] table for CREDCHECK_SITES
+        s.score(items)                     # Score: recall, precision, wrong listings,
+                                           #   physician errors, pages fetched
 
 What a configured crawl cannot do today: cards (sites whose profiles are off-site, disallowed,
 missing or absent give it nothing), staff pages on the profiles' own URL template (the pattern
@@ -52,7 +54,7 @@ By hand: ``python -m pipeline.demo.sitegen SEED [SEED ...]`` serves the sites an
 start URLs and options.
 """
 
-from pipeline.demo.sitegen.serve import ServedSite, serve_generated_sites
+from pipeline.demo.sitegen.serve import Score, ServedSite, serve_generated_sites
 from pipeline.demo.sitegen.site import (
     OPTIONS,
     ExpectedCard,
@@ -66,6 +68,7 @@ __all__ = [
     "ExpectedCard",
     "ExpectedProfile",
     "GeneratedSite",
+    "Score",
     "ServedSite",
     "Truth",
     "serve_generated_sites",

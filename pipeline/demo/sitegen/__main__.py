@@ -9,7 +9,10 @@ from pipeline.demo.sitegen import GeneratedSite, serve_generated_sites
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve random directory sites on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.demo.sitegen",
+        description="Serve random directory sites on 127.0.0.1 (one per seed) until Ctrl-C.",
+    )
     parser.add_argument("seeds", nargs="+", type=int, help="one site per seed")
     parser.add_argument("--people", type=int, help="people per site (default: random)")
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,40 @@ class ServedSite:
         wanted = set(statuses) if statuses is not None else None
         return [e["path"] for e in self.log if wanted is None or e["status"] in wanted]
 
+    def score(self, items: Iterable[dict]) -> Score:
+        """Listings (crawl items: ``source_url``, ``name`` / ``given_name`` / ``family_name``,
+        ``extras.is_physician``) against the truth. A listing is right when it is the first
+        for an expected profile (its URL, naming its person) or for a card-only person (their
+        name, from one of the site's listing pages); anything else (decoys, staff, repeats,
+        soft 404s) is wrong. Recall counts profiles and cards together."""
+        truth = self.site.truth
+        profiles = self.expected_profile_urls()
+        listing_urls = {self.url(p) for p in truth.listing_pages}
+        found_profiles: set[str] = set()
+        found_cards: set[int] = set()
+        wrong, physician_errors, count = [], 0, 0
+        for item in items:
+            count += 1
+            url = item.get("source_url") or ""
+            profile = profiles.get(url)
+            person = None
+            if profile and url not in found_profiles and _names(item, profile.given,
+                                                                profile.family):  # fmt: skip
+                found_profiles.add(url)
+                person = profile
+            elif url in listing_urls:
+                for i, card in enumerate(truth.cards):
+                    if i not in found_cards and _names(item, card.given, card.family):
+                        found_cards.add(i)
+                        person = card
+                        break
+            if person is None:
+                wrong.append((url, str(item.get("name"))))
+            elif (item.get("extras") or {}).get("is_physician") is not person.is_physician:
+                physician_errors += 1
+        return Score(len(profiles), len(found_profiles), len(truth.cards), len(found_cards),
+                     count, wrong, physician_errors, len(self.log))
+
     def configured_entry(self) -> dict:
         return self.site.configured_entry(self.base)
 
@@ -48,6 +83,40 @@ class ServedSite:
         for key, value in entry.items():
             lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
         return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Score:
+    """A crawl's listings against a site's truth (``ServedSite.score``)."""
+
+    profiles_expected: int
+    profiles_found: int
+    cards_expected: int
+    cards_found: int
+    items: int
+    wrong: list[tuple[str, str]]  # (url, name) of listings that match no expected one
+    physician_errors: int  # matched listings whose extras.is_physician disagrees
+    pages_fetched: int
+
+    @property
+    def recall(self) -> float:
+        expected = self.profiles_expected + self.cards_expected
+        return (self.profiles_found + self.cards_found) / expected if expected else 1.0
+
+    @property
+    def precision(self) -> float:
+        return (self.items - len(self.wrong)) / self.items if self.items else 1.0
+
+
+def _folded(text: str | None) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(ascii_text.casefold().split())
+
+
+def _names(item: dict, given: str, family: str) -> bool:
+    name = _folded(" ".join(str(item.get(k) or "") for k in ("name", "given_name",
+                                                              "family_name")))  # fmt: skip
+    return _folded(family) in name and _folded(given) in name
 
 
 @contextmanager
