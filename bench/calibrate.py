@@ -5,9 +5,9 @@
 
 Each seed runs the whole demo path (``credcheck demo``: generate, serve, crawl, load, match) in
 a child process; then the best candidate of every listing gives (match weight, is it the true
-person) and ``pipeline.evaluate.fit_calibration`` fits ``CALIBRATION_SLOPE`` and
+person) and ``pipeline.match.evaluate.fit_calibration`` fits ``CALIBRATION_SLOPE`` and
 ``CALIBRATION_SHIFT_BITS`` (pipeline/match) on all of them together. The tests assert quality on
-other seeds only (``pipeline.evaluate.ASSERTION_SEEDS``): this refuses those.
+other seeds only (``pipeline.match.evaluate.ASSERTION_SEEDS``): this refuses those.
 
 The last line is ``calibration: seeds=... slope=A shift_bits=B brier=C listings=N``.
 """
@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.evaluate import ASSERTION_SEEDS, FITTING_SEEDS, fit_calibration
+from pipeline.match.evaluate import ASSERTION_SEEDS, FITTING_SEEDS, fit_calibration
 
 
 def best_candidates(db: Path, truth_csv: Path) -> pd.DataFrame:

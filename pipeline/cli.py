@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import DEFAULT_RUNS_DIR, CredcheckError, resolve_db_path
-from pipeline.jobs import (
+from pipeline.app.report import crawl_progress, print_frame, print_match_summary, print_publish
+from pipeline.app.workspace import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_LOCKED,
@@ -33,7 +33,7 @@ from pipeline.jobs import (
     job_lock,
     log,
 )
-from pipeline.report import crawl_progress, print_frame, print_match_summary, print_publish
+from pipeline.config import DEFAULT_RUNS_DIR, CredcheckError, resolve_db_path
 
 
 def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _open_work(published: Path):
-    from pipeline.jobs import open_work_db
+    from pipeline.app.workspace import open_work_db
 
     return open_work_db(published)
 
@@ -56,14 +56,14 @@ def _open_work(published: Path):
 
 
 def cmd_crawl(args) -> int:
-    from pipeline.crawl import (
+    from pipeline.app.workspace import work_db_path
+    from pipeline.crawl.runner import (
         crawl_sites,
         ingest_outcomes,
         plan_targets,
         previous_pages_for,
         registered_sites,
     )
-    from pipeline.jobs import work_db_path
 
     settings = _parse_settings(args.setting)
     targets = plan_targets(args.site_ids, args.url)
@@ -125,7 +125,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from pipeline.reference import load_reference
+    from pipeline.sources.load import load_reference
 
     path = Path(args.path)
     if not path.is_file():
@@ -162,7 +162,7 @@ def cmd_match(args) -> int:
 
 def cmd_run(args) -> int:
     """The scheduled job; always ends with one JSON line describing the run."""
-    from pipeline.crawl import (
+    from pipeline.crawl.runner import (
         crawl_sites,
         ingest_outcomes,
         plan_targets,
@@ -252,8 +252,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_lookup(args) -> int:
+    from pipeline.db.store import open_db
     from pipeline.lookup import lookup
-    from pipeline.store import open_db
 
     con = open_db(resolve_db_path(args.db), read_only=True)
     started = time.perf_counter()
@@ -265,8 +265,8 @@ def cmd_lookup(args) -> int:
 
 
 def cmd_find(args) -> int:
+    from pipeline.db.store import open_db
     from pipeline.lookup import find
-    from pipeline.store import open_db
 
     con = open_db(resolve_db_path(args.db), read_only=True)
     result = find(
@@ -277,8 +277,8 @@ def cmd_find(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from pipeline.explain import explain
-    from pipeline.store import open_db
+    from pipeline.db.store import open_db
+    from pipeline.match.explain import explain
 
     con = open_db(resolve_db_path(args.db), read_only=True)
     print(explain(con, args.listing_id))
@@ -286,7 +286,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_sites(args) -> int:
-    from pipeline.crawl import registered_sites
+    from pipeline.crawl.runner import registered_sites
     from spiders.registry import registry_path
 
     rows = [

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.db.store import new_id, transaction
 from pipeline.history import CHANGE_KINDS, ensure_history_schema, record_history
 from pipeline.normalize.names import name_key
-from pipeline.store import new_id, transaction
 from pipeline.verify import VERIFICATIONS_VIEW
 
 # ------------------------------------------------------------------------------ the contract

@@ -14,10 +14,10 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import CredcheckError
+from pipeline.db.store import new_id, transaction
 from pipeline.match import link
 from pipeline.normalize.specialties import canonical_specialty, claims_match
 from pipeline.stage import board_people, exclusion_people, reference_people, staged_listings
-from pipeline.store import new_id, transaction
 
 ACTIVE = "active"
 LAPSED_STATUSES = {"expired", "lapsed", "inactive"}

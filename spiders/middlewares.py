@@ -237,7 +237,7 @@ class ConditionalRequestMiddleware:
     and turn a 304 into "unchanged" (counted, and recorded for the run's ingest).
 
     The previous run's validators come from the file named by CREDCHECK_PREVIOUS_PATH
-    (``{"pages": {url: {"etag": ..., "last_modified": ...}}}``, written by pipeline.crawl).
+    (``{"pages": {url: {"etag": ..., "last_modified": ...}}}``, written by pipeline.crawl.runner).
     """
 
     def __init__(self, crawler: Crawler, pages: dict[str, dict]):

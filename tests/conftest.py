@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_SEED = 7  # an assertion seed (pipeline.evaluate.ASSERTION_SEEDS): never fitted on
+DEMO_SEED = 7  # an assertion seed (pipeline.match.evaluate.ASSERTION_SEEDS): never fitted on
 DEMO_PHYSICIANS = 3000
 LOOPBACK = [
     "-s",
@@ -221,7 +221,7 @@ def history_db(tmp_path_factory):
 @pytest.fixture
 def con(tmp_path):
     """A fresh database file with the schema, open for writing."""
-    from pipeline.store import open_db
+    from pipeline.db.store import open_db
 
     connection = open_db(tmp_path / "ref.duckdb")
     yield connection

@@ -210,7 +210,7 @@ def test_zero_config_crawl_of_a_start_url(demo_sites, tmp_path):
 
 
 def test_demo_runs_the_whole_path_on_another_seed(tmp_path):
-    from pipeline.evaluate import ASSERTION_SEEDS
+    from pipeline.match.evaluate import ASSERTION_SEEDS
 
     db = tmp_path / "demo.duckdb"
     out = run_cli(
@@ -234,7 +234,7 @@ def test_demo_runs_the_whole_path_on_another_seed(tmp_path):
     score_line = next(line for line in out.splitlines() if line.startswith("identity precision="))
     fields = dict(part.split("=") for part in score_line.split()[:4] if "=" in part)
     # The second seed of the end-to-end check (tests/test_end_to_end.py runs seed 7); both are
-    # assertion seeds, never used to fit the calibration (pipeline.evaluate).
+    # assertion seeds, never used to fit the calibration (pipeline.match.evaluate).
     assert float(fields["f1"]) >= 0.99, score_line
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM verifications").fetchone()[0] > 100

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.db.store import errors_by_kind
 from pipeline.demo.faults import HUGE_PATH, KINDS, LOOP_PATHS, TIMEOUT_SLEEP
 from pipeline.demo.server import serve_sites
-from pipeline.store import errors_by_kind
 from spiders import settings as project_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

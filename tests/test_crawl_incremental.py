@@ -11,9 +11,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.crawl import CrawlTarget, crawl_site, crawl_sites, ingest_outcomes, previous_pages
+from pipeline.crawl.runner import (
+    CrawlTarget,
+    crawl_site,
+    crawl_sites,
+    ingest_outcomes,
+    previous_pages,
+)
+from pipeline.db.store import drift_reason, open_db
 from pipeline.demo.server import serve_sites
-from pipeline.store import drift_reason, open_db
 from tests.conftest import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

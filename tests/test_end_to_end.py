@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.evaluate import score_identities
+from pipeline.match.evaluate import score_identities
 
 
 def test_identity_precision_and_recall_against_ground_truth(demo_db, demo_world):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import REFERENCE_DIR, CredcheckError
-from pipeline.reference import BOARD_COLUMNS, dac_layout, load_reference
+from pipeline.sources.load import BOARD_COLUMNS, dac_layout, load_reference
 from tests.conftest import npi
 
 DAC = REFERENCE_DIR / "cms" / "dac"

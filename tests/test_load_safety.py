@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.db.store import open_db
 from pipeline.demo.nppes_file import Quirks, write_nppes_file
-from pipeline.reference import load_reference
-from pipeline.store import open_db
+from pipeline.sources.load import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,8 +77,8 @@ def test_a_killed_load_process_leaves_the_previous_reference(tmp_path, files):
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pipeline.reference import load_reference\n"
-        "from pipeline.store import open_db\n"
+        "from pipeline.sources.load import load_reference\n"
+        "from pipeline.db.store import open_db\n"
         "con = open_db(Path(sys.argv[1]))\n"
         "load_reference(con, 'nppes', Path(sys.argv[2]), progress_every=0.05,\n"
         "               progress=lambda m: print(m, flush=True))\n"

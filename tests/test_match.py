@@ -578,7 +578,7 @@ def test_sql_npi_check_agrees_with_python(npi):
 
 
 def test_calibration_fit_recovers_slope_and_shift_and_resists_separation():
-    from pipeline.evaluate import fit_calibration
+    from pipeline.match.evaluate import fit_calibration
 
     rng = np.random.default_rng(1)
     w = rng.uniform(-20, 20, 5000)
@@ -592,7 +592,7 @@ def test_calibration_fit_recovers_slope_and_shift_and_resists_separation():
 
 
 def test_quality_is_asserted_only_on_seeds_never_fitted_on():
-    from pipeline.evaluate import ASSERTION_SEEDS, FITTING_SEEDS
+    from pipeline.match.evaluate import ASSERTION_SEEDS, FITTING_SEEDS
     from tests.conftest import DEMO_SEED
 
     assert DEMO_SEED in ASSERTION_SEEDS

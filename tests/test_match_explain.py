@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.explain import explanation_frame, what_would_change
+from pipeline.match.explain import explanation_frame, what_would_change
 
 THRESHOLDS = {"match_probability": 0.9, "ambiguous_probability": 0.5, "min_margin_bits": 3.0}
 

@@ -108,7 +108,7 @@ def copy_of_history(history_db, tmp_path) -> dict:
 
 
 def test_every_published_object_and_column_is_documented(demo_db):
-    from pipeline.schema_doc import undocumented
+    from pipeline.db.docs import undocumented
 
     con = duckdb.connect(str(demo_db), read_only=True)
     assert undocumented(con) == [], "add COMMENT texts in pipeline/publish.py COLUMN_COMMENTS"
@@ -120,7 +120,7 @@ def test_every_published_object_and_column_is_documented(demo_db):
 
 def test_docs_schema_md_is_generated_from_the_database(demo_db):
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.schema_doc", "--db", str(demo_db), "--check"],
+        [sys.executable, "-m", "pipeline.db.docs", "--db", str(demo_db), "--check"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.crawl import CrawlTarget, crawl_sites
+from pipeline.crawl.runner import CrawlTarget, crawl_sites
 from pipeline.demo.platforms import START_PATHS
 from pipeline.demo.server import serve_sites
 

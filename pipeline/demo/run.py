@@ -12,17 +12,17 @@ import os
 import time
 from pathlib import Path
 
+from pipeline.app.report import crawl_progress, print_frame, print_match_summary, print_publish
+from pipeline.app.workspace import job_lock, work_db_path
 from pipeline.config import DATA_DIR
-from pipeline.crawl import crawl_sites, ingest_outcomes, plan_targets
+from pipeline.crawl.runner import crawl_sites, ingest_outcomes, plan_targets
+from pipeline.db.store import open_db
 from pipeline.demo.server import serve_sites
 from pipeline.demo.world import generate_world
-from pipeline.evaluate import score_identities
-from pipeline.jobs import job_lock, work_db_path
 from pipeline.lookup import lookup
+from pipeline.match.evaluate import score_identities
 from pipeline.publish import publish
-from pipeline.reference import load_reference
-from pipeline.report import crawl_progress, print_frame, print_match_summary, print_publish
-from pipeline.store import open_db
+from pipeline.sources.load import load_reference
 from pipeline.verify import run_match
 
 DEFAULT_WORLD_DIR = DATA_DIR / "demo" / "world"

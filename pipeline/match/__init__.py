@@ -57,7 +57,7 @@ __all__ = [
 
 MATCH_PROBABILITY = 0.90  # a listing's best candidate must be at least this likely
 # Probability calibration: calibrated log2-odds = SLOPE * match weight + SHIFT. Fitted with
-# ``python -m bench.calibrate`` on demo worlds of the fitting seeds (pipeline.evaluate
+# ``python -m bench.calibrate`` on demo worlds of the fitting seeds (pipeline.match.evaluate
 # FITTING_SEEDS: 101, 102, 103; best candidate per listing, ridge towards 1 / 0 because the
 # classes nearly separate): Brier 0.0006 on 3,907 listings. The tests judge other seeds.
 CALIBRATION_SLOPE = 1.125

@@ -40,9 +40,9 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import CredcheckError
+from pipeline.db.store import new_id, transaction
 from pipeline.normalize.npi import is_valid_npi
 from pipeline.normalize.npi import npi_valid_sql as _npi_ok
-from pipeline.store import new_id, transaction
 
 Progress = Callable[[str], None]
 """Receives progress lines ("nppes: reading npidata.csv 42% (12s)"); raising cancels the load."""
@@ -273,7 +273,7 @@ def _fingerprint(path: Path, check_utf8: bool = True) -> tuple[str, bool]:
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    from pipeline.store import RAW_SCHEMA
+    from pipeline.db.store import RAW_SCHEMA
 
     con.execute(RAW_SCHEMA)
     con.execute(MIGRATIONS)

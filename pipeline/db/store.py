@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     parse_errors INTEGER,
     soft_404 INTEGER,
     stats JSON,
-    -- incremental re-crawl accounting (pipeline.store.ingest_crawl)
+    -- incremental re-crawl accounting (pipeline.db.store.ingest_crawl)
     pages_fetched INTEGER,     -- pages downloaded with a body (2xx)
     not_modified INTEGER,      -- listings known unchanged without download (304, old lastmod)
     new_listings INTEGER,      -- refs not in the site's previous run

@@ -59,7 +59,7 @@ def open_work_db(published: Path) -> duckdb.DuckDBPyConnection:
     A database from before the work/published split (raw tables in the published file, no work
     database yet) becomes the work database's start.
     """
-    from pipeline.store import open_db
+    from pipeline.db.store import open_db
 
     work = work_db_path(published)
     if not work.exists() and published.exists():

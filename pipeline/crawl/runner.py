@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from pipeline.config import REPO_ROOT, CredcheckError
-from pipeline.store import ingest_crawl, new_id, read_feed
+from pipeline.db.store import ingest_crawl, new_id, read_feed
 from spiders.registry import RegistryError, SiteEntry, load_registry
 
 ZERO_CONFIG_SPIDER = "directory"

@@ -1,0 +1,1 @@
+"""Jobs: the workspace (lock + work database), the chain of steps, exit codes, reports."""

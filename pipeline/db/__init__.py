@@ -1,0 +1,1 @@
+"""The DuckDB files: schema, connections and transactions, generated docs."""
