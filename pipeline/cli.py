@@ -125,7 +125,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from pipeline.sources.load import load_reference
+    from pipeline.sources import load_reference
 
     path = Path(args.path)
     if not path.is_file():
@@ -401,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_crawl_options(p)
 
+    from pipeline.sources.load import KIND_SPECS, KINDS
+
     p = add(
         "discover",
         "learn a directory's layout from any URL and print a sites.toml entry",
@@ -444,22 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "kind",
-        choices=(
-            "boards",
-            "nppes",
-            "nppes-weekly",
-            "nppes-othername",
-            "nppes-pl",
-            "dac",
-            "dac-affiliations",
-            "leie",
-            "leie-supplement",
-        ),
-        help="boards: canonical board-certification CSV; nppes: NPPES npidata file "
-        "(nppes-weekly: a weekly incremental file applied on top; nppes-othername, nppes-pl: "
-        "the bundle's other-name and practice-location files); dac: CMS Doctors & Clinicians "
-        "national file, current or 2021 layout (dac-affiliations: Facility_Affiliation); "
-        "leie: OIG exclusions UPDATED.csv (leie-supplement: a monthly supplement)",
+        choices=KINDS,
+        help="; ".join(f"{k.name}: {k.description}" for k in KIND_SPECS.values()),
     )
     p.add_argument("path", metavar="PATH", help="the file to load")
 

@@ -29,7 +29,7 @@ from pipeline.demo.world import (
     generate_world,
 )
 from pipeline.normalize.npi import is_valid_npi, npi_check_digit
-from pipeline.sources.load import BOARD_STATUSES
+from pipeline.sources.boards import BOARD_STATUSES
 
 REPO = Path(__file__).resolve().parents[1]
 SITE_IDS = ("mercy-general", "hill-country-regional", "commonwealth-med")

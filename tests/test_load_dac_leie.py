@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import REFERENCE_DIR, CredcheckError
-from pipeline.sources.load import BOARD_COLUMNS, dac_layout, load_reference
+from pipeline.sources import load_reference
+from pipeline.sources.boards import BOARD_COLUMNS
+from pipeline.sources.dac import dac_layout
 from tests.conftest import npi
 
 DAC = REFERENCE_DIR / "cms" / "dac"

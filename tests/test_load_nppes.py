@@ -11,7 +11,7 @@ import pytest
 from pipeline.config import REFERENCE_DIR
 from pipeline.demo.nppes_file import Quirks, nppes_header, quoted_line, write_nppes_file
 from pipeline.normalize.npi import is_valid_npi
-from pipeline.sources.load import load_reference
+from pipeline.sources import load_reference
 from tests.conftest import npi
 
 NPPES_HEADERS = REFERENCE_DIR / "cms" / "nppes"

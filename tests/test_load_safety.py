@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.db.store import open_db
 from pipeline.demo.nppes_file import Quirks, write_nppes_file
-from pipeline.sources.load import load_reference
+from pipeline.sources import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def test_a_killed_load_process_leaves_the_previous_reference(tmp_path, files):
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pipeline.sources.load import load_reference\n"
+        "from pipeline.sources import load_reference\n"
         "from pipeline.db.store import open_db\n"
         "con = open_db(Path(sys.argv[1]))\n"
         "load_reference(con, 'nppes', Path(sys.argv[2]), progress_every=0.05,\n"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import REFERENCE_DIR, CredcheckError
-from pipeline.sources.load import BOARD_COLUMNS, load_reference
+from pipeline.sources import load_reference
+from pipeline.sources.boards import BOARD_COLUMNS
 
 NPPES_HEADER = REFERENCE_DIR / "cms" / "nppes" / "npidata_pfile_header.csv"
 LEIE_SAMPLE = REFERENCE_DIR / "oig" / "UPDATED_first_rows_sample.csv"

@@ -22,7 +22,7 @@ from pipeline.demo.world import generate_world
 from pipeline.lookup import lookup
 from pipeline.match.evaluate import score_identities
 from pipeline.publish import publish
-from pipeline.sources.load import load_reference
+from pipeline.sources import load_reference
 from pipeline.verify import run_match
 
 DEFAULT_WORLD_DIR = DATA_DIR / "demo" / "world"

@@ -40,7 +40,7 @@ from typing import TypeVar
 
 from pipeline import config
 from pipeline.normalize.npi import npi_check_digit
-from pipeline.sources.load import BOARD_COLUMNS
+from pipeline.sources.boards import BOARD_COLUMNS
 from pipeline.verify import CERTIFICATION_VALUES
 
 T = TypeVar("T")

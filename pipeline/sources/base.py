@@ -1,0 +1,94 @@
+"""What every loader shares: the kind it loads, the file it reads, and progress reporting.
+
+A reference *kind* (``credcheck load KIND PATH``) names the raw table it fills and the function
+that fills it; each file family's module (``nppes``, ``dac``, ``leie``, ``boards``) declares its
+kinds in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+Progress = Callable[[str], None]
+"""Receives progress lines ("nppes: reading npidata.csv 42% (12s)"); raising cancels the load."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    table: str
+    description: str
+    load: Callable[[duckdb.DuckDBPyConnection, Source, Reporter], int]  # returns rows read
+    base: str | None = None  # incremental kinds apply on top of this kind's load
+    encoding: str | None = None  # None: UTF-8 if the file decodes as UTF-8, else iso-8859-1
+
+
+@dataclass
+class Source:
+    path: Path
+    encoding: str
+    load_id: str
+    kind: str
+    header: list[str] = field(default_factory=list)
+    table: str = ""  # where the rows go (a fresh table for full loads, see load_reference)
+    applied: int = 0  # rows merged into an earlier load's rows (supplements)
+    removed: int = 0  # rows deleted from ``table`` after insertion (rejects, duplicates)
+
+    def read_header(self) -> list[str]:
+        with self.path.open(
+            encoding="utf-8-sig" if self.encoding == "utf-8" else "latin-1", newline=""
+        ) as fh:
+            self.header = next(csv.reader(fh), [])
+        return self.header
+
+
+class Reporter:
+    """Sends progress lines, and polls DuckDB's query progress while a long statement runs."""
+
+    def __init__(self, kind: str, progress: Progress | None, every: float) -> None:
+        self.kind, self.progress, self.every = kind, progress, every
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(f"{self.kind}: {message} ({time.monotonic() - self.started:.0f}s)")
+
+    def run(self, con: duckdb.DuckDBPyConnection, label: str, sql: str, params: list):
+        """Execute ``sql``, reporting its percentage every ``every`` seconds."""
+        if self.progress is None:
+            return con.execute(sql, params).fetchall()
+        stop = threading.Event()
+        failure: list[BaseException] = []
+
+        def poll() -> None:
+            while not stop.wait(self.every):
+                try:
+                    percent = con.query_progress()
+                    if percent >= 0:
+                        self(f"{label} {percent:.0f}%")
+                except BaseException as exc:  # the callback cancels the load
+                    failure.append(exc)
+                    con.interrupt()
+                    return
+
+        watcher = threading.Thread(target=poll, daemon=True)
+        watcher.start()
+        try:
+            result = con.execute(sql, params).fetchall()
+        except duckdb.InterruptException:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            stop.set()
+            watcher.join()
+        if failure:
+            raise failure[0]
+        return result

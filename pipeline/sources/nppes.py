@@ -1,0 +1,287 @@
+"""NPPES: the npidata file (monthly full and weekly incremental), and the othername and
+pl files of the same bundle. CMS writes them in iso-8859-1 with every field quoted."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.normalize.npi import npi_valid_sql
+from pipeline.sources.base import Kind, Reporter, Source
+from pipeline.sources.csvsql import (
+    date_expr,
+    drop_duplicates,
+    insert_from_csv,
+    npi_reason,
+    npi_rejects,
+    npi_text,
+    phone_expr,
+    pick_columns,
+    reject_where,
+    repairs_list,
+    text,
+    zip_expr,
+)
+
+NPPES_COLUMNS = {
+    "npi": ("NPI",),
+    "entity_type": ("Entity Type Code",),
+    "replacement_npi": ("Replacement NPI",),
+    "organization_name": ("Provider Organization Name (Legal Business Name)",),
+    "last_name": ("Provider Last Name (Legal Name)",),
+    "first_name": ("Provider First Name",),
+    "middle_name": ("Provider Middle Name",),
+    "prefix": ("Provider Name Prefix Text",),
+    "suffix": ("Provider Name Suffix Text",),
+    "credential": ("Provider Credential Text",),
+    "other_last_name": ("Provider Other Last Name",),
+    "other_first_name": ("Provider Other First Name",),
+    "other_middle_name": ("Provider Other Middle Name",),
+    "other_credential": ("Provider Other Credential Text",),
+    "other_name_type": ("Provider Other Last Name Type Code",),
+    "practice_address_1": ("Provider First Line Business Practice Location Address",),
+    "practice_address_2": ("Provider Second Line Business Practice Location Address",),
+    "practice_city": ("Provider Business Practice Location Address City Name",),
+    "practice_state": ("Provider Business Practice Location Address State Name",),
+    "practice_zip": ("Provider Business Practice Location Address Postal Code",),
+    "practice_country": (
+        "Provider Business Practice Location Address Country Code (If outside U.S.)",
+    ),
+    "practice_phone": ("Provider Business Practice Location Address Telephone Number",),
+    "mailing_city": ("Provider Business Mailing Address City Name",),
+    "mailing_state": ("Provider Business Mailing Address State Name",),
+    "mailing_zip": ("Provider Business Mailing Address Postal Code",),
+    "mailing_country": ("Provider Business Mailing Address Country Code (If outside U.S.)",),
+    "enumeration_date": ("Provider Enumeration Date",),
+    "last_update_date": ("Last Update Date",),
+    "deactivation_reason": ("NPI Deactivation Reason Code",),
+    "deactivation_date": ("NPI Deactivation Date",),
+    "reactivation_date": ("NPI Reactivation Date",),
+    "gender": ("Provider Sex Code", "Provider Gender Code"),
+}
+TAXONOMY_SLOTS = range(1, 16)
+_SLOT_FIELDS = {
+    "code": "Healthcare Provider Taxonomy Code",
+    "license": "Provider License Number",
+    "license_state": "Provider License Number State Code",
+    "primary": "Healthcare Provider Primary Taxonomy Switch",
+}
+_NPPES_TEXT = [
+    "entity_type",
+    "organization_name",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "prefix",
+    "suffix",
+    "credential",
+    "other_last_name",
+    "other_first_name",
+    "other_middle_name",
+    "other_credential",
+    "other_name_type",
+    "practice_address_1",
+    "practice_address_2",
+    "practice_city",
+    "practice_state",
+    "mailing_city",
+    "mailing_state",
+    "deactivation_reason",
+    "gender",
+]
+
+
+def _nppes_select(source: Source) -> dict[str, str]:
+    header = source.read_header()
+    cols = pick_columns(source.kind, header, NPPES_COLUMNS)
+    slots = pick_columns(
+        source.kind,
+        header,
+        {
+            f"{name}_{i}": (f"{label}_{i}",)
+            for i in TAXONOMY_SLOTS
+            for name, label in _SLOT_FIELDS.items()
+        },
+    )
+
+    def slot(name: str, i: int) -> str:
+        return text(slots[f"{name}_{i}"])
+
+    one_slot = f"{slot('code', 2)} IS NULL AND {slot('license_state', 2)} IS NULL"
+
+    def distinct_in_order(name: str) -> str:
+        # Slot order matters (slot 1 first), so drop blanks and repeats without sorting.
+        # Most providers fill one slot: that case skips the list work.
+        items = ", ".join(slot(name, i) for i in TAXONOMY_SLOTS)
+        first = slot(name, 1)
+        return (
+            f"CASE WHEN {one_slot} THEN CASE WHEN {first} IS NOT NULL THEN [{first}] END "
+            f"ELSE nullif(list_filter([{items}], lambda x, i: x IS NOT NULL "
+            f"AND list_position([{items}], x) = i), []) END"
+        )
+
+    def slot_struct(i: int) -> str:
+        return (
+            f"{{'slot': {i}, 'code': {slot('code', i)}, 'license': {slot('license', i)}, "
+            f"'license_state': {slot('license_state', i)}, "
+            f"'is_primary': coalesce({slot('primary', i)} = 'Y', false)}}"
+        )
+
+    structs = ", ".join(slot_struct(i) for i in TAXONOMY_SLOTS)
+    practice_zip, practice_zip_fixed = zip_expr(cols["practice_zip"], cols["practice_country"])
+    mailing_zip, mailing_zip_fixed = zip_expr(cols["mailing_zip"], cols["mailing_country"])
+    phone, phone_fixed, phone_lost = phone_expr(cols["practice_phone"])
+    replacement = npi_text(cols["replacement_npi"])
+    select = {name: text(cols[name]) for name in _NPPES_TEXT}
+    select |= {
+        "npi": text(cols["npi"]),
+        "replacement_npi": f"CASE WHEN {npi_valid_sql(replacement)} THEN {replacement} END",
+        "practice_zip": practice_zip,
+        "mailing_zip": mailing_zip,
+        "practice_phone": phone,
+        "enumeration_date": date_expr(cols["enumeration_date"]),
+        "last_update_date": date_expr(cols["last_update_date"]),
+        "deactivation_date": date_expr(cols["deactivation_date"]),
+        "reactivation_date": date_expr(cols["reactivation_date"]),
+        "taxonomy_codes": distinct_in_order("code"),
+        "license_states": distinct_in_order("license_state"),
+        "primary_taxonomy": "CASE "
+        + " ".join(
+            f"WHEN {slot('primary', i)} = 'Y' THEN {slot('code', i)}" for i in TAXONOMY_SLOTS
+        )
+        + " END",
+        "taxonomies": f"CASE WHEN {one_slot} THEN CASE WHEN {slot('code', 1)} IS NOT NULL "
+        f"THEN [{slot_struct(1)}] END "
+        f"ELSE nullif(list_filter([{structs}], lambda x: x.code IS NOT NULL), []) END",
+        "repairs": repairs_list(
+            {
+                "practice_zip_leading_zeros": practice_zip_fixed,
+                "mailing_zip_leading_zeros": mailing_zip_fixed,
+                "practice_phone_scientific": phone_fixed,
+                "practice_phone_unrepairable": phone_lost,
+            }
+        ),
+    }
+    return select
+
+
+def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    reject_where(
+        con,
+        source,
+        source.table,
+        f"""coalesce(
+                CASE WHEN npi = '0000000000' THEN 'no NPI' END,
+                {npi_reason()},
+                CASE WHEN coalesce(entity_type, '') NOT IN ('1', '2') AND deactivation_date IS NULL
+                     THEN 'unknown entity type ' || coalesce(entity_type, '(empty)') END)""",
+        "concat_ws(',', npi, entity_type, last_name, first_name, organization_name)",
+    )
+    # Duplicate NPIs (seen when files are concatenated): keep the row updated last.
+    drop_duplicates(
+        con,
+        source,
+        source.table,
+        ["npi"],
+        "last_update_date DESC NULLS LAST, rowid",
+        "same NPI, kept the row updated last",
+    )
+
+
+def load_nppes(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
+    rows_read = insert_from_csv(con, source, report, source.table, _nppes_select(source))
+    report("checking NPIs and duplicates")
+    _nppes_rejects(con, source)
+    return rows_read
+
+
+def load_nppes_weekly(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
+    """Weekly rows replace the rows of the same NPIs from earlier loads."""
+    rows_read = load_nppes(con, source, report)
+    report("applying the weekly changes")
+    con.execute(
+        """DELETE FROM ref_nppes WHERE load_id <> ? AND npi IN (
+               SELECT npi FROM ref_nppes WHERE load_id = ?)""",
+        [source.load_id, source.load_id],
+    )
+    return rows_read
+
+
+NPPES_PL_COLUMNS = {
+    "npi": ("NPI",),
+    "address_1": ("Provider Secondary Practice Location Address- Address Line 1",),
+    "address_2": (
+        "Provider Secondary Practice Location Address-  Address Line 2",
+        "Provider Secondary Practice Location Address- Address Line 2",
+    ),
+    "city": ("Provider Secondary Practice Location Address - City Name",),
+    "state": ("Provider Secondary Practice Location Address - State Name",),
+    "zip": ("Provider Secondary Practice Location Address - Postal Code",),
+    "country": ("Provider Secondary Practice Location Address - Country Code (If outside U.S.)",),
+    "phone": ("Provider Secondary Practice Location Address - Telephone Number",),
+    "phone_extension": ("Provider Secondary Practice Location Address - Telephone Extension",),
+    "fax": ("Provider Practice Location Address - Fax Number",),
+}
+
+
+def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
+    cols = pick_columns(source.kind, source.read_header(), NPPES_PL_COLUMNS)
+    zip_code, zip_fixed = zip_expr(cols["zip"], cols["country"])
+    phone, phone_fixed, phone_lost = phone_expr(cols["phone"])
+    select = {name: text(col) for name, col in cols.items()}
+    select |= {
+        "npi": npi_text(cols["npi"]),
+        "zip": zip_code,
+        "phone": phone,
+        "repairs": repairs_list(
+            {
+                "zip_leading_zeros": zip_fixed,
+                "phone_scientific": phone_fixed,
+                "phone_unrepairable": phone_lost,
+            }
+        ),
+    }
+    rows_read = insert_from_csv(con, source, report, source.table, select)
+    npi_rejects(con, source, source.table, "concat_ws(',', npi, address_1, city)")
+    key = ["npi", "address_1", "address_2", "city", "state", "zip", "phone"]
+    drop_duplicates(con, source, source.table, key, "rowid", "same location")
+    return rows_read
+
+
+def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
+    cols = pick_columns(
+        source.kind,
+        source.read_header(),
+        {
+            "npi": ("NPI",),
+            "other_name": ("Provider Other Organization Name",),
+            "type_code": ("Provider Other Organization Name Type Code",),
+        },
+    )
+    select = {
+        "npi": npi_text(cols["npi"]),
+        "other_name": text(cols["other_name"]),
+        "type_code": text(cols["type_code"]),
+    }
+    rows_read = insert_from_csv(con, source, report, source.table, select)
+    npi_rejects(con, source, source.table, "concat_ws(',', npi, other_name)")
+    drop_duplicates(
+        con,
+        source,
+        source.table,
+        ["npi", "other_name", "type_code"],
+        "rowid",
+        "same other name",
+    )
+    return rows_read
+
+
+KINDS = (
+    Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", load_nppes,
+         encoding="latin-1"),
+    Kind("nppes-weekly", "ref_nppes", "NPPES weekly incremental npidata file", load_nppes_weekly,
+         base="nppes", encoding="latin-1"),
+    Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file", load_nppes_othername,
+         encoding="latin-1"),
+    Kind("nppes-pl", "ref_nppes_locations", "NPPES secondary practice locations (pl) file",
+         load_nppes_pl, encoding="latin-1"),
+)  # fmt: skip
