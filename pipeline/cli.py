@@ -57,13 +57,8 @@ def _open_work(published: Path):
 
 def cmd_crawl(args) -> int:
     from pipeline.app.workspace import work_db_path
-    from pipeline.crawl.runner import (
-        crawl_sites,
-        ingest_outcomes,
-        plan_targets,
-        previous_pages_for,
-        registered_sites,
-    )
+    from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
+    from pipeline.crawl.runner import crawl_sites, plan_targets, registered_sites
 
     settings = _parse_settings(args.setting)
     targets = plan_targets(args.site_ids, args.url)
@@ -149,7 +144,7 @@ def cmd_load(args) -> int:
 
 def cmd_match(args) -> int:
     from pipeline.publish import publish
-    from pipeline.verify import run_match
+    from pipeline.resolve import run_match
 
     published = resolve_db_path(args.db)
     with job_lock(published, "match"):
@@ -162,15 +157,10 @@ def cmd_match(args) -> int:
 
 def cmd_run(args) -> int:
     """The scheduled job; always ends with one JSON line describing the run."""
-    from pipeline.crawl.runner import (
-        crawl_sites,
-        ingest_outcomes,
-        plan_targets,
-        previous_pages_for,
-        registered_sites,
-    )
+    from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
+    from pipeline.crawl.runner import crawl_sites, plan_targets, registered_sites
     from pipeline.publish import publish
-    from pipeline.verify import run_match
+    from pipeline.resolve import run_match
 
     published = resolve_db_path(args.db)
     runs_dir = Path(args.runs_dir)

@@ -19,65 +19,7 @@ from datetime import datetime
 
 import duckdb
 
-HISTORY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS publish_runs (
-    publish_id VARCHAR NOT NULL,
-    command VARCHAR,
-    started_at TIMESTAMP,
-    published_at TIMESTAMP,
-    listings BIGINT,
-    matched BIGINT,
-    physicians BIGINT,
-    changes BIGINT,
-    crawl_run_ids VARCHAR[]
-);
-CREATE TABLE IF NOT EXISTS listing_history (
-    listing_id VARCHAR NOT NULL,
-    site_id VARCHAR,
-    first_seen TIMESTAMP,
-    last_seen TIMESTAMP,
-    gone_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS listing_versions (
-    listing_id VARCHAR NOT NULL,
-    site_id VARCHAR,
-    valid_from TIMESTAMP NOT NULL,
-    valid_to TIMESTAMP,
-    publish_id VARCHAR,
-    listed_name VARCHAR,
-    specialties VARCHAR[],
-    affiliations VARCHAR[],
-    npi VARCHAR,
-    identity VARCHAR,
-    certification VARCHAR,
-    certificate_statuses STRUCT(board VARCHAR, certificate VARCHAR, status VARCHAR)[],
-    excluded BOOLEAN
-);
-CREATE TABLE IF NOT EXISTS changes (
-    change_id BIGINT NOT NULL,
-    publish_id VARCHAR NOT NULL,
-    changed_at TIMESTAMP NOT NULL,
-    kind VARCHAR NOT NULL,
-    listing_id VARCHAR,
-    site_id VARCHAR,
-    npi VARCHAR,
-    old_value VARCHAR,
-    new_value VARCHAR,
-    detail VARCHAR
-);
-"""
-
-CHANGE_KINDS = {
-    "new_listing": "a listing appears (for the first time, or again after it was gone)",
-    "listing_gone": "a healthy crawl of its site no longer lists it",
-    "specialty_changed": "the specialties it claims changed (canonical names)",
-    "affiliation_changed": "the hospital affiliations it lists changed",
-    "identity_changed": "it now resolves to another NPI, or no longer / newly resolves",
-    "certification_changed": "its verifications.certification value changed",
-    "certificate_status_changed": "a certificate of its physician changed status",
-    "newly_excluded": "its physician is now on the OIG exclusion list",
-    "exclusion_lifted": "its physician is no longer excluded (reinstated or removed)",
-}
+from pipeline.db.schema import HISTORY, create_tables
 
 # The state of every current listing, from the staged tables and the verifications view.
 _CURRENT = """
@@ -94,29 +36,12 @@ FROM verifications v JOIN listings l USING (listing_id)
 
 
 def ensure_history_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(HISTORY_SCHEMA)
+    create_tables(con, (HISTORY,))
 
 
-def healthy_run_condition(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL condition on ``crawl_runs`` for a crawl healthy enough to say "this listing is gone".
-
-    Uses the crawl-health columns when the crawl_runs table has them (``drift``, ``healthy`` or
-    a ``health`` label), else a crawl that finished with status ``ok``.
-    """
-    columns = {
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'crawl_runs' AND table_schema = 'main'"
-        ).fetchall()
-    }
-    if "drift" in columns:  # a run whose yield or coverage fell sharply is not healthy
-        return "status = 'ok' AND NOT coalesce(drift, false)"
-    if "healthy" in columns:
-        return "status = 'ok' AND coalesce(healthy, false)"
-    if "health" in columns:
-        return "status = 'ok' AND health IN ('ok', 'healthy')"
-    return "status = 'ok'"
+# A crawl healthy enough to say "this listing is gone": finished, and no sharp fall in yield or
+# field coverage against the previous run (drift).
+HEALTHY_CRAWL = "status = 'ok' AND NOT coalesce(drift, false)"
 
 
 def _event(kind: str, select: str) -> str:
@@ -144,12 +69,11 @@ def record_history(con: duckdb.DuckDBPyConnection, publish_id: str, now: datetim
     params = {"publish_id": publish_id, "now": now}
     before = con.execute("SELECT count(*) FROM changes").fetchone()[0]
     con.execute(_CURRENT)
-    healthy = healthy_run_condition(con)
     # Sites whose latest crawl is healthy: a listing missing from it is gone.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE history_healthy_sites AS
             SELECT site_id, started_at FROM (
-                SELECT site_id, started_at, {healthy} AS healthy,
+                SELECT site_id, started_at, {HEALTHY_CRAWL} AS healthy,
                        row_number() OVER (PARTITION BY site_id ORDER BY started_at DESC) AS n
                 FROM crawl_runs)
             WHERE n = 1 AND healthy"""

@@ -17,311 +17,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.db.store import new_id, transaction
-from pipeline.history import CHANGE_KINDS, ensure_history_schema, record_history
+from pipeline.db import schema
+from pipeline.db.schema import CERTIFICATION_VALUES
+from pipeline.db.store import LATEST_CRAWLS, literal, new_id, transaction
+from pipeline.history import ensure_history_schema, record_history
 from pipeline.normalize.names import name_key
 from pipeline.verify import VERIFICATIONS_VIEW
 
-# ------------------------------------------------------------------------------ the contract
-
-CERTIFICATION_ORDER = [
-    "certified",
-    "certified_other_specialty",
-    "lapsed",
-    "not_certified",
-    "unknown",
-]
-
-# Published objects, in the order docs/schema.md lists them: (name, comment).
-OBJECT_COMMENTS: dict[str, str] = {
-    "verifications": "One row per crawled listing: who it is and what the records confirm. "
-    "The stable contract (see README).",
-    "physicians": "One row per resolved identity (NPI) with every listing of it, its "
-    "certificates, affiliations, education and exclusion status.",
-    "changes": "Events between runs: new listing, listing gone, specialty / affiliation / "
-    "identity / certification / certificate status changed, newly excluded, exclusion lifted.",
-    "listing_history": "Every listing ever seen: when it was first and last seen, and when a "
-    "healthy crawl of its site stopped listing it.",
-    "listing_versions": "Each distinct state of a listing with its validity interval: the "
-    "state as of time X is valid_from <= X AND (valid_to IS NULL OR valid_to > X).",
-    "publish_runs": "Each run that published this file (match or scheduled run).",
-    "crawl_runs": "Each crawl of one site: when, how it went, and its Scrapy stats.",
-    "load_runs": "Each reference file loaded: kind, path, sha256 and row counts.",
-    "listings": "Crawled listings of each site's latest successful crawl, normalized.",
-    "listing_matches": "The match decision of each listing, with its runner-up and the "
-    "per-comparison levels and weights.",
-    "reference_people": "Individual providers from NPPES, with places and specialties from "
-    "NPPES and Doctors & Clinicians.",
-    "certificates": "Board certificates (canonical board CSV rows) and the NPI each is tied to.",
-    "exclusions": "OIG LEIE exclusions of individuals and the NPI each is tied to.",
-    "raw_listings": "The crawled items behind the published listings (latest successful crawl "
-    "of each site), as JSON with provenance. Older crawls stay in the work database.",
-    "rejects": "Reference rows that were not loaded, with their line number and reason.",
-    "match_parameters": "The parameters each matching run learned (m, u, weight per "
-    "comparison level): with listing_matches.comparisons, why a listing matched.",
-    "lookup_entries": "What `credcheck lookup` shows: one row per physician (matched NPI) or "
-    "per listing not resolved to one.",
-    "lookup_keys": "Name blocking keys of lookup_entries: each surname, its parts and its "
-    "one-deletion variants (one typo away), with the first initial, sorted by key.",
-}
-
-_CERT_STRUCT = "board, certificate, status, expiration"
-COLUMN_COMMENTS: dict[str, dict[str, str]] = {
-    "verifications": {
-        "listing_id": "`site_id:ref`, stable across crawls",
-        "site_id": "registry id of the site",
-        "source_url": "the profile page",
-        "listed_name": "the name as listed",
-        "claimed_specialties": "specialties as listed",
-        "npi": "NPI of the matched person; NULL unless identity = 'matched'",
-        "identity": "matched | ambiguous | unmatched",
-        "match_score": "probability (0..1) of the best candidate",
-        "certification": "certified | certified_other_specialty | lapsed | not_certified | "
-        "unknown (README explains each)",
-        "certificates": f"the matched person's certificates ({_CERT_STRUCT})",
-        "excluded": "on the OIG LEIE without reinstatement",
-        "crawled_at": "when the page was fetched (UTC)",
-    },
-    "physicians": {
-        "npi": "the resolved identity (NPPES NPI)",
-        "name": "display name from NPPES",
-        "first": "NPPES first name",
-        "middle": "NPPES middle name",
-        "last": "NPPES last name",
-        "suffix": "NPPES name suffix",
-        "credentials": "NPPES credentials, canonical (MD, DO, …)",
-        "physician": "holds a physician degree or taxonomy (false: NP, PA, …)",
-        "gender": "NPPES gender code",
-        "practice_city": "NPPES practice city",
-        "practice_state": "NPPES practice state",
-        "states": "every state the records or listings place the person in",
-        "specialties": "canonical specialties from the reference records and certificates",
-        "claimed_specialties": "specialties as listed, over all listings",
-        "certification": "the most reassuring certification value over its listings",
-        "listings": "each listing resolved to this NPI, with first_seen / last_seen",
-        "sites": "registry ids of the sites listing the person",
-        "affiliations": "hospital affiliations over all listings",
-        "education": "education as listed (type, name, year, source site) and the medical "
-        "school from Doctors & Clinicians (source 'dac')",
-        "certificates": "board certificates tied to the NPI (board, certificate, "
-        "certificate_type, status, expiration)",
-        "active_certificates": "names of the certificates whose status is active",
-        "excluded": "on the OIG LEIE without reinstatement",
-        "exclusions": "LEIE exclusions tied to the NPI (exclusion_type, exclusion_date, "
-        "reinstatement_date)",
-        "first_seen": "when a listing of the person was first seen",
-        "last_seen": "when a listing of the person was last seen",
-    },
-    "changes": {
-        "change_id": "increasing id of the event",
-        "publish_id": "the run that recorded it (publish_runs.publish_id)",
-        "changed_at": "when that run published (UTC)",
-        "kind": " | ".join(CHANGE_KINDS),
-        "listing_id": "the listing concerned",
-        "site_id": "its site",
-        "npi": "its NPI at the time of the event (NULL when not matched)",
-        "old_value": "value before ('; ' between list items)",
-        "new_value": "value after ('; ' between list items)",
-        "detail": "what else explains the event (the certificate, the crawl time, …)",
-    },
-    "listing_history": {
-        "listing_id": "the listing",
-        "site_id": "its site",
-        "first_seen": "fetch time of the first crawl that listed it (UTC)",
-        "last_seen": "fetch time of the latest crawl that listed it (UTC)",
-        "gone_at": "start of the healthy crawl that no longer listed it; NULL while listed",
-    },
-    "listing_versions": {
-        "listing_id": "the listing",
-        "site_id": "its site",
-        "valid_from": "publish time from which this state holds (UTC)",
-        "valid_to": "publish time it stopped holding; NULL for the current state",
-        "publish_id": "the run that recorded this state",
-        "listed_name": "the name as listed",
-        "specialties": "claimed specialties, canonical, sorted",
-        "affiliations": "listed hospital affiliations, sorted",
-        "npi": "matched NPI",
-        "identity": "matched | ambiguous | unmatched",
-        "certification": "verifications.certification at the time",
-        "certificate_statuses": "the matched person's certificates and their status",
-        "excluded": "excluded at the time",
-    },
-    "publish_runs": {
-        "publish_id": "id of the run",
-        "command": "match | run | demo",
-        "started_at": "when the run started publishing (UTC)",
-        "published_at": "when its file was swapped in (UTC); NULL if it never was",
-        "listings": "listings published",
-        "matched": "listings matched to an NPI",
-        "physicians": "resolved identities published",
-        "changes": "change events the run recorded",
-        "crawl_run_ids": "the crawls behind the published listings",
-    },
-    "crawl_runs": {
-        "run_id": "id of the crawl (its feed is in runs-dir/<run_id>)",
-        "site_id": "registry id of the site",
-        "start_url": "the URL the crawl started from",
-        "started_at": "when the crawl started (UTC)",
-        "finished_at": "when it finished (UTC)",
-        "status": "ok | failed",
-        "items": "listings in the feed",
-        "pages": "responses received",
-        "parse_errors": "pages whose parsing failed",
-        "soft_404": "pages that were 'not found' pages served with status 200",
-        "stats": "Scrapy's stats and credcheck counters (JSON)",
-        "pages_fetched": "pages downloaded with a body (2xx)",
-        "not_modified": "listings known unchanged without download (304, old lastmod)",
-        "new_listings": "refs not in the site's previous run",
-        "changed": "refs whose content hash differs from the previous run",
-        "unchanged": "refs fetched again with the same content hash",
-        "gone": "refs of the previous run missing now (0 when drift)",
-        "carried": "rows copied forward from the previous run (304s, drift)",
-        "drift": "yield or field coverage fell sharply against the previous run: not a healthy "
-        "crawl, so listings it misses are not recorded as gone",
-        "drift_reason": "why the run counts as drift",
-        "field_coverage": "{field: share of the run's listings that have it} (JSON)",
-        "errors": "{kind: count}: http_5xx, http_429, timeout, truncated, … (JSON)",
-        "discovery": "zero-config crawls: what was learned — directory entry, URL templates "
-        "kept and rejected with their sampled yield, pagination (JSON); the next crawl of the "
-        "site starts from it",
-    },
-    "load_runs": {
-        "load_id": "id of the load",
-        "kind": "boards | nppes | dac | leie",
-        "path": "the file loaded",
-        "sha256": "sha256 of the file",
-        "rows_read": "rows read",
-        "rows_loaded": "rows loaded",
-        "rows_rejected": "rows rejected (see rejects)",
-        "started_at": "when the load started (UTC)",
-        "finished_at": "when it finished (UTC)",
-    },
-    "rejects": {
-        "load_id": "the load (load_runs.load_id)",
-        "kind": "reference kind",
-        "line_number": "line in the file",
-        "reason": "why the row was not loaded",
-        "raw_row": "the row as read",
-    },
-    "raw_listings": {
-        "run_id": "the crawl (crawl_runs.run_id)",
-        "site_id": "registry id of the site",
-        "ref": "stable listing key on the site",
-        "source_url": "the page the item was read from",
-        "fetched_at": "when the page was fetched (UTC)",
-        "content_hash": "sha256 of the response body",
-        "extractor": "jsonld | microdata | html",
-        "item": "the listing item as crawled (docs/design.md §1)",
-        "change": "new | changed | unchanged | not_modified | carried",
-        "carried_from": "run_id the row was copied from (not_modified / carried)",
-    },
-    "listings": {
-        "listing_id": "`site_id:ref`",
-        "site_id": "registry id of the site",
-        "source_url": "the profile page",
-        "listed_name": "the name as listed",
-        "claimed_specialties": "specialties as listed",
-        "claimed_canonical": "claimed specialties, canonical",
-        "first": "parsed first name",
-        "middle": "parsed middle name",
-        "last": "parsed last name",
-        "suffix": "parsed suffix (Jr, III)",
-        "credentials": "degrees and credentials, canonical",
-        "states": "states of its locations",
-        "cities": "cities of its locations (normalized)",
-        "specialties": "claimed and certificate specialties, canonical (used for matching)",
-        "npi": "NPI shown on the page, when valid",
-        "physician": "lists a physician degree (NULL when no degree is listed)",
-        "affiliations": "hospital affiliations as listed",
-        "crawled_at": "when the page was fetched (UTC)",
-        "first_seen": "when the listing was first seen (listing_history)",
-        "last_seen": "when the listing was last seen (listing_history)",
-    },
-    "listing_matches": {
-        "listing_id": "the listing",
-        "npi": "matched NPI (NULL unless matched)",
-        "identity": "matched | ambiguous | unmatched",
-        "match_score": "probability of the best candidate",
-        "certification": "verifications.certification",
-        "candidate_npi": "the best candidate, matched or not",
-        "runner_up_npi": "the second-best candidate",
-        "runner_up_score": "its probability",
-        "comparisons": "per-comparison levels and weights of the best candidate (JSON)",
-    },
-    "reference_people": {
-        "npi": "NPI",
-        "first": "first name",
-        "middle": "middle name",
-        "last": "last name",
-        "suffix": "suffix",
-        "credentials": "credentials, canonical",
-        "alt_lasts": "other last names (NPPES)",
-        "states": "practice, mailing, DAC and license states",
-        "cities": "practice, mailing and DAC cities (normalized)",
-        "specialties": "canonical specialties from taxonomies, DAC and board certificates",
-        "physician": "physician taxonomy or degree",
-        "practice_city": "NPPES practice city",
-        "practice_state": "NPPES practice state",
-        "gender": "gender code",
-        "medical_school": "medical school from Doctors & Clinicians",
-    },
-    "certificates": {
-        "line_number": "line in the board CSV",
-        "matched_npi": "NPI the certificate is tied to (by NPI or by the matcher)",
-        "first": "first name on the certificate",
-        "middle": "middle name",
-        "last": "last name",
-        "board": "issuing board",
-        "certificate": "certificate name",
-        "certificate_type": "specialty | subspecialty",
-        "status": "active | expired | lapsed | inactive | suspended | revoked",
-        "expiration_date": "expiration date",
-        "city": "city",
-        "state": "state",
-    },
-    "exclusions": {
-        "matched_npi": "NPI the exclusion is tied to",
-        "first": "first name",
-        "middle": "middle name",
-        "last": "last name",
-        "city": "city",
-        "state": "state",
-        "exclusion_type": "LEIE exclusion authority, e.g. 1128a1",
-        "exclusion_date": "exclusion date",
-        "reinstatement_date": "reinstatement date (NULL while excluded)",
-    },
-    "match_parameters": {
-        "run_id": "one matching run; listing_matches.comparisons->>'run_id'",
-        "created_at": "when it ran (UTC)",
-        "link": "listings | certificates | exclusions (each -> NPPES people)",
-        "comparison": "a comparison, or 'prior'",
-        "level": "agreement level of the comparison",
-        "level_name": "what the level means",
-        "m": "P(level | same person), by EM on broad-rule pairs",
-        "u": "P(level | different people), from random pairs",
-        "weight": "log2(m / u); the prior's is log2(lambda / (1 - lambda))",
-        "term_frequency_adjusted": "whether the weight is adjusted for how common the value is",
-    },
-    "lookup_entries": {
-        "person_key": "the NPI, or 'listing:' + listing_id when not resolved",
-        "card": "JSON: name, npi, state, states, claimed_specialties, specialties, "
-        "certification, certificates ('name (status)'), excluded, identity, sites",
-    },
-    "lookup_keys": {
-        "key": "surname|initial: the surname, a part of it, or a one-deletion variant of "
-        "those, then '|' and the first name's initial",
-        "person_key": "lookup_entries.person_key",
-        "first_key": "first name key of that name variant",
-        "last_key": "surname key of that name variant",
-    },
-}
-
 # ------------------------------------------------------------------------------ SQL
 
-# Each site's latest successful crawl: the crawls behind the published listings.
-_LATEST_RUNS = """
-SELECT arg_max(run_id, started_at) AS run_id FROM crawl_runs WHERE status = 'ok' GROUP BY site_id
-"""
+# The crawls behind the published listings.
+_LATEST_RUNS = f"SELECT run_id FROM ({LATEST_CRAWLS})"
 
 TITLE_CASE_MACRO = """
 CREATE OR REPLACE TEMP MACRO title_case(s) AS
@@ -363,7 +69,8 @@ by_npi AS (
            list_sort(list_distinct(list(site_id))) AS sites,
            list_sort(list_distinct(flatten(list(CAST(affiliations AS VARCHAR[])))))
                AS affiliations,
-           {CERTIFICATION_ORDER}[min(list_position({CERTIFICATION_ORDER}, certification))]
+           {list(CERTIFICATION_VALUES)}[
+               min(list_position({list(CERTIFICATION_VALUES)}, certification))]
                AS certification,
            min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM cur GROUP BY npi
@@ -514,39 +221,17 @@ class PublishResult:
     seconds: float
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _work_comments(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """Column comments other stages put on work-database tables (kept when published)."""
-    rows = con.execute(
-        "SELECT table_name, column_name, comment FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND comment IS NOT NULL AND comment <> ''"
-    ).fetchall()
-    return {(t, c): text for t, c, text in rows}
-
-
-def apply_comments(
-    con: duckdb.DuckDBPyConnection, extra: dict[tuple[str, str], str] | None = None
-) -> None:
-    """COMMENT ON every published object and column that has a text for it."""
-    kinds = dict(
-        con.execute(
-            "SELECT table_name, CASE WHEN table_type = 'VIEW' THEN 'VIEW' ELSE 'TABLE' END "
-            "FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    )
-    for name, comment in OBJECT_COMMENTS.items():
-        if name in kinds:
-            con.execute(f"COMMENT ON {kinds[name]} {name} IS {_quote(comment)}")
-    columns = con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-    ).fetchall()
-    for table, column in columns:
-        text = COLUMN_COMMENTS.get(table, {}).get(column) or (extra or {}).get((table, column))
-        if text:
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_quote(text)}')
+def apply_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMENT ON every published object and column, from ``pipeline.db.schema``."""
+    for table in schema.TABLES.values():
+        if not table.published:
+            continue
+        kind = "VIEW" if table.view else "TABLE"
+        con.execute(f"COMMENT ON {kind} {table.name} IS {literal(table.comment)}")
+        for column in table.columns:
+            con.execute(
+                f'COMMENT ON COLUMN {table.name}."{column.name}" IS {literal(column.text)}'
+            )
 
 
 def _fsync(path: Path) -> None:
@@ -632,8 +317,7 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
     work_tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "match_parameters" in work_tables:
         copies["match_parameters"] = "SELECT * FROM match_parameters ORDER BY created_at"
-    comments = _work_comments(con)
-    con.execute(f"ATTACH {_quote(str(path))} AS publishing")
+    con.execute(f"ATTACH {literal(str(path))} AS publishing")
     try:
         for table, select in copies.items():
             con.execute(f"CREATE TABLE publishing.{table} AS {select}")
@@ -664,7 +348,7 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
             "UPDATE publish_runs SET published_at = ? WHERE publish_id = ?",
             [datetime.now(UTC).replace(tzinfo=None), publish_id],
         )
-        apply_comments(out, comments)
+        apply_comments(out)
         out.execute("CHECKPOINT")
     finally:
         out.close()

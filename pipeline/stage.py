@@ -12,6 +12,7 @@ import json
 import duckdb
 import pandas as pd
 
+from pipeline.db.store import LATEST_CRAWLS
 from pipeline.normalize.degrees import is_physician_degree, split_credentials
 from pipeline.normalize.names import parse_person_name
 from pipeline.normalize.npi import clean_npi
@@ -104,9 +105,7 @@ def listing_person(item: dict) -> dict:
 def staged_listings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Listings of each site's latest successful crawl, normalized."""
     rows = con.execute(
-        """WITH latest AS (
-               SELECT site_id, arg_max(run_id, started_at) AS run_id
-               FROM crawl_runs WHERE status = 'ok' GROUP BY site_id)
+        f"""WITH latest AS ({LATEST_CRAWLS})
            SELECT r.item FROM raw_listings r JOIN latest USING (site_id, run_id)
            ORDER BY r.site_id, r.ref"""
     ).fetchall()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db.store import errors_by_kind
+from pipeline.crawl.ingest import errors_by_kind
 from pipeline.demo.faults import HUGE_PATH, KINDS, LOOP_PATHS, TIMEOUT_SLEEP
 from pipeline.demo.server import serve_sites
 from spiders import settings as project_settings

@@ -11,14 +11,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.crawl.ingest import drift_reason, ingest_outcomes, previous_pages
 from pipeline.crawl.runner import (
     CrawlTarget,
     crawl_site,
     crawl_sites,
-    ingest_outcomes,
-    previous_pages,
 )
-from pipeline.db.store import drift_reason, open_db
+from pipeline.db.store import open_db
 from pipeline.demo.server import serve_sites
 from tests.conftest import run_cli
 

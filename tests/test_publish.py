@@ -111,7 +111,7 @@ def test_every_published_object_and_column_is_documented(demo_db):
     from pipeline.db.docs import undocumented
 
     con = duckdb.connect(str(demo_db), read_only=True)
-    assert undocumented(con) == [], "add COMMENT texts in pipeline/publish.py COLUMN_COMMENTS"
+    assert undocumented(con) == [], "add the comments in pipeline/db/schema.py"
     names = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }

@@ -27,10 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import duckdb
-
 from pipeline.config import REPO_ROOT, CredcheckError
-from pipeline.db.store import ingest_crawl, new_id, read_feed
+from pipeline.db.store import new_id
 from spiders.registry import RegistryError, SiteEntry, load_registry
 
 ZERO_CONFIG_SPIDER = "directory"
@@ -126,45 +124,30 @@ def _failure_reason(stats: dict, items: int, returncode: int) -> str | None:
     return "no listings found"
 
 
-def previous_pages(con: duckdb.DuckDBPyConnection, site_id: str) -> dict[str, dict]:
-    """{url: {"etag", "last_modified"}} of the site's latest successful run: what a re-crawl
-    sends back as If-None-Match / If-Modified-Since."""
-    rows = con.execute(
-        """WITH latest AS (SELECT run_id FROM crawl_runs WHERE site_id = ? AND status = 'ok'
-                           ORDER BY started_at DESC LIMIT 1)
-           SELECT source_url, item->>'$.extras.http.etag', item->>'$.extras.http.last_modified'
-           FROM raw_listings JOIN latest USING (run_id)""",
-        [site_id],
-    ).fetchall()
-    return {
-        url: {k: v for k, v in (("etag", etag), ("last_modified", modified)) if v}
-        for url, etag, modified in rows
-        if etag or modified
-    }
 
 
-def previous_discovery(con: duckdb.DuckDBPyConnection, site_id: str) -> dict | None:
-    """What the site's latest successful zero-config crawl learned (its URL templates), for the
-    next crawl to start from."""
-    row = con.execute(
-        """SELECT discovery FROM crawl_runs WHERE site_id = ? AND status = 'ok'
-           AND discovery IS NOT NULL ORDER BY started_at DESC LIMIT 1""",
-        [site_id],
-    ).fetchone()
-    return json.loads(row[0]) if row else None
 
 
-def previous_pages_for(
-    con: duckdb.DuckDBPyConnection, targets: list[CrawlTarget]
-) -> dict[str, dict[str, dict]]:
-    """{site_id: previous_pages(...)} for ``crawl_sites(previous=...)``: an incremental re-crawl.
-    A site crawled zero-config also gets what its last crawl learned (key ``DISCOVERY_KEY``)."""
-    previous = {}
-    for target in targets:
-        previous[target.site_id] = previous_pages(con, target.site_id)
-        if learned := previous_discovery(con, target.site_id):
-            previous[target.site_id] = {**previous[target.site_id], DISCOVERY_KEY: learned}
-    return previous
+def read_feed(feed_path: Path) -> tuple[list[dict], int]:
+    """Items of a JSON Lines feed, and how many lines could not be read (counted, not fatal)."""
+    items: list[dict] = []
+    bad_lines = 0
+    if not feed_path.exists():
+        return items, bad_lines
+    with feed_path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                bad_lines += 1
+                continue
+            if isinstance(item, dict) and item.get("source_url"):
+                items.append(item)
+            else:
+                bad_lines += 1
+    return items, bad_lines
 
 
 def _job_dir(runs_dir: Path, site_id: str) -> Path:
@@ -283,22 +266,3 @@ def crawl_sites(
             progress(outcomes[-1])
     return outcomes
 
-
-def ingest_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CrawlOutcome]) -> None:
-    """Store each successful crawl (one transaction per site); failed ones leave no trace."""
-    for outcome in outcomes:
-        if not outcome.ok:
-            continue
-        ingest_crawl(
-            con,
-            run_id=outcome.run_id,
-            site_id=outcome.target.site_id,
-            start_url=outcome.target.start_url,
-            items=outcome.items,
-            stats={**outcome.stats, "credcheck/bad_feed_lines": outcome.bad_feed_lines},
-            started_at=outcome.started_at,
-            finished_at=outcome.finished_at,
-            status="ok",
-            unchanged_urls=outcome.unchanged_urls,
-            discovery=outcome.discovery,
-        )

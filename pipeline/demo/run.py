@@ -15,15 +15,16 @@ from pathlib import Path
 from pipeline.app.report import crawl_progress, print_frame, print_match_summary, print_publish
 from pipeline.app.workspace import job_lock, work_db_path
 from pipeline.config import DATA_DIR
-from pipeline.crawl.runner import crawl_sites, ingest_outcomes, plan_targets
+from pipeline.crawl.ingest import ingest_outcomes
+from pipeline.crawl.runner import crawl_sites, plan_targets
 from pipeline.db.store import open_db
 from pipeline.demo.server import serve_sites
 from pipeline.demo.world import generate_world
 from pipeline.lookup import lookup
 from pipeline.match.evaluate import score_identities
 from pipeline.publish import publish
+from pipeline.resolve import run_match
 from pipeline.sources import load_reference
-from pipeline.verify import run_match
 
 DEFAULT_WORLD_DIR = DATA_DIR / "demo" / "world"
 

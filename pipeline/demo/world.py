@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline import config
+from pipeline.db.schema import CERTIFICATION_VALUES
 from pipeline.normalize.npi import npi_check_digit
 from pipeline.sources.boards import BOARD_COLUMNS
-from pipeline.verify import CERTIFICATION_VALUES
 
 T = TypeVar("T")
 AS_OF = date(2026, 11, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.config import CredcheckError
+from pipeline.db.store import literal
 from pipeline.normalize.npi import npi_valid_sql
 from pipeline.sources.base import Reporter, Source
 
@@ -38,10 +39,6 @@ def pick_columns(kind: str, header: list[str], wanted: dict[str, tuple[str, ...]
 
 def ident(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def read_csv_sql(source: Source) -> str:

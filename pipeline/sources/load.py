@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import CredcheckError
+from pipeline.db.schema import RAW, create_tables
 from pipeline.db.store import new_id, transaction
 from pipeline.sources import boards, dac, leie, nppes
 from pipeline.sources.base import Kind, Progress, Reporter, Source
@@ -59,39 +60,6 @@ class LoadResult:
     repairs: dict[str, int] = field(default_factory=dict)
 
 
-# Columns added since the first schema; applied to older database files before a load.
-MIGRATIONS = """
-ALTER TABLE ref_boards ADD COLUMN IF NOT EXISTS repairs VARCHAR[];
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS organization_name VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS other_name_type VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS other_credential VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS practice_address_1 VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS practice_address_2 VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS mailing_zip VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS enumeration_date DATE;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS last_update_date DATE;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS deactivation_reason VARCHAR;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS reactivation_date DATE;
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS taxonomies STRUCT(slot INTEGER, code VARCHAR,
-    license VARCHAR, license_state VARCHAR, is_primary BOOLEAN)[];
-ALTER TABLE ref_nppes ADD COLUMN IF NOT EXISTS repairs VARCHAR[];
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS layout VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS ind_pac_id VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS ind_enrl_id VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS secondary_specialty_list VARCHAR[];
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS telehealth VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS org_pac_id VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS num_org_mem INTEGER;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS address_line_1 VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS address_line_2 VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS address_id VARCHAR;
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS hospital_ccns VARCHAR[];
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS hospital_names VARCHAR[];
-ALTER TABLE ref_dac ADD COLUMN IF NOT EXISTS repairs VARCHAR[];
-ALTER TABLE ref_leie ADD COLUMN IF NOT EXISTS upin VARCHAR;
-ALTER TABLE ref_leie ADD COLUMN IF NOT EXISTS birth_date DATE;
-ALTER TABLE ref_leie ADD COLUMN IF NOT EXISTS repairs VARCHAR[];
-"""
 
 
 # ------------------------------------------------------------------------------ the entry point
@@ -123,7 +91,7 @@ def load_reference(
     report(f"checking {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
     # CMS writes the NPPES files in iso-8859-1; the others are checked while hashing.
     sha, utf8 = _fingerprint(path, check_utf8=spec.encoding is None)
-    _migrate(con)
+    create_tables(con, (RAW,))  # a file made by an older version gets the newer columns
     previous = _loaded_already(con, spec, sha)
     if previous:
         return LoadResult(previous[0], kind, str(path), sha, *previous[1:], unchanged=True)
@@ -204,13 +172,6 @@ def _fingerprint(path: Path, check_utf8: bool = True) -> tuple[str, bool]:
                 except UnicodeDecodeError:
                     utf8 = False
     return digest.hexdigest(), utf8
-
-
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    from pipeline.db.store import RAW_SCHEMA
-
-    con.execute(RAW_SCHEMA)
-    con.execute(MIGRATIONS)
 
 
 def _loaded_already(con: duckdb.DuckDBPyConnection, spec: Kind, sha: str) -> tuple | None:
