@@ -21,18 +21,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.app.report import crawl_progress, print_frame, print_match_summary, print_publish
-from pipeline.app.workspace import (
+from pipeline.app.exits import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
-    JobLocked,
+    STATUS,
     emit_run_record,
-    job_lock,
+    error_message,
+    exit_code_for,
     log,
 )
+from pipeline.app.report import print_frame
+from pipeline.app.workspace import Workspace
 from pipeline.config import DEFAULT_RUNS_DIR, CredcheckError, resolve_db_path
 
 
@@ -46,47 +46,23 @@ def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
     return settings
 
 
-def _open_work(published: Path):
-    from pipeline.app.workspace import open_work_db
-
-    return open_work_db(published)
-
-
 # ------------------------------------------------------------------------------ commands
 
 
 def cmd_crawl(args) -> int:
-    from pipeline.app.workspace import work_db_path
-    from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
-    from pipeline.crawl.runner import crawl_sites, plan_targets, registered_sites
+    from pipeline.app.chain import run_chain
+    from pipeline.crawl.runner import plan_targets, registered_sites
 
     settings = _parse_settings(args.setting)
-    targets = plan_targets(args.site_ids, args.url)
-    if not targets:
-        targets = plan_targets(list(registered_sites()), [])
-    published = resolve_db_path(args.db)
-    with job_lock(published, "crawl"):
-        previous = {}
-        if not args.full and (published.exists() or work_db_path(published).exists()):
-            # Incremental, as `credcheck run`: ask again with the last crawl's ETag/Last-Modified.
-            con = _open_work(published)
-            previous = previous_pages_for(con, targets)
-            con.close()
-        outcomes = crawl_sites(
-            targets,
-            runs_dir=Path(args.runs_dir),
-            settings=settings,
-            progress=crawl_progress,
-            previous=previous,
+    targets = plan_targets(args.site_ids, args.url) or plan_targets(list(registered_sites()), [])
+    with Workspace(resolve_db_path(args.db), "crawl") as ws:
+        result = run_chain(
+            ws, targets, runs_dir=Path(args.runs_dir), settings=settings, incremental=not args.full
         )
-        if all(not o.ok for o in outcomes):
-            # Nothing was crawled, so the database is not even opened.
-            return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
-        con = _open_work(published)
-        ingest_outcomes(con, outcomes)
-        con.close()
+    if not result.sites_ok:
+        return EXIT_USAGE if args.url and not args.site_ids else EXIT_FAILED
     print("stored in the work database; `credcheck match` publishes", file=sys.stderr)
-    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+    return EXIT_FAILED if result.sites_failed else EXIT_OK
 
 
 def cmd_discover(args) -> int:
@@ -125,13 +101,10 @@ def cmd_load(args) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise CredcheckError(f"{args.kind}: no such file: {path}")
-    published = resolve_db_path(args.db)
-    with job_lock(published, "load"):
-        con = _open_work(published)
+    with Workspace(resolve_db_path(args.db), "load") as ws, ws.work() as con:
         result = load_reference(
             con, args.kind, path, progress=lambda line: print(line, file=sys.stderr, flush=True)
         )
-        con.close()
     if result.unchanged:
         print(f"{args.kind}: {path} is already loaded (sha256 {result.sha256[:12]}); nothing to do")
     else:
@@ -143,24 +116,21 @@ def cmd_load(args) -> int:
 
 
 def cmd_match(args) -> int:
+    from pipeline.app.report import print_match_summary, print_publish
     from pipeline.publish import publish
     from pipeline.resolve import run_match
 
     published = resolve_db_path(args.db)
-    with job_lock(published, "match"):
-        con = _open_work(published)
+    with Workspace(published, "match") as ws, ws.work() as con:
         print_match_summary(run_match(con))
         print_publish(publish(con, published, command="match"))
-        con.close()
     return EXIT_OK
 
 
 def cmd_run(args) -> int:
     """The scheduled job; always ends with one JSON line describing the run."""
-    from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
-    from pipeline.crawl.runner import crawl_sites, plan_targets, registered_sites
-    from pipeline.publish import publish
-    from pipeline.resolve import run_match
+    from pipeline.app.chain import ChainResult, run_chain
+    from pipeline.crawl.runner import plan_targets, registered_sites
 
     published = resolve_db_path(args.db)
     runs_dir = Path(args.runs_dir)
@@ -170,72 +140,48 @@ def cmd_run(args) -> int:
         "db": str(published),
         "started_at": started.isoformat(timespec="seconds"),
     }
-    code = EXIT_OK
+    result = ChainResult()
     try:
-        with job_lock(published, "run"):
+        with Workspace(published, "run") as ws:
             targets = plan_targets(list(registered_sites()), [])
-            # Incremental: the last run's ETag/Last-Modified per page, for conditional requests.
-            con = _open_work(published)
-            previous = previous_pages_for(con, targets)
-            con.close()
-            log(f"credcheck run: crawling {len(targets)} site(s)")
-            outcomes = crawl_sites(
+            result = run_chain(
+                ws,
                 targets,
                 runs_dir=runs_dir,
                 settings=_parse_settings(args.setting),
-                progress=crawl_progress,
-                previous=previous,
+                publish_as="run",
+                announce=lambda step: log(f"credcheck run: {step}"),
             )
-            failed = [o.target.site_id for o in outcomes if not o.ok]
-            record["sites_ok"] = [o.target.site_id for o in outcomes if o.ok]
-            record["sites_failed"] = failed
-            log("credcheck run: ingesting crawls into the work database")
-            con = _open_work(published)
-            ingest_outcomes(con, outcomes)
-            log("credcheck run: matching")
-            summary = run_match(con)
-            print_match_summary(summary)
-            log("credcheck run: publishing")
-            result = publish(con, published, command="run")
-            con.close()
-            print_publish(result)
-            record.update(
-                publish_id=result.publish_id,
-                listings=result.listings,
-                matched=result.matched,
-                physicians=result.physicians,
-                changes=result.changes,
-            )
-            if failed:
-                log(
-                    f"credcheck: error: {len(failed)} site(s) failed: {', '.join(failed)}",
-                    error=True,
-                )
-                code = EXIT_FAILED
-    except JobLocked as exc:
-        print(f"credcheck: error: {exc}", file=sys.stderr)
-        code, record["error"] = EXIT_LOCKED, str(exc)
-    except CredcheckError as exc:
-        print(f"credcheck: error: {exc}", file=sys.stderr)
-        code, record["error"] = EXIT_USAGE, str(exc)
-    except KeyboardInterrupt:
-        print("credcheck: interrupted; the last published state stands", file=sys.stderr)
-        code = EXIT_INTERRUPTED
-    except Exception as exc:  # the JSON line must still say what happened
-        print(f"credcheck: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        code, record["error"] = EXIT_FAILED, f"{type(exc).__name__}: {exc}"
+        code = EXIT_FAILED if result.sites_failed else EXIT_OK
+        if result.sites_failed:
+            failed = result.sites_failed
+            log(f"credcheck: error: {len(failed)} site(s) failed: {', '.join(failed)}", error=True)
+    except (Exception, KeyboardInterrupt) as exc:  # the JSON line must still say what happened
+        code = exit_code_for(exc)
+        message = error_message(exc)
+        if message:
+            print(message, file=sys.stderr)
+        if not isinstance(exc, KeyboardInterrupt):
+            record["error"] = message.removeprefix("credcheck: error: ") if message else str(exc)
+    if result.outcomes:
+        record["sites_ok"], record["sites_failed"] = result.sites_ok, result.sites_failed
+    if result.published:
+        record.update(
+            publish_id=result.published.publish_id,
+            listings=result.published.listings,
+            matched=result.published.matched,
+            physicians=result.published.physicians,
+            changes=result.published.changes,
+        )
     finished = datetime.now(UTC)
+    status = STATUS[code]
+    if code == EXIT_FAILED and result.published:
+        status = "partial"  # what succeeded was published
     record.update(
         finished_at=finished.isoformat(timespec="seconds"),
         seconds=round((finished - started).total_seconds(), 1),
         exit_code=code,
-        status={
-            EXIT_OK: "ok",
-            EXIT_FAILED: "partial" if record.get("publish_id") else "failed",
-            EXIT_USAGE: "error",
-            EXIT_LOCKED: "locked",
-            EXIT_INTERRUPTED: "interrupted",
-        }[code],
+        status=status,
     )
     emit_run_record(record, runs_dir)
     return code
@@ -245,9 +191,11 @@ def cmd_lookup(args) -> int:
     from pipeline.db.store import open_db
     from pipeline.lookup import lookup
 
-    con = open_db(resolve_db_path(args.db), read_only=True)
     started = time.perf_counter()
-    result = lookup(con, args.name, state=args.state, specialty=args.specialty, limit=args.limit)
+    with open_db(resolve_db_path(args.db), read_only=True) as con:
+        result = lookup(
+            con, args.name, state=args.state, specialty=args.specialty, limit=args.limit
+        )
     print_frame(result, args.format, empty="no matching physicians")
     if args.format == "table":
         print(f"({len(result)} shown, {1000 * (time.perf_counter() - started):.0f} ms)")
@@ -258,10 +206,10 @@ def cmd_find(args) -> int:
     from pipeline.db.store import open_db
     from pipeline.lookup import find
 
-    con = open_db(resolve_db_path(args.db), read_only=True)
-    result = find(
-        con, args.specialty, state=args.state, institution=args.institution, limit=args.limit
-    )
+    with open_db(resolve_db_path(args.db), read_only=True) as con:
+        result = find(
+            con, args.specialty, state=args.state, institution=args.institution, limit=args.limit
+        )
     print_frame(result, args.format, empty="no matching physicians")
     return EXIT_OK
 
@@ -270,8 +218,8 @@ def cmd_explain(args) -> int:
     from pipeline.db.store import open_db
     from pipeline.match.explain import explain
 
-    con = open_db(resolve_db_path(args.db), read_only=True)
-    print(explain(con, args.listing_id))
+    with open_db(resolve_db_path(args.db), read_only=True) as con:
+        print(explain(con, args.listing_id))
     return EXIT_OK
 
 
@@ -488,17 +436,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except JobLocked as exc:
-        print(f"credcheck: error: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except CredcheckError as exc:
-        print(f"credcheck: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("credcheck: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return EXIT_OK
+    except (CredcheckError, KeyboardInterrupt, BrokenPipeError) as exc:
+        message = error_message(exc)
+        if message:
+            print(message, file=sys.stderr)
+        return exit_code_for(exc)
 
 
 if __name__ == "__main__":

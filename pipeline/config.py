@@ -16,6 +16,8 @@ DEFAULT_RUNS_DIR = DATA_DIR / "runs"
 class CredcheckError(Exception):
     """An error a user can act on; the CLI prints it as one line and exits non-zero."""
 
+    exit_code = 2  # usage or input error (pipeline.app.exits.EXIT_USAGE)
+
 
 def resolve_db_path(cli_value: str | os.PathLike | None = None) -> Path:
     """The database file: ``--db`` wins, then ``CREDCHECK_DB``, then ``data/credcheck.duckdb``.

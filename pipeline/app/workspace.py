@@ -1,4 +1,4 @@
-"""Scheduled jobs: where the work database and lock live, the lock itself, and the run log.
+"""The workspace of a job: where the work database and lock live, the lock, and connections.
 
 A published file ``data/credcheck.duckdb`` has two private companions beside it:
 
@@ -12,31 +12,16 @@ with ``os.replace``, so readers never block a job and never see half of one.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from pipeline.config import CredcheckError
-
-# Exit codes of every command (documented in README "Scheduled runs").
-EXIT_OK = 0  # done; the published file is the new state
-EXIT_FAILED = 1  # done, but some work failed (e.g. one site's crawl); the rest was published
-EXIT_USAGE = 2  # usage or input error; nothing was changed
-EXIT_LOCKED = 3  # another credcheck job holds the lock; nothing was done
-EXIT_INTERRUPTED = 130  # interrupted (Ctrl-C / SIGINT); the last published state stands
-
-
-class JobLocked(CredcheckError):
-    """Another job holds the lock of this database."""
-
-    exit_code = EXIT_LOCKED
+from pipeline.app.exits import JobLocked
 
 
 def work_db_path(published: Path) -> Path:
@@ -107,20 +92,46 @@ def job_lock(published: Path, command: str) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def log(message: str, *, error: bool = False) -> None:
-    """One readable, timestamped log line (stderr for errors, stdout otherwise)."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    print(f"{stamp} {message}", file=sys.stderr if error else sys.stdout, flush=True)
+class Workspace:
+    """One job's hold on a published file: its lock, and work connections that always close.
 
+        with Workspace(published, "run") as ws, ws.work() as con:
+            ...
 
-def emit_run_record(record: dict, runs_dir: Path | None) -> None:
-    """The machine-readable summary of a run: one JSON line on stdout, appended to runs.jsonl."""
-    line = json.dumps(record, default=str, sort_keys=True)
-    print(line, flush=True)
-    if runs_dir is not None:
+    Entering takes the lock (or raises :class:`JobLocked` at once); leaving releases it, and
+    each ``work()`` connection is closed when its block ends, whatever happens inside.
+    """
+
+    def __init__(self, published: Path, command: str) -> None:
+        self.published = Path(published)
+        self.command = command
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Workspace:
+        self._stack.enter_context(job_lock(self.published, self.command))
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+    @property
+    def work_path(self) -> Path:
+        return work_db_path(self.published)
+
+    def has_data(self) -> bool:
+        """Whether anything was stored before (a published file or a work database)."""
+        return self.published.exists() or self.work_path.exists()
+
+    def start_afresh(self) -> None:
+        """Forget the work database (the demo starts a new world from nothing)."""
+        self.work_path.unlink(missing_ok=True)
+        Path(str(self.work_path) + ".wal").unlink(missing_ok=True)
+
+    @contextmanager
+    def work(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The work database, open for the block; closed even when the block fails."""
+        con = open_work_db(self.published)
         try:
-            runs_dir.mkdir(parents=True, exist_ok=True)
-            with (runs_dir / "runs.jsonl").open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-        except OSError as exc:  # a full disk must not hide the exit code
-            print(f"credcheck: warning: cannot append to runs.jsonl: {exc}", file=sys.stderr)
+            yield con
+        finally:
+            con.close()

@@ -12,18 +12,17 @@ import os
 import time
 from pathlib import Path
 
-from pipeline.app.report import crawl_progress, print_frame, print_match_summary, print_publish
-from pipeline.app.workspace import job_lock, work_db_path
+from pipeline.app.chain import run_chain
+from pipeline.app.exits import EXIT_FAILED, EXIT_OK
+from pipeline.app.report import print_frame
+from pipeline.app.workspace import Workspace
 from pipeline.config import DATA_DIR
-from pipeline.crawl.ingest import ingest_outcomes
-from pipeline.crawl.runner import crawl_sites, plan_targets
+from pipeline.crawl.runner import plan_targets
 from pipeline.db.store import open_db
 from pipeline.demo.server import serve_sites
 from pipeline.demo.world import generate_world
 from pipeline.lookup import lookup
 from pipeline.match.evaluate import score_identities
-from pipeline.publish import publish
-from pipeline.resolve import run_match
 from pipeline.sources import load_reference
 
 DEFAULT_WORLD_DIR = DATA_DIR / "demo" / "world"
@@ -72,50 +71,56 @@ def _section(title: str) -> None:
 def run_demo(
     db_path: Path, seed: int = 7, physicians: int = 3000, world_dir: Path | None = None
 ) -> int:
-    with job_lock(db_path, "demo"):
-        return _run_demo(db_path, seed, physicians, world_dir)
-
-
-def _run_demo(db_path: Path, seed: int, physicians: int, world_dir: Path | None) -> int:
     started = time.monotonic()
     world_dir = world_dir or DEFAULT_WORLD_DIR
-    _section(f"demo world (seed {seed}, {physicians} physicians) -> {world_dir}")
-    generate_world(world_dir, seed=seed, n_physicians=physicians)
-    site_files = sorted((world_dir / "sites").glob("*.json"))
-    sites = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in site_files}
-    print(f"generated {len(sites)} sites and reference files in {time.monotonic() - started:.1f}s")
-
-    # A fresh world: start the work database from nothing.
-    work = work_db_path(db_path)
-    work.unlink(missing_ok=True)
-    Path(str(work) + ".wal").unlink(missing_ok=True)
-    con = open_db(work)
-    _section("loading reference files")
-    for kind, filename in REFERENCE_FILES.items():
-        result = load_reference(con, kind, world_dir / "reference" / filename)
-        print(f"{kind:7s} {result.rows_loaded:6d} rows loaded, {result.rows_rejected} rejected")
-
-    _section("crawling the demo sites on 127.0.0.1")
-    with serve_sites(site_files) as base_urls:
-        registry = world_dir / "sites.toml"
-        write_demo_registry(registry, sites, base_urls)
-        os.environ["CREDCHECK_SITES"] = str(registry)
-        outcomes = crawl_sites(
-            plan_targets(list(sites), []),
-            runs_dir=world_dir / "runs",
-            settings=LOOPBACK_SETTINGS,
-            progress=crawl_progress,
+    with Workspace(db_path, "demo") as ws:
+        _section(f"demo world (seed {seed}, {physicians} physicians) -> {world_dir}")
+        generate_world(world_dir, seed=seed, n_physicians=physicians)
+        site_files = sorted((world_dir / "sites").glob("*.json"))
+        sites = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in site_files}
+        print(
+            f"generated {len(sites)} sites and reference files in "
+            f"{time.monotonic() - started:.1f}s"
         )
-    if not all(o.ok for o in outcomes):
-        con.close()
-        return 1
-    ingest_outcomes(con, outcomes)
 
-    _section("matching")
-    print_match_summary(run_match(con))
-    print_publish(publish(con, db_path, command="demo"))
-    con.close()
-    con = open_db(db_path, read_only=True)
+        ws.start_afresh()  # a fresh world: the work database starts from nothing
+        _section("loading reference files")
+        with ws.work() as con:
+            for kind, filename in REFERENCE_FILES.items():
+                result = load_reference(con, kind, world_dir / "reference" / filename)
+                print(
+                    f"{kind:7s} {result.rows_loaded:6d} rows loaded, "
+                    f"{result.rows_rejected} rejected"
+                )
+
+        _section("crawling the demo sites on 127.0.0.1")
+        with serve_sites(site_files) as base_urls:
+            registry = world_dir / "sites.toml"
+            write_demo_registry(registry, sites, base_urls)
+            os.environ["CREDCHECK_SITES"] = str(registry)
+            chain = run_chain(
+                ws,
+                plan_targets(list(sites), []),
+                runs_dir=world_dir / "runs",
+                settings=LOOPBACK_SETTINGS,
+                incremental=False,
+                publish_as="demo",
+                stop_unless_all_crawled=True,
+                announce=lambda step: _section(step) if step == "matching" else None,
+            )
+        if chain.published is None:
+            return EXIT_FAILED
+
+    with open_db(db_path, read_only=True) as con:
+        _summarise(con, world_dir)
+    _section(f"done in {time.monotonic() - started:.1f}s; database: {db_path}")
+    print(f"try: credcheck lookup 'Smith' --db {db_path}")
+    print(f"     credcheck find --specialty cardiology --db {db_path}")
+    return EXIT_OK
+
+
+def _summarise(con, world_dir: Path) -> None:
+    """Listings per site, certification counts, the score against the truth, two lookups."""
 
     _section("listings per site")
     print_frame(
@@ -156,8 +161,3 @@ def _run_demo(db_path: Path, seed: int, physicians: int, world_dir: Path | None)
         _section(f"credcheck lookup {name!r} --state {state}")
         print_frame(lookup(con, name, state=state, limit=3), "table")
 
-    con.close()
-    _section(f"done in {time.monotonic() - started:.1f}s; database: {db_path}")
-    print(f"try: credcheck lookup 'Smith' --db {db_path}")
-    print(f"     credcheck find --specialty cardiology --db {db_path}")
-    return 0
