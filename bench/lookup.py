@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import DATA_DIR
-from pipeline.lookup import lookup
-from pipeline.publish import LOOKUP_ENTRIES_FROM_PHYSICIANS, build_lookup_tables
+from pipeline.lookup import LOOKUP_ENTRIES_FROM_PHYSICIANS, build_lookup_tables, lookup
 
 DEMO_DATA = DATA_DIR / "demo"
 STATES = ["MA", "TX", "CA", "NY", "FL", "IL", "PA", "OH", "GA", "NC", "MI", "WA", "AZ", "CO"]

@@ -74,6 +74,93 @@ def _specialty(text: str) -> str:
     return canonical
 
 
+LOOKUP_ENTRIES_FROM_PHYSICIANS = """
+SELECT npi AS person_key, name, npi, coalesce(practice_state, states[1]) AS state, states,
+       claimed_specialties, specialties, certification,
+       list_transform(certificates, lambda c: c.certificate || ' (' || c.status || ')')
+           AS certificates,
+       excluded, 'matched' AS identity, sites
+FROM physicians
+"""
+
+UNRESOLVED_ENTRIES = """
+SELECT 'listing:' || v.listing_id AS person_key, v.listed_name AS name, NULL AS npi,
+       array_to_string(CAST(l.states AS VARCHAR[]), ', ') AS state,
+       CAST(l.states AS VARCHAR[]) AS states,
+       CAST(v.claimed_specialties AS VARCHAR[]) AS claimed_specialties,
+       CAST(l.specialties AS VARCHAR[]) AS specialties, v.certification,
+       CAST([] AS VARCHAR[]) AS certificates, v.excluded, v.identity, [v.site_id] AS sites
+FROM verifications v JOIN listings l USING (listing_id)
+WHERE v.identity <> 'matched'
+"""
+
+
+def one_deletion_keys_sql(names_table: str) -> str:
+    """SQL of lookup_keys rows from a table of (person_key, first_key, last_key).
+
+    A key is ``surname-variant|first-initial``: the surname, each of its parts, and every string
+    one deletion away from those (a typo of one letter — dropped, doubled, changed or two
+    swapped — shares one of them), followed by the first name's initial, so that "John Smith"
+    reads the Smiths whose first name starts with J (or with the initial of a nickname of it).
+    """
+    return f"""
+    WITH parts AS (
+        SELECT DISTINCT person_key, first_key, last_key, unnest(
+            list_distinct(list_append(string_split(last_key, ' '), last_key))) AS part
+        FROM {names_table} WHERE last_key <> ''
+    )
+    SELECT DISTINCT (CASE WHEN i = 0 THEN part
+                          ELSE substr(part, 1, i - 1) || substr(part, i + 1) END)
+                    || '|' || left(first_key, 1) AS key,
+           person_key, first_key, last_key
+    FROM parts, range(0, 64) AS r(i)
+    WHERE i <= length(part) AND (i = 0 OR length(part) > 3)
+    ORDER BY key
+    """
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    """``name_key`` over a column, computed once per distinct value."""
+    distinct = {v: name_key(v) if isinstance(v, str) else "" for v in values.dropna().unique()}
+    return values.map(distinct).fillna("")
+
+
+def build_lookup_tables(
+    con: duckdb.DuckDBPyConnection, entries_sql: str, names: pd.DataFrame
+) -> None:
+    """Create ``lookup_entries`` (one JSON card per person) and ``lookup_keys`` (name keys).
+
+    ``entries_sql`` selects the lookup columns (``LOOKUP_ENTRIES_FROM_PHYSICIANS`` …);
+    ``names`` has every name variant as (person_key, first, last). Both tables are stored
+    uncompressed with an ART index on their key: a lookup fetches a few hundred rows by key,
+    and fetching single rows out of compressed segments is what would make it slow.
+    """
+    frame = pd.DataFrame(
+        {
+            "person_key": names["person_key"],
+            "first_key": _keys(names["first"]),
+            "last_key": _keys(names["last"]),
+        }
+    ).drop_duplicates()
+    con.execute("PRAGMA force_compression='uncompressed'")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE lookup_entries AS "
+            "SELECT e.person_key, CAST(to_json(e) AS VARCHAR) AS card "
+            f"FROM ({entries_sql}) e ORDER BY e.person_key"
+        )
+        con.register("lookup_name_frame", frame)
+        con.execute(
+            "CREATE OR REPLACE TABLE lookup_keys AS " + one_deletion_keys_sql("lookup_name_frame")
+        )
+        con.unregister("lookup_name_frame")
+        con.execute("CREATE INDEX lookup_entries_person_key ON lookup_entries(person_key)")
+        con.execute("CREATE INDEX lookup_keys_key ON lookup_keys(key)")
+        con.execute("CHECKPOINT")
+    finally:
+        con.execute("PRAGMA force_compression='auto'")
+
+
 def _typed_name(name: str) -> tuple[str, str]:
     """(first key, surname key) of a name as typed: "Dr." and degrees dropped, any order."""
     parsed = parse_person_name(name)
@@ -88,18 +175,20 @@ def _typed_name(name: str) -> tuple[str, str]:
     return query_first, query_last
 
 
-def surname_keys(last_key: str) -> list[str]:
-    """The surname variants under which ``lookup_keys`` files a surname (as publish's SQL does).
+def surname_keys(last_key: str, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    """The surname variants under which ``lookup_keys`` files a surname: the same SQL as the
+    published table's (``one_deletion_keys_sql``), so a query and the index cannot disagree.
 
     >>> surname_keys("smith")
     ['mith', 'sith', 'smih', 'smit', 'smith', 'smth']
     """
-    keys: set[str] = set()
-    for part in {last_key, *last_key.split()} - {""}:
-        keys.add(part)
-        if len(part) > 3:
-            keys.update(part[:i] + part[i + 1 :] for i in range(len(part)))
-    return sorted(keys)
+    one_name = "(SELECT '' AS person_key, '' AS first_key, CAST(? AS VARCHAR) AS last_key)"
+    rows = (con or duckdb).execute(
+        f"SELECT DISTINCT split_part(key, '|', 1) AS variant "
+        f"FROM ({one_deletion_keys_sql(one_name)}) ORDER BY variant",
+        [last_key],
+    ).fetchall()
+    return [variant for (variant,) in rows]
 
 
 def first_initials(first_key: str) -> list[str]:
@@ -181,7 +270,7 @@ def _candidates(
     exact = sorted({query_last, *query_last.split()} - {""})
     scored: dict[tuple[str, str], float] = {}
     best: dict[str, float] = {}
-    for stage in (exact, [k for k in surname_keys(query_last) if k not in exact]):
+    for stage in (exact, [k for k in surname_keys(query_last, con) if k not in exact]):
         for person_key, first_key, last_key in _key_rows(con, query_first, stage, every_initial):
             pair = (first_key, last_key)
             score = scored.get(pair)

@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from pipeline.db import schema
 from pipeline.db.schema import CERTIFICATION_VALUES
 from pipeline.db.store import LATEST_CRAWLS, literal, new_id, transaction
 from pipeline.history import ensure_history_schema, record_history
-from pipeline.normalize.names import name_key
+from pipeline.lookup import LOOKUP_ENTRIES_FROM_PHYSICIANS, UNRESOLVED_ENTRIES, build_lookup_tables
 from pipeline.verify import VERIFICATIONS_VIEW
 
 # ------------------------------------------------------------------------------ SQL
@@ -119,93 +118,6 @@ LEFT JOIN excl x USING (npi)
 LEFT JOIN edu_by_npi e USING (npi)
 ORDER BY b.npi
 """
-
-LOOKUP_ENTRIES_FROM_PHYSICIANS = """
-SELECT npi AS person_key, name, npi, coalesce(practice_state, states[1]) AS state, states,
-       claimed_specialties, specialties, certification,
-       list_transform(certificates, lambda c: c.certificate || ' (' || c.status || ')')
-           AS certificates,
-       excluded, 'matched' AS identity, sites
-FROM physicians
-"""
-
-_UNRESOLVED_ENTRIES = """
-SELECT 'listing:' || v.listing_id AS person_key, v.listed_name AS name, NULL AS npi,
-       array_to_string(CAST(l.states AS VARCHAR[]), ', ') AS state,
-       CAST(l.states AS VARCHAR[]) AS states,
-       CAST(v.claimed_specialties AS VARCHAR[]) AS claimed_specialties,
-       CAST(l.specialties AS VARCHAR[]) AS specialties, v.certification,
-       CAST([] AS VARCHAR[]) AS certificates, v.excluded, v.identity, [v.site_id] AS sites
-FROM verifications v JOIN listings l USING (listing_id)
-WHERE v.identity <> 'matched'
-"""
-
-
-def one_deletion_keys_sql(names_table: str) -> str:
-    """SQL of lookup_keys rows from a table of (person_key, first_key, last_key).
-
-    A key is ``surname-variant|first-initial``: the surname, each of its parts, and every string
-    one deletion away from those (a typo of one letter — dropped, doubled, changed or two
-    swapped — shares one of them), followed by the first name's initial, so that "John Smith"
-    reads the Smiths whose first name starts with J (or with the initial of a nickname of it).
-    """
-    return f"""
-    WITH parts AS (
-        SELECT DISTINCT person_key, first_key, last_key, unnest(
-            list_distinct(list_append(string_split(last_key, ' '), last_key))) AS part
-        FROM {names_table} WHERE last_key <> ''
-    )
-    SELECT DISTINCT (CASE WHEN i = 0 THEN part
-                          ELSE substr(part, 1, i - 1) || substr(part, i + 1) END)
-                    || '|' || left(first_key, 1) AS key,
-           person_key, first_key, last_key
-    FROM parts, range(0, 64) AS r(i)
-    WHERE i <= length(part) AND (i = 0 OR length(part) > 3)
-    ORDER BY key
-    """
-
-
-def _keys(values: pd.Series) -> pd.Series:
-    """``name_key`` over a column, computed once per distinct value."""
-    distinct = {v: name_key(v) if isinstance(v, str) else "" for v in values.dropna().unique()}
-    return values.map(distinct).fillna("")
-
-
-def build_lookup_tables(
-    con: duckdb.DuckDBPyConnection, entries_sql: str, names: pd.DataFrame
-) -> None:
-    """Create ``lookup_entries`` (one JSON card per person) and ``lookup_keys`` (name keys).
-
-    ``entries_sql`` selects the lookup columns (``LOOKUP_ENTRIES_FROM_PHYSICIANS`` …);
-    ``names`` has every name variant as (person_key, first, last). Both tables are stored
-    uncompressed with an ART index on their key: a lookup fetches a few hundred rows by key,
-    and fetching single rows out of compressed segments is what would make it slow.
-    """
-    frame = pd.DataFrame(
-        {
-            "person_key": names["person_key"],
-            "first_key": _keys(names["first"]),
-            "last_key": _keys(names["last"]),
-        }
-    ).drop_duplicates()
-    con.execute("PRAGMA force_compression='uncompressed'")
-    try:
-        con.execute(
-            "CREATE OR REPLACE TABLE lookup_entries AS "
-            "SELECT e.person_key, CAST(to_json(e) AS VARCHAR) AS card "
-            f"FROM ({entries_sql}) e ORDER BY e.person_key"
-        )
-        con.register("lookup_name_frame", frame)
-        con.execute(
-            "CREATE OR REPLACE TABLE lookup_keys AS " + one_deletion_keys_sql("lookup_name_frame")
-        )
-        con.unregister("lookup_name_frame")
-        con.execute("CREATE INDEX lookup_entries_person_key ON lookup_entries(person_key)")
-        con.execute("CREATE INDEX lookup_keys_key ON lookup_keys(key)")
-        con.execute("CHECKPOINT")
-    finally:
-        con.execute("PRAGMA force_compression='auto'")
-
 
 # ------------------------------------------------------------------------------ publishing
 
@@ -341,7 +253,7 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
         out.execute(VERIFICATIONS_VIEW)
         build_lookup_tables(
             out,
-            f"{LOOKUP_ENTRIES_FROM_PHYSICIANS} UNION ALL BY NAME {_UNRESOLVED_ENTRIES}",
+            f"{LOOKUP_ENTRIES_FROM_PHYSICIANS} UNION ALL BY NAME {UNRESOLVED_ENTRIES}",
             names,
         )
         out.execute(

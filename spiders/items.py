@@ -40,7 +40,16 @@ LIST_FIELDS = frozenset(
      "affiliations"}
 )  # fmt: skip
 DICT_FIELDS = frozenset({"extras"})
-EDUCATION_TYPES = ("medical_school", "residency", "fellowship", "other")
+EMPTY_VALUES = (None, "", [], {})
+
+
+def is_filled(value: Any) -> bool:
+    """Whether a field has a value: null, "", [] and {} are a field left empty.
+
+    >>> is_filled("MD"), is_filled([]), is_filled(0)
+    (True, False, True)
+    """
+    return value not in EMPTY_VALUES
 
 
 class ListingItem(dict):

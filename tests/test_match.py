@@ -424,7 +424,7 @@ def test_frozen_comparisons_keep_their_m_in_em():
     assert fitted.m[1][0] > 0.95  # everything agrees on the first name
 
 
-def test_link_estimates_parameters_without_labels():
+def test_link_estimates_parameters_without_labels(tmp_path):
     rng = np.random.default_rng(5)
     firsts = ["JOHN", "MARY", "ROBERT", "LINDA", "JAMES", "SUSAN", "DAVID", "KAREN", "ANA", "WEI"]
     lasts = [f"SURNAME{chr(65 + i)}{chr(65 + j)}" for i in range(20) for j in range(20)]
@@ -455,6 +455,17 @@ def test_link_estimates_parameters_without_labels():
     matched = decided["identity"] == "matched"
     assert (chosen[matched] == truth[matched]).mean() > 0.99
     assert matched.mean() > 0.8
+
+    # The fitted model, saved as JSON and loaded again, decides exactly the same.
+    saved = tmp_path / "model.json"
+    details.parameters.save(saved)
+    loaded = Parameters.load(saved)
+    assert loaded.lam == details.parameters.lam
+    again, _ = link(listings, ref, params=loaded)
+    pd.testing.assert_frame_equal(
+        again.drop(columns="comparisons"), decided.drop(columns="comparisons")
+    )
+    assert again["comparisons"].tolist() == decided["comparisons"].tolist()
 
 
 def test_blocking_keys_reach_typos_nicknames_swaps_and_other_names():

@@ -50,3 +50,38 @@ def test_explanation_frame_puts_best_and_runner_up_side_by_side():
     assert frame.loc["surname", "weight"] == 9.0
     assert frame.loc["surname", "runner_up_weight"] == 9.0
     assert frame.loc["prior (any two records)", "weight"] == -10.0
+
+
+def test_every_stored_decision_is_what_the_shared_rule_decides_from_its_explanation(demo_db):
+    """Linking and explain share one decision rule: re-deciding each stored decision from the
+    weights and thresholds it stored gives back its identity."""
+    import json
+
+    import duckdb
+
+    from pipeline.match.decide import identity
+    from pipeline.match.explain import _thresholds
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    rows = con.execute(
+        "SELECT identity, comparisons FROM listing_matches WHERE comparisons IS NOT NULL"
+    ).fetchall()
+    con.close()
+    assert len(rows) > 1000
+    by_identity: dict[str, int] = {}
+    for stored, text in rows:
+        d = json.loads(text)
+        runner = d["runner_up"]["match_weight"] if d["runner_up"] else None
+        assert identity(d["match_weight"], runner, d["npi_decisive"], _thresholds(d)) == stored
+        by_identity[stored] = by_identity.get(stored, 0) + 1
+    assert set(by_identity) == {"matched", "ambiguous", "unmatched"}
+
+
+def test_fuzzy_level_labels_are_derived_from_their_thresholds():
+    from pipeline.match.comparisons import COMPARISONS, jaro_winkler
+
+    assert jaro_winkler(0.87, m=0.1, u=0.1).label == "jaro-winkler >= 0.87"
+    for c in COMPARISONS:
+        for k, threshold in c.fuzzy_levels():
+            assert c.levels[k] == f"jaro-winkler >= {threshold:g}"
+        assert c.levels[c.null_level] == "missing"

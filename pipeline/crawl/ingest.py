@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.crawl.runner import DISCOVERY_KEY, CrawlOutcome, CrawlTarget
 from pipeline.db.store import LATEST_CRAWLS, transaction
+from spiders.items import is_filled
 
 # Drift: a run whose yield falls below this share of the previous run's, or where a field the
 # previous run had on at least DRIFT_MIN_COVERAGE of listings loses DRIFT_COVERAGE_DROP of it,
@@ -70,7 +71,7 @@ def field_coverage(items: list[dict]) -> dict[str, float]:
     """Share of listings that have each field (non-empty)."""
     n = max(1, len(items))
     return {
-        f: round(sum(item.get(f) not in (None, "", [], {}) for item in items) / n, 4)
+        f: round(sum(is_filled(item.get(f)) for item in items) / n, 4)
         for f in COVERAGE_FIELDS
     }
 

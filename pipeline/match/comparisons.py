@@ -5,8 +5,11 @@ returns one level index per pair (int8). Fuzzy string similarity is computed onc
 pair of values with rapidfuzz's vectorized ``process.cpdist`` on both cores; set agreement
 (places, specialties, surnames with their alternates) is numpy on padded integer codes.
 
-Default ``m`` / ``u`` values are the starting point only: ``pipeline.match.model`` estimates u
-from random pairs and m by expectation-maximisation on the blocked pairs, without labels.
+Comparisons are declared (``COMPARISONS``): each level has a label, a starting m and u, and a
+Jaro-Winkler threshold where it has one; level functions look their levels up by label and
+read the thresholds from the declaration. The starting ``m`` / ``u`` are only a start:
+``pipeline.match.model`` estimates u from random pairs and m by expectation-maximisation on the
+blocked pairs, without labels.
 """
 
 from __future__ import annotations
@@ -24,14 +27,62 @@ from pipeline.match.people import Encoded, Vocab, first_variants
 
 
 @dataclass(frozen=True)
+class Level:
+    """One agreement level: what it means, and the starting m and u EM refines."""
+
+    label: str
+    m: float  # starting P(level | same person)
+    u: float  # starting P(level | different people)
+    similarity: float | None = None  # Jaro-Winkler threshold of a fuzzy level
+    tf: bool = False  # u is the value's own frequency on the reference side
+
+
+def exact(m: float, u: float, *, tf: bool = False) -> Level:
+    return Level("exact (term-frequency adjusted)" if tf else "exact", m, u, tf=tf)
+
+
+def jaro_winkler(threshold: float, m: float, u: float) -> Level:
+    """A fuzzy level; its label is its threshold ("jaro-winkler >= 0.92")."""
+    return Level(f"jaro-winkler >= {threshold:g}", m, u, similarity=threshold)
+
+
+# "Cannot compare" (a value missing on one side): weight 0, never estimated.
+MISSING = Level("missing", 1.0, 1.0)
+
+
+@dataclass(frozen=True)
 class Comparison:
     name: str
-    levels: tuple[str, ...]
-    null_level: int  # "cannot compare": weight 0, not estimated
-    m: tuple[float, ...]  # starting P(level | same person)
-    u: tuple[float, ...]  # starting P(level | different people)
-    level_of: Callable[[PairBatch], np.ndarray]
-    tf_level: int | None = None  # the exact level whose u is the value's own frequency
+    level_list: tuple[Level, ...]
+    level_of: Callable[[PairBatch, Comparison], np.ndarray]  # one level index per pair
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(level.label for level in self.level_list)
+
+    @property
+    def m(self) -> tuple[float, ...]:
+        return tuple(level.m for level in self.level_list)
+
+    @property
+    def u(self) -> tuple[float, ...]:
+        return tuple(level.u for level in self.level_list)
+
+    @property
+    def null_level(self) -> int:
+        return self.levels.index(MISSING.label)
+
+    @property
+    def tf_level(self) -> int | None:
+        return next((k for k, level in enumerate(self.level_list) if level.tf), None)
+
+    def index(self, label: str) -> int:
+        return self.levels.index(label)
+
+    def fuzzy_levels(self) -> list[tuple[int, float]]:
+        """(level, threshold) of the Jaro-Winkler levels, loosest first: assign in this order."""
+        fuzzy = [(k, lv.similarity) for k, lv in enumerate(self.level_list) if lv.similarity]
+        return sorted(fuzzy, key=lambda kv: kv[1])
 
 
 class PairBatch:
@@ -91,20 +142,10 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ surname
 
-SURNAME_LEVELS = (
-    "exact (term-frequency adjusted)",
-    "other name or part of a compound agrees",
-    "swapped with the first name",
-    "jaro-winkler >= 0.92",
-    "jaro-winkler >= 0.84",
-    "different",
-    "missing",
-)
 
-
-def surname_level(p: PairBatch) -> np.ndarray:
+def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
     ls, rs = p.left.surnames[p.lpos], p.right.surnames[p.rpos]
-    level = np.full(len(p), 5, dtype=np.int8)
+    level = np.full(len(p), c.index("different"), dtype=np.int8)
     missing = (ls[:, 0] < 0) | (rs[:, 0] < 0)
     best = np.zeros(len(p), dtype=np.float32)
     for i in range(ls.shape[1]):
@@ -116,25 +157,16 @@ def surname_level(p: PairBatch) -> np.ndarray:
             sim = np.zeros(len(p), dtype=np.float32)
             sim[ok] = p.similarity(a[ok], b[ok])
             best = np.maximum(best, sim)
-    level[best >= 0.84] = 4
-    level[best >= 0.92] = 3
-    level[p.swapped] = 2
-    level[_any_equal(ls, rs)] = 1
-    level[(ls[:, 0] == rs[:, 0]) & ~missing] = 0
-    level[missing] = 6
+    for k, threshold in c.fuzzy_levels():
+        level[best >= threshold] = k
+    level[p.swapped] = c.index("swapped with the first name")
+    level[_any_equal(ls, rs)] = c.index("other name or part of a compound agrees")
+    level[(ls[:, 0] == rs[:, 0]) & ~missing] = c.tf_level
+    level[missing] = c.null_level
     return level
 
 
 # ------------------------------------------------------------------------------ first name
-
-FIRST_LEVELS = (
-    "exact (term-frequency adjusted)",
-    "nickname of each other",
-    "jaro-winkler >= 0.9",
-    "initial agrees",
-    "different",
-    "missing",
-)
 
 
 class _FirstNames:
@@ -192,9 +224,10 @@ def _first_names(p: PairBatch) -> _FirstNames:
     return table
 
 
-def first_level(p: PairBatch) -> np.ndarray:
+def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
     a, b = p.left.first[p.lpos], p.right.first[p.rpos]
-    level = np.full(len(p), 4, dtype=np.int8)
+    different = c.index("different")
+    level = np.full(len(p), different, dtype=np.int8)
     missing = (a < 0) | (b < 0)
     todo = ~missing & (a != b)
     if todo.any():
@@ -207,56 +240,46 @@ def first_level(p: PairBatch) -> np.ndarray:
         one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
         initial = one_letter & (table.letter[ua] == table.letter[ub])
         nick = ~one_letter & table.nicknames(ua, ub)
-        sub = np.full(len(ta), 4, dtype=np.int8)
-        sub[initial[inverse]] = 3
-        sub[(sim >= 0.9) & ~initial[inverse]] = 2
+        sub = np.full(len(ta), different, dtype=np.int8)
+        sub[initial[inverse]] = c.index("initial agrees")
+        for k, threshold in c.fuzzy_levels():
+            sub[(sim >= threshold) & ~initial[inverse]] = k
         same_root = p.left.first_root[p.lpos[todo]] == p.right.first_root[p.rpos[todo]]
-        sub[nick[inverse] | same_root] = 1
+        sub[nick[inverse] | same_root] = c.index("nickname of each other")
         level[todo] = sub
-    level[~missing & (a == b)] = 0
-    level[p.swapped] = 0
-    level[missing & ~p.swapped] = 5
+    level[~missing & (a == b)] = c.tf_level
+    level[p.swapped] = c.tf_level
+    level[missing & ~p.swapped] = c.null_level
     return level
 
 
 # ------------------------------------------------------------------------------ others
 
-MIDDLE_LEVELS = ("agree", "disagree", "missing")
 
-
-def middle_level(p: PairBatch) -> np.ndarray:
+def middle_level(p: PairBatch, c: Comparison) -> np.ndarray:
     a, b = p.left.middle[p.lpos], p.right.middle[p.rpos]
-    level = np.where(a == b, 0, 1).astype(np.int8)
-    level[(a < 0) | (b < 0)] = 2
+    level = np.where(a == b, c.index("agree"), c.index("disagree")).astype(np.int8)
+    level[(a < 0) | (b < 0)] = c.null_level
     return level
 
 
-LOCATION_LEVELS = (
-    "same state and city or ZIP",
-    "same hospital or group",
-    "same state, other city",
-    "other state",
-    "missing",
-)
-
-
-def location_level(p: PairBatch) -> np.ndarray:
+def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
     """Practice state, city, ZIP and affiliation move together: ONE comparison, not four."""
     ls, rs = p.left.states[p.lpos], p.right.states[p.rpos]
     same_state = (ls & rs) != 0
-    level = np.where(same_state, 2, 3).astype(np.int8)
-    level[_any_equal(p.left.affiliations[p.lpos], p.right.affiliations[p.rpos])] = 1
-    level[same_state & _any_equal(p.left.places[p.lpos], p.right.places[p.rpos])] = 0
+    level = np.where(same_state, c.index("same state, other city"), c.index("other state"))
+    level = level.astype(np.int8)
+    same_group = _any_equal(p.left.affiliations[p.lpos], p.right.affiliations[p.rpos])
+    level[same_group] = c.index("same hospital or group")
+    same_place = same_state & _any_equal(p.left.places[p.lpos], p.right.places[p.rpos])
+    level[same_place] = c.index("same state and city or ZIP")
     no_place = (ls == 0) & (p.left.affiliations[p.lpos, 0] < 0)
     no_place |= (rs == 0) & (p.right.affiliations[p.rpos, 0] < 0)
-    level[no_place] = 4
+    level[no_place] = c.null_level
     return level
 
 
-SPECIALTY_LEVELS = ("agree through the crosswalk", "disagree", "missing")
-
-
-def specialty_level(p: PairBatch) -> np.ndarray:
+def specialty_level(p: PairBatch, c: Comparison) -> np.ndarray:
     ls, rs = p.left.specialties[p.lpos], p.right.specialties[p.rpos]
     agree_matrix = p.vocab.specialty_agreement
     hit = np.zeros(len(p), dtype=bool)
@@ -267,94 +290,125 @@ def specialty_level(p: PairBatch) -> np.ndarray:
         for j in range(rs.shape[1]):
             b = rs[:, j]
             hit |= agree_matrix[a, b] & (a >= 0) & (b >= 0)
-    level = np.where(hit, 0, 1).astype(np.int8)
-    level[(ls[:, 0] < 0) | (rs[:, 0] < 0)] = 2
+    level = np.where(hit, c.index("agree through the crosswalk"), c.index("disagree"))
+    level = level.astype(np.int8)
+    level[(ls[:, 0] < 0) | (rs[:, 0] < 0)] = c.null_level
     return level
 
 
-EDUCATION_LEVELS = (
-    "same medical school and year",
-    "same medical school",
-    "different medical school",
-    "missing",
-)
-
-
-def education_level(p: PairBatch) -> np.ndarray:
+def education_level(p: PairBatch, c: Comparison) -> np.ndarray:
     ls, rs = p.left.school[p.lpos], p.right.school[p.rpos]
     ly, ry = p.left.year[p.lpos], p.right.year[p.rpos]
-    level = np.where(ls == rs, 1, 2).astype(np.int8)
-    level[(ls == rs) & (ly == ry) & (ly > 0)] = 0
-    level[(ls < 0) | (rs < 0)] = 3
+    same_school = ls == rs
+    level = np.where(
+        same_school, c.index("same medical school"), c.index("different medical school")
+    ).astype(np.int8)
+    level[same_school & (ly == ry) & (ly > 0)] = c.index("same medical school and year")
+    level[(ls < 0) | (rs < 0)] = c.null_level
     return level
 
 
-NPI_LEVELS = ("equal", "different", "missing")
-
-
-def npi_level(p: PairBatch) -> np.ndarray:
+def npi_level(p: PairBatch, c: Comparison) -> np.ndarray:
     a, b = p.left.npi[p.lpos], p.right.npi[p.rpos]
-    level = np.where(a == b, 0, 1).astype(np.int8)
-    level[(a == 0) | (b == 0)] = 2
+    level = np.where(a == b, c.index("equal"), c.index("different")).astype(np.int8)
+    level[(a == 0) | (b == 0)] = c.null_level
     return level
 
 
-DEGREE_LEVELS = ("both physicians or both not", "one is not a physician", "missing")
-
-
-def degree_level(p: PairBatch) -> np.ndarray:
+def degree_level(p: PairBatch, c: Comparison) -> np.ndarray:
     a, b = p.left.physician[p.lpos], p.right.physician[p.rpos]
-    level = np.where(a == b, 0, 1).astype(np.int8)
-    level[(a < 0) | (b < 0)] = 2
+    level = np.where(
+        a == b, c.index("both physicians or both not"), c.index("one is not a physician")
+    )
+    level = level.astype(np.int8)
+    level[(a < 0) | (b < 0)] = c.null_level
     return level
 
 
+# The comparisons, declared: each level's label, starting m and u (EM refines m; u comes from
+# random pairs), Jaro-Winkler thresholds where a level has one. Adding a field is one entry here
+# and its level function above.
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "surname",
-        SURNAME_LEVELS,
-        6,
-        (0.88, 0.05, 0.005, 0.03, 0.02, 0.015, 1),
-        (0.001, 0.0005, 0.00001, 0.002, 0.02, 0.9765, 1),
+        (
+            exact(m=0.88, u=0.001, tf=True),
+            Level("other name or part of a compound agrees", m=0.05, u=0.0005),
+            Level("swapped with the first name", m=0.005, u=0.00001),
+            jaro_winkler(0.92, m=0.03, u=0.002),
+            jaro_winkler(0.84, m=0.02, u=0.02),
+            Level("different", m=0.015, u=0.9765),
+            MISSING,
+        ),
         surname_level,
-        tf_level=0,
     ),
     Comparison(
         "first_name",
-        FIRST_LEVELS,
-        5,
-        (0.80, 0.10, 0.04, 0.03, 0.03, 1),
-        (0.015, 0.004, 0.01, 0.05, 0.921, 1),
+        (
+            exact(m=0.80, u=0.015, tf=True),
+            Level("nickname of each other", m=0.10, u=0.004),
+            jaro_winkler(0.9, m=0.04, u=0.01),
+            Level("initial agrees", m=0.03, u=0.05),
+            Level("different", m=0.03, u=0.921),
+            MISSING,
+        ),
         first_level,
-        tf_level=0,
     ),
-    Comparison("middle_initial", MIDDLE_LEVELS, 2, (0.9, 0.1, 1), (0.08, 0.92, 1), middle_level),
+    Comparison(
+        "middle_initial",
+        (Level("agree", m=0.9, u=0.08), Level("disagree", m=0.1, u=0.92), MISSING),
+        middle_level,
+    ),
     Comparison(
         "location",
-        LOCATION_LEVELS,
-        4,
-        (0.6, 0.05, 0.2, 0.15, 1),
-        (0.004, 0.002, 0.03, 0.964, 1),
+        (
+            Level("same state and city or ZIP", m=0.6, u=0.004),
+            Level("same hospital or group", m=0.05, u=0.002),
+            Level("same state, other city", m=0.2, u=0.03),
+            Level("other state", m=0.15, u=0.964),
+            MISSING,
+        ),
         location_level,
     ),
-    Comparison("specialty", SPECIALTY_LEVELS, 2, (0.8, 0.2, 1), (0.08, 0.92, 1), specialty_level),
+    Comparison(
+        "specialty",
+        (
+            Level("agree through the crosswalk", m=0.8, u=0.08),
+            Level("disagree", m=0.2, u=0.92),
+            MISSING,
+        ),
+        specialty_level,
+    ),
     Comparison(
         "education",
-        EDUCATION_LEVELS,
-        3,
-        (0.85, 0.1, 0.05, 1),
-        (0.0005, 0.01, 0.9895, 1),
+        (
+            Level("same medical school and year", m=0.85, u=0.0005),
+            Level("same medical school", m=0.1, u=0.01),
+            Level("different medical school", m=0.05, u=0.9895),
+            MISSING,
+        ),
         education_level,
     ),
-    Comparison("npi", NPI_LEVELS, 2, (0.99, 0.01, 1), (1e-6, 1 - 1e-6, 1), npi_level),
-    Comparison("degree", DEGREE_LEVELS, 2, (0.98, 0.02, 1), (0.7, 0.3, 1), degree_level),
+    Comparison(
+        "npi",
+        (Level("equal", m=0.99, u=1e-6), Level("different", m=0.01, u=1 - 1e-6), MISSING),
+        npi_level,
+    ),
+    Comparison(
+        "degree",
+        (
+            Level("both physicians or both not", m=0.98, u=0.7),
+            Level("one is not a physician", m=0.02, u=0.3),
+            MISSING,
+        ),
+        degree_level,
+    ),
 )
-COMPARISON_BY_NAME = {c.name: c for c in COMPARISONS}
 
 
 def comparison_levels(batch: PairBatch) -> np.ndarray:
     """Level index of every comparison for every pair: int8 array (pairs, comparisons)."""
     out = np.empty((len(batch), len(COMPARISONS)), dtype=np.int8)
     for k, comparison in enumerate(COMPARISONS):
-        out[:, k] = comparison.level_of(batch) if len(batch) else 0
+        out[:, k] = comparison.level_of(batch, comparison) if len(batch) else 0
     return out

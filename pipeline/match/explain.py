@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from pipeline.config import CredcheckError
+from pipeline.match.decide import Thresholds, identity, weight_for
 
 _ROW = """
 SELECT l.listing_id, l.listed_name, l.source_url, m.identity, m.match_score, m.candidate_npi,
@@ -30,56 +30,33 @@ WHERE l.listing_id = ?
 """
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    match_probability: float
-    ambiguous_probability: float
-    min_margin_bits: float
-    calibration_slope: float = 1.0
-    calibration_shift_bits: float = 0.0
-
-    @property
-    def match_weight(self) -> float:
-        """The match weight whose calibrated probability is ``match_probability``."""
-        p = self.match_probability
-        return (math.log2(p / (1 - p)) - self.calibration_shift_bits) / self.calibration_slope
-
-    def odds(self, weight: float) -> float:
-        bits = self.calibration_slope * weight + self.calibration_shift_bits
-        return 2.0 ** min(bits, 60)
-
-
-def _decide(weight: float, runner: float | None, decisive: bool, t: Thresholds) -> str:
-    if decisive:
-        return "matched"
-    margin = weight - runner if runner is not None else math.inf
-    if weight >= t.match_weight and margin >= t.min_margin_bits:
-        return "matched"
-    either = t.odds(weight) + (t.odds(runner) if runner is not None else 0.0)
-    return "ambiguous" if either / (1 + either) >= t.ambiguous_probability else "unmatched"
+def _thresholds(details: dict) -> Thresholds:
+    """The thresholds a stored decision was made with (one stored without calibration had none)."""
+    return Thresholds(**{"calibration_slope": 1.0, "calibration_shift_bits": 0.0,
+                         **details["thresholds"]})  # fmt: skip
 
 
 def what_would_change(details: dict) -> list[str]:
     """Counterfactuals: single pieces of evidence whose absence or presence flips the decision."""
-    t = Thresholds(**details["thresholds"])
+    t = _thresholds(details)
     weight = details["match_weight"]
     runner = details["runner_up"]["match_weight"] if details.get("runner_up") else None
     decisive = details.get("npi_decisive", False)
-    now = _decide(weight, runner, decisive, t)
+    now = identity(weight, runner, decisive, t)
     lines = []
     for name, part in details["comparisons"].items():
         w = part["weight"]
         if w == 0:
             continue
         still_decisive = decisive and name != "npi"
-        flipped = _decide(weight - w, runner, still_decisive, t)
+        flipped = identity(weight - w, runner, still_decisive, t)
         if flipped != now:
             lines.append(
                 f"without the {name} evidence ({part['level']}, {w:+.1f} bits) "
                 f"it would be {flipped}"
             )
     if now != "matched":
-        need = t.match_weight - weight
+        need = weight_for(t.match_probability, t) - weight
         if runner is not None:
             need = max(need, runner + t.min_margin_bits - weight)
         missing = [n for n, p in details["comparisons"].items() if p["level"] == "missing"]

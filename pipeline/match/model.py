@@ -15,8 +15,10 @@ A pair's match weight is ``log2(lambda / (1 - lambda)) + sum(log2(m / u))`` over
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -60,6 +62,50 @@ class Parameters:
     def prior_weight(self) -> float:
         lam = min(max(self.lam, 1e-9), 1 - 1e-9)
         return math.log2(lam / (1 - lam))
+
+    def to_json(self) -> str:
+        """The fitted model as JSON: m and u per comparison level, by name and label, and lambda.
+
+        >>> Parameters.from_json(Parameters.defaults().to_json()).lam
+        0.1
+        """
+        comparisons = {
+            c.name: {
+                label: {"m": float(m[k]), "u": float(u[k])}
+                for k, label in enumerate(c.levels)
+                if k != c.null_level
+            }
+            for c, m, u in zip(COMPARISONS, self.m, self.u)
+        }
+        return json.dumps(
+            {
+                "lambda": self.lam,
+                "iterations": self.iterations,
+                "converged": self.converged,
+                "comparisons": comparisons,
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Parameters:
+        """A model saved by ``to_json``; it must name every comparison and level declared now."""
+        data = json.loads(text)
+        m, u = [], []
+        for c in COMPARISONS:
+            saved = data["comparisons"].get(c.name)
+            if saved is None or set(saved) != set(c.levels) - {c.levels[c.null_level]}:
+                raise ValueError(f"the saved model does not fit comparison {c.name!r}: refit it")
+            m.append(np.array([saved.get(label, {"m": 1.0})["m"] for label in c.levels]))
+            u.append(np.array([saved.get(label, {"u": 1.0})["u"] for label in c.levels]))
+        return cls(m, u, data["lambda"], data.get("iterations", 0), data.get("converged", False))
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Parameters:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
     def as_frame(self) -> pd.DataFrame:
         """One row per comparison level: m, u, weight (the stored, explainable form)."""

@@ -195,10 +195,11 @@ def _state_bit(state: str) -> int:
     return bit
 
 
-def surname_keys(last: str) -> list[str]:
-    """The surname key and, for a compound surname, its parts and its parts run together.
+def surname_forms(last: str) -> list[str]:
+    """The forms a surname goes by: its key and, for a compound one, its parts and its parts
+    run together (blocking and comparison codes; lookup keys add typo variants).
 
-    >>> surname_keys("García-López")
+    >>> surname_forms("García-López")
     ['garcia lopez', 'garcia', 'lopez', 'garcialopez']
     """
     key = name_key(last)
@@ -231,7 +232,7 @@ def _surname_codes(
         return empty, empty, np.empty(0, dtype=bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     per_unique = [
-        [Vocab.code(names, k) for k in surname_keys(u)] if isinstance(u, str) else []
+        [Vocab.code(names, k) for k in surname_forms(u)] if isinstance(u, str) else []
         for u in uniques
     ] + [[]]
     counts_u = np.fromiter((len(k) for k in per_unique), np.int64, len(per_unique))
