@@ -2,8 +2,8 @@
 
 Every decision stores its best candidate's per-comparison levels and weights, the runner-up's,
 the prior and the thresholds (``listing_matches.comparisons``, JSON). The match weight is the
-prior plus the sum of the comparison weights (bits); the probability is
-``1 / (1 + 2 ** -weight)``. In SQL:
+prior plus the sum of the comparison weights (bits); its calibrated probability and the decision
+come from ``pipeline.match.decide``, the rule linking used, with the stored thresholds. In SQL:
 
     SELECT c.key AS comparison, c.value->>'level' AS level,
            CAST(c.value->>'weight' AS DOUBLE) AS weight
