@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Everything that runs in-process (no crawls, CLI jobs or other child processes): under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not crawl"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

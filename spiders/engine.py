@@ -1,6 +1,7 @@
-"""Engine tuning for long crawls: less time in Python's garbage collector and Scrapy's stats.
+"""Engine tuning for long crawls: less time in Python's garbage collector (and, in
+``spiders.compat``, in Scrapy's stats shim).
 
-Neither changes what a crawl fetches or extracts; both only cut per-page overhead, which a
+It does not change what a crawl fetches or extracts; both only cut per-page overhead, which a
 crawl of tens of thousands of profiles pays tens of thousands of times (bench/crawl.py measures
 it; its bare baseline spider runs with the same tuning, so the comparison stays fair).
 """
@@ -11,7 +12,6 @@ import gc
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.statscollectors import MemoryStatsCollector
 
 # Young objects allowed before a collection (CPython's default is 700). A crawl allocates and
 # frees dicts and lists for every page; collecting every 700 of them spends several percent of
@@ -35,16 +35,3 @@ class GarbageCollectionTuning:
         gc.freeze()
         _, older, oldest = gc.get_threshold()
         gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
-
-
-class StatsCollector(MemoryStatsCollector):
-    """Scrapy's in-memory stats without its deprecation shim.
-
-    Scrapy 2.19 routes every attribute access on the stats collector, its own ``_stats`` dict
-    included, through a Python ``__getattribute__`` that warns about a deprecated ``spider``
-    argument (raising and catching an AttributeError on the way); the engine and the spiders
-    update some ten stats per page. credcheck never passes ``spider``, so plain attribute
-    access is all it needs.
-    """
-
-    __getattribute__ = object.__getattribute__

@@ -21,19 +21,14 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.misc import build_from_crawler
 
 from spiders.platforms.base import netloc_of
 
 logger = logging.getLogger(__name__)
-
-DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
-
 
 class NetlocOffsiteMiddleware(OffsiteMiddleware):
     """Stay on the start URLs' host:port, not merely their host name.
@@ -47,36 +42,6 @@ class NetlocOffsiteMiddleware(OffsiteMiddleware):
         if allowed:
             return netloc_of(urlparse_cached(request)) in allowed
         return super().should_follow(request, spider)
-
-
-class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """RFC 9309 section 2.3.1.4: a robots.txt that is unreachable (5xx, or a network error after
-    retries) means "disallow all". A 4xx still means "no rules", as in Scrapy.
-
-    ``_parse_robots`` and ``_robots_error`` are Scrapy's internal hooks; tests/test_spiders.py
-    checks the behaviour, so a Scrapy upgrade that moves them is noticed.
-    """
-
-    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        if response.status >= 500:
-            self._disallowing(netloc, f"answered {response.status}")
-            response = response.replace(body=DISALLOW_ALL)
-        await super()._parse_robots(response, netloc, request)
-
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if isinstance(exc, IgnoreRequest):  # filtered by us (offsite...), not unreachable
-            super()._robots_error(exc, netloc)
-            return
-        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self._disallowing(netloc, f"failed ({exc.__class__.__name__})")
-        waiting = self._parsers[netloc]
-        parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
-        self._parsers[netloc] = parser
-        waiting.callback(parser)
-
-    def _disallowing(self, netloc: str, why: str) -> None:
-        self._stats.inc_value("credcheck/robotstxt/unavailable_disallow_all")
-        logger.warning("robots.txt for %s %s: treating the site as disallowed", netloc, why)
 
 
 class PoliteDelayMiddleware:
@@ -305,6 +270,5 @@ __all__ = [
     "ParseErrorMiddleware",
     "PoliteDelayMiddleware",
     "ResponseCheckMiddleware",
-    "StrictRobotsTxtMiddleware",
     "retry_after",
 ]

@@ -43,13 +43,13 @@ REMOTE_CONTROL_ENABLED = False  # no code-execution endpoint in unattended batch
 # REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.13+ removed the setting and always
 # uses the current ("2.7") fingerprinter.
 
-DOWNLOADER = "spiders.downloader.PerSlotLimitDownloader"  # per-site concurrency that holds
+DOWNLOADER = "spiders.compat.PerSlotLimitDownloader"  # per-site concurrency that holds
 DOWNLOADER_MIDDLEWARES = {
     # host:port offsite filter and RFC 9309 robots.txt in place of Scrapy's own
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "spiders.middlewares.NetlocOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "spiders.middlewares.StrictRobotsTxtMiddleware": 100,
+    "spiders.compat.StrictRobotsTxtMiddleware": 100,
     # after RetryMiddleware (550) on the way in, before it on the way out
     "spiders.middlewares.PoliteDelayMiddleware": 560,
     # a 304 becomes "unchanged" before the retry and redirect middlewares see it
@@ -69,7 +69,7 @@ EXTENSIONS = {
     "spiders.extensions.RunStatsExtension": 500,  # active when CREDCHECK_STATS_PATH is set
     "spiders.engine.GarbageCollectionTuning": 0,
 }
-STATS_CLASS = "spiders.engine.StatsCollector"
+STATS_CLASS = "spiders.compat.StatsCollector"  # Scrapy's, without its per-access shim
 CREDCHECK_STATS_PATH = None
 CREDCHECK_PREVIOUS_PATH = None  # the last run's page validators (incremental re-crawl)
 CREDCHECK_UNCHANGED_PATH = None  # where to write the URLs found unchanged (304, old lastmod)

@@ -234,3 +234,57 @@ def npi(n: int) -> str:
 
     nine = f"{100000000 + n}"
     return nine + str(npi_check_digit(nine))
+
+
+# ---- markers: `make test-fast` runs what needs no child process --------------------------------
+
+# Fixtures that crawl, serve sites or build a database through the CLI in child processes.
+CRAWL_FIXTURES = {"demo_sites", "demo_db", "history_db", "copy_of_history", "sites"}
+# What a test body calls when it starts a child process (a crawl, the CLI, a benchmark, git).
+CHILD_PROCESS_CALLS = ("run_cli(", "subprocess.", "crawl(", "crawl_site", "crawl_sites", "Popen")
+
+
+def _starts_a_child(source: str, helpers: set[str] = frozenset()) -> bool:
+    return any(call in source for call in CHILD_PROCESS_CALLS) or any(
+        f"{name}(" in source for name in helpers
+    )
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that starts a child process ``crawl`` (``make test-fast`` skips them).
+
+    A test is marked when it uses a fixture that crawls, or when its body, or a function of its
+    module it calls, starts a child process: new tests are sorted without a list to keep.
+    """
+    import inspect
+
+    helpers_of: dict[str, set[str]] = {}
+
+    def helpers(module) -> set[str]:
+        """The functions of a module that start a child process."""
+        if module.__name__ not in helpers_of:
+            helpers_of[module.__name__] = {
+                name
+                for name, obj in vars(module).items()
+                if inspect.isfunction(obj)
+                and obj.__module__ == module.__name__
+                and _starts_a_child(inspect.getsource(obj))
+            }
+        return helpers_of[module.__name__]
+
+    def starts_a_child(function) -> bool:
+        module = inspect.getmodule(function)
+        return _starts_a_child(inspect.getsource(function), helpers(module) if module else set())
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None:  # doctests run in-process
+            continue
+        fixture_defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        fixtures = [d.func for name in item.fixturenames for d in fixture_defs.get(name, ())]
+        if (
+            CRAWL_FIXTURES & set(item.fixturenames)
+            or starts_a_child(function)
+            or any(starts_a_child(f) for f in fixtures if inspect.isfunction(f))
+        ):
+            item.add_marker(pytest.mark.crawl)

