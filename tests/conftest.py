@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -234,6 +239,75 @@ def npi(n: int) -> str:
 
     nine = f"{100000000 + n}"
     return nine + str(npi_check_digit(nine))
+
+
+@pytest.fixture
+def copy_of_history(history_db, tmp_path) -> dict:
+    """A private copy of the two-run database (published + work), served by the same sites."""
+    db = tmp_path / "credcheck.duckdb"
+    shutil.copy(history_db["db"], db)
+    shutil.copy(history_db["work"], tmp_path / "credcheck.work.duckdb")
+    return {
+        "db": db,
+        "env": {"CREDCHECK_DB": str(db), "CREDCHECK_SITES": str(history_db["registry"])},
+        "runs": tmp_path / "runs",
+    }
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Run:
+    """`credcheck run` in its own process group, its output collected line by line."""
+
+    def __init__(self, env: dict, runs_dir: Path, extra: tuple[str, ...] = ()):
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "run",
+                *LOOPBACK,
+                *extra,
+                "--runs-dir",
+                str(runs_dir),
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # kill -9 takes the Scrapy children down with it
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, marker: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(marker in line for line in self.lines):
+            if self.proc.poll() is not None and not self.reader.is_alive():
+                raise AssertionError(
+                    f"run ended ({self.proc.returncode}) before {marker!r}:\n{''.join(self.lines)}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {marker!r} within {timeout}s:\n{''.join(self.lines)}")
+            time.sleep(0.01)
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return code
 
 
 # ---- markers: `make test-fast` runs what needs no child process --------------------------------
