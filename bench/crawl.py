@@ -13,7 +13,7 @@ The two crawls alternate for ``--rounds`` rounds (bare, real, bare, real ...): o
 virtual machine the CPU's speed drifts by tens of percent over minutes, and one pair of crawls
 measures the drift as much as the crawler. Each round prints its own figures; the last line is
 
-    crawl: pages=N pages_per_s=X ceiling_pages_per_s=Y ratio=R peak_rss_mb=M
+    crawl: pages=N items=I responses=Q pages_per_s=X ceiling_pages_per_s=Y ratio=R peak_rss_mb=M
 
 where pages counts profile pages, X and Y are the median profile pages per second of the real
 and the bare crawls (wall time of the whole crawl, sitemaps included), R is the median of the
@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> None:
     ceiling = statistics.median(n / r["bare_seconds"] for r in rounds)
     ratio = statistics.median(r["bare_seconds"] / r["real_seconds"] for r in rounds)
     peak_mb = max(r["peak_mb"] for r in rounds)
+    # The worst round's counts: a crawler that drops pages must not look faster.
+    items = min(r["items"] for r in rounds)
+    responses = min(r["responses"] for r in rounds)
     if args.breakdown:
         cpu_ms = {
             name: statistics.median(r["cpu_seconds"][name] for r in rounds) / n * 1000
@@ -197,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
         }
         print("breakdown: cpu_ms_per_page " + " ".join(f"{k}={v:.2f}" for k, v in cpu_ms.items()))
     print(
-        f"crawl: pages={n} pages_per_s={real:.1f} ceiling_pages_per_s={ceiling:.1f} "
+        f"crawl: pages={n} items={items} responses={responses} pages_per_s={real:.1f} "
+        f"ceiling_pages_per_s={ceiling:.1f} "
         f"ratio={ratio:.2f} peak_rss_mb={peak_mb:.0f}"
     )
 
@@ -255,7 +259,8 @@ def crawl_round(
             flush=True,
         )
     return {"real_seconds": real_seconds, "bare_seconds": bare_seconds, "peak_mb": peak_mb,
-            "cpu_seconds": cpu_seconds}  # fmt: skip
+            "cpu_seconds": cpu_seconds, "items": items,
+            "responses": int(stats.get("response_received_count") or 0)}  # fmt: skip
 
 
 if __name__ == "__main__":

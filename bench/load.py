@@ -9,13 +9,15 @@
 3. in another child, times DuckDB's bare ``read_csv`` of the same file into a table (all
    columns, types sniffed): the ceiling a loader built on DuckDB's reader can approach.
 
-The last line is ``load: rows=N seconds=S ceiling_seconds=C ratio=C/S peak_rss_mb=M``.
+The last line is
+``load: rows=N loaded=L rejected=R seconds=S ceiling_seconds=C ratio=C/S peak_rss_mb=M``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "pipeline.cli", "load", "nppes", str(npidata)], env
         )
         print(out.strip(), file=sys.stderr)
+        loaded, rejected = (
+            int(x) for x in re.search(r"loaded (\d+), rejected (\d+)", out).groups()
+        )
         _ceiling_wall, ceiling_rss, ceiling_out = run_child(
             [sys.executable, "-c", CEILING, str(work / "ceiling.duckdb"), str(npidata)]
         )
@@ -98,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print(
-        f"load: rows={args.rows} seconds={seconds:.2f} ceiling_seconds={ceiling:.2f} "
+        f"load: rows={args.rows} loaded={loaded} rejected={rejected} seconds={seconds:.2f} "
+        f"ceiling_seconds={ceiling:.2f} "
         f"ratio={ceiling / seconds:.2f} peak_rss_mb={peak_mb:.0f}"
     )
     return 0

@@ -8,7 +8,7 @@ lists (so "Smith" is as common as it is in the US) plus a long tail of made-up s
 times ``lookup()`` on noisy names (typos, nicknames, "Dr." and degrees, "LAST, First", case)
 against an exact-equality SQL query on the same database, in the same run. The last line is
 
-    lookup: physicians=N p50_ms=A p95_ms=B exact_p50_ms=C
+    lookup: physicians=N queries=Q top10=K p50_ms=A p95_ms=B exact_p50_ms=C
 """
 
 from __future__ import annotations
@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
         f"lookup max {1000 * max(fuzzy):.1f} ms, mean {1000 * statistics.mean(fuzzy):.1f} ms"
     )
     print(
-        f"lookup: physicians={args.physicians} p50_ms={_ms(fuzzy, 0.5):.1f} "
+        f"lookup: physicians={args.physicians} queries={len(queries)} top10={found} "
+        f"p50_ms={_ms(fuzzy, 0.5):.1f} "
         f"p95_ms={_ms(fuzzy, 0.95):.1f} exact_p50_ms={_ms(exact, 0.5):.1f}"
     )
 

@@ -259,8 +259,12 @@ def test_lookup_benchmark_smoke_run(tmp_path):
         check=True,
     )
     last = proc.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(
-        r"lookup: physicians=3000 p50_ms=[\d.]+ p95_ms=[\d.]+ exact_p50_ms=[\d.]+", last
-    ), last
+    summary = re.fullmatch(
+        r"lookup: physicians=3000 queries=20 top10=(\d+) p50_ms=[\d.]+ p95_ms=[\d.]+"
+        r" exact_p50_ms=[\d.]+",
+        last,
+    )
+    assert summary, last
     found = re.search(r"top 10 for (\d+)/20", proc.stdout)
     assert found and int(found.group(1)) >= 18, proc.stdout
+    assert summary.group(1) == found.group(1)

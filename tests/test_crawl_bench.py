@@ -18,13 +18,15 @@ def test_bench_crawl_prints_its_summary_line_last():
     assert proc.returncode == 0, proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     match = re.fullmatch(
-        r"crawl: pages=60 pages_per_s=([\d.]+) ceiling_pages_per_s=([\d.]+) ratio=([\d.]+)"
-        r" peak_rss_mb=(\d+)",
+        r"crawl: pages=60 items=60 responses=(\d+) pages_per_s=([\d.]+)"
+        r" ceiling_pages_per_s=([\d.]+) ratio=([\d.]+) peak_rss_mb=(\d+)",
         last,
     )
     assert match, last
     assert [line.split(":")[0] for line in proc.stdout.splitlines()[:-1]] == ["round 1", "round 2"]
-    assert float(match.group(1)) > 0 and 0 < int(match.group(4)) < 500
+    # robots.txt, the sitemap index, its pages and doctors sitemaps, and 60 profiles
+    assert int(match.group(1)) >= 60 + 3
+    assert float(match.group(2)) > 0 and 0 < int(match.group(5)) < 500
     assert "warning" not in proc.stderr  # every profile extracted
 
 

@@ -24,7 +24,17 @@ def events(con, kind: str) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_each_run_ends_with_one_json_line(history_db):
+def world_listings(world) -> int:
+    """Listings the generator put on the world's sites (distinct ids per site)."""
+    import json
+
+    return sum(
+        len({x["id"] for x in json.loads(p.read_text(encoding="utf-8"))["listings"]})
+        for p in (world / "sites").glob("*.json")
+    )
+
+
+def test_each_run_ends_with_one_json_line(history_db, con):
     first, second = (
         last_json_line(history_db["first"].stdout),
         last_json_line(history_db["second"].stdout),
@@ -32,10 +42,18 @@ def test_each_run_ends_with_one_json_line(history_db):
     for record in (first, second):
         assert record["event"] == "credcheck.run"
         assert record["exit_code"] == 0 and record["status"] == "ok"
-        assert record["listings"] > 100 and record["publish_id"].startswith("publish-")
+        assert record["publish_id"].startswith("publish-")
         assert not record["sites_failed"]
+    planted = history_db["planted"]
+    assert second["listings"] == world_listings(history_db["world"])
+    assert first["listings"] == second["listings"] - 1 + len(planted["gone"])
     assert first["changes"] == first["listings"], "the first run sees every listing as new"
-    assert 0 < second["changes"] < 40
+    recorded = con.execute(
+        "SELECT count(*) FROM changes WHERE publish_id = ?", [second["publish_id"]]
+    ).fetchone()[0]
+    # At least the planted events: one new, the gone, a specialty, an affiliation, a lapsed
+    # certificate (status and certification) and an exclusion.
+    assert second["changes"] == recorded >= 1 + len(planted["gone"]) + 5
     lines = (history_db["runs"] / "runs.jsonl").read_text().splitlines()
     assert len(lines) == 2
     assert "credcheck run: publishing" in history_db["second"].stdout
@@ -121,7 +139,12 @@ def test_physicians_gather_listings_certificates_and_exclusions(con, history_db)
            FROM physicians WHERE npi = ?""",
         [planted["excluded_npi"]],
     ).fetchone()
-    assert row == (True, 1, row[2], True) and row[2] >= 1
+    listed = con.execute(
+        "SELECT count(*) FROM verifications WHERE npi = ? AND identity = 'matched'",
+        [planted["excluded_npi"]],
+    ).fetchone()[0]
+    assert listed >= 1
+    assert row == (True, 1, listed, True)
     lapsed = con.execute(
         "SELECT certification, active_certificates FROM physicians WHERE npi = ?",
         [planted["lapsed_npi"]],
