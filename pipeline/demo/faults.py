@@ -22,7 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from pipeline.demo.server import TEXT, Page, Request, Site
+from pipeline.demo.site import TEXT, Page, Request, Site
 
 KINDS = (
     "http_503_burst", "http_429", "slow", "timeout", "truncated", "wrong_charset",

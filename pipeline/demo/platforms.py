@@ -29,7 +29,7 @@ import uuid
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode
 
-from pipeline.demo.server import (
+from pipeline.demo.site import (
     EDUCATION_HEADINGS,
     TEXT,
     Page,
