@@ -1,4 +1,4 @@
-"""Tests for the demo-world generator (pipeline/demo/world.py): contracts, determinism, realism."""
+"""Tests for the demo-world generator (pipeline/demo/world/): contracts, determinism, realism."""
 
 from __future__ import annotations
 

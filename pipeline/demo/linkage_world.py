@@ -40,7 +40,8 @@ import csv
 import numpy as np
 import pandas as pd
 
-from pipeline.demo.world import DATA_DIR, PRIMARY_SPECIALTIES, load_reference, npi_check_digit
+from pipeline.demo.world import DATA_DIR, PRIMARY_SPECIALTIES, load_reference
+from pipeline.normalize.npi import npi_check_digit
 
 LONG_TAIL_SURNAMES = 0.35
 NOT_IN_REFERENCE = 0.08
