@@ -21,14 +21,18 @@ from pipeline.sources.csvsql import (
     zip_expr,
 )
 
-DAC_COLUMNS = {
+# The clinician, as both the national file and Facility_Affiliation name it (current, 2021).
+DAC_PERSON_COLUMNS = {
     "npi": ("NPI",),
     "ind_pac_id": ("Ind_PAC_ID",),
-    "ind_enrl_id": ("Ind_enrl_ID",),
     "last_name": ("Provider Last Name", "lst_nm"),
     "first_name": ("Provider First Name", "frst_nm"),
     "middle_name": ("Provider Middle Name", "mid_nm"),
     "suffix": ("suff",),
+}
+DAC_COLUMNS = {
+    **DAC_PERSON_COLUMNS,
+    "ind_enrl_id": ("Ind_enrl_ID",),
     "gender": ("gndr",),
     "credential": ("Cred",),
     "medical_school": ("Med_sch",),
@@ -110,12 +114,7 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
 
 
 DAC_AFFILIATION_COLUMNS = {
-    "npi": ("NPI",),
-    "ind_pac_id": ("Ind_PAC_ID",),
-    "last_name": ("Provider Last Name", "lst_nm"),
-    "first_name": ("Provider First Name", "frst_nm"),
-    "middle_name": ("Provider Middle Name", "mid_nm"),
-    "suffix": ("suff",),
+    **DAC_PERSON_COLUMNS,
     "facility_type": ("facility_type",),
     "facility_ccn": ("Facility Affiliations Certification Number",),
     "parent_ccn": ("Facility Type Certification Number",),
