@@ -162,8 +162,9 @@ def test_find_institution_keeps_exactly_the_physicians_listed_there(published):
 def broken_registry(history: dict, tmp_path, site_id: str):
     """The history registry with one site's start URL on a port nothing listens on."""
     text = history["registry"].read_text(encoding="utf-8")
-    block = re.search(rf"\[sites\.{re.escape(site_id)}\][^\[]*", text).group(0)
-    broken = re.sub(r'http://127\.0\.0\.1:\d+', "http://127.0.0.1:9", block)
+    block = re.search(rf"\[sites\.{re.escape(site_id)}\]\n(?:[^\n]+\n)*", text).group(0)
+    broken = re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:9", block)
+    assert broken != block
     path = tmp_path / "sites.toml"
     path.write_text(text.replace(block, broken), encoding="utf-8")
     return path
