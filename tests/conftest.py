@@ -318,6 +318,16 @@ CRAWL_FIXTURES = {"demo_sites", "demo_db", "history_db", "copy_of_history", "sit
 CHILD_PROCESS_CALLS = ("run_cli(", "subprocess.", "crawl(", "crawl_site", "crawl_sites", "Popen")
 
 
+def _source(obj) -> str:
+    """An object's source, or "" when Python cannot show it (built at run time, wrapped)."""
+    import inspect
+
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return ""
+
+
 def _starts_a_child(source: str, helpers: set[str] = frozenset()) -> bool:
     return any(call in source for call in CHILD_PROCESS_CALLS) or any(
         f"{name}(" in source for name in helpers
@@ -342,13 +352,13 @@ def pytest_collection_modifyitems(items) -> None:
                 for name, obj in vars(module).items()
                 if inspect.isfunction(obj)
                 and obj.__module__ == module.__name__
-                and _starts_a_child(inspect.getsource(obj))
+                and _starts_a_child(_source(obj))
             }
         return helpers_of[module.__name__]
 
     def starts_a_child(function) -> bool:
         module = inspect.getmodule(function)
-        return _starts_a_child(inspect.getsource(function), helpers(module) if module else set())
+        return _starts_a_child(_source(function), helpers(module) if module else set())
 
     for item in items:
         function = getattr(item, "function", None)
