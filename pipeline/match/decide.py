@@ -82,7 +82,7 @@ def weight_for(probability: float, t: Thresholds = THRESHOLDS) -> float:
     """The match weight whose calibrated probability is ``probability``.
 
     >>> round(weight_for(THRESHOLDS.match_probability), 2)
-    2.66
+    2.72
     """
     bits = np.log2(probability / (1 - probability))
     return float((bits - t.calibration_shift_bits) / t.calibration_slope)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline import config
-from pipeline.config import DATA_DIR as _DATA
 from pipeline.sources.boards import BOARD_COLUMNS
 
-DATA_DIR = _DATA / "demo"
+DATA_DIR = config.DATA_DIR / "demo"
 REFERENCE_DIR = config.REFERENCE_DIR
 AS_OF = date(2026, 11, 1)
 LAPSED_STATUSES = frozenset({"expired", "lapsed", "inactive"})
