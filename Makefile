@@ -18,9 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Everything that runs in-process (no crawls, CLI jobs or other child processes): under a minute.
+# Everything in-process (no crawls, CLI jobs or child processes; no 1000-example fuzzing).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not crawl"
+	$(BIN)/python -m pytest -q -m "not crawl and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -312,6 +312,8 @@ class Run:
 
 # ---- markers: `make test-fast` runs what needs no child process --------------------------------
 
+# A property test drawing this many examples or more is a fuzzing run, not a quick check.
+SLOW_EXAMPLES = 1000
 # Fixtures that crawl, serve sites or build a database through the CLI in child processes.
 CRAWL_FIXTURES = {"demo_sites", "demo_db", "history_db", "copy_of_history", "sites"}
 # What a test body calls when it starts a child process (a crawl, the CLI, a benchmark, git).
@@ -335,7 +337,8 @@ def _starts_a_child(source: str, helpers: set[str] = frozenset()) -> bool:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Mark every test that starts a child process ``crawl`` (``make test-fast`` skips them).
+    """Mark every test that starts a child process ``crawl``, and every property test drawing
+    ``SLOW_EXAMPLES`` or more ``slow`` (``make test-fast`` skips both).
 
     A test is marked when it uses a fixture that crawls, or when its body, or a function of its
     module it calls, starts a child process: new tests are sorted without a list to keep.
@@ -372,3 +375,6 @@ def pytest_collection_modifyitems(items) -> None:
             or any(starts_a_child(f) for f in fixtures if inspect.isfunction(f))
         ):
             item.add_marker(pytest.mark.crawl)
+        drawn = getattr(function, "_hypothesis_internal_use_settings", None)
+        if drawn is not None and drawn.max_examples >= SLOW_EXAMPLES:
+            item.add_marker(pytest.mark.slow)
