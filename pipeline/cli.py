@@ -194,7 +194,12 @@ def cmd_lookup(args) -> int:
     started = time.perf_counter()
     with open_db(resolve_db_path(args.db), read_only=True) as con:
         result = lookup(
-            con, args.name, state=args.state, specialty=args.specialty, limit=args.limit
+            con,
+            args.name,
+            state=args.state,
+            specialty=args.specialty,
+            institution=args.institution,
+            limit=args.limit,
         )
     print_frame(result, args.format, empty="no matching physicians")
     if args.format == "table":
@@ -414,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--state", help="two-letter state, e.g. MA")
     p.add_argument("--specialty", help="specialty, e.g. cardiology")
+    p.add_argument("--institution", help="hospital or school name (or site id)")
     p.add_argument("--limit", type=int, default=10, help="most rows to show (default: 10)")
     add_format(p)
 

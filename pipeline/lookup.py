@@ -324,6 +324,45 @@ def _with_specialty(frame: pd.DataFrame, specialty: str | None) -> pd.DataFrame:
     return frame[keep]
 
 
+def _at_institution(frame: pd.DataFrame, institution: str | None) -> pd.DataFrame:
+    """Rows whose sites or affiliations contain the institution (hospital, school or site id)."""
+    if not institution or frame.empty:
+        return frame
+    text = institution.lower()
+    keep = [
+        fuzz.partial_ratio(text, " ".join([*_listed(sites), *_listed(affs)]).lower()) >= 85
+        for sites, affs in zip(frame["sites"], frame["affiliations"])
+    ]
+    return frame[keep]
+
+
+def _listed(values) -> list:
+    return list(values) if values is not None else []
+
+
+def _with_affiliations(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
+    """Cards with the affiliations of each physician (or unresolved listing) added."""
+    if frame.empty:
+        return frame.assign(affiliations=[])
+    npis = [k for k in frame["person_key"] if not k.startswith("listing:")]
+    listing_ids = [
+        k.removeprefix("listing:") for k in frame["person_key"] if k.startswith("listing:")
+    ]
+    rows = []
+    if npis:
+        rows += con.execute(
+            f"SELECT npi, affiliations FROM physicians WHERE npi IN ({_placeholders(npis)})", npis
+        ).fetchall()
+    if listing_ids:
+        rows += con.execute(
+            "SELECT 'listing:' || listing_id, affiliations FROM listings "
+            f"WHERE listing_id IN ({_placeholders(listing_ids)})",
+            listing_ids,
+        ).fetchall()
+    affiliations = dict(rows)
+    return frame.assign(affiliations=[affiliations.get(k) for k in frame["person_key"]])
+
+
 def _as_result(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in ("claimed_specialties", "certificates", "sites"):
@@ -333,17 +372,19 @@ def _as_result(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reindex(columns=RESULT_COLUMNS).reset_index(drop=True)
 
 
-def lookup(
+def search(
     con: duckdb.DuckDBPyConnection,
     name: str,
     *,
     state: str | None = None,
     specialty: str | None = None,
+    institution: str | None = None,
     limit: int = 10,
 ) -> pd.DataFrame:
-    """People whose name fits ``name``, best first (nicknames, typos, "Dr." and degrees forgiven).
+    """``lookup``'s ranked people as their cards (``CARD_COLUMNS`` and ``score``).
 
-    >>> lookup(con, "Dr. Bob Smith, MD", state="MA")  # doctest: +SKIP
+    ``person_key`` (the NPI, or ``listing:`` + listing id when not resolved) is what a caller
+    links to; ``lookup`` shows the same rows in its result columns.
     """
     wanted_state = _state(state)
     if specialty:
@@ -360,23 +401,46 @@ def lookup(
         scores = _candidates(con, query_last, query_first) * 0.98
         scores = scores[scores >= MIN_NAME_SCORE]
     if scores.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame(columns=[*CARD_COLUMNS, "score"])
     scores = scores.sort_values(ascending=False, kind="stable")
     # Best names first, a batch at a time, until enough pass the filters.
     found = []
     for start in range(0, len(scores), BATCH):
         batch = _cards(con, list(scores.index[start : start + BATCH]))
         batch = _with_specialty(_with_state(batch, wanted_state), specialty)
+        if institution:
+            batch = _at_institution(_with_affiliations(con, batch), institution)
         found.append(batch)
         if sum(len(f) for f in found) >= limit:
             break
     frame = pd.concat(found, ignore_index=True)
     if frame.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame(columns=[*CARD_COLUMNS, "score"])
     frame["score"] = frame["person_key"].map(scores).round(3)
     frame["rank"] = frame["certification"].map(CERTIFICATION_RANK).fillna(9)
     frame = frame.sort_values(["score", "rank", "name"], ascending=[False, True, True])
-    return _as_result(frame.head(limit))
+    return frame.drop(columns="rank").head(limit).reset_index(drop=True)
+
+
+def lookup(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    state: str | None = None,
+    specialty: str | None = None,
+    institution: str | None = None,
+    limit: int = 10,
+) -> pd.DataFrame:
+    """People whose name fits ``name``, best first (nicknames, typos, "Dr." and degrees forgiven).
+
+    >>> lookup(con, "Dr. Bob Smith, MD", state="MA")  # doctest: +SKIP
+    """
+    found = search(
+        con, name, state=state, specialty=specialty, institution=institution, limit=limit
+    )
+    if found.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return _as_result(found)
 
 
 def find(
@@ -423,14 +487,5 @@ def find(
            ORDER BY name, npi""",
         {"supporting": supporting, "state": wanted_state},
     ).df()
-    if institution and not frame.empty:
-        text = institution.lower()
-        keep = [
-            fuzz.partial_ratio(text, " ".join([*list(sites), *list(affs)]).lower()) >= 85
-            for sites, affs in zip(
-                frame["sites"], [list(a) if a is not None else [] for a in frame["affiliations"]]
-            )
-        ]
-        frame = frame[keep]
-    frame = frame.assign(score=1.0)
+    frame = _at_institution(frame, institution).assign(score=1.0)
     return _as_result(frame.head(limit))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -93,8 +94,34 @@ def explanation_frame(details: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
-    """A readable account of one listing's decision.
+@dataclass(frozen=True)
+class Explanation:
+    """One listing's decision in words: what was decided, the comparisons, what would change it.
+
+    ``summary`` is the listing and the decision in sentences; ``comparisons`` has one row per
+    comparison (``explanation_frame``; None when no candidate was compared); ``would_change``
+    lists the counterfactuals.
+    """
+
+    listing_id: str
+    listed_name: str
+    source_url: str
+    summary: list[str]
+    comparisons: pd.DataFrame | None
+    would_change: list[str]
+
+    def text(self) -> str:
+        out = [f"listing {self.listing_id}: {self.listed_name}", f"  {self.source_url}"]
+        out.extend(self.summary)
+        if self.comparisons is not None:
+            out += ["", self.comparisons.to_string(index=False, na_rep=""), ""]
+            out.append("what would change the decision:")
+            out.extend(f"  - {line}" for line in self.would_change)
+        return "\n".join(out)
+
+
+def explanation(con: duckdb.DuckDBPyConnection, listing_id: str) -> Explanation:
+    """The account of one listing's decision, in parts (``explain`` prints it as text).
 
     Raises ``CredcheckError`` when the listing is unknown or nothing is published yet.
     """
@@ -105,10 +132,15 @@ def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
     if row is None:
         raise CredcheckError(f"no listing {listing_id!r} (ids look like 'site_id:ref')")
     (lid, name, url, identity, score, candidate, runner_npi, runner_score, comparisons) = row
-    out = [f"listing {lid}: {name}", f"  {url}"]
     if not comparisons:
-        out.append("unmatched: no reference person shares a blocking key with this listing")
-        return "\n".join(out)
+        return Explanation(
+            lid,
+            name,
+            url,
+            ["unmatched: no reference person shares a blocking key with this listing"],
+            None,
+            [],
+        )
     details = json.loads(comparisons)
 
     def who(npi: str | None) -> str:
@@ -121,11 +153,11 @@ def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
         ).fetchone()
         return f" ({found[0]}, {found[1] or '?'} {found[2] or ''})".rstrip() if found else ""
 
-    out.append(
+    out = [
         f"decision: {identity}; best candidate NPI {candidate}{who(candidate)}: "
         f"probability {score:.4f}, weight {details['match_weight']:+.1f} bits"
         + (" (an NPI shown on the page decides it)" if details.get("npi_decisive") else "")
-    )
+    ]
     if details.get("runner_up"):
         margin = details["match_weight"] - details["runner_up"]["match_weight"]
         out.append(
@@ -140,9 +172,12 @@ def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
         f"runner-up >= {t['min_margin_bits']} bits (or a valid NPI on the page agrees and the "
         "names do not clearly disagree)"
     )
-    out.append("")
-    out.append(explanation_frame(details).to_string(index=False, na_rep=""))
-    out.append("")
-    out.append("what would change the decision:")
-    out.extend(f"  - {line}" for line in what_would_change(details))
-    return "\n".join(out)
+    return Explanation(lid, name, url, out, explanation_frame(details), what_would_change(details))
+
+
+def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:
+    """A readable account of one listing's decision.
+
+    Raises ``CredcheckError`` when the listing is unknown or nothing is published yet.
+    """
+    return explanation(con, listing_id).text()
