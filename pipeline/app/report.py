@@ -13,13 +13,18 @@ def print_frame(frame: pd.DataFrame, fmt: str, empty: str = "no rows") -> None:
     if fmt == "json":
         print(frame.to_json(orient="records", indent=2, force_ascii=False))
     elif fmt == "csv":
-        flat = frame.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
-        print(flat.to_csv(index=False), end="")
+        print(frame_csv(frame), end="")
     elif frame.empty:
         print(empty)
     else:
         flat = frame.map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
         print(tabulate(flat, headers="keys", tablefmt="simple_grid", showindex=False))
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """A result as CSV, list values joined by "; " (what `--format csv` prints)."""
+    flat = frame.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    return flat.to_csv(index=False)
 
 
 def crawl_progress(outcome) -> None:
