@@ -7,7 +7,8 @@ interrupted.
 
 Writers (``load``, ``crawl``, ``match``, ``run``, ``demo``) take the job lock and work in the
 private work database beside the published file; ``match``, ``run`` and ``demo`` then publish
-a fresh file atomically. Readers (``lookup``, ``find``) open the published file read-only.
+a fresh file atomically. Readers (``lookup``, ``find``, ``explain``, ``serve``) open the
+published file read-only.
 """
 
 from __future__ import annotations
@@ -228,6 +229,21 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    from pipeline.web import serve
+
+    db = resolve_db_path(args.db)
+    if not db.exists():
+        print(
+            f"credcheck: warning: no database at {db} yet; pages answer 503 until a run "
+            "publishes one",
+            file=sys.stderr,
+        )
+    print(f"credcheck: serving {db} read-only at http://{args.host}:{args.port}/", flush=True)
+    serve(db, host=args.host, port=args.port, access_log=not args.no_access_log)
+    return EXIT_OK
+
+
 def cmd_sites(args) -> int:
     from pipeline.crawl.runner import registered_sites
     from spiders.registry import registry_path
@@ -432,6 +448,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("explain", "why a listing matched: comparisons, weights, runner-up", cmd_explain)
     p.add_argument("listing_id", metavar="LISTING_ID", help="e.g. mercy-general:10482")
+
+    p = add(
+        "serve",
+        "a read-only web app over the published database",
+        cmd_serve,
+        "Serve search, physician pages with their evidence, verified specialists (with CSV "
+        "export), discrepancies, changes and JSON endpoints (docs/web.md) over the published "
+        "file, read-only. A run that publishes a new file is served from the next request on.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log each request")
 
     p = add("sites", "list the site registry", cmd_sites)
     add_format(p)
