@@ -1,0 +1,404 @@
+"""What the web pages show that ``lookup``, ``find`` and ``explain`` do not already answer.
+
+The physician page gathers one person's evidence from the published tables (each fact with its
+source); the discrepancies and changes pages read ``verifications`` and ``changes`` the way the
+analyst notebooks do. Every value from a user reaches SQL as a query parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+from pipeline.explain import explanation
+from pipeline.normalize.specialties import canonical_specialty
+from pipeline.verify import classify_certification
+
+# What each discrepancy kind means, most serious first (as in notebooks/discrepancies.ipynb).
+DISCREPANCY_KINDS = {
+    "excluded": "on the OIG exclusion list (LEIE) without reinstatement",
+    "lapsed": "the only certificate in the claimed specialty is expired, lapsed or inactive",
+    "not_certified": "no certificate in the claimed specialty (revoked and suspended count here)",
+    "certified_other_specialty": "actively certified, but not in the specialty the listing claims",
+    "certificate_not_found": "the page names a board certificate the board records do not hold",
+}
+
+# A claimed specialty judged alone against the person's certificates (classify_certification).
+CLAIM_VERDICTS = {
+    "certified": "supported by an active certificate",
+    "certified_other_specialty": "not supported: active certificates are in other specialties",
+    "lapsed": "not supported: the certificate in it has lapsed or expired",
+    "not_certified": "not supported: no certificate in it",
+    "unknown": "board certification does not apply (not a physician)",
+}
+
+_LISTING_ID = "r.site_id || ':' || coalesce(r.ref, r.source_url)"
+
+
+def records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of the last query as dicts (DuckDB's Python values: lists, dicts, datetimes)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join("?" * len(values))
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
+# ------------------------------------------------------------------------------ the file
+
+
+def database_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The run that published the file and what it holds."""
+    status: dict[str, Any] = {"publish_id": None, "published_at": None, "command": None}
+    if has_table(con, "publish_runs"):
+        rows = records(
+            con.execute(
+                "SELECT publish_id, command, published_at, listings, matched, physicians, "
+                "changes FROM publish_runs WHERE published_at IS NOT NULL "
+                "ORDER BY published_at DESC LIMIT 1"
+            )
+        )
+        if rows:
+            status.update(rows[0])
+    status["physicians"] = con.execute("SELECT count(*) FROM physicians").fetchone()[0]
+    if status.get("listings") is None and has_table(con, "listings"):
+        status["listings"] = con.execute("SELECT count(*) FROM listings").fetchone()[0]
+    return status
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """States and sites present in the file, for the search forms."""
+    states = [
+        s
+        for (s,) in con.execute(
+            "SELECT DISTINCT unnest(states) AS s FROM physicians ORDER BY s"
+        ).fetchall()
+        if s
+    ]
+    sites = [
+        s
+        for (s,) in con.execute(
+            "SELECT DISTINCT unnest(sites) AS s FROM physicians ORDER BY s"
+        ).fetchall()
+        if s
+    ]
+    return {"states": states, "sites": sites}
+
+
+def reference_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """The latest load of each reference kind: which file, when (the source of a record)."""
+    if not has_table(con, "load_runs"):
+        return {}
+    rows = records(
+        con.execute(
+            """SELECT kind, path, sha256, finished_at FROM load_runs
+               QUALIFY row_number() OVER (PARTITION BY kind ORDER BY finished_at DESC) = 1"""
+        )
+    )
+    for row in rows:
+        row["file"] = str(row["path"]).replace("\\", "/").rsplit("/", 1)[-1]
+    return {row["kind"]: row for row in rows}
+
+
+# ------------------------------------------------------------------------------ one person
+
+
+def _claim_verdicts(
+    claimed: list[str], certificates: list[dict[str, Any]], physician: bool
+) -> list[dict[str, Any]]:
+    held = [(c["certificate"], c["status"], c["board"]) for c in certificates if c["certificate"]]
+    verdicts = []
+    for label in claimed:
+        canonical = canonical_specialty(label)
+        if not canonical:
+            verdicts.append(
+                {
+                    "claimed": label,
+                    "canonical": None,
+                    "verdict": None,
+                    "meaning": "not a board specialty",
+                }
+            )
+            continue
+        verdict = classify_certification("matched", [canonical], held, physician=physician)
+        verdicts.append(
+            {
+                "claimed": label,
+                "canonical": canonical,
+                "verdict": verdict,
+                "meaning": CLAIM_VERDICTS[verdict],
+            }
+        )
+    return verdicts
+
+
+def _raw_items(
+    con: duckdb.DuckDBPyConnection, listings: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The crawled item behind each listing: what the page showed, where each field came from."""
+    if not listings or not has_table(con, "raw_listings"):
+        return {}
+    urls = [entry["source_url"] for entry in listings]
+    ids = [entry["listing_id"] for entry in listings]
+    rows = con.execute(
+        f"""SELECT {_LISTING_ID} AS listing_id, r.fetched_at, r.extractor, r.item
+            FROM raw_listings r
+            WHERE r.source_url IN ({_placeholders(urls)})
+              AND {_LISTING_ID} IN ({_placeholders(ids)})""",
+        [*urls, *ids],
+    ).fetchall()
+    items = {}
+    for listing_id, fetched_at, extractor, item in rows:
+        data = json.loads(item) if isinstance(item, str) else (item or {})
+        extras = data.get("extras") or {}
+        items[listing_id] = {
+            "fetched_at": fetched_at,
+            "extractor": extractor,
+            "job_title": data.get("job_title"),
+            "degrees": data.get("degrees") or [],
+            "npi_shown": data.get("npi"),
+            "board_certifications": [
+                b for b in data.get("board_certifications") or [] if isinstance(b, dict)
+            ],
+            "education": [e for e in data.get("education") or [] if isinstance(e, dict)],
+            "locations": [loc for loc in data.get("locations") or [] if isinstance(loc, dict)],
+            "languages": data.get("languages") or [],
+            "provenance": [p for p in extras.get("provenance") or [] if isinstance(p, dict)],
+        }
+    return items
+
+
+def _listing_rows(con: duckdb.DuckDBPyConnection, listing_ids: list[str]) -> list[dict[str, Any]]:
+    if not listing_ids:
+        return []
+    return records(
+        con.execute(
+            f"""SELECT l.listing_id, l.site_id, l.source_url, l.listed_name,
+                       l.claimed_specialties, l.credentials, l.states, l.cities, l.affiliations,
+                       l.npi AS npi_shown, l.physician, l.crawled_at, l.first_seen, l.last_seen,
+                       m.npi, m.identity, m.match_score, m.certification, m.candidate_npi,
+                       m.runner_up_npi, m.runner_up_score
+                FROM listings l JOIN listing_matches m USING (listing_id)
+                WHERE l.listing_id IN ({_placeholders(listing_ids)})
+                ORDER BY l.listing_id""",
+            listing_ids,
+        )
+    )
+
+
+def _certificate_rows(con: duckdb.DuckDBPyConnection, npi: str) -> list[dict[str, Any]]:
+    """Board certificates tied to the NPI, with the boards-file line each came from."""
+    rows = records(
+        con.execute(
+            "SELECT * FROM certificates WHERE matched_npi = ? "
+            "ORDER BY certificate_type, certificate",
+            [npi],
+        )
+    )
+    for row in rows:
+        row.setdefault("moc", None)
+        row.setdefault("initial_certification_date", None)
+    return rows
+
+
+def _changes(
+    con: duckdb.DuckDBPyConnection, npi: str | None, listing_ids: list[str], limit: int = 200
+) -> list[dict[str, Any]]:
+    if not has_table(con, "changes") or not (npi or listing_ids):
+        return []
+    where, params = [], []
+    if npi:
+        where.append("npi = ?")
+        params.append(npi)
+    if listing_ids:
+        where.append(f"listing_id IN ({_placeholders(listing_ids)})")
+        params += listing_ids
+    return records(
+        con.execute(
+            f"SELECT changed_at, kind, listing_id, site_id, npi, old_value, new_value, detail "
+            f"FROM changes WHERE {' OR '.join(where)} ORDER BY change_id DESC LIMIT {int(limit)}",
+            params,
+        )
+    )
+
+
+def _explained(con: duckdb.DuckDBPyConnection, listing_id: str) -> dict[str, Any]:
+    found = explanation(con, listing_id)
+    frame = found.comparisons
+    return {
+        "summary": found.summary,
+        "comparisons": [] if frame is None else frame.to_dict(orient="records"),
+        "would_change": found.would_change,
+    }
+
+
+def _with_listing_evidence(
+    con: duckdb.DuckDBPyConnection,
+    listings: list[dict[str, Any]],
+    certificates: list[dict[str, Any]],
+    physician: bool,
+) -> list[dict[str, Any]]:
+    raw = _raw_items(con, listings)
+    for entry in listings:
+        entry["raw"] = raw.get(entry["listing_id"])
+        entry["claims"] = _claim_verdicts(
+            list(entry.get("claimed_specialties") or []), certificates, physician
+        )
+        entry["explanation"] = _explained(con, entry["listing_id"])
+    return listings
+
+
+def physician_page(con: duckdb.DuckDBPyConnection, npi: str) -> dict[str, Any] | None:
+    """Everything the published file says about one NPI, each fact with its source."""
+    rows = records(con.execute("SELECT * FROM physicians WHERE npi = ?", [npi]))
+    if not rows:
+        return None
+    person = rows[0]
+    listing_ids = [entry["listing_id"] for entry in person.get("listings") or []]
+    certificates = _certificate_rows(con, npi)
+    listings = _with_listing_evidence(
+        con, _listing_rows(con, listing_ids), certificates, bool(person.get("physician", True))
+    )
+    reference = records(
+        con.execute(
+            "SELECT first, middle, last, suffix, alt_lasts, practice_city, practice_state, "
+            "medical_school FROM reference_people WHERE npi = ?",
+            [npi],
+        )
+    )
+    nppes = reference[0] if reference else {}
+    variants = []
+    for name in [
+        person.get("name"),
+        *(
+            " ".join(p for p in (nppes.get("first"), other) if p)
+            for other in nppes.get("alt_lasts") or []
+        ),
+        *(entry["listed_name"] for entry in listings),
+    ]:
+        if name and name not in variants:
+            variants.append(name)
+    affiliations = [
+        {
+            "name": name,
+            "sites": sorted({e["site_id"] for e in listings if name in (e["affiliations"] or [])}),
+        }
+        for name in person.get("affiliations") or []
+    ]
+    return {
+        "person": person,
+        "name_variants": variants,
+        "affiliations": affiliations,
+        "nppes": nppes,
+        "certificates": certificates,
+        "listings": listings,
+        "changes": _changes(con, npi, listing_ids),
+    }
+
+
+def listing_page(con: duckdb.DuckDBPyConnection, listing_id: str) -> dict[str, Any] | None:
+    """One listing: what the page claimed, the match decision in words, its history."""
+    rows = _listing_rows(con, [listing_id])
+    if not rows:
+        return None
+    listing = rows[0]
+    certificates = _certificate_rows(con, listing["npi"]) if listing.get("npi") else []
+    _with_listing_evidence(con, [listing], certificates, listing.get("physician") is not False)
+    return {
+        "listing": listing,
+        "certificates": certificates,
+        "changes": _changes(con, None, [listing_id]),
+    }
+
+
+# ------------------------------------------------------------------------------ lists
+
+
+def discrepancy_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every matched listing whose claims the records do not support, with its evidence.
+
+    One row per (listing, kind); ``evidence`` says what the records hold.
+    """
+    rows = records(
+        con.execute(
+            f"""SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.claimed_specialties,
+                       v.certification, v.excluded, v.match_score, v.source_url,
+                       list_transform(v.certificates, lambda c: c.certificate || ' ('
+                           || coalesce(c.board, 'board unknown') || '): ' || c.status
+                           || coalesce(', expires ' || CAST(CAST(c.expiration AS DATE) AS VARCHAR),
+                                       '')) AS certificate_evidence,
+                       list_transform(p.exclusions, lambda x: x.exclusion_type || ' since '
+                           || CAST(x.exclusion_date AS VARCHAR)) AS exclusion_evidence,
+                       list_transform(CAST(r.item -> '$.board_certifications' AS JSON[]),
+                                      lambda b: b ->> 'certificate') AS claimed_certificates
+                FROM verifications v
+                LEFT JOIN physicians p USING (npi)
+                LEFT JOIN raw_listings r ON {_LISTING_ID} = v.listing_id
+                WHERE v.identity = 'matched'
+                  AND (v.excluded OR v.certification IN
+                           ('lapsed', 'not_certified', 'certified_other_specialty')
+                       OR json_array_length(r.item -> '$.board_certifications') > 0)
+                ORDER BY v.site_id, v.listed_name, v.listing_id"""
+        )
+    )
+    found = []
+    for row in rows:
+        held = {canonical_specialty(e.split(" (")[0]) for e in row["certificate_evidence"] or []}
+        not_found = [
+            c for c in row["claimed_certificates"] or [] if c and canonical_specialty(c) not in held
+        ]
+        kinds = []
+        if row["excluded"]:
+            kinds.append("excluded")
+        if row["certification"] in DISCREPANCY_KINDS:
+            kinds.append(row["certification"])
+        if not_found:
+            kinds.append("certificate_not_found")
+        for kind in kinds:
+            found.append({**row, "kind": kind, "certificates_not_found": not_found})
+    order = list(DISCREPANCY_KINDS)
+    found.sort(key=lambda r: order.index(r["kind"]))
+    return found
+
+
+def publish_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Runs that published this file, newest first."""
+    if not has_table(con, "publish_runs"):
+        return []
+    return records(
+        con.execute(
+            "SELECT publish_id, command, published_at, listings, physicians, changes "
+            "FROM publish_runs WHERE published_at IS NOT NULL ORDER BY published_at DESC"
+        )
+    )
+
+
+def run_changes(con: duckdb.DuckDBPyConnection, publish_id: str) -> list[dict[str, Any]]:
+    """The events one run recorded, with the listing's name as it stood then."""
+    return records(
+        con.execute(
+            """SELECT c.change_id, c.changed_at, c.kind, c.listing_id, c.site_id, c.npi,
+                      c.old_value, c.new_value, c.detail, v.listed_name
+               FROM changes c LEFT JOIN listing_versions v
+                 ON v.listing_id = c.listing_id AND v.valid_from <= c.changed_at
+                AND (v.valid_to IS NULL OR v.valid_to >= c.changed_at)
+               WHERE c.publish_id = ?
+               QUALIFY row_number() OVER (PARTITION BY c.change_id
+                                          ORDER BY v.valid_from DESC) = 1
+               ORDER BY c.kind, c.site_id, c.listing_id""",
+            [publish_id],
+        )
+    )
