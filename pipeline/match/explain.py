@@ -120,6 +120,41 @@ class Explanation:
         return "\n".join(out)
 
 
+# The listing and decision columns an explanation reads (``_ROW`` selects them in this order).
+DECISION_COLUMNS = (
+    "listing_id",
+    "listed_name",
+    "source_url",
+    "identity",
+    "match_score",
+    "candidate_npi",
+    "runner_up_npi",
+    "runner_up_score",
+    "comparisons",
+)
+
+
+def reference_label(
+    first: str | None, middle: str | None, last: str | None, city: str | None, state: str | None
+) -> str:
+    """How an explanation names a candidate: " (NAME, CITY ST)" from the NPPES record."""
+    name = " ".join(part for part in (first, middle, last) if part)
+    return f" ({name}, {city or '?'} {state or ''})".rstrip()
+
+
+def reference_names(con: duckdb.DuckDBPyConnection, npis: list[str | None]) -> dict[str, str]:
+    """``reference_label`` of each NPI found among the NPPES people."""
+    wanted = sorted({npi for npi in npis if npi})
+    if not wanted:
+        return {}
+    rows = con.execute(
+        "SELECT npi, first, middle, last, practice_city, practice_state "
+        f"FROM reference_people WHERE npi IN ({', '.join('?' * len(wanted))})",
+        wanted,
+    ).fetchall()
+    return {npi: reference_label(*rest) for npi, *rest in rows}
+
+
 def explanation(con: duckdb.DuckDBPyConnection, listing_id: str) -> Explanation:
     """The account of one listing's decision, in parts (``explain`` prints it as text).
 
@@ -131,8 +166,16 @@ def explanation(con: duckdb.DuckDBPyConnection, listing_id: str) -> Explanation:
         raise CredcheckError("no published matches yet: run `credcheck match`") from exc
     if row is None:
         raise CredcheckError(f"no listing {listing_id!r} (ids look like 'site_id:ref')")
-    (lid, name, url, identity, score, candidate, runner_npi, runner_score, comparisons) = row
-    if not comparisons:
+    decision = dict(zip(DECISION_COLUMNS, row))
+    names = reference_names(con, [decision["candidate_npi"], decision["runner_up_npi"]])
+    return explanation_of(decision, names)
+
+
+def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
+    """The explanation of one decision row (``DECISION_COLUMNS``), candidates named by ``names``
+    (``reference_names``): for callers that already read the rows of many listings."""
+    lid, name, url = decision["listing_id"], decision["listed_name"], decision["source_url"]
+    if not decision["comparisons"]:
         return Explanation(
             lid,
             name,
@@ -141,28 +184,20 @@ def explanation(con: duckdb.DuckDBPyConnection, listing_id: str) -> Explanation:
             None,
             [],
         )
-    details = json.loads(comparisons)
-
-    def who(npi: str | None) -> str:
-        if not npi:
-            return ""
-        found = con.execute(
-            "SELECT concat_ws(' ', first, middle, last), practice_city, practice_state "
-            "FROM reference_people WHERE npi = ?",
-            [npi],
-        ).fetchone()
-        return f" ({found[0]}, {found[1] or '?'} {found[2] or ''})".rstrip() if found else ""
-
+    details = json.loads(decision["comparisons"])
+    candidate, runner_npi = decision["candidate_npi"], decision["runner_up_npi"]
     out = [
-        f"decision: {identity}; best candidate NPI {candidate}{who(candidate)}: "
-        f"probability {score:.4f}, weight {details['match_weight']:+.1f} bits"
+        f"decision: {decision['identity']}; best candidate NPI {candidate}"
+        f"{names.get(candidate, '')}: probability {decision['match_score']:.4f}, "
+        f"weight {details['match_weight']:+.1f} bits"
         + (" (an NPI shown on the page decides it)" if details.get("npi_decisive") else "")
     ]
     if details.get("runner_up"):
         margin = details["match_weight"] - details["runner_up"]["match_weight"]
         out.append(
-            f"runner-up: NPI {runner_npi}{who(runner_npi)}: probability {runner_score:.4f}, "
-            f"weight {details['runner_up']['match_weight']:+.1f} bits; margin {margin:.1f} bits"
+            f"runner-up: NPI {runner_npi}{names.get(runner_npi, '')}: probability "
+            f"{decision['runner_up_score']:.4f}, weight "
+            f"{details['runner_up']['match_weight']:+.1f} bits; margin {margin:.1f} bits"
         )
     else:
         out.append("runner-up: none (no other candidate shares a blocking key)")
