@@ -206,7 +206,8 @@ def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Board certificate rows as person records (one per certificate row)."""
     rows = con.execute(
         """SELECT line_number, npi, first_name, middle_name, last_name, suffix, board,
-                  certificate, certificate_type, status, expiration_date, city, state
+                  certificate, certificate_type, status, initial_certification_date,
+                  expiration_date, moc, city, state
            FROM ref_boards ORDER BY line_number"""
     ).df()
     if rows.empty:
