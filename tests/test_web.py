@@ -139,7 +139,7 @@ def test_search_filters_by_state_specialty_and_institution(site, db):
     assert page.status == 400 and "unknown specialty" in page.text
 
 
-def test_physician_evidence_with_sources(site, db):
+def test_physician_evidence_with_sources(site, db, demo_world):
     npi = db.execute(
         "SELECT npi FROM physicians WHERE len(listings) >= 2 AND len(certificates) >= 1 "
         "ORDER BY npi LIMIT 1"
@@ -163,7 +163,17 @@ def test_physician_evidence_with_sources(site, db):
         "SELECT certificate, status FROM certificates WHERE matched_npi = ? ORDER BY ALL", [npi]
     ).fetchall()
     assert sorted((c["certificate"], c["status"]) for c in page["certificates"]) == certificates
-    assert all(c["line_number"] for c in page["certificates"]), "each certificate's file line"
+    # Each certificate names its line in the boards file, and carries that line's dates and MOC.
+    lines = (demo_world / "reference" / "boards.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    for cert in page["certificates"]:
+        row = dict(zip(header, next(csv.reader([lines[cert["line_number"] - 1]]))))
+        assert (row["npi"], row["certificate"], row["moc"]) == (
+            npi,
+            cert["certificate"],
+            cert["moc"],
+        )
+        assert cert["initial_certification_date"].startswith(row["initial_certification_date"])
     assert page["sources"]["boards"]["file"] == "boards.csv"
     html = get(f"{site}/physician/{npi}").text
     for url in expected_urls:

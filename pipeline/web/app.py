@@ -267,6 +267,9 @@ def create_app(db_path: Path | str) -> Starlette:
 
         return decorate
 
+    def tables(snapshot, con) -> frozenset[str]:
+        return snapshot.cached("tables", lambda: queries.published_tables(con))
+
     def choices(snapshot, con) -> dict:
         return snapshot.cached("choices", lambda: queries.filter_choices(con))
 
@@ -326,7 +329,7 @@ def create_app(db_path: Path | str) -> Starlette:
 
     @view("physician.html")
     def physician_view(request, snapshot, con):
-        found = queries.physician_page(con, _npi(request))
+        found = queries.physician_page(con, _npi(request), tables(snapshot, con))
         if found is None:
             raise HTTPException(404, "no physician with this NPI in the published file")
         found["sources"] = snapshot.cached("sources", lambda: queries.reference_sources(con))
@@ -334,24 +337,24 @@ def create_app(db_path: Path | str) -> Starlette:
 
     @view("physician.html")
     def physician_api(request, snapshot, con):
-        found = queries.physician_page(con, _npi(request))
+        found = queries.physician_page(con, _npi(request), tables(snapshot, con))
         if found is None:
             raise HTTPException(404, "no physician with this NPI in the published file")
         found["sources"] = snapshot.cached("sources", lambda: queries.reference_sources(con))
         return api(snapshot, found)
 
-    def _listing(request: Request, con) -> dict:
+    def _listing(request: Request, snapshot, con) -> dict:
         listing_id = text_param(request, "id")
         if not listing_id:
             raise CredcheckError("give a listing id: ?id=site_id:ref")
-        found = queries.listing_page(con, listing_id)
+        found = queries.listing_page(con, listing_id, tables(snapshot, con))
         if found is None:
             raise HTTPException(404, "no listing with this id in the published file")
         return found
 
     @view("listing.html")
     def listing_view(request, snapshot, con):
-        found = _listing(request, con)
+        found = _listing(request, snapshot, con)
         if found["listing"].get("npi"):
             found["sources"] = snapshot.cached("sources", lambda: queries.reference_sources(con))
         else:
@@ -360,7 +363,7 @@ def create_app(db_path: Path | str) -> Starlette:
 
     @view("listing.html")
     def listing_api(request, snapshot, con):
-        return api(snapshot, _listing(request, con))
+        return api(snapshot, _listing(request, snapshot, con))
 
     # -------------------------------------------------------------------- find
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.explain import explanation
+from pipeline.explain import explanation_of, reference_label, reference_names
 from pipeline.normalize.specialties import canonical_specialty
 from pipeline.verify import classify_certification
 
@@ -145,58 +145,82 @@ def _claim_verdicts(
     return verdicts
 
 
-def _raw_items(
-    con: duckdb.DuckDBPyConnection, listings: list[dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """The crawled item behind each listing: what the page showed, where each field came from."""
-    if not listings or not has_table(con, "raw_listings"):
-        return {}
-    urls = [entry["source_url"] for entry in listings]
-    ids = [entry["listing_id"] for entry in listings]
-    rows = con.execute(
-        f"""SELECT {_LISTING_ID} AS listing_id, r.fetched_at, r.extractor, r.item
-            FROM raw_listings r
-            WHERE r.source_url IN ({_placeholders(urls)})
-              AND {_LISTING_ID} IN ({_placeholders(ids)})""",
-        [*urls, *ids],
-    ).fetchall()
-    items = {}
-    for listing_id, fetched_at, extractor, item in rows:
-        data = json.loads(item) if isinstance(item, str) else (item or {})
-        extras = data.get("extras") or {}
-        items[listing_id] = {
-            "fetched_at": fetched_at,
-            "extractor": extractor,
-            "job_title": data.get("job_title"),
-            "degrees": data.get("degrees") or [],
-            "npi_shown": data.get("npi"),
-            "board_certifications": [
-                b for b in data.get("board_certifications") or [] if isinstance(b, dict)
-            ],
-            "education": [e for e in data.get("education") or [] if isinstance(e, dict)],
-            "locations": [loc for loc in data.get("locations") or [] if isinstance(loc, dict)],
-            "languages": data.get("languages") or [],
-            "provenance": [p for p in extras.get("provenance") or [] if isinstance(p, dict)],
-        }
-    return items
+def _raw_item(fetched_at: Any, extractor: Any, item: Any) -> dict[str, Any] | None:
+    """What the crawled page showed, and where each field came from (the spider's item)."""
+    if item is None:
+        return None
+    data = json.loads(item) if isinstance(item, str) else item
+    if not isinstance(data, dict):
+        return None
+    extras = data.get("extras") if isinstance(data.get("extras"), dict) else {}
+
+    def dicts(value: Any) -> list[dict]:
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    def strings(value: Any) -> list:
+        return value if isinstance(value, list) else []
+
+    return {
+        "fetched_at": fetched_at,
+        "extractor": extractor,
+        "job_title": data.get("job_title"),
+        "degrees": strings(data.get("degrees")),
+        "npi_shown": data.get("npi"),
+        "board_certifications": dicts(data.get("board_certifications")),
+        "education": dicts(data.get("education")),
+        "locations": dicts(data.get("locations")),
+        "languages": strings(data.get("languages")),
+        "provenance": dicts(extras.get("provenance")),
+    }
 
 
-def _listing_rows(con: duckdb.DuckDBPyConnection, listing_ids: list[str]) -> list[dict[str, Any]]:
+def _listing_rows(
+    con: duckdb.DuckDBPyConnection, listing_ids: list[str], tables: frozenset[str]
+) -> list[dict[str, Any]]:
+    """Each listing with its match decision and the crawled item behind it.
+
+    Three filtered scans, joined here: DuckDB reads a wide column (the item JSON, the
+    comparisons) only where the key matched, which a join in SQL would not guarantee.
+    """
     if not listing_ids:
         return []
-    return records(
+    ids = _placeholders(listing_ids)
+    listings = records(
         con.execute(
-            f"""SELECT l.listing_id, l.site_id, l.source_url, l.listed_name,
-                       l.claimed_specialties, l.credentials, l.states, l.cities, l.affiliations,
-                       l.npi AS npi_shown, l.physician, l.crawled_at, l.first_seen, l.last_seen,
-                       m.npi, m.identity, m.match_score, m.certification, m.candidate_npi,
-                       m.runner_up_npi, m.runner_up_score
-                FROM listings l JOIN listing_matches m USING (listing_id)
-                WHERE l.listing_id IN ({_placeholders(listing_ids)})
-                ORDER BY l.listing_id""",
+            f"""SELECT listing_id, site_id, source_url, listed_name, claimed_specialties,
+                       credentials, states, cities, affiliations, npi AS npi_shown, physician,
+                       crawled_at, first_seen, last_seen
+                FROM listings WHERE listing_id IN ({ids}) ORDER BY listing_id""",
             listing_ids,
         )
     )
+    decisions = {
+        row["listing_id"]: row
+        for row in records(
+            con.execute(
+                "SELECT listing_id, npi, identity, match_score, certification, candidate_npi, "
+                "runner_up_npi, runner_up_score, comparisons "
+                f"FROM listing_matches WHERE listing_id IN ({ids})",
+                listing_ids,
+            )
+        )
+    }
+    items: dict[str, dict[str, Any] | None] = {}
+    urls = sorted({row["source_url"] for row in listings if row["source_url"]})
+    if "raw_listings" in tables and urls:
+        for site_id, ref, url, fetched_at, extractor, item in con.execute(
+            "SELECT site_id, ref, source_url, fetched_at, extractor, item FROM raw_listings "
+            f"WHERE source_url IN ({_placeholders(urls)})",
+            urls,
+        ).fetchall():
+            items[f"{site_id}:{ref or url}"] = _raw_item(fetched_at, extractor, item)
+    found = []
+    for row in listings:
+        decision = decisions.get(row["listing_id"])
+        if decision is None:
+            continue
+        found.append({**row, **decision, "raw": items.get(row["listing_id"])})
+    return found
 
 
 def _certificate_rows(con: duckdb.DuckDBPyConnection, npi: str) -> list[dict[str, Any]]:
@@ -215,71 +239,94 @@ def _certificate_rows(con: duckdb.DuckDBPyConnection, npi: str) -> list[dict[str
 
 
 def _changes(
-    con: duckdb.DuckDBPyConnection, npi: str | None, listing_ids: list[str], limit: int = 200
-) -> list[dict[str, Any]]:
-    if not has_table(con, "changes") or not (npi or listing_ids):
-        return []
-    where, params = [], []
-    if npi:
-        where.append("npi = ?")
-        params.append(npi)
-    if listing_ids:
-        where.append(f"listing_id IN ({_placeholders(listing_ids)})")
-        params += listing_ids
-    return records(
-        con.execute(
-            f"SELECT changed_at, kind, listing_id, site_id, npi, old_value, new_value, detail "
-            f"FROM changes WHERE {' OR '.join(where)} ORDER BY change_id DESC LIMIT {int(limit)}",
-            params,
-        )
-    )
-
-
-def _explained(con: duckdb.DuckDBPyConnection, listing_id: str) -> dict[str, Any]:
-    found = explanation(con, listing_id)
-    frame = found.comparisons
-    return {
-        "summary": found.summary,
-        "comparisons": [] if frame is None else frame.to_dict(orient="records"),
-        "would_change": found.would_change,
-    }
-
-
-def _with_listing_evidence(
     con: duckdb.DuckDBPyConnection,
+    npi: str | None,
+    listing_ids: list[str],
+    tables: frozenset[str],
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    if "changes" not in tables or not (npi or listing_ids):
+        return []
+    # Two single-key queries, not an OR (nor a UNION): each is answered from its index.
+    found: dict[int, dict[str, Any]] = {}
+    columns = "change_id, changed_at, kind, listing_id, site_id, npi, old_value, new_value, detail"
+    if npi:
+        rows = con.execute(f"SELECT {columns} FROM changes WHERE npi = ?", [npi])
+        found.update((row["change_id"], row) for row in records(rows))
+    if listing_ids:
+        rows = con.execute(
+            f"SELECT {columns} FROM changes WHERE listing_id IN ({_placeholders(listing_ids)})",
+            listing_ids,
+        )
+        found.update((row["change_id"], row) for row in records(rows))
+    return [found[k] for k in sorted(found, reverse=True)[:limit]]
+
+
+def _people(con: duckdb.DuckDBPyConnection, npis: list[str]) -> dict[str, dict[str, Any]]:
+    """NPPES people by NPI: the person's own record and the candidates their listings met."""
+    wanted = sorted({n for n in npis if n})
+    if not wanted:
+        return {}
+    rows = con.execute(
+        "SELECT npi, first, middle, last, suffix, alt_lasts, practice_city, practice_state "
+        f"FROM reference_people WHERE npi IN ({_placeholders(wanted)})",
+        wanted,
+    )
+    return {row["npi"]: row for row in records(rows)}
+
+
+def _with_evidence(
     listings: list[dict[str, Any]],
     certificates: list[dict[str, Any]],
     physician: bool,
+    names: dict[str, str],
 ) -> list[dict[str, Any]]:
-    raw = _raw_items(con, listings)
+    """Each listing's claims judged against the certificates, and its decision in words."""
     for entry in listings:
-        entry["raw"] = raw.get(entry["listing_id"])
         entry["claims"] = _claim_verdicts(
             list(entry.get("claimed_specialties") or []), certificates, physician
         )
-        entry["explanation"] = _explained(con, entry["listing_id"])
+        found = explanation_of(entry, names)
+        entry["explanation"] = {
+            "summary": found.summary,
+            "comparisons": []
+            if found.comparisons is None
+            else found.comparisons.to_dict(orient="records"),
+            "would_change": found.would_change,
+        }
+        del entry["comparisons"]
     return listings
 
 
-def physician_page(con: duckdb.DuckDBPyConnection, npi: str) -> dict[str, Any] | None:
+def published_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Names of the tables and views in the file (older files lack some)."""
+    return frozenset(
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    )
+
+
+def physician_page(
+    con: duckdb.DuckDBPyConnection, npi: str, tables: frozenset[str] | None = None
+) -> dict[str, Any] | None:
     """Everything the published file says about one NPI, each fact with its source."""
+    tables = published_tables(con) if tables is None else tables
     rows = records(con.execute("SELECT * FROM physicians WHERE npi = ?", [npi]))
     if not rows:
         return None
     person = rows[0]
     listing_ids = [entry["listing_id"] for entry in person.get("listings") or []]
+    listings = _listing_rows(con, listing_ids, tables)
+    people = _people(
+        con, [npi, *(e[k] for e in listings for k in ("candidate_npi", "runner_up_npi"))]
+    )
     certificates = _certificate_rows(con, npi)
-    listings = _with_listing_evidence(
-        con, _listing_rows(con, listing_ids), certificates, bool(person.get("physician", True))
-    )
-    reference = records(
-        con.execute(
-            "SELECT first, middle, last, suffix, alt_lasts, practice_city, practice_state, "
-            "medical_school FROM reference_people WHERE npi = ?",
-            [npi],
-        )
-    )
-    nppes = reference[0] if reference else {}
+    _with_evidence(listings, certificates, bool(person.get("physician", True)), _names(people))
+    nppes = people.get(npi, {})
     variants = []
     for name in [
         person.get("name"),
@@ -305,22 +352,35 @@ def physician_page(con: duckdb.DuckDBPyConnection, npi: str) -> dict[str, Any] |
         "nppes": nppes,
         "certificates": certificates,
         "listings": listings,
-        "changes": _changes(con, npi, listing_ids),
+        "changes": _changes(con, npi, listing_ids, tables),
     }
 
 
-def listing_page(con: duckdb.DuckDBPyConnection, listing_id: str) -> dict[str, Any] | None:
+def _names(people: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {
+        npi: reference_label(
+            row["first"], row["middle"], row["last"], row["practice_city"], row["practice_state"]
+        )
+        for npi, row in people.items()
+    }
+
+
+def listing_page(
+    con: duckdb.DuckDBPyConnection, listing_id: str, tables: frozenset[str] | None = None
+) -> dict[str, Any] | None:
     """One listing: what the page claimed, the match decision in words, its history."""
-    rows = _listing_rows(con, [listing_id])
+    tables = published_tables(con) if tables is None else tables
+    rows = _listing_rows(con, [listing_id], tables)
     if not rows:
         return None
     listing = rows[0]
     certificates = _certificate_rows(con, listing["npi"]) if listing.get("npi") else []
-    _with_listing_evidence(con, [listing], certificates, listing.get("physician") is not False)
+    names = reference_names(con, [listing["candidate_npi"], listing["runner_up_npi"]])
+    _with_evidence([listing], certificates, listing.get("physician") is not False, names)
     return {
         "listing": listing,
         "certificates": certificates,
-        "changes": _changes(con, None, [listing_id]),
+        "changes": _changes(con, None, [listing_id], tables),
     }
 
 
