@@ -248,7 +248,11 @@ def create_app(db_path: Path | str) -> Starlette:
                             request,
                             handler.template,
                             snapshot,
-                            {**handler.empty(snapshot, con), "error": str(exc)},
+                            {
+                                **handler.empty(snapshot, con),
+                                "params": dict(request.query_params),
+                                "error": str(exc),
+                            },
                             400,
                         )
             except DatabaseUnavailable as exc:

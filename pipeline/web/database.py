@@ -15,6 +15,7 @@ be the old file again.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ import duckdb
 from pipeline.config import CredcheckError
 
 ALIAS = "published"
+log = logging.getLogger("credcheck.web")
 
 
 class DatabaseUnavailable(CredcheckError):
@@ -45,6 +47,7 @@ class Snapshot:
         self.retired = False
         self._cache: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
         self._con = duckdb.connect(":memory:")
         try:
             quoted = str(path).replace("'", "''")
@@ -59,8 +62,16 @@ class Snapshot:
         return cursor
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per snapshot (lists of states, the run's status, …)."""
+        """``compute()`` once per snapshot (lists of states, the run's status, …).
+
+        One lock per key: a slow answer (discrepancies at scale) delays only the requests
+        that need it.
+        """
         with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
             if key not in self._cache:
                 self._cache[key] = compute()
             return self._cache[key]
@@ -93,7 +104,15 @@ class PublishedDatabase:
             current = self._current
             if current is None or current.identity != identity:
                 # A file swapped in after the stat is seen by the next request.
-                fresh = Snapshot(self.path, identity)
+                try:
+                    fresh = Snapshot(self.path, identity)
+                except DatabaseUnavailable as exc:
+                    if current is None:
+                        raise
+                    # Not a file a run published (those open): keep the last good one.
+                    log.warning("%s; still serving the previous file", exc)
+                    current.users += 1
+                    return current
                 if current is not None:
                     current.retired = True
                     if current.users == 0:
