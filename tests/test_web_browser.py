@@ -233,9 +233,9 @@ def test_readable_on_a_phone_with_enough_contrast(site, db, browser):
                 assert tab.evaluate(CONTRAST_JS) == [], (name, tab.viewport_size)
             width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert width[0] <= width[1], f"{name} scrolls sideways on a phone: {width}"
-            if name != "physician":
-                screenshot(desktop, name if name in ("discrepancies", "changes") else f"{name}-2")
-        screenshot(phone, "physician-phone", full_page=False)
+            if name in ("discrepancies", "changes"):
+                screenshot(desktop, name)
+            screenshot(phone, f"{name}-phone", full_page=False)
     finally:
         desktop.close()
         phone.close()
