@@ -28,10 +28,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from pipeline.app.report import frame_csv
 from pipeline.config import CredcheckError
 from pipeline.lookup import find, search
 from pipeline.normalize.specialties import known_specialties
-from pipeline.report import frame_csv
 from pipeline.web import queries
 from pipeline.web.database import DatabaseUnavailable, PublishedDatabase
 

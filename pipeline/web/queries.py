@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.explain import explanation_of, reference_label, reference_names
+from pipeline.match.explain import explanation_of, reference_label, reference_names
 from pipeline.normalize.specialties import canonical_specialty
 from pipeline.verify import classify_certification
 
