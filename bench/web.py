@@ -42,6 +42,7 @@ from pipeline.config import REPO_ROOT
 from pipeline.lookup import lookup
 from pipeline.publish import create_lookup_indexes
 from pipeline.verify import VERIFICATIONS_VIEW
+from pipeline.web.app import SEARCH_LIMIT
 from pipeline.web.queries import physician_page
 
 MARKER = "bench_web_complete"
@@ -353,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             # Both sides warm up on other people (templates, caches, the indexes' top levels).
             for typed, npi, *_ in warmup:
-                lookup(con, typed, limit=20)
+                lookup(con, typed, limit=SEARCH_LIMIT)
                 physician_page(con, npi)
                 server.get(_search_path(typed))
                 server.get(f"/physician/{npi}")
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
             # load for both, and neither always reads file pages the other just cached.
             for i, (typed, npi, *_) in enumerate(queries):
                 steps = [
-                    ("lookup", lambda t=typed: lookup(con, t, limit=20)),
+                    ("lookup", lambda t=typed: lookup(con, t, limit=SEARCH_LIMIT)),
                     ("search", lambda t=typed: server.get(_search_path(t))),
                     ("data", lambda n=npi: physician_page(con, n)),
                     ("page", lambda n=npi: server.get(f"/physician/{n}")),

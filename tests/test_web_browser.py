@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT, run_cli
 from tests.test_web import NICKNAMES, nickname_people, typo
-from tests.web_support import chromium, get, screenshot, served
+from tests.web_support import chromium, get, require_chromium, screenshot, served
 
 FOCUSABLE = "a[href], input, select, button, summary, textarea, [tabindex]:not([tabindex='-1'])"
 # WCAG relative luminance and contrast of every element's own text against its background.
@@ -52,6 +52,14 @@ CONTRAST_JS = """() => {
   }
   return worst;
 }"""
+
+
+# Browser first in every test's arguments: without chromium a test skips before the demo
+# database is built.
+@pytest.fixture(scope="module", autouse=True)
+def _browser_present():
+    """Without chromium every test here skips before the demo database is built."""
+    require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +91,7 @@ def page(browser):
     tab.close()
 
 
-def test_search_by_nickname_and_typo_then_the_evidence(site, db, page):
+def test_search_by_nickname_and_typo_then_the_evidence(page, site, db):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     npi, first, last, _ = nickname_people(db, rng, 1)[0]
@@ -116,7 +124,7 @@ def test_search_by_nickname_and_typo_then_the_evidence(site, db, page):
     screenshot(page, "physician")
 
 
-def test_find_filters_and_csv_download(site, page, tmp_path):
+def test_find_filters_and_csv_download(page, site, tmp_path):
     page.goto(site + "/find")
     page.get_by_label("Specialty", exact=True).fill("cardiology")
     page.get_by_label("State", exact=True).select_option("MA")
@@ -163,7 +171,7 @@ def _tab_through(page, limit: int) -> list[str]:
     ["/?q=smith", "/physician/{npi}", "/find?specialty=cardiology&state=MA", "/discrepancies",
      "/changes?kind=new_listing"],
 )  # fmt: skip
-def test_keyboard_reaches_every_control_in_order(site, db, page, path):
+def test_keyboard_reaches_every_control_in_order(page, site, db, path):
     npi = db.execute("SELECT npi FROM physicians WHERE len(listings) >= 2 LIMIT 1").fetchone()[0]
     page.goto(site + path.format(npi=npi))
     controls = page.locator(FOCUSABLE)
@@ -174,7 +182,7 @@ def test_keyboard_reaches_every_control_in_order(site, db, page, path):
     assert first.inner_text() == "Skip to content"
 
 
-def test_keyboard_only_search_to_physician_page(site, db, page):
+def test_keyboard_only_search_to_physician_page(page, site, db):
     page.goto(site + "/")
     page.keyboard.press("Tab")  # skip link
     page.keyboard.press("Enter")
@@ -197,7 +205,7 @@ def test_keyboard_only_search_to_physician_page(site, db, page):
     assert page.locator("h1").inner_text()
 
 
-def test_script_in_a_query_is_shown_as_text(site, page):
+def test_script_in_a_query_is_shown_as_text(page, site):
     attack = "<script>alert(1)</script>"
     page.goto(site + "/")
     page.get_by_label("Name", exact=True).fill(attack)
@@ -212,7 +220,7 @@ def test_script_in_a_query_is_shown_as_text(site, page):
     assert page.evaluate("document.scripts.length") == 0 and page.dialogs == []
 
 
-def test_readable_on_a_phone_with_enough_contrast(site, db, browser):
+def test_readable_on_a_phone_with_enough_contrast(browser, site, db):
     npi = db.execute(
         "SELECT npi FROM physicians WHERE excluded OR certification = 'lapsed' LIMIT 1"
     ).fetchone()[0]
@@ -259,7 +267,7 @@ def _one_active_certificate(db, boards_csv) -> tuple[str, list[dict]]:
     raise AssertionError("no physician certified by exactly one board row")
 
 
-def test_publish_while_a_browser_and_50_clients_read(demo_db, demo_world, tmp_path, browser):
+def test_publish_while_a_browser_and_50_clients_read(browser, demo_db, demo_world, tmp_path):
     here = tmp_path / "data"
     here.mkdir()
     published = here / "credcheck.duckdb"

@@ -101,17 +101,17 @@ def served(db: Path, log_dir: Path):
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("CREDCHECK_CHROMIUM") or shutil.which("chromium")
+    """Debian's chromium (or ``$CREDCHECK_CHROMIUM``), if it is there."""
+    return shutil.which(os.environ.get("CREDCHECK_CHROMIUM") or "chromium")
 
 
-@contextmanager
-def chromium():
-    """A headless Chromium (Playwright), or a skip with the reason (a failure in CI)."""
+def require_chromium() -> str:
+    """The browser's path; a skip with the reason without it (a failure in CI)."""
     required = os.environ.get("CREDCHECK_REQUIRE_BROWSER") == "1"
     path = chromium_path()
     reason = None
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         reason = "playwright is not installed (pip install -e '.[dev]')"
     if reason is None and not path:
@@ -120,6 +120,15 @@ def chromium():
         if required:
             pytest.fail(f"CREDCHECK_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
+    return path
+
+
+@contextmanager
+def chromium():
+    """A headless Chromium (Playwright) with a fresh profile."""
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
     with (
         tempfile.TemporaryDirectory(prefix="credcheck-chromium-") as profile,
         sync_playwright() as p,

@@ -37,7 +37,7 @@ from pipeline.web.database import DatabaseUnavailable, PublishedDatabase
 
 HERE = Path(__file__).resolve().parent
 MAX_TEXT = 200  # longest query text accepted: a name, a specialty, an institution
-SEARCH_LIMIT = 20
+SEARCH_LIMIT = 10  # as `credcheck lookup`: a person reads the first few
 FIND_PAGE = 200
 FIND_CSV_MAX = 1_000_000
 LIST_PAGE = 100
@@ -287,6 +287,8 @@ def create_app(db_path: Path | str) -> Starlette:
             "institution": text_param(request, "institution"),
         }
         limit = int_param(request, "limit", SEARCH_LIMIT, 100)
+        if limit != SEARCH_LIMIT:
+            params["limit"] = limit
         if not params["q"]:
             return params, None
         found = search(
