@@ -8,7 +8,9 @@ the first; the rest follow) and served on 127.0.0.1. Two crawls per site, each a
 child process (pipeline.crawl.crawl_site) with politeness delays off on our own loopback server:
 
 - **configured**: the registry entry the site's owner would write (``configured_entry()``: its
-  platform, start URLs and profile pattern) — the baseline of pages fetched;
+  platform, start URLs and profile pattern; for a site whose people are known only from result
+  cards, also its directory entry and listing pages, see ``configured_entry`` below) — the
+  baseline of pages fetched;
 - **zero-config**: ``credcheck crawl --url <home page>`` — the ``directory`` spider, which learns
   what the pages are from their content (spiders.discovery).
 
@@ -27,7 +29,9 @@ Targets: recall >= 0.98, precision >= 0.995, fetch_ratio <= 1.3.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -94,6 +98,26 @@ def _names(item: dict, person) -> bool:
     return family.casefold() in text and given.casefold() in text
 
 
+def configured_entry(served) -> dict:
+    """The site's registry entry as its owner would write it (``configured_entry()``), made
+    complete where the generator's entry cannot reach what the site lists: a site whose people
+    are known only from result cards gets its directory entry as a start URL and its listing
+    pages as ``listing_pattern``, as a user who configured it at its best would."""
+    entry = dict(served.configured_entry())
+    truth = served.site.truth
+    if truth.cards and truth.listing_pages:
+        entry["start_urls"] = [*entry["start_urls"], served.url(served.site.start_paths[-1])]
+        paths = sorted({p.rstrip("/") or "/" for p in truth.listing_pages})
+        entry["listing_pattern"] = "^https?://[^/]+(?:" + "|".join(map(re.escape, paths)) + ")/?$"
+    return entry
+
+
+def registry_table(site_id: str, entry: dict) -> str:
+    lines = [f"[sites.{site_id}]"]
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
 def score_site(served, outcome: CrawlOutcome, configured: CrawlOutcome, pages: int,
                configured_pages: int) -> SiteScore:  # fmt: skip
     """Recall, precision and pages of one site's zero-config crawl against its truth."""
@@ -139,6 +163,9 @@ def score_site(served, outcome: CrawlOutcome, configured: CrawlOutcome, pages: i
     missed = sorted(set(profiles) - found_profiles)
     if missed:
         errors.append(f"missed {len(missed)} profiles, e.g. {missed[0]}")
+    missed_cards = [c.name for i, c in enumerate(cards) if i not in found_cards]
+    if missed_cards:
+        errors.append(f"missed {len(missed_cards)} cards, e.g. {missed_cards[0]!r}")
     if outcome.error and outcome.error != "no listings found":
         errors.append(f"crawl: {outcome.error}")
     return SiteScore(
@@ -166,10 +193,10 @@ def evaluate(seeds: list[int], *, parallel: int = 2, runs_dir: Path | None = Non
         registry = runs / "sites.toml"
         with serve_generated_sites(sites) as served:
             ids = [f"seed-{s.site.seed}" for s in served]
-            registry.write_text("\n".join(s.registry_toml(i) for s, i in zip(served, ids)))
+            entries = [configured_entry(s) for s in served]
+            registry.write_text("\n".join(registry_table(i, e) for i, e in zip(ids, entries)))
             configured_targets = [
-                CrawlTarget(i, i, {}, s.configured_entry()["start_urls"][0])
-                for s, i in zip(served, ids)
+                CrawlTarget(i, i, {}, e["start_urls"][0]) for i, e in zip(ids, entries)
             ]
             zero_targets = [
                 CrawlTarget(i, ZERO_CONFIG_SPIDER, {"url": s.start_urls[0], "site_id": i},

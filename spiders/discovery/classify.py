@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from spiders.discovery.cards import result_cards
+from spiders.discovery.links import CHROME as CHROME_LINK
 from spiders.discovery.links import PAGINATION, Link, page_links, pagination_kinds, people
 from spiders.discovery.names import CLINICIAN_CREDENTIALS, NameReading, credential_code, read_name
+from spiders.discovery.templates import url_template
 from spiders.extract.html import sections
 from spiders.extract.jsonld import parse_jsonld
 from spiders.extract.schemaorg import (
@@ -116,17 +120,27 @@ class Subject:
 
 
 # -- structured data ------------------------------------------------------------------------------
-def _walk(data: Any, bystander_ids: set[str], under_bystander: bool = False) -> None:
-    """Collect the @ids of nodes that sit (or are referenced) under a bystander property."""
+def _walk(data: Any, bystanders: set[str], members: set[int], depth: int = 0,
+          under_bystander: bool = False, in_list: bool = False) -> None:  # fmt: skip
+    """Collect the @ids of nodes that sit (or are referenced) under a bystander property, and
+    the nodes that are members of an ItemList (a results page's people, not its subject)."""
+    if depth > 50:  # deeper than any page's real data: stop rather than recurse forever
+        return
     if isinstance(data, list):
         for value in data:
-            _walk(value, bystander_ids, under_bystander)
+            _walk(value, bystanders, members, depth + 1, under_bystander, in_list)
     elif isinstance(data, dict):
         if under_bystander and isinstance(data.get("@id"), str):
-            bystander_ids.add(data["@id"])
+            bystanders.add(data["@id"])
+        if in_list and "@type" in data and not types_of(data) & {"ListItem"}:
+            members.add(id(data))
+            if isinstance(data.get("@id"), str):
+                bystanders.add(data["@id"])
         for key, value in data.items():
             if isinstance(value, dict | list):
-                _walk(value, bystander_ids, under_bystander or key in BYSTANDER_KEYS)
+                _walk(value, bystanders, members, depth + 1,
+                      under_bystander or key in BYSTANDER_KEYS,
+                      in_list or key == "itemListElement")  # fmt: skip
 
 
 def jsonld_documents(root) -> list[Any]:
@@ -138,9 +152,10 @@ def structured_nodes(response: Any, root) -> tuple[list[tuple[str, dict]], set[s
     (top level, @graph, mainEntity, employee ...), and the @ids of bystanders (authors ...)."""
     nodes: list[tuple[str, dict]] = []
     bystanders: set[str] = set()
+    members: set[int] = set()
     documents = jsonld_documents(root)
-    _walk(documents, bystanders)
-    nodes += [("jsonld", n) for n in flatten(documents)]
+    _walk(documents, bystanders, members)
+    nodes += [("jsonld-list" if id(n) in members else "jsonld", n) for n in flatten(documents)]
     text = getattr(response, "text", "") or ""
     url = getattr(response, "url", None)
     if "itemscope" in text:
@@ -208,16 +223,21 @@ def person_signals(node: dict) -> tuple[str, ...]:
     return tuple(signals)
 
 
-def subjects(response: Any, root) -> tuple[list[Subject], bool]:
-    """The people the structured data lists (bystanders left out), and whether the page's
-    structured data is about an article, review or event (whose people are bystanders)."""
+def subjects(response: Any, root) -> tuple[list[Subject], bool, int]:
+    """The people the structured data names as the page's possible subjects (bystanders and
+    list members left out), whether it is about an article, review or event (whose people are
+    bystanders), and how many people it lists in an ItemList (a results page's)."""
     nodes, bystanders = structured_nodes(response, root)
     found: dict[str, Subject] = {}
     article = False
+    listed = 0
     for syntax, node in nodes:
         types = types_of(node)
         if types & ARTICLE_TYPES:
             article = True
+        if syntax == "jsonld-list":
+            listed += bool(person_signals(node))
+            continue
         if isinstance(node.get("@id"), str) and node["@id"] in bystanders:
             continue
         signals = person_signals(node)
@@ -230,10 +250,30 @@ def subjects(response: Any, root) -> tuple[list[Subject], bool]:
         key = (reading.name or name).casefold()
         if key not in found or len(signals) > len(found[key].signals):
             found[key] = Subject(node, syntax, signals, reading)
-    return list(found.values()), article
+    return list(found.values()), article, listed
 
 
 # -- the page -------------------------------------------------------------------------------------
+def sub_listings(links: list[Link], page_url: str) -> int:
+    """Links to views of this very page — its path with a query (``?service=cardiology``) or
+    a folder below it (``/browse/cardiology/``) —, in the largest group of one template: an
+    index of departments or filters, in any language."""
+    here = urlsplit(page_url)
+    folder = here.path.rstrip("/") + "/"
+    groups: Counter = Counter()
+    for link in links:
+        if link.role in (CHROME_LINK, PAGINATION):
+            continue
+        there = urlsplit(link.url)
+        if there.netloc != here.netloc:
+            continue
+        if (there.path == here.path and there.query and there.query != here.query) or (
+            there.path.startswith(folder) and there.path != folder
+        ):
+            groups[url_template(link.url)] += 1
+    return max(groups.values(), default=0)
+
+
 def page_heading(root) -> str | None:
     """The page's main heading: its h1, else its <title> before the site name."""
     h1 = clean_text(" ".join(H1_TEXT(root)))
@@ -286,7 +326,7 @@ def _classify(response: Any) -> PageClass:
         return PageClass(GONE, ("error page",))
     root = response.selector.root
     heading_text = titles(root)
-    found, article = subjects(response, root)
+    found, article, listed = subjects(response, root)
     named = [s for s in found if names_heading(s, heading_text)]
     if named or (len(found) == 1 and not article):
         best = min(named or found, key=lambda s: ("IndividualPhysician" not in s.signals,
@@ -336,20 +376,33 @@ def _classify(response: Any) -> PageClass:
                 physician=False,
                 syntax="html",
             )  # fmt: skip
-    led_to = list(people(links))
+    led_to = [
+        link
+        for link in people(links)
+        if link.name is None or link.name.listed or not link.name.strong
+    ]  # a leadership page's "Jane Doe, MBA" leads nowhere
+    views = sub_listings(links, response.url)
     cards = tuple(result_cards(root, response.url, links))
     forms = tuple(pagination_kinds(links))
     evidence = []
     if len(found) >= 3:
         evidence.append(f"{len(found)} people in structured data")
+    if listed:
+        evidence.append(f"{listed} people in an ItemList")
     if led_to:
         evidence.append(f"{len(led_to)} links to people")
     if cards:
         evidence.append(f"{len(cards)} result cards")
     if forms:
         evidence.append("pagination: " + ", ".join(forms))
-    index = "a-z letters" in forms or sum(1 for link in links if link.role == PAGINATION) >= 8
-    if len(led_to) >= 3 or cards or len(found) >= 3 or (led_to and forms) or index:
+    if views:
+        evidence.append(f"{views} views of this page (departments, filters)")
+    index = (
+        "a-z letters" in forms
+        or sum(1 for link in links if link.role == PAGINATION) >= 8
+        or views >= 5
+    )
+    if len(led_to) >= 3 or cards or len(found) >= 3 or listed or (led_to and forms) or index:
         return PageClass(LISTING, tuple(evidence), links=tuple(links), cards=cards,
                          pagination=forms)  # fmt: skip
     why = ["no person is the page's subject"]

@@ -103,7 +103,7 @@ class SiteLearner:
         self.groups: dict[str, Group] = {}
         self.seen: dict[str, str] = {}  # canonical URL -> group key
         self.entries_tried = 0
-        self.fetched: set[str] = set()  # canonical URLs observed
+        self.fetched: dict[str, str] = {}  # canonical URL -> the page kind observed
         self.random = random.Random(seed)
         self.stale: list[str] = []
         # Configured patterns (a registry entry's profile_pattern ...): decided, never sampled.
@@ -194,8 +194,9 @@ class SiteLearner:
     def is_new(self, url: str) -> bool:
         return canonical(url) not in self.seen
 
-    def was_fetched(self, url: str) -> bool:
-        return canonical(url) in self.fetched
+    def fetched_as(self, url: str) -> str | None:
+        """The kind the page at ``url`` was found to be, or None when not fetched (yet)."""
+        return self.fetched.get(canonical(url))
 
     # -- sampling ---------------------------------------------------------------------------------
     def _fetch(self, group: Group, url: str, purpose: str) -> Fetch:
@@ -251,7 +252,7 @@ class SiteLearner:
         group = self.groups.get(template)
         if group is None:
             return []
-        self.fetched.add(canonical(url))
+        self.fetched[canonical(url)] = kind
         if canonical(url) in self.samples_out:
             self.samples_out.discard(canonical(url))
             self.samples_wasted += kind not in (PROFILE, LISTING)
@@ -286,7 +287,10 @@ class SiteLearner:
         needed = self._needed(group)
         gone = sum(1 for _, k in group.samples if k == GONE)
         decision = None
-        if len(evidence) >= needed and not useful:
+        # Pages a listing links as its pagination (A-Z letters, next pages) are listings by
+        # their place, even when the samples drawn were empty ("0 results" under "F").
+        to_reject = min(4, group.offered) if "pagination" in group.sources else needed
+        if len(evidence) >= to_reject and not useful:
             decision = REJECTED
         elif len(useful) >= needed and len(useful) == len(evidence):
             kinds = set(useful)

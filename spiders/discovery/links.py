@@ -36,6 +36,7 @@ ENTRY_WORDS = re.compile(
 # "Next", "Next page", "More results", "›", "»", ">" ... once punctuation is stripped.
 NEXT_TEXT = re.compile(
     r"^(?:next(?: page| results?)?|more(?: results)?|load more|show more|older|forward"
+    r"|siguiente|suivant|weiter|nächste|volgende|próxima|próximo|avanti|successivo"
     r"|[›»>→]+|next ?[›»>→]+)$",
     re.I,
 )
@@ -111,7 +112,7 @@ def pagination_form(url: str, page_url: str, text: str, rel: str) -> str | None:
     elif _LETTER_TEXT.match(text.strip()):
         by_text = "a-z letters"
     if by_text is None:
-        return None
+        return _same_listing_another_page(url, page_url)
     if by_text == "a-z letters":
         return by_text
     query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
@@ -121,6 +122,26 @@ def pagination_form(url: str, page_url: str, text: str, rel: str) -> str | None:
     if _PAGE_PATH.search(urlsplit(url).path):
         return "/page/N"
     return by_text
+
+
+def _same_listing_another_page(url: str, page_url: str) -> str | None:
+    """The link is this listing at another page, whatever its text ("Siguiente", an icon):
+    the same path with a page number in a paging key (``?from=11``), or ``/page/N``."""
+    here, there = urlsplit(page_url), urlsplit(url)
+    if there.netloc != here.netloc:
+        return None
+    query = {k.lower(): v for k, v in parse_qsl(there.query)}
+    mine = {k.lower(): v for k, v in parse_qsl(here.query)}
+    if there.path == here.path:
+        paging = [k for k in PAGE_KEYS & query.keys() if query[k].isdigit()]
+        rest = {k: v for k, v in query.items() if k not in PAGE_KEYS}
+        mine_rest = {k: v for k, v in mine.items() if k not in PAGE_KEYS}
+        if paging and rest == mine_rest:
+            return f"?{sorted(paging)[0]}="
+    base = _PAGE_PATH.sub("", there.path).rstrip("/")
+    if base != there.path.rstrip("/") and base == _PAGE_PATH.sub("", here.path).rstrip("/"):
+        return "/page/N"
+    return None
 
 
 def repeated_block(element, limit: int = 6):
@@ -182,6 +203,11 @@ def page_links(root, page_url: str) -> list[Link]:
         if url and url != page_url:
             anchors.append((anchor, url, link_text(anchor)))
     links: list[Link] = []
+    for element in root.iter("link"):  # <link rel="next" href="?page=2"> in the page's head
+        rel = (element.get("rel") or "").lower().split()
+        url = absolute(page_url, element.get("href")) if "next" in rel else None
+        if url and url != page_url:
+            links.append(Link(url, "next", PAGINATION, pagination_form(url, page_url, "", "next")))
     weak: dict[tuple, list[int]] = defaultdict(list)  # name-shaped links by template and block
     person_urls: dict[str, NameReading] = {}
     for anchor, url, text in anchors:

@@ -271,13 +271,13 @@ class DiscoverySpider(DirectorySpider):
                 "content_hash": content_hash,
             }
             profile = fields["profile_url"]
-            if profile and self.same_site(profile) and not self.learner.is_new(profile):
-                key = canonical(profile)
-                if key not in self.pending_cards and not self.learner.was_fetched(profile):
-                    self.pending_cards[key] = card
-                continue
             if profile and self.same_site(profile):
-                continue
+                seen_as = self.learner.fetched_as(profile)
+                if seen_as is None:  # not fetched yet: the profile may still come
+                    self.pending_cards.setdefault(canonical(profile), card)
+                elif seen_as != PROFILE:
+                    yield self.card_item(card, why=f"profile link led to a {seen_as} page")
+                continue  # (a profile already read stands on its own)
             yield self.card_item(card, why="off-site profile" if profile else "no profile link")
 
     def card_item(self, card: dict, *, why: str) -> ListingItem:
