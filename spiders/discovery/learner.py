@@ -132,9 +132,13 @@ class SiteLearner:
         group.priority = HIGH
         return self._fetch(group, url, "sample")
 
-    def offer(self, url: str, priority: int, source: str, *, entry: bool = False) -> list[Fetch]:
+    def offer(
+        self, url: str, priority: int, source: str, *, entry: bool = False, paging: bool = False
+    ) -> list[Fetch]:
         """A URL the crawl found: fetched at once when its group is decided for crawling,
-        else kept for sampling (``flush``). Returns what to fetch now."""
+        else kept for sampling (``flush``). ``paging``: a listing links it as one of its own
+        pages (next, numbered, A-Z): its group is a listing by that place, without samples
+        (a sample could be an empty letter). Returns what to fetch now."""
         key = canonical(url)
         if key in self.seen:
             self.groups[self.seen[key]].priority = max(
@@ -156,6 +160,9 @@ class SiteLearner:
         group.sources.add(source)
         group.example = group.example or url
         group.priority = max(group.priority, priority)
+        if paging and group.kind == UNKNOWN and not group.samples and not group.in_flight:
+            group.kind = LISTING
+            group.sources.add("paging")
         if group.kind in CRAWLED and (self.crawl or group.fetched + group.in_flight < self.preview):
             return [self._fetch(group, url, "crawl")]
         group.pending.append((priority, url))

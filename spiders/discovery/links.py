@@ -164,12 +164,13 @@ def lone_item(element, limit: int = 4):
     """A result list of one: the list item, table row or box around the element, when it looks
     like a card (a phone link, or a link to a profile)."""
     for ancestor in element.iterancestors():
-        if limit == 0 or ancestor.tag in ("main", "body", "section", "article", "ul", "ol",
-                                          "table"):  # fmt: skip
+        if limit == 0 or ancestor.tag in ("main", "body", "section", "ul", "ol", "table"):
             return None
-        if ancestor.tag in ("li", "tr", "div") and any(
-            (a.get("href") or "").startswith("tel:") or PROFILE_TEXT.search(link_text(a))
-            for a in ancestor.iter("a")
+        phone = any((a.get("href") or "").startswith("tel:") for a in ancestor.iter("a"))
+        if ancestor.tag == "article" and phone:  # (a news article's "read more" is no card)
+            return ancestor
+        if ancestor.tag in ("li", "tr", "div") and (
+            phone or any(PROFILE_TEXT.search(link_text(a)) for a in ancestor.iter("a"))
         ):
             return ancestor
         limit -= 1

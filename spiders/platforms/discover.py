@@ -201,7 +201,11 @@ class DiscoverySpider(DirectorySpider):
             if link.role == PERSON and self.learner.is_new(link.url):
                 new_people += 1
             fetches += self.learner.offer(
-                link.url, priorities[link.role], link.role, entry=link.role == ENTRY
+                link.url,
+                priorities[link.role],
+                link.role,
+                entry=link.role == ENTRY,
+                paging=link.role == PAGINATION and page.kind == LISTING,
             )
         return new_people, fetches + self.learner.flush()
 
