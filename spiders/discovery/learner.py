@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE
-from spiders.discovery.templates import template_family, url_template
+from spiders.discovery.templates import template_families, url_template
 
 UNKNOWN, MIXED, REJECTED, REDUNDANT = "unknown", "mixed", "rejected", "redundant"
 CRAWLED = frozenset({PROFILE, LISTING, MIXED})
@@ -38,6 +38,7 @@ MAX_SAMPLES = 5  # a group whose samples disagree gets this many before it is de
 STALE_AFTER = 4  # fetches of a learned group without a profile or listing: it stopped yielding
 REDUNDANT_AFTER = 4  # listing pages of a group that led to nobody new
 MAX_ENTRIES = 8  # directory entry links tried per site
+SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
 
 @dataclass(frozen=True)
@@ -175,27 +176,34 @@ class SiteLearner:
         after ``/dept/neurology/dr/{id}`` and ``/dept/urology/dr/{id}``) is decided alike."""
         if group.template[0] in "=~":
             return
-        family = template_family(group.template)
-        if family == group.template:
-            return
-        kinds = [
-            g.kind
-            for g in self.groups.values()
-            if g is not group and g.kind != UNKNOWN and g.template[0] not in "=~"
-            and template_family(g.template) == family
-        ]  # fmt: skip
-        if len(kinds) >= 2 and len(set(kinds)) == 1 and kinds[0] in CRAWLED | {REJECTED}:
-            group.kind = kinds[0]
-            group.sources.add("family")
+        for family in template_families(group.template):
+            kinds = [
+                g.kind
+                for g in self.groups.values()
+                if g is not group and g.kind != UNKNOWN and g.template[0] not in "=~"
+                and family in template_families(g.template)
+            ]  # fmt: skip
+            if len(kinds) >= 2 and len(set(kinds)) == 1 and kinds[0] in CRAWLED | {REJECTED}:
+                group.kind = kinds[0]
+                group.sources.add("family")
+                return
 
     def flush(self) -> list[Fetch]:
         """Samples for every undecided group offered with at least sitemap priority: called
         after a batch of offers (a page's links, a sitemap), so samples are drawn from the
         whole batch."""
         fetches = []
+        families: Counter = Counter()
+        for group in self.groups.values():
+            if group.template[0] not in "=~":
+                families.update(dict.fromkeys(template_families(group.template), group.offered))
         for group in list(self.groups.values()):
-            if group.kind == UNKNOWN and group.priority >= SITEMAP:
-                fetches += self._sample(group)
+            if group.kind != UNKNOWN or group.priority < SITEMAP:
+                continue
+            family_size = max((families[f] for f in template_families(group.template)), default=0)
+            if group.sources == {"sitemap"} and max(group.offered, family_size) <= SMALL_GROUP:
+                continue  # a site's own pages (about, contact): only if nothing else works
+            fetches += self._sample(group)
         return fetches
 
     def is_new(self, url: str) -> bool:
@@ -320,16 +328,21 @@ class SiteLearner:
         return [self._fetch(group, url, "crawl") for _, url in released]
 
     def _propagate(self, decided: Group) -> list[Fetch]:
-        """Undecided members of the decided group's family, decided alike once two members
+        """Undecided members of the decided group's families, decided alike once two members
         agree (and none disagrees)."""
-        if decided.template[0] in "=~" or template_family(decided.template) == decided.template:
-            return []
-        family = template_family(decided.template)
+        families = (
+            set(template_families(decided.template)) if decided.template[0] not in "=~" else set()
+        )
         fetches = []
         for group in list(self.groups.values()):
-            if group.kind == UNKNOWN and not group.samples and not group.in_flight and (
-                template_family(group.template) == family and group.template[0] not in "=~"
-            ):  # fmt: skip
+            if (
+                families
+                and group.kind == UNKNOWN
+                and not group.samples
+                and not group.in_flight
+                and group.template[0] not in "=~"
+                and families & set(template_families(group.template))
+            ):
                 self._inherit(group)
                 fetches += self._release(group)
         return fetches

@@ -4,10 +4,11 @@ the text ``credcheck discover`` prints. Pure functions over the learner's state.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from spiders.discovery.templates import template_family, template_regex
+from spiders.discovery.templates import template_families, template_regex
 
 CRAWLED_KINDS = ("profile", "mixed", "listing")
 
@@ -15,10 +16,13 @@ CRAWLED_KINDS = ("profile", "mixed", "listing")
 def _families(templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Templates of one family (``/dept/cardiology/dr/{id}``, ``/dept/urology/dr/{id}``) as
     their family (``/dept/*/dr/{id}``), so that the pattern also covers departments to come."""
+    plain = [t for t in templates if not (t["template"][0] == "~" or t.get("entry"))]
+    sizes = Counter(f for t in plain for f in template_families(t["template"]))
     by_family: dict[str, list[dict]] = {}
     for t in templates:
-        key = t["template"] if t["template"][0] in "~" or t.get("entry") else template_family(
-            t["template"])  # fmt: skip
+        families = [] if t not in plain else template_families(t["template"])
+        best = max(families, key=lambda f: (sizes[f], f), default=None)
+        key = best if best and sizes[best] > 1 else t["template"]
         by_family.setdefault(key, []).append(t)
     return [
         {**members[0], "template": family} if len(members) > 1 else members[0]

@@ -83,19 +83,32 @@ def url_template(url: str) -> str:
     return f"{path}?{'&'.join(keys)}" if keys else path
 
 
-def template_family(template: str) -> str:
-    """Templates that differ only in literal folders between the first and the last segment
-    (``/departments/cardiology/doctors/{slug}`` and ``/departments/neurology/doctors/{slug}``):
-    a directory nested by department is one family.
+def template_families(template: str) -> tuple[str, ...]:
+    """The families a template belongs to: itself with one literal folder made ``*``, where
+    what stays literal still says something (another folder, a script, a query). Templates of
+    one family — ``/departments/cardiology/doctors/{slug}`` and
+    ``/departments/neurology/doctors/{slug}``, ``/oncology/find/profile.jsp?pid`` and
+    ``/urology/find/profile.jsp?pid`` — are a directory nested by department; ``/news/{slug}``
+    and ``/about/{slug}`` share nothing but their shape and are no family.
 
-    >>> template_family("/departments/cardiology/doctors/{slug}")
-    '/departments/*/*/{slug}'
+    >>> template_families("/departments/cardiology/doctors/{slug}")[1]
+    '/departments/*/doctors/{slug}'
+    >>> template_families("/news/{slug}")
+    ()
     """
     path, sep, query = template.partition("?")
     parts = path.split("/")[1:]
-    if len(parts) > 2:
-        parts = [parts[0], *("*" if "{" not in p else p for p in parts[1:-1]), parts[-1]]
-    return "/" + "/".join(parts) + (sep + query if sep else "")
+    last = len(parts) - 1 if not query else len(parts)  # with a query, the script is literal
+    families = []
+    for i, part in enumerate(parts[:last] if not query else parts[:-1]):
+        if "{" in part or part == "*":
+            continue
+        rest = [p for j, p in enumerate(parts) if j != i and "{" not in p]
+        if not rest and not query:
+            continue
+        key = [*parts[:i], "*", *parts[i + 1:]]
+        families.append("/" + "/".join(key) + (sep + query if sep else ""))
+    return tuple(families)
 
 
 def template_ref(url: str, template: str | None = None) -> str:
