@@ -17,6 +17,9 @@ from spiders.extract.text import clean_text, parse_city_state_zip, split_list
 
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")
 _CITY_STATE = re.compile(r"^(?P<city>[A-Za-z][A-Za-z .'-]+),\s*(?P<state>[A-Z]{2})$")
+_PLACE_CITY_STATE = re.compile(
+    r"^(?P<name>[^,]+),\s*(?P<city>[A-Za-z][A-Za-z .'-]+),\s*(?P<state>[A-Z]{2})$"
+)
 _LABELLED = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /&]{1,30}?)\s*:\s*(?P<value>.+)$")
 _ACCEPTING = re.compile(r"accepting new patients", re.I)
 _NOT_ACCEPTING = re.compile(r"\bnot (currently )?accepting\b", re.I)
@@ -27,6 +30,8 @@ _NAME_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "a", "strong", "b")
 
 def _label_field(label: str) -> str | None:
     label = label.lower()
+    if label in ("specialties", "phone", "location", "languages"):  # written back by card_fields
+        return label
     if "special" in label or "expertise" in label or "department" in label:
         return "specialties"
     if "phone" in label or label in ("tel", "call", "telephone"):
@@ -61,9 +66,17 @@ def card_fields(block, reading: NameReading, page_url: str) -> dict[str, Any]:
         if el.tag == "a" and (el.get("href") or "").startswith("tel:") and not phone:
             phone = phone_of(el)
     street_candidate = None
+    pending_label = None  # a <dt>Department</dt> line: the next line is its value
     for line in lines(block):
         if line == name_text or (reading.name and line.startswith(reading.name)):
             continue
+        if pending_label is None and ":" not in line and len(line.split()) <= 3 and (
+            label := _label_field(line)
+        ):
+            pending_label = label
+            continue
+        if pending_label:
+            line, pending_label = f"{pending_label}: {line}", None
         if _ACCEPTING.search(line):
             accepting = not _NOT_ACCEPTING.search(line)
             continue
@@ -84,7 +97,7 @@ def card_fields(block, reading: NameReading, page_url: str) -> dict[str, Any]:
             location.update(parsed)
             location["street"] = location["street"] or street_candidate
             continue
-        if match := _CITY_STATE.match(value):
+        if match := _PLACE_CITY_STATE.match(value) or _CITY_STATE.match(value):
             location.update(match.groupdict())
             location["street"] = location["street"] or street_candidate
             continue

@@ -367,8 +367,9 @@ def _classify(response: Any) -> PageClass:
     elif reading.shaped and reading.degrees and not article:
         cues = profile_cues(root)
         academic = _ACADEMIC_TITLE.search(" ".join(BODY_TEXT(root))[:3000])
-        if academic and len([c for c in cues if c.startswith("section") or c in (
-                "residency", "fellowship", "school of medicine")]) >= 1:  # fmt: skip
+        schooling = [c for c in cues if c.startswith("section") or c in (
+            "residency", "fellowship", "school of medicine")]  # fmt: skip
+        if academic and (reading.scholar or schooling):
             return PageClass(
                 PROFILE,
                 (f"heading names researcher {reading.name!r} ({', '.join(reading.degrees)})",

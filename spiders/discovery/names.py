@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spiders.extract.text import clean_text, split_display_name
+from spiders.extract.text import clean_text, is_credential, split_display_name
 
 PHYSICIAN_CREDENTIALS = frozenset({"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"})
 # Licensed clinicians a directory lists beside physicians (the matcher tells them apart later).
@@ -55,13 +55,16 @@ def credential_code(token: str) -> str:
 def is_known_credential(token: str) -> bool:
     """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
     code = credential_code(token)
-    if not code or len(code) > 8 or sum(c.isupper() for c in token) < 2:
-        return False  # "Pavilion", "Park": words, not credentials
+    if not code or len(code) > 8 or " " in token.strip() or sum(c.isupper() for c in token) < 2:
+        return False  # "Pavilion", "Parisa MD": words, not one credential
     return (
         code in CLINICIAN_CREDENTIALS
         or code in OTHER_CREDENTIALS
         or (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper())  # FACS, FRCPC
-        or code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
+        or (
+            code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
+            and token.replace("-", "").replace(".", "").isupper()
+        )
     )
 
 
@@ -132,8 +135,14 @@ def read_name(text: str | None) -> NameReading:
     name = ", ".join(parts_after)
     # "Jane Doe MD" (no comma): trailing credential tokens.
     words = name.split()
-    while len(words) > 2 and is_known_credential(words[-1].strip(",")):
-        degrees.insert(0, words.pop().strip(","))
+    # Trailing credential-shaped tokens, kept when one of them is a credential we know
+    # ("PA-C MPAS": MPAS is new to us, PA-C is not).
+    tail = 0
+    while len(words) - tail > 2 and is_credential(words[-1 - tail].strip(",")):
+        tail += 1
+    if tail and any(is_known_credential(w.strip(",")) for w in words[len(words) - tail :]):
+        degrees[:0] = [w.strip(",") for w in words[len(words) - tail :]]
+        words = words[: len(words) - tail]
     name = " ".join(words)
     codes = {credential_code(d) for d in degrees}
     shaped = bool(_LETTER.search(name)) and _shaped(name)

@@ -67,6 +67,7 @@ class DiscoverySpider(DirectorySpider):
         self.sitemaps: list[str] = []
         self.samples: list[dict] = []  # the first few listings, for `credcheck discover`
         self.sitemap_probed = False
+        self.offsite_people: set[str] = set()  # profile links to other sites, seen on listings
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
@@ -191,6 +192,10 @@ class DiscoverySpider(DirectorySpider):
         fetches: list[Fetch] = []
         new_people = 0
         for link in links:
+            if link.role == PERSON and not self.same_site(link.url):
+                # People whose profiles live elsewhere are still people this listing found.
+                new_people += canonical(link.url) not in self.offsite_people
+                self.offsite_people.add(canonical(link.url))
             if not self.same_site(link.url):
                 # Counted as Scrapy's offsite filter counts what it drops (a card may still
                 # be the listing of an off-site profile).
