@@ -11,8 +11,9 @@ child process (pipeline.crawl.crawl_site) with politeness delays off on our own 
   platform, start URLs and profile pattern; for a site whose people are known only from result
   cards, also its directory entry and listing pages, see ``configured_entry`` below) — the
   baseline of pages fetched;
-- **zero-config**: ``credcheck crawl --url <home page>`` — the ``directory`` spider, which learns
-  what the pages are from their content (spiders.discovery).
+- **zero-config**: ``credcheck crawl --url <start>`` — the ``directory`` spider, which learns
+  what the pages are from their content (spiders.discovery); the start is the site's home page
+  for even seeds and its directory entry page for odd ones (a user may give either).
 
 A listing is right when it comes from an expected profile page (or, for people known only from
 result cards, names a card's person) and does not call a researcher or nurse practitioner a
@@ -112,6 +113,13 @@ def configured_entry(served) -> dict:
     return entry
 
 
+def start_url(served) -> str:
+    """Where the zero-config crawl starts: the home page for even seeds, the directory's entry
+    page for odd ones (a user may give either)."""
+    home, *entry = served.start_urls
+    return entry[-1] if entry and served.site.seed % 2 else home
+
+
 def registry_table(site_id: str, entry: dict) -> str:
     lines = [f"[sites.{site_id}]"]
     lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in entry.items()]
@@ -198,11 +206,11 @@ def evaluate(seeds: list[int], *, parallel: int = 2, runs_dir: Path | None = Non
             configured_targets = [
                 CrawlTarget(i, i, {}, e["start_urls"][0]) for i, e in zip(ids, entries)
             ]
+            starts = [start_url(s) for s in served]
             zero_targets = [
-                CrawlTarget(i, ZERO_CONFIG_SPIDER, {"url": s.start_urls[0], "site_id": i},
-                            s.start_urls[0])
-                for s, i in zip(served, ids)
-            ]  # fmt: skip
+                CrawlTarget(i, ZERO_CONFIG_SPIDER, {"url": url, "site_id": i}, url)
+                for url, i in zip(starts, ids)
+            ]
             previous = os.environ.get("CREDCHECK_SITES")
             os.environ["CREDCHECK_SITES"] = str(registry)
             try:

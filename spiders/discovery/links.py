@@ -27,10 +27,11 @@ _PEOPLE = (
     r"|experts?|team|practitioners?"
 )
 ENTRY_WORDS = re.compile(
-    rf"\b(?:(?:find|search(?: for)?|browse|choose|locate)(?: an?| our| the)? (?:{_PEOPLE})"
-    rf"|(?:our|meet(?: our| the)?|all) (?:{_PEOPLE})"
+    rf"\b(?:(?:find|search(?: for)?|browse|choose|locate)(?: [\w&-]+){{0,3}} (?:{_PEOPLE})"
+    rf"|(?:our|meet|all)(?: [\w&-]+){{0,2}} (?:{_PEOPLE})"
     rf"|(?:{_PEOPLE}) (?:directory|finder|search|profiles|list(?:ing)?|index|a-z)"
-    rf"|directory|faculty|physicians|doctors|providers|people|clinicians|specialists)\b",
+    rf"|directory|faculty|physicians|doctors|providers|people|clinicians|specialists"
+    rf"|(?:medical|clinical|care|our) (?:staff|team|experts))\b",
     re.I,
 )
 # "Next", "Next page", "More results", "›", "»", ">" ... once punctuation is stripped.

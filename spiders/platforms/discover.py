@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 # Link role -> offer priority, on a listing page and on any other page.
 ON_LISTING = {PERSON: HIGH, PAGINATION: HIGH, ENTRY: HIGH, CONTENT: SITEMAP, CHROME_LINK: CHROME}
 ELSEWHERE = {PERSON: HIGH, PAGINATION: SITEMAP, ENTRY: HIGH, CONTENT: LOW, CHROME_LINK: CHROME}
+# Where sitemaps usually are when robots.txt does not say (tried in turn, until one is).
+SITEMAP_PROBES = ("/sitemap.xml", "/sitemap_index.xml", "/sitemap.xml.gz")
+ROLE_ORDER = {ENTRY: 0, PAGINATION: 1, PERSON: 2, CONTENT: 3, CHROME_LINK: 4}
 # Scrapy request priorities: sitemaps first (they name the most), then samples (they decide
 # groups), then listing pages (they find people), then the rest.
 REQUEST_PRIORITY = {"sitemap": 40, "sample": 30, LISTING: 20, "mixed": 10}
@@ -66,7 +69,6 @@ class DiscoverySpider(DirectorySpider):
         self.entry: str | None = None  # the first listing page reached
         self.sitemaps: list[str] = []
         self.samples: list[dict] = []  # the first few listings, for `credcheck discover`
-        self.sitemap_probed = False
         self.offsite_people: set[str] = set()  # profile links to other sites, seen on listings
 
     @classmethod
@@ -103,7 +105,13 @@ class DiscoverySpider(DirectorySpider):
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
             if SITEMAP_URL.search(urlsplit(url).path):
-                yield Request(url, self._parse_sitemap, priority=REQUEST_PRIORITY["sitemap"])
+                yield Request(
+                    url,
+                    self._parse_sitemap,
+                    errback=self.on_sitemap_error,
+                    priority=REQUEST_PRIORITY["sitemap"],
+                    meta={"probes": SITEMAP_PROBES if url.endswith("/robots.txt") else ()},
+                )
                 continue
             yield self.request_for(self.learner.start(url), start=True)
 
@@ -133,17 +141,18 @@ class DiscoverySpider(DirectorySpider):
     def _parse_sitemap(self, response: Response) -> Iterator[Request]:
         fetches: list[Fetch] = []
         found = list(super()._parse_sitemap(response))
-        if response.url.endswith("/robots.txt") and not found and not self.sitemap_probed:
-            # No Sitemap line: the conventional place is still worth one request.
-            self.sitemap_probed = True
-            parts = urlsplit(response.url)
-            probe = urlunsplit((parts.scheme, parts.netloc, "/sitemap.xml", "", ""))
-            found = [Request(probe, callback=self._parse_sitemap)]
+        if not found and response.meta.get("probes"):
+            # No Sitemap line (or nothing at the place tried): the conventional places, one
+            # request each, until one is a sitemap.
+            found = [self.probe(response.url, response.meta["probes"])]
+        else:
+            self.sitemaps += [response.url] if not response.url.endswith("/robots.txt") else []
         for request in found:
             if request.callback == self._parse_sitemap:
-                self.sitemaps.append(request.url)
                 yield request.replace(
-                    priority=REQUEST_PRIORITY["sitemap"], errback=self.on_sitemap_error
+                    priority=REQUEST_PRIORITY["sitemap"],
+                    errback=self.on_sitemap_error,
+                    meta={**request.meta, "probes": request.meta.get("probes", ())},
                 )
             elif self.same_site(request.url):
                 fetches += self.learner.offer(request.url, SITEMAP, "sitemap")
@@ -151,8 +160,20 @@ class DiscoverySpider(DirectorySpider):
                 self.crawler.stats.inc_value("offsite/filtered")
         yield from self.requests_for(fetches + self.learner.flush())
 
-    def on_sitemap_error(self, failure: Any) -> None:
+    def probe(self, url: str, places: tuple[str, ...]) -> Request:
+        parts = urlsplit(url)
+        there = urlunsplit((parts.scheme, parts.netloc, places[0], "", ""))
+        self.crawler.stats.inc_value("credcheck/discovery/sitemap_probes")
+        return Request(there, callback=self._parse_sitemap, meta={"probes": places[1:]})
+
+    def on_sitemap_error(self, failure: Any) -> Iterator[Request]:
+        """A sitemap (or robots.txt) that cannot be had: try the next conventional place."""
         self.crawler.stats.inc_value("credcheck/discovery/sitemap_unavailable")
+        request = failure.request
+        if places := request.meta.get("probes"):
+            yield self.probe(request.url, places).replace(
+                priority=REQUEST_PRIORITY["sitemap"], errback=self.on_sitemap_error
+            )
 
     # -- pages ------------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
@@ -176,7 +197,7 @@ class DiscoverySpider(DirectorySpider):
         new_people = 0
         if page.kind in (LISTING, OTHER) or meta.get("start"):
             links = list(page.links) or page_links(response.selector.root, response.url)
-            new_people, fetches = self.offer_links(links, page)
+            new_people, fetches = self.offer_links(links, page, start=bool(meta.get("start")))
         if page.kind == LISTING:
             stats.inc_value("credcheck/pages/listing")
             self.entry = self.entry or response.url
@@ -187,11 +208,14 @@ class DiscoverySpider(DirectorySpider):
         )
         yield from self.requests_for(fetches)
 
-    def offer_links(self, links: list[Link], page: PageClass) -> tuple[int, list[Fetch]]:
+    def offer_links(
+        self, links: list[Link], page: PageClass, *, start: bool = False
+    ) -> tuple[int, list[Fetch]]:
         priorities = ON_LISTING if page.kind == LISTING else ELSEWHERE
         fetches: list[Fetch] = []
         new_people = 0
-        for link in links:
+        # A URL linked twice (a menu item and a button) is offered in its most telling role.
+        for link in sorted(links, key=lambda link: ROLE_ORDER[link.role]):
             if link.role == PERSON and not self.same_site(link.url):
                 # People whose profiles live elsewhere are still people this listing found.
                 new_people += canonical(link.url) not in self.offsite_people
@@ -205,11 +229,14 @@ class DiscoverySpider(DirectorySpider):
                 continue
             if link.role == PERSON and self.learner.is_new(link.url):
                 new_people += 1
+            # The start page's own content links are where a user would click next: each is
+            # a candidate entry of its own, whatever group its URL falls in.
+            candidate = start and link.role == CONTENT
             fetches += self.learner.offer(
                 link.url,
-                priorities[link.role],
+                SITEMAP if candidate else priorities[link.role],
                 link.role,
-                entry=link.role == ENTRY,
+                entry=link.role == ENTRY or candidate,
                 paging=link.role == PAGINATION and page.kind == LISTING,
             )
         return new_people, fetches + self.learner.flush()
