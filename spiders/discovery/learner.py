@@ -146,9 +146,9 @@ class SiteLearner:
                 self.groups[self.seen[key]].priority, priority
             )
             return []
+        if entry and self.entries_tried >= MAX_ENTRIES:
+            entry = False  # enough single pages tried: the rest go with their template
         if entry:
-            if self.entries_tried >= MAX_ENTRIES:
-                return []
             self.entries_tried += 1
         template = next((name for regex, name in self.patterns if regex.search(url)), None)
         template = template or (f"={key}" if entry else url_template(url))

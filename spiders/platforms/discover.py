@@ -206,7 +206,8 @@ class DiscoverySpider(DirectorySpider):
         fetches += self.learner.observe(
             meta["learn_url"], meta["template"], page.kind, new_people=new_people
         )
-        yield from self.requests_for(fetches)
+        # A sample that found a profile gave its budget back: groups that waited may go now.
+        yield from self.requests_for(fetches + self.learner.flush())
 
     def offer_links(
         self, links: list[Link], page: PageClass, *, start: bool = False
@@ -231,7 +232,7 @@ class DiscoverySpider(DirectorySpider):
                 new_people += 1
             # The start page's own content links are where a user would click next: each is
             # a candidate entry of its own, whatever group its URL falls in.
-            candidate = start and link.role == CONTENT
+            candidate = start and link.role == CONTENT and page.kind != LISTING
             fetches += self.learner.offer(
                 link.url,
                 SITEMAP if candidate else priorities[link.role],
@@ -349,7 +350,7 @@ class DiscoverySpider(DirectorySpider):
     def on_idle(self) -> None:
         """Nothing left to fetch: explore links of low priority if no profile was found yet;
         then release the cards whose profile was never fetched."""
-        fetches = self.learner.explore()
+        fetches = self.learner.flush() or self.learner.explore()
         for request in self.requests_for(fetches):
             self.crawler.engine.crawl(request)
         if fetches:
