@@ -138,7 +138,9 @@ def read_name(text: str | None) -> NameReading:
     # Trailing credential-shaped tokens, kept when one of them is a credential we know
     # ("PA-C MPAS": MPAS is new to us, PA-C is not).
     tail = 0
-    while len(words) - tail > 2 and is_credential(words[-1 - tail].strip(",")):
+    while len(words) - tail > 2 and (
+        is_credential(token := words[-1 - tail].strip(",")) or is_known_credential(token)
+    ):
         tail += 1
     if tail and any(is_known_credential(w.strip(",")) for w in words[len(words) - tail :]):
         degrees[:0] = [w.strip(",") for w in words[len(words) - tail :]]
