@@ -203,7 +203,8 @@ def locations(content: list[Any]) -> list[dict]:
 
 
 def facts(root: Any) -> dict[str, str]:
-    """Labelled facts: ``<dt>Gender</dt><dd>Female</dd>`` and ``<strong>NPI:</strong> 123``."""
+    """Labelled facts: ``<dt>Gender</dt><dd>Female</dd>``, ``<strong>NPI:</strong> 123`` and an
+    element classed as a label followed by its value."""
     out: dict[str, str] = {}
     for dt in root.iter("dt"):
         dd = dt.getnext()
@@ -215,6 +216,12 @@ def facts(root: Any) -> dict[str, str]:
         key = heading_key(text(label))
         if key and whole.lower().startswith(key) and (value := whole[len(key) :].lstrip(": ")):
             out.setdefault(key, value)
+    # <div class="field__label">Credentials</div><div class="field__items">DPhil</div>
+    for label in root.xpath("//*[contains(@class, 'label')]"):
+        value = label.getnext()
+        key = heading_key(text(label))
+        if value is not None and key and len(key.split()) <= 4:
+            out.setdefault(key, text(value) or "")
     return out
 
 

@@ -13,6 +13,8 @@ _CREDENTIAL = re.compile(
     r"^(?:[A-Z][A-Za-z]{0,2}\.?){1,4}(?:-[A-Z]{1,3})?$|^(?:[A-Z]\.){1,4}[A-Z]?\.?$"
 )
 _NOT_CREDENTIAL = {"JR", "JR.", "SR", "SR.", "II", "III", "IV"}
+# Degrees whose mixed case the shape above misses.
+_MIXED_CASE_CREDENTIALS = {"DPHIL", "PHARMD", "MPHIL", "DMEDSC", "MMSC", "MSC", "BSC", "DSC"}
 _YEAR = re.compile(r"\b(19[4-9]\d|20\d\d)\b")
 _CITY_STATE_ZIP = re.compile(
     r"^(?P<city>[^,]+?),?\s+(?P<state>[A-Z]{2})\.?\s+(?P<zip>\d{5}(?:-\d{4})?)$"
@@ -69,8 +71,10 @@ def split_list(text: str | None, separators: str = ",;") -> list[str]:
 
 
 def is_credential(token: str) -> bool:
-    """'MD', 'M.D.', 'PhD', 'MBChB', 'FACC' yes; 'Jr.', 'III', 'Ann' no."""
+    """'MD', 'M.D.', 'PhD', 'MBChB', 'FACC', 'DPhil' yes; 'Jr.', 'III', 'Ann' no."""
     token = token.strip()
+    if token.replace(".", "").upper() in _MIXED_CASE_CREDENTIALS and token[:1].isupper():
+        return True
     return (
         bool(_CREDENTIAL.match(token))
         and sum(c.isupper() for c in token) >= 2
