@@ -416,7 +416,7 @@ def test_a_listing_group_that_leads_to_nobody_new_is_left():
     for i in range(6):
         learner.offer(BASE + f"/dept?name={i}", HIGH, "content")
     for i in range(4):
-        learner.observe(BASE + f"/dept?name={i}", "/dept?name", LISTING, new_people=0)
+        learner.observe(BASE + f"/dept?name={i}", "/dept?name", LISTING, people=5, new_people=0)
     assert learner.groups["/dept?name"].kind == REDUNDANT
     assert learner.offer(BASE + "/dept?name=9", HIGH, "content") == []
 
@@ -431,7 +431,7 @@ def test_the_registry_entry_parses_and_its_patterns_match_what_was_learned(tmp_p
     while queue:
         fetch = queue.pop()
         kind = LISTING if "find-a-doctor" in fetch.url else PROFILE
-        queue += learner.observe(fetch.url, fetch.template, kind, new_people=3)
+        queue += learner.observe(fetch.url, fetch.template, kind, people=3, new_people=3)
     report = discovery_report(
         start_url=BASE + "/", entry=BASE + "/find-a-doctor", sitemaps=[BASE + "/sitemap.xml"],
         pagination=["?page="], state=learner.state(), samples=[], site_id="127.0.0.1:8000",

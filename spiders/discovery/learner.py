@@ -34,9 +34,9 @@ CRAWLED = frozenset({PROFILE, LISTING, MIXED})
 # Offer priorities, from the role of the link or where the URL came from.
 HIGH, SITEMAP, LOW, CHROME = 3, 2, 1, 0
 SAMPLES = 2  # agreeing samples that decide a group (a group of one URL: one)
-MAX_SAMPLES = 5  # a group whose samples disagree gets this many before it is decided
+MAX_SAMPLES = 4  # a group whose samples disagree gets this many before it is decided
 STALE_AFTER = 4  # fetches of a learned group without a profile or listing: it stopped yielding
-REDUNDANT_AFTER = 4  # listing pages of a group that led to nobody new
+REDUNDANT_AFTER = 3  # listing pages (with people on them) of a group that led to nobody new
 MAX_ENTRIES = 8  # directory entry links tried per site
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
@@ -104,6 +104,7 @@ class SiteLearner:
         self.groups: dict[str, Group] = {}
         self.seen: dict[str, str] = {}  # canonical URL -> group key
         self.entries_tried = 0
+        self.sitemap_offers = 0  # URLs the sitemaps named
         self.fetched: dict[str, str] = {}  # canonical URL -> the page kind observed
         self.random = random.Random(seed)
         self.stale: list[str] = []
@@ -158,6 +159,7 @@ class SiteLearner:
             self._inherit(group)
         self.seen[key] = template
         group.offered += 1
+        self.sitemap_offers += source == "sitemap"
         group.sources.add(source)
         group.example = group.example or url
         group.priority = max(group.priority, priority)
@@ -165,6 +167,9 @@ class SiteLearner:
             group.kind = LISTING
             group.sources.add("paging")
         if group.kind in CRAWLED and (self.crawl or group.fetched + group.in_flight < self.preview):
+            if self._on_probation(group) and group.in_flight:
+                group.pending.append((priority, url))
+                return []
             return [self._fetch(group, url, "crawl")]
         group.pending.append((priority, url))
         if group.kind == REJECTED and priority > group.sampled_priority >= 0:
@@ -219,7 +224,8 @@ class SiteLearner:
         return Fetch(url, purpose, group.template)
 
     def _needed(self, group: Group) -> int:
-        return 1 if group.offered == 1 or group.template.startswith("=") else SAMPLES
+        small = group.offered <= SMALL_GROUP + 1  # a group of three pages: one says enough
+        return 1 if small or group.template.startswith("=") else SAMPLES
 
     def _sample(self, group: Group) -> list[Fetch]:
         if group.kind != UNKNOWN or not group.pending:
@@ -261,9 +267,12 @@ class SiteLearner:
         return []
 
     # -- observations -----------------------------------------------------------------------------
-    def observe(self, url: str, template: str, kind: str, *, new_people: int = 0) -> list[Fetch]:
-        """The page at ``url`` (fetched for ``template``'s group) turned out to be ``kind``;
-        returns what to fetch now."""
+    def observe(
+        self, url: str, template: str, kind: str, *, people: int = 0, new_people: int = 0
+    ) -> list[Fetch]:
+        """The page at ``url`` (fetched for ``template``'s group) turned out to be ``kind``
+        (a listing: leading to ``people``, ``new_people`` of them not seen before); returns what
+        to fetch now."""
         group = self.groups.get(template)
         if group is None:
             return []
@@ -272,7 +281,7 @@ class SiteLearner:
             self.samples_out.discard(canonical(url))
             self.samples_wasted += kind not in (PROFILE, LISTING)
         group.outcomes[kind] += 1
-        if kind == LISTING:
+        if kind == LISTING and people:  # (an empty letter says nothing either way)
             group.listing_pages += 1
             group.new_people += new_people
         if group.in_flight:
@@ -287,13 +296,11 @@ class SiteLearner:
                 self.stale.append(group.template)
                 group.samples = []
                 return self._sample(group)
-        if (
-            group.kind == LISTING
-            and group.listing_pages >= REDUNDANT_AFTER
-            and group.new_people == 0
-            and not group.template.startswith("=")
-        ):
-            group.kind = REDUNDANT
+        if group.kind == LISTING and not group.template.startswith("="):
+            if group.new_people == 0 and group.listing_pages >= REDUNDANT_AFTER:
+                group.kind = REDUNDANT
+                return []
+            return self._release(group)  # on probation, one more; proven, the rest
         return []
 
     def _decide(self, group: Group) -> list[Fetch]:
@@ -311,7 +318,9 @@ class SiteLearner:
             kinds = set(useful)
             decision = kinds.pop() if len(kinds) == 1 else MIXED
         elif len(evidence) >= MAX_SAMPLES or (len(evidence) >= needed and not group.pending):
-            decision = MIXED if len(useful) / len(evidence) >= 0.25 else REJECTED
+            # Mostly useful: crawled whole; a bag of a site's own pages with one listing among
+            # them (/about, /careers, /locations/): not.
+            decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
         elif not evidence and gone >= 3:
             decision = REJECTED
         if decision is None:
@@ -320,12 +329,27 @@ class SiteLearner:
         return self._release(group) + self._propagate(group)
 
     def _release(self, group: Group) -> list[Fetch]:
-        """A group decided for crawling: fetch what it holds (a preview, when learning only)."""
+        """A group decided for crawling: fetch what it holds (a preview, when learning only).
+
+        A listing group whose pages have led to nobody new yet (the sitemap named them all)
+        is on probation: its pages go one at a time, in no particular order, until one finds
+        someone new (then all go) or REDUNDANT_AFTER pages found nobody new (then none)."""
         if group.kind not in CRAWLED:
             return []
         room = len(group.pending) if self.crawl else max(0, self.preview - group.fetched)
+        if self._on_probation(group):
+            room = min(room, max(0, 1 - group.in_flight))
+            self.random.shuffle(group.pending)
         released, group.pending = group.pending[:room], group.pending[room:]
         return [self._fetch(group, url, "crawl") for _, url in released]
+
+    def _on_probation(self, group: Group) -> bool:
+        return (
+            group.kind == LISTING
+            and group.new_people == 0
+            and self.sitemap_offers > 0  # without a sitemap's people, every listing is news
+            and not group.template.startswith("=")
+        )
 
     def _propagate(self, decided: Group) -> list[Fetch]:
         """Undecided members of the decided group's families, decided alike once two members

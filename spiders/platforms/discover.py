@@ -203,8 +203,9 @@ class DiscoverySpider(DirectorySpider):
             self.entry = self.entry or response.url
             self.listing_forms.update(page.pagination)
             yield from self.hold_cards(page, response)
+        people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
         fetches += self.learner.observe(
-            meta["learn_url"], meta["template"], page.kind, new_people=new_people
+            meta["learn_url"], meta["template"], page.kind, people=people, new_people=new_people
         )
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
@@ -215,6 +216,11 @@ class DiscoverySpider(DirectorySpider):
         priorities = ON_LISTING if page.kind == LISTING else ELSEWHERE
         fetches: list[Fetch] = []
         new_people = 0
+        # A start page without a link that says "directory": its own content links are where a
+        # user would click next, each a candidate entry of its own.
+        guess_entries = start and page.kind != LISTING and not any(
+            link.role == ENTRY for link in links
+        )
         # A URL linked twice (a menu item and a button) is offered in its most telling role.
         for link in sorted(links, key=lambda link: ROLE_ORDER[link.role]):
             if link.role == PERSON and not self.same_site(link.url):
@@ -230,9 +236,7 @@ class DiscoverySpider(DirectorySpider):
                 continue
             if link.role == PERSON and self.learner.is_new(link.url):
                 new_people += 1
-            # The start page's own content links are where a user would click next: each is
-            # a candidate entry of its own, whatever group its URL falls in.
-            candidate = start and link.role == CONTENT and page.kind != LISTING
+            candidate = guess_entries and link.role == CONTENT
             fetches += self.learner.offer(
                 link.url,
                 SITEMAP if candidate else priorities[link.role],
