@@ -17,20 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spiders.extract.text import clean_text, is_credential, split_display_name
+from spiders.extract.text import (
+    CLINICIAN_CREDENTIALS,
+    PHYSICIAN_CREDENTIALS,
+    clean_text,
+    credential_code,
+    is_credential,
+    is_known_credential,
+    split_display_name,
+)
 
-PHYSICIAN_CREDENTIALS = frozenset({"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"})
-# Licensed clinicians a directory lists beside physicians (the matcher tells them apart later).
-CLINICIAN_CREDENTIALS = PHYSICIAN_CREDENTIALS | frozenset(
-    {"NP", "APRN", "FNP", "FNPBC", "FNPC", "NPC", "ANP", "AGNP", "PNP", "DNP", "CNM", "CRNA",
-     "PA", "PAC", "DPM", "DDS", "DMD", "OD", "AUD", "PSYD", "DC", "CNS"}
-)  # fmt: skip
-# Other credentials printed after names: academic degrees, nursing, fellowships (F...).
-OTHER_CREDENTIALS = frozenset(
-    {"PHD", "MPH", "MS", "MSC", "MBA", "MA", "BA", "BS", "BSC", "EDD", "JD", "DRPH", "SCD", "DSC",
-     "MHA", "MHS", "MSN", "BSN", "RN", "LPN", "LCSW", "LPC", "PHARMD", "RD", "OTR", "PT", "DPT",
-     "CPA", "MED", "MFA", "MPHIL", "DPHIL", "MMSC", "MSW", "CCC", "SLP", "ATC", "CNA", "MSCR"}
-)  # fmt: skip
 # Research doctorates: faculty directories list these people beside clinicians.
 RESEARCH_DOCTORATES = frozenset({"PHD", "DPHIL", "SCD", "DSC", "EDD", "DRPH", "PHARMD", "DNSC"})
 # Words that open a phrase about a person, never the person's name ("By Jane Doe, MD").
@@ -45,27 +41,6 @@ _PARTICLES = frozenset(
      "ibn", "al", "el", "ter", "ten", "y"}
 )  # fmt: skip
 _LETTER = re.compile(r"[^\W\d_]")
-
-
-def credential_code(token: str) -> str:
-    """'M.D.' -> 'MD', 'PA-C' -> 'PAC'."""
-    return re.sub(r"[^A-Z]", "", token.upper())
-
-
-def is_known_credential(token: str) -> bool:
-    """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
-    code = credential_code(token)
-    if not code or len(code) > 8 or " " in token.strip() or sum(c.isupper() for c in token) < 2:
-        return False  # "Pavilion", "Parisa MD": words, not one credential
-    return (
-        code in CLINICIAN_CREDENTIALS
-        or code in OTHER_CREDENTIALS
-        or (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper())  # FACS, FRCPC
-        or (
-            code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
-            and token.replace("-", "").replace(".", "").isupper()
-        )
-    )
 
 
 @dataclass(frozen=True)

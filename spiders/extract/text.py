@@ -82,6 +82,41 @@ def is_credential(token: str) -> bool:
     )
 
 
+PHYSICIAN_CREDENTIALS = frozenset({"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"})
+# Licensed clinicians a directory lists beside physicians (the matcher tells them apart later).
+CLINICIAN_CREDENTIALS = PHYSICIAN_CREDENTIALS | frozenset(
+    {"NP", "APRN", "FNP", "FNPBC", "FNPC", "NPC", "ANP", "AGNP", "PNP", "DNP", "CNM", "CRNA",
+     "PA", "PAC", "DPM", "DDS", "DMD", "OD", "AUD", "PSYD", "DC", "CNS"}
+)  # fmt: skip
+# Other credentials printed after names: academic degrees, nursing, fellowships (F...).
+OTHER_CREDENTIALS = frozenset(
+    {"PHD", "MPH", "MS", "MSC", "MBA", "MA", "BA", "BS", "BSC", "EDD", "JD", "DRPH", "SCD", "DSC",
+     "MHA", "MHS", "MSN", "BSN", "RN", "LPN", "LCSW", "LPC", "PHARMD", "RD", "OTR", "PT", "DPT",
+     "CPA", "MED", "MFA", "MPHIL", "DPHIL", "MMSC", "MSW", "CCC", "SLP", "ATC", "CNA", "MSCR"}
+)  # fmt: skip
+
+
+def credential_code(token: str) -> str:
+    """'M.D.' -> 'MD', 'PA-C' -> 'PAC'."""
+    return re.sub(r"[^A-Z]", "", token.upper())
+
+
+def is_known_credential(token: str) -> bool:
+    """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
+    code = credential_code(token)
+    if not code or len(code) > 8 or " " in token.strip() or sum(c.isupper() for c in token) < 2:
+        return False  # "Pavilion", "Parisa MD": words, not one credential
+    return (
+        code in CLINICIAN_CREDENTIALS
+        or code in OTHER_CREDENTIALS
+        or (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper())  # FACS, FRCPC
+        or (
+            code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
+            and token.replace("-", "").replace(".", "").isupper()
+        )
+    )
+
+
 def split_display_name(text: str | None) -> dict[str, Any]:
     """Read a listed name into prefix, the name proper, suffix and degrees.
 
@@ -100,12 +135,20 @@ def split_display_name(text: str | None) -> dict[str, Any]:
     cut = len(parts)
     while cut > 1 and (is_credential(parts[cut - 1]) or parts[cut - 1].upper() in _NOT_CREDENTIAL):
         cut -= 1
+    # "Jane Doe MD FACC", "Doe, Jane APRN FNP-BC": credentials we know, without commas, after
+    # at least two words of name ("WEI MA" keeps its surname; "ANN LEE" is no credential).
+    words = parts[cut - 1].split() if cut else []
+    spaced = []
+    while len(words) > 2 - (cut > 1) and is_known_credential(words[-1]):
+        spaced.insert(0, words.pop())
+    if spaced:
+        parts = [*parts[: cut - 1], " ".join(words), *spaced, *parts[cut:]]
     suffix = [p for p in parts[cut:] if p]
     return {
         "honorific_prefix": prefix,
         "name": ", ".join(parts[:cut]) or None,
         "honorific_suffix": ", ".join(suffix) or None,
-        "degrees": [t for t in suffix if is_credential(t)],
+        "degrees": [t for t in suffix if is_credential(t) or is_known_credential(t)],
     }
 
 
@@ -174,7 +217,7 @@ def education_type(label: str | None, name: str | None = None) -> str:
     return "other"
 
 
-_PHYSICIAN_DEGREES = {"MD", "DO", "MBBS", "MBCHB", "MBBCH", "BMBS", "MBBCHIR", "MDCM"}
+_PHYSICIAN_DEGREES = PHYSICIAN_CREDENTIALS
 _CLINICAL_TITLE = re.compile(r"\b(physician|clinical|attending|surgeon|hospitalist)\b", re.I)
 
 

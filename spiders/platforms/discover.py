@@ -199,6 +199,12 @@ class DiscoverySpider(DirectorySpider):
             links = list(page.links) or page_links(response.selector.root, response.url)
             new_people, fetches = self.offer_links(links, page, start=bool(meta.get("start")))
         if page.kind == LISTING:
+            # People known only by their cards are people this listing found too.
+            for card in page.cards:
+                key = card["profile_url"] or (card.get("name") or "").casefold()
+                if card["profile_url"] is None or not self.same_site(card["profile_url"]):
+                    new_people += key not in self.offsite_people
+                    self.offsite_people.add(key)
             stats.inc_value("credcheck/pages/listing")
             self.entry = self.entry or response.url
             self.listing_forms.update(page.pagination)
