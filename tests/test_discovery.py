@@ -369,7 +369,7 @@ def test_disagreeing_samples_get_more_and_a_mostly_useful_group_is_mixed():
     learner = SiteLearner(seed="t")
     for url in urls("/{i}", 1) + [BASE + f"/p{i}" for i in range(40)]:
         learner.offer(url, SITEMAP, "sitemap")
-    kinds = iter([OTHER, PROFILE, PROFILE, OTHER, PROFILE])
+    kinds = iter([OTHER, PROFILE, PROFILE, PROFILE])
     fetches = learner.flush()
     while fetches:
         fetch = fetches.pop()

@@ -21,9 +21,9 @@ from bench.discover import evaluate
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Seeds that failed once (the fix named beside each); they stay in every run.
 REGRESSION_SEEDS = [
-    3,  # one card per department page, in nested divs (lone cards)
-    6,  # hex ids as refs; "MBBS FASN" after a name without commas
-    11,  # the query key that carries the id (p=7781-jane, not action=view)
+    1010,  # the home page's only way in was "Our Care Team" (entry words with words between)
+    1015,  # departments nested in the profile URL, first in the path (template families)
+    1028,  # "Medical Staff" both a menu item and a button (a URL offered in its best role)
 ]
 DRAWN = 3
 

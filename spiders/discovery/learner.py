@@ -214,6 +214,11 @@ class SiteLearner:
     def is_new(self, url: str) -> bool:
         return canonical(url) not in self.seen
 
+    def group_kind(self, url: str) -> str | None:
+        """The decision on the group of a URL already offered (None: never offered)."""
+        template = self.seen.get(canonical(url))
+        return self.groups[template].kind if template else None
+
     def fetched_as(self, url: str) -> str | None:
         """The kind the page at ``url`` was found to be, or None when not fetched (yet)."""
         return self.fetched.get(canonical(url))
@@ -320,7 +325,7 @@ class SiteLearner:
         elif len(evidence) >= MAX_SAMPLES or (len(evidence) >= needed and not group.pending):
             # Mostly useful: crawled whole; a bag of a site's own pages with one listing among
             # them (/about, /careers, /locations/): not.
-            decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
+            decision = MIXED if len(useful) / len(evidence) > 0.5 else REJECTED
         elif not evidence and gone >= 3:
             decision = REJECTED
         if decision is None:
@@ -347,7 +352,6 @@ class SiteLearner:
         return (
             group.kind == LISTING
             and group.new_people == 0
-            and self.sitemap_offers > 0  # without a sitemap's people, every listing is news
             and not group.template.startswith("=")
         )
 

@@ -201,8 +201,13 @@ class DiscoverySpider(DirectorySpider):
         if page.kind == LISTING:
             # People known only by their cards are people this listing found too.
             for card in page.cards:
-                key = card["profile_url"] or (card.get("name") or "").casefold()
-                if card["profile_url"] is None or not self.same_site(card["profile_url"]):
+                profile = card["profile_url"]
+                key = profile or (card.get("name") or "").casefold()
+                # A card is news unless its profile will be (or was) read as a profile.
+                covered = profile and self.same_site(profile) and (
+                    self.learner.group_kind(profile) in (PROFILE, "mixed")
+                )
+                if not covered:
                     new_people += key not in self.offsite_people
                     self.offsite_people.add(key)
             stats.inc_value("credcheck/pages/listing")
