@@ -176,22 +176,35 @@ class SiteLearner:
             group.kind = UNKNOWN  # a better lead into a group judged on weaker ones: look again
         return []
 
+    def _family_kind(self, group: Group) -> str | None:
+        """What the group's family says: the decision its other decided members all share
+        (two at least), or None."""
+        if group.template[0] in "=~":
+            return None
+        for family in template_families(group.template):
+            kinds = {
+                MIXED if g.kind == PROFILE else g.kind
+                for g in self.groups.values()
+                if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
+                and g.template[0] not in "=~" and family in template_families(g.template)
+            }  # fmt: skip
+            members = sum(
+                1
+                for g in self.groups.values()
+                if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
+                and g.template[0] not in "=~" and family in template_families(g.template)
+            )  # fmt: skip
+            if members >= 2 and len(kinds) == 1:
+                return kinds.pop()
+        return None
+
     def _inherit(self, group: Group) -> None:
         """A new group of a family whose decided members all agree (``/dept/cardiology/dr/{id}``
         after ``/dept/neurology/dr/{id}`` and ``/dept/urology/dr/{id}``) is decided alike."""
-        if group.template[0] in "=~":
-            return
-        for family in template_families(group.template):
-            kinds = [
-                g.kind
-                for g in self.groups.values()
-                if g is not group and g.kind != UNKNOWN and g.template[0] not in "=~"
-                and family in template_families(g.template)
-            ]  # fmt: skip
-            if len(kinds) >= 2 and len(set(kinds)) == 1 and kinds[0] in CRAWLED | {REJECTED}:
-                group.kind = kinds[0]
-                group.sources.add("family")
-                return
+        kind = self._family_kind(group)
+        if kind in CRAWLED | {REJECTED}:
+            group.kind = kind
+            group.sources.add("family")
 
     def flush(self) -> list[Fetch]:
         """Samples for every undecided group offered with at least sitemap priority: called
@@ -330,6 +343,10 @@ class SiteLearner:
             decision = REJECTED
         if decision is None:
             return self._sample(group)
+        if decision == REJECTED and self._family_kind(group) in CRAWLED:
+            # One staff page in a department of a directory whose other departments hold
+            # profiles: the department holds profiles too (the staff page is read as such).
+            decision = MIXED
         group.kind = decision
         return self._release(group) + self._propagate(group)
 
