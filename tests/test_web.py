@@ -315,3 +315,63 @@ def test_waits_for_a_database_then_serves_it(demo_db, tmp_path):
         os.replace(tmp_path / "incoming.duckdb", path)
         status = get(base + "/api/status")
         assert status.status == 200 and status.json()["physicians"] > 0
+
+
+def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
+    """The 'certificate not found' rule on a hand-made file: same specialty under another
+    name is found, another specialty or an unknown certificate is not."""
+    import json
+
+    from pipeline.web import queries
+
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE verifications AS SELECT * FROM (VALUES
+             ('s:1', 's', 'Ann One', '1000000001', ['Cardiology'], 'certified', false, 0.99,
+              'https://s.example/1', 'matched'),
+             ('s:2', 's', 'Bo Two', '1000000002', ['Dermatology'], 'certified_other_specialty',
+              false, 0.98, 'https://s.example/2', 'matched'),
+             ('s:3', 's', 'Cy Three', '1000000003', ['Surgery'], 'certified', false, 0.97,
+              'https://s.example/3', 'matched'))
+           AS t(listing_id, site_id, listed_name, npi, claimed_specialties, certification,
+                excluded, match_score, source_url, identity)"""
+    )
+    con.execute(
+        """ALTER TABLE verifications ADD COLUMN certificates
+           STRUCT(board VARCHAR, certificate VARCHAR, status VARCHAR, expiration TIMESTAMP)[]"""
+    )
+    con.execute(
+        """CREATE TABLE certificates AS SELECT * FROM (VALUES
+             ('1000000001', 'Cardiovascular Disease'), ('1000000002', 'Internal Medicine'),
+             ('1000000003', 'Surgery')) AS t(matched_npi, certificate)"""
+    )
+    con.execute(
+        "CREATE TABLE physicians AS SELECT npi, CAST([] AS STRUCT(exclusion_type VARCHAR, "
+        "exclusion_date DATE)[]) AS exclusions FROM verifications"
+    )
+    claims = {
+        "1": ["Cardiology"],  # the same specialty as the certificate held: found
+        "2": ["Dermatology"],  # another specialty: not found
+        "3": ["Surgery", "Board of Basket Weaving"],  # one held, one no board knows
+    }
+    con.execute(
+        "CREATE TABLE raw_listings (site_id VARCHAR, ref VARCHAR, source_url VARCHAR, item JSON)"
+    )
+    for ref, names in claims.items():
+        item = {"board_certifications": [{"board": None, "certificate": n} for n in names]}
+        con.execute(
+            "INSERT INTO raw_listings VALUES ('s', ?, ?, ?)",
+            [ref, f"https://s.example/{ref}", json.dumps(item)],
+        )
+    queries.build_discrepancies(con)
+    found = queries.discrepancies(con, kind="certificate_not_found")
+    assert {r["listing_id"]: r["certificates_not_found"] for r in found["rows"]} == {
+        "s:2": ["Dermatology"],
+        "s:3": ["Board of Basket Weaving"],
+    }
+    other = queries.discrepancies(con, kind="certified_other_specialty")["rows"]
+    assert [r["listing_id"] for r in other] == ["s:2"]
+    assert queries.discrepancies(con)["counts"] == [
+        {"site_id": "s", "excluded": 0, "lapsed": 0, "not_certified": 0,
+         "certified_other_specialty": 1, "certificate_not_found": 2}
+    ]  # fmt: skip

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -441,22 +440,12 @@ def create_app(db_path: Path | str) -> Starlette:
             )
         limit = int_param(request, "limit", LIST_PAGE, 100_000)
         offset = _offset(request)
-        rows = snapshot.cached("discrepancies", lambda: queries.discrepancy_rows(con))
-        counts = Counter((r["site_id"], r["kind"]) for r in rows)
-        chosen = [
-            r
-            for r in rows
-            if (not kind or r["kind"] == kind) and (not site or r["site_id"] == site)
-        ]
+        snapshot.cached("discrepancies", lambda: queries.build_discrepancies(con))
+        found = queries.discrepancies(con, kind=kind, site=site, limit=limit, offset=offset)
         return {
             "params": {"kind": kind, "site": site},
-            "page": _page(offset, limit, len(chosen)),
-            "counts": [
-                {"site_id": s, **{k: counts[(s, k)] for k in queries.DISCREPANCY_KINDS}}
-                for s in sorted({s for s, _ in counts})
-            ],
-            "total": len(chosen),
-            "rows": chosen[offset : offset + limit],
+            "page": _page(offset, limit, found["total"]),
+            **found,
         }
 
     def lists_empty(snapshot, con) -> dict:
@@ -490,23 +479,31 @@ def create_app(db_path: Path | str) -> Starlette:
         if wanted and wanted not in {r["publish_id"] for r in runs}:
             raise CredcheckError(f"no published run {wanted!r}")
         run = next((r for r in runs if r["publish_id"] == wanted), runs[0] if runs else None)
-        rows = queries.run_changes(con, run["publish_id"]) if run else []
-        counts = Counter(r["kind"] for r in rows)
-        chosen = [
-            r
-            for r in rows
-            if (not kind or r["kind"] == kind) and (not site or r["site_id"] == site)
-        ]
+        found = {"counts": {}, "sites": [], "total": 0, "rows": []}
+        if run:
+            found = snapshot.cached(
+                f"changes:{run['publish_id']}",
+                lambda: queries.run_change_counts(con, run["publish_id"]),
+            )
+            found = {
+                **found,
+                **queries.run_changes(
+                    con,
+                    run["publish_id"],
+                    tables(snapshot, con),
+                    kind=kind,
+                    site=site,
+                    limit=limit,
+                    offset=offset,
+                ),
+            }
         return {
             "params": {"run": run["publish_id"] if run else None, "kind": kind, "site": site},
             "run": run,
             "runs": runs,
-            "counts": dict(sorted(counts.items())),
-            "kinds": sorted(counts),
-            "sites": sorted({r["site_id"] for r in rows if r["site_id"]}),
-            "page": _page(offset, limit, len(chosen)),
-            "total": len(chosen),
-            "rows": chosen[offset : offset + limit],
+            "kinds": list(found["counts"]),
+            "page": _page(offset, limit, found["total"]),
+            **found,
         }
 
     @view("changes.html", lists_empty)

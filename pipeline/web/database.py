@@ -17,6 +17,8 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,13 @@ import duckdb
 from pipeline.config import CredcheckError
 
 ALIAS = "published"
+MEMORY_LIMIT = "2GB"
+
+
+def _spill_directory() -> Path:
+    return Path(tempfile.gettempdir()) / f"credcheck-serve-{os.getpid()}"
+
+
 log = logging.getLogger("credcheck.web")
 
 
@@ -48,7 +57,11 @@ class Snapshot:
         self._cache: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
-        self._con = duckdb.connect(":memory:")
+        # A bounded buffer pool: the server shares the machine (it spills past the limit).
+        self._con = duckdb.connect(
+            ":memory:",
+            config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(_spill_directory())},
+        )
         try:
             quoted = str(path).replace("'", "''")
             self._con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
@@ -147,3 +160,4 @@ class PublishedDatabase:
                 if self._current.users == 0:
                     self._current.close()
                 self._current = None
+        shutil.rmtree(_spill_directory(), ignore_errors=True)

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from pipeline.match.explain import explanation_of, reference_label, reference_names
 from pipeline.normalize.specialties import canonical_specialty
@@ -387,51 +388,129 @@ def listing_page(
 # ------------------------------------------------------------------------------ lists
 
 
-def discrepancy_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every matched listing whose claims the records do not support, with its evidence.
+DISCREPANCIES = "memory.main.discrepancies"  # built once per published file, in its snapshot
 
-    One row per (listing, kind); ``evidence`` says what the records hold.
+
+def build_discrepancies(con: duckdb.DuckDBPyConnection) -> None:
+    """Every matched listing whose claims the records do not support, with its evidence, as the
+    table ``DISCREPANCIES`` in the snapshot's in-memory catalog: one row per (listing, kind).
+
+    The kinds are those of notebooks/discrepancies.ipynb; a claimed board certificate is "not
+    found" when no certificate of the person has the same canonical specialty. Canonical names
+    come from the vocabulary in Python, once per distinct certificate name; the rest is SQL, so a
+    million listings take seconds, and each page of the list is one query.
     """
-    rows = records(
+    names = [
+        name
+        for (name,) in con.execute(
+            """SELECT DISTINCT name FROM (
+                    SELECT unnest(list_transform(CAST(r.item -> '$.board_certifications'
+                                                      AS JSON[]), lambda b: b ->> 'certificate'))
+                        AS name
+                    FROM raw_listings r
+                    WHERE json_array_length(r.item -> '$.board_certifications') > 0
+                    UNION ALL SELECT certificate FROM certificates)
+                WHERE name IS NOT NULL"""
+        ).fetchall()
+    ]
+    keys = pd.DataFrame(
+        {"name": names, "key": [canonical_specialty(n) or n.strip().lower() for n in names]},
+        columns=["name", "key"],
+    )
+    order = list(DISCREPANCY_KINDS)
+    con.register("certificate_keys", keys)
+    try:
         con.execute(
-            f"""SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.claimed_specialties,
+            f"""CREATE OR REPLACE TABLE {DISCREPANCIES} AS
+            WITH v AS (SELECT * FROM verifications WHERE identity = 'matched'),
+            claims AS (
+                SELECT {_LISTING_ID} AS listing_id,
+                       list_filter(list_transform(CAST(r.item -> '$.board_certifications'
+                                                       AS JSON[]), lambda b: b ->> 'certificate'),
+                                   lambda c: c IS NOT NULL) AS claimed_certificates
+                FROM raw_listings r
+                WHERE json_array_length(r.item -> '$.board_certifications') > 0
+            ),
+            held AS (
+                SELECT c.matched_npi AS npi, list(DISTINCT k.key) AS keys
+                FROM certificates c JOIN certificate_keys k ON k.name = c.certificate
+                WHERE c.matched_npi IS NOT NULL GROUP BY c.matched_npi
+            ),
+            not_found AS (
+                SELECT x.listing_id, list_sort(list(DISTINCT x.name)) AS names
+                FROM (SELECT cl.listing_id, v.npi, unnest(cl.claimed_certificates) AS name
+                      FROM claims cl JOIN v USING (listing_id)) x
+                LEFT JOIN certificate_keys k ON k.name = x.name
+                LEFT JOIN held h ON h.npi = x.npi
+                WHERE NOT list_contains(coalesce(h.keys, []), coalesce(k.key, lower(x.name)))
+                GROUP BY x.listing_id
+            ),
+            base AS (
+                SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.claimed_specialties,
                        v.certification, v.excluded, v.match_score, v.source_url,
                        list_transform(v.certificates, lambda c: c.certificate || ' ('
                            || coalesce(c.board, 'board unknown') || '): ' || c.status
-                           || coalesce(', expires ' || CAST(CAST(c.expiration AS DATE) AS VARCHAR),
-                                       '')) AS certificate_evidence,
+                           || coalesce(', expires '
+                                       || CAST(CAST(c.expiration AS DATE) AS VARCHAR), ''))
+                           AS certificate_evidence,
                        list_transform(p.exclusions, lambda x: x.exclusion_type || ' since '
                            || CAST(x.exclusion_date AS VARCHAR)) AS exclusion_evidence,
-                       list_transform(CAST(r.item -> '$.board_certifications' AS JSON[]),
-                                      lambda b: b ->> 'certificate') AS claimed_certificates
-                FROM verifications v
-                LEFT JOIN physicians p USING (npi)
-                LEFT JOIN raw_listings r ON {_LISTING_ID} = v.listing_id
-                WHERE v.identity = 'matched'
-                  AND (v.excluded OR v.certification IN
-                           ('lapsed', 'not_certified', 'certified_other_specialty')
-                       OR json_array_length(r.item -> '$.board_certifications') > 0)
-                ORDER BY v.site_id, v.listed_name, v.listing_id"""
+                       coalesce(cl.claimed_certificates, []) AS claimed_certificates,
+                       coalesce(nf.names, []) AS certificates_not_found
+                FROM v LEFT JOIN physicians p USING (npi)
+                LEFT JOIN claims cl USING (listing_id)
+                LEFT JOIN not_found nf USING (listing_id)
+                WHERE v.excluded OR nf.listing_id IS NOT NULL
+                   OR v.certification IN ('lapsed', 'not_certified', 'certified_other_specialty')
+            )
+            SELECT * FROM (
+                SELECT *, 'excluded' AS kind FROM base WHERE excluded
+                UNION ALL
+                SELECT *, certification FROM base
+                WHERE certification IN ('lapsed', 'not_certified', 'certified_other_specialty')
+                UNION ALL
+                SELECT *, 'certificate_not_found' FROM base WHERE len(certificates_not_found) > 0
+            )
+            ORDER BY list_position({order}, kind), site_id, listed_name, listing_id"""
+        )
+    finally:
+        con.unregister("certificate_keys")
+
+
+def _where(filters: dict[str, str | None]) -> tuple[str, list]:
+    """``WHERE column = ?`` for each filter given (column names are ours, values parameters)."""
+    given = {column: value for column, value in filters.items() if value}
+    clause = " AND ".join(f"{column} = ?" for column in given)
+    return (f"WHERE {clause}" if clause else ""), list(given.values())
+
+
+def discrepancies(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str | None = None,
+    site: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Counts by site and kind, and one page of discrepancies (``build_discrepancies`` first)."""
+    counts: dict[str, dict[str, int]] = {}
+    for site_id, kind_name, n in con.execute(
+        f"SELECT site_id, kind, count(*) FROM {DISCREPANCIES} GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        counts.setdefault(site_id, dict.fromkeys(DISCREPANCY_KINDS, 0))[kind_name] = n
+    where, params = _where({"kind": kind, "site_id": site})
+    total = con.execute(f"SELECT count(*) FROM {DISCREPANCIES} {where}", params).fetchone()[0]
+    rows = records(
+        con.execute(
+            f"SELECT * FROM {DISCREPANCIES} {where} ORDER BY rowid LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
     )
-    found = []
-    for row in rows:
-        held = {canonical_specialty(e.split(" (")[0]) for e in row["certificate_evidence"] or []}
-        not_found = [
-            c for c in row["claimed_certificates"] or [] if c and canonical_specialty(c) not in held
-        ]
-        kinds = []
-        if row["excluded"]:
-            kinds.append("excluded")
-        if row["certification"] in DISCREPANCY_KINDS:
-            kinds.append(row["certification"])
-        if not_found:
-            kinds.append("certificate_not_found")
-        for kind in kinds:
-            found.append({**row, "kind": kind, "certificates_not_found": not_found})
-    order = list(DISCREPANCY_KINDS)
-    found.sort(key=lambda r: order.index(r["kind"]))
-    return found
+    return {
+        "counts": [{"site_id": s, **n} for s, n in counts.items()],
+        "total": total,
+        "rows": rows,
+    }
 
 
 def publish_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -446,19 +525,61 @@ def publish_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     )
 
 
-def run_changes(con: duckdb.DuckDBPyConnection, publish_id: str) -> list[dict[str, Any]]:
-    """The events one run recorded, with the listing's name as it stood then."""
-    return records(
+def run_changes(
+    con: duckdb.DuckDBPyConnection,
+    publish_id: str,
+    tables: frozenset[str],
+    *,
+    kind: str | None = None,
+    site: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """One page of the events a run recorded, with the listing's name as it stood then."""
+    where, params = _where({"publish_id": publish_id, "kind": kind, "site_id": site})
+    total = con.execute(f"SELECT count(*) FROM changes {where}", params).fetchone()[0]
+    rows = records(
         con.execute(
-            """SELECT c.change_id, c.changed_at, c.kind, c.listing_id, c.site_id, c.npi,
-                      c.old_value, c.new_value, c.detail, v.listed_name
-               FROM changes c LEFT JOIN listing_versions v
-                 ON v.listing_id = c.listing_id AND v.valid_from <= c.changed_at
-                AND (v.valid_to IS NULL OR v.valid_to >= c.changed_at)
-               WHERE c.publish_id = ?
-               QUALIFY row_number() OVER (PARTITION BY c.change_id
-                                          ORDER BY v.valid_from DESC) = 1
-               ORDER BY c.kind, c.site_id, c.listing_id""",
-            [publish_id],
+            "SELECT change_id, changed_at, kind, listing_id, site_id, npi, old_value, new_value, "
+            f"detail FROM changes {where} ORDER BY kind, site_id, listing_id, change_id "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
     )
+    names: dict[int, str] = {}
+    ids = sorted({r["listing_id"] for r in rows if r["listing_id"]})
+    if ids and "listing_versions" in tables:
+        # The name as it stood when the run recorded the event (a listing gone has no other).
+        names = dict(
+            con.execute(
+                f"""SELECT c.change_id, v.listed_name
+                    FROM changes c JOIN listing_versions v
+                      ON v.listing_id = c.listing_id AND v.valid_from <= c.changed_at
+                     AND (v.valid_to IS NULL OR v.valid_to >= c.changed_at)
+                    WHERE c.publish_id = ? AND c.listing_id IN ({_placeholders(ids)})
+                    QUALIFY row_number() OVER (PARTITION BY c.change_id
+                                               ORDER BY v.valid_from DESC) = 1""",
+                [publish_id, *ids],
+            ).fetchall()
+        )
+    for row in rows:
+        row["listed_name"] = names.get(row["change_id"])
+    return {"total": total, "rows": rows}
+
+
+def run_change_counts(con: duckdb.DuckDBPyConnection, publish_id: str) -> dict[str, Any]:
+    """How many events of each kind a run recorded, and the sites they concern."""
+    counts = dict(
+        con.execute(
+            "SELECT kind, count(*) FROM changes WHERE publish_id = ? GROUP BY ALL ORDER BY ALL",
+            [publish_id],
+        ).fetchall()
+    )
+    sites = [
+        s
+        for (s,) in con.execute(
+            "SELECT DISTINCT site_id FROM changes WHERE publish_id = ? ORDER BY ALL", [publish_id]
+        ).fetchall()
+        if s
+    ]
+    return {"counts": counts, "sites": sites}
