@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.app.report import crawl_progress, print_match_summary, print_publish
 from pipeline.app.workspace import Workspace
 from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
-from pipeline.crawl.runner import CrawlOutcome, CrawlTarget, crawl_sites
+from pipeline.crawl.runner import DISCOVERY_KEY, CrawlOutcome, CrawlTarget, crawl_sites
 from pipeline.publish import PublishResult, publish
 from pipeline.resolve import MatchSummary, run_match
 
@@ -48,16 +48,20 @@ def run_chain(
     """Crawl ``targets`` and ingest what was crawled; then, with ``publish_as`` (the command
     recorded in ``publish_runs``), match and publish.
 
-    ``incremental``: ask again with the last crawl's ETag / Last-Modified per page. A site whose
+    ``incremental``: ask again with the last crawl's ETag / Last-Modified per page (a full crawl
+    still starts from the URL templates a zero-config crawl learned). A site whose
     crawl failed keeps its previous listings (a scheduled run still publishes the others). When
     no site was crawled, a crawl alone does not even open the database; with
     ``stop_unless_all_crawled`` nothing is stored unless every site was crawled.
     """
     result = ChainResult()
     previous = {}
-    if incremental and ws.has_data():
+    if ws.has_data():
         with ws.work() as con:
             previous = previous_pages_for(con, targets)
+        if not incremental:  # every page again, but still from the URL templates learned
+            previous = {site: {DISCOVERY_KEY: pages[DISCOVERY_KEY]} if DISCOVERY_KEY in pages
+                        else {} for site, pages in previous.items()}  # fmt: skip
     announce(f"crawling {len(targets)} site(s)")
     result.outcomes = crawl_sites(
         targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress, previous=previous
