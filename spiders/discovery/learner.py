@@ -177,25 +177,24 @@ class SiteLearner:
         return []
 
     def _family_kind(self, group: Group) -> str | None:
-        """What the group's family says: the decision its other decided members all share
-        (two at least), or None."""
+        """What the group's family says, by a clear majority of its other decided members:
+        crawled (``mixed``: a department with profiles and a staff page or two) or rejected;
+        None when the family is small or split."""
         if group.template[0] in "=~":
             return None
         for family in template_families(group.template):
-            kinds = {
-                MIXED if g.kind == PROFILE else g.kind
+            kinds = [
+                g.kind
                 for g in self.groups.values()
                 if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
                 and g.template[0] not in "=~" and family in template_families(g.template)
-            }  # fmt: skip
-            members = sum(
-                1
-                for g in self.groups.values()
-                if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
-                and g.template[0] not in "=~" and family in template_families(g.template)
-            )  # fmt: skip
-            if members >= 2 and len(kinds) == 1:
-                return kinds.pop()
+            ]  # fmt: skip
+            crawled = sum(k in CRAWLED for k in kinds)
+            rejected = len(kinds) - crawled
+            if crawled >= 2 and crawled >= 3 * rejected:
+                return MIXED
+            if rejected >= 2 and not crawled:
+                return REJECTED
         return None
 
     def _inherit(self, group: Group) -> None:
