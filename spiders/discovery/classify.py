@@ -258,20 +258,22 @@ def sub_listings(links: list[Link], page_url: str) -> int:
     """Links to views of this very page — its path with a query (``?service=cardiology``) or
     a folder below it (``/browse/cardiology/``) —, in the largest group of one template: an
     index of departments or filters, in any language."""
-    here = urlsplit(page_url)
-    folder = here.path.rstrip("/") + "/"
     groups: Counter = Counter()
     for link in links:
-        if link.role in (CHROME_LINK, PAGINATION):
-            continue
-        there = urlsplit(link.url)
-        if there.netloc != here.netloc:
-            continue
-        if (there.path == here.path and there.query and there.query != here.query) or (
-            there.path.startswith(folder) and there.path != folder
-        ):
+        if link.role not in (CHROME_LINK, PAGINATION) and is_view_of(link.url, page_url):
             groups[url_template(link.url)] += 1
     return max(groups.values(), default=0)
+
+
+def is_view_of(url: str, page_url: str) -> bool:
+    """``url`` is the page at ``page_url`` seen another way: its path with another query
+    (``?service=cardiology``), or a folder below it (``/browse/cardiology/``)."""
+    here, there = urlsplit(page_url), urlsplit(url)
+    folder = here.path.rstrip("/") + "/"
+    return there.netloc == here.netloc and (
+        (there.path == here.path and bool(there.query) and there.query != here.query)
+        or (there.path.startswith(folder) and there.path != folder)
+    )
 
 
 def page_heading(root) -> str | None:

@@ -29,7 +29,16 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE, PageClass, classify_page
+from spiders.discovery.classify import (
+    GONE,
+    LISTING,
+    OTHER,
+    PROFILE,
+    PageClass,
+    classify_page,
+    is_view_of,
+    sub_listings,
+)
 from spiders.discovery.learner import CHROME, HIGH, LOW, SITEMAP, Fetch, SiteLearner, canonical
 from spiders.discovery.links import CHROME as CHROME_LINK
 from spiders.discovery.links import CONTENT, ENTRY, PAGINATION, PERSON, Link, page_links
@@ -197,15 +206,19 @@ class DiscoverySpider(DirectorySpider):
         new_people = 0
         if page.kind in (LISTING, OTHER) or meta.get("start"):
             links = list(page.links) or page_links(response.selector.root, response.url)
-            new_people, fetches = self.offer_links(links, page, start=bool(meta.get("start")))
+            new_people, fetches = self.offer_links(
+                links, page, response.url, start=bool(meta.get("start"))
+            )
         if page.kind == LISTING:
             # People known only by their cards are people this listing found too.
             for card in page.cards:
                 profile = card["profile_url"]
                 key = profile or (card.get("name") or "").casefold()
                 # A card is news unless its profile will be (or was) read as a profile.
-                covered = profile and self.same_site(profile) and (
-                    self.learner.group_kind(profile) in (PROFILE, "mixed")
+                covered = (
+                    profile
+                    and self.same_site(profile)
+                    and (self.learner.group_kind(profile) in (PROFILE, "mixed"))
                 )
                 if not covered:
                     new_people += key not in self.offsite_people
@@ -222,15 +235,20 @@ class DiscoverySpider(DirectorySpider):
         yield from self.requests_for(fetches + self.learner.flush())
 
     def offer_links(
-        self, links: list[Link], page: PageClass, *, start: bool = False
+        self, links: list[Link], page: PageClass, page_url: str, *, start: bool = False
     ) -> tuple[int, list[Fetch]]:
         priorities = ON_LISTING if page.kind == LISTING else ELSEWHERE
         fetches: list[Fetch] = []
         new_people = 0
         # A start page without a link that says "directory": its own content links are where a
         # user would click next, each a candidate entry of its own.
-        guess_entries = start and page.kind != LISTING and not any(
-            link.role == ENTRY for link in links
+        views = (
+            {link.url: True for link in links if is_view_of(link.url, page_url)}
+            if page.kind == LISTING and sub_listings(links, page_url) >= 3
+            else {}
+        )
+        guess_entries = (
+            start and page.kind != LISTING and not any(link.role == ENTRY for link in links)
         )
         # A URL linked twice (a menu item and a button) is offered in its most telling role.
         for link in sorted(links, key=lambda link: ROLE_ORDER[link.role]):
@@ -253,7 +271,9 @@ class DiscoverySpider(DirectorySpider):
                 SITEMAP if candidate else priorities[link.role],
                 link.role,
                 entry=link.role == ENTRY or candidate,
-                paging=link.role == PAGINATION and page.kind == LISTING,
+                # A listing's own pages and its department views are listings by their place.
+                paging=page.kind == LISTING
+                and (link.role == PAGINATION or (link.role == CONTENT and views.get(link.url))),
             )
         return new_people, fetches + self.learner.flush()
 
