@@ -36,9 +36,10 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pipeline.crawl import ZERO_CONFIG_SPIDER, CrawlOutcome, CrawlTarget, crawl_sites
 
@@ -62,6 +63,8 @@ class SiteScore:
     configured_pages: int  # requests of the configured crawl
     configured_found: int
     errors: list[str] = field(default_factory=list)  # what went wrong, for the site's line
+    kinds: Counter = field(default_factory=Counter)  # the zero-config requests, by kind
+    configured_kinds: Counter = field(default_factory=Counter)  # the configured crawl's
 
     @property
     def recall(self) -> float:
@@ -83,6 +86,66 @@ class SiteScore:
             f"fetch_ratio={self.fetch_ratio:.2f}"
         )
         return text + (f"  [{'; '.join(self.errors[:3])}]" if self.errors else "")
+
+    def breakdown(self) -> str:
+        """The two crawls' requests by kind (``request_kinds``), zero-config / configured."""
+        kinds = sorted(set(self.kinds) | set(self.configured_kinds), key=KIND_ORDER.index)
+        return f"  requests seed={self.seed}: " + " ".join(
+            f"{k}={self.kinds[k]}/{self.configured_kinds[k]}" for k in kinds
+        )
+
+
+KIND_ORDER = ("robots", "sitemap", "probe", "home", "profile", "listing", "decoy", "gone",
+              "stale", "disallowed", "other", "repeat")  # fmt: skip
+
+
+def _key(path_and_query: str) -> str:
+    parts = urlsplit(path_and_query)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return (parts.path.rstrip("/") or "/") + (f"?{query}" if query else "")
+
+
+def request_kinds(site, log: list[dict]) -> Counter:
+    """What a crawl's requests (the site's log entries) were, by the site's truth: robots.txt,
+    sitemaps, sitemap probes that found none, the home page, expected profiles, listing pages,
+    decoys, gone pages (4xx, redirects), stale sitemap entries, other pages, and repeats of a
+    page already requested in the same crawl."""
+    truth = site.truth
+    profiles = {_key(p.path) for p in truth.profiles}
+    listings = {_key(p) for p in truth.listing_pages}
+    decoys = {_key(p) for p in truth.decoys}
+    stale = {_key(p) for p in truth.stale}
+    seen: set[str] = set()
+    kinds: Counter = Counter()
+    for entry in log:
+        key = _key(entry["path"])
+        path = urlsplit(entry["path"]).path
+        if key in seen:
+            kinds["repeat"] += 1
+            continue
+        seen.add(key)
+        if path == "/robots.txt":
+            kind = "robots"
+        elif re.search(r"sitemap|\.xml(\.gz)?$", path, re.I):
+            kind = "sitemap" if entry["status"] == 200 else "probe"
+        elif key == "/":
+            kind = "home"
+        elif key in profiles:
+            kind = "profile"
+        elif key in listings:
+            kind = "listing"
+        elif key in decoys:
+            kind = "decoy"
+        elif key in stale:
+            kind = "stale"
+        elif not site.allowed(entry["path"]):
+            kind = "disallowed"
+        elif entry["status"] != 200:
+            kind = "gone"
+        else:
+            kind = "other"
+        kinds[kind] += 1
+    return kinds
 
 
 def _path(url: str) -> str:
@@ -227,6 +290,8 @@ def evaluate(seeds: list[int], *, parallel: int = 2, runs_dir: Path | None = Non
             scores = []
             for s, z, c, before in zip(served, zero, configured, configured_pages):
                 score = score_site(s, z, c, len(s.log) - before, before)
+                score.kinds = request_kinds(s.site, s.log[before:])
+                score.configured_kinds = request_kinds(s.site, s.log[:before])
                 scores.append(score)
                 progress(score)
     return scores
@@ -252,12 +317,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parallel", type=int, default=2, help="sites crawled at once (default: 2)"
     )
+    parser.add_argument(
+        "--breakdown", action="store_true",
+        help="after each site's line, its requests by kind (zero-config/configured)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     started = time.perf_counter()
     seeds = list(range(args.seed, args.seed + args.sites))
     print(f"serving {len(seeds)} random sites (seeds {seeds[0]}..{seeds[-1]}), crawling each "
           "configured, then zero-config ...", file=sys.stderr, flush=True)  # fmt: skip
-    scores = evaluate(seeds, parallel=args.parallel, progress=lambda s: print(s.line(), flush=True))
+
+    def progress(score: SiteScore) -> None:
+        print(score.line() + ("\n" + score.breakdown() if args.breakdown else ""), flush=True)
+
+    scores = evaluate(seeds, parallel=args.parallel, progress=progress)
     recall, precision, ratio = totals(scores)
     seconds = time.perf_counter() - started
     print(
