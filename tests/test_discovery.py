@@ -148,6 +148,12 @@ def test_template_regex_for_query_ids():
         ("Elena Thompson, PhD", True, False, False),
         ("Mary Smith, RN", True, False, False),
         ("Doe, Jane", True, False, False),
+        # All capitals, surname first: case tells no name word from a credential.
+        ("DE LA FUENTE, SUNITA, MD", True, True, True),
+        ("NGUYEN, VAN, DO", True, True, True),
+        ("DOE, FRANK, MD, CPPS", True, True, True),
+        ("LEE, ANN", True, False, False),
+        ("KIM, PAUL, PA-C", True, True, False),
         ("Find a Doctor", False, False, False),
         ("Heart & Vascular Group", False, False, False),
         ("Showing 1-20 of 45 doctors", False, False, False),
@@ -158,6 +164,41 @@ def test_template_regex_for_query_ids():
 def test_read_name(text, shaped, clinician, physician):
     reading = read_name(text)
     assert (reading.shaped, reading.clinician, reading.physician) == (shaped, clinician, physician)
+
+
+# Names drawn here, not from the code's tables: syllables (any letters a name may have), and
+# words that look like credentials or particles in capitals. (A given name that spells a degree
+# after a surname, "DE SOUSA, MA, MD", stays ambiguous in capitals: those are surnames only.)
+_SYLLABLE = st.from_regex(r"[bcdfghjklmnprstvwz][aeiou][nrl]?", fullmatch=True)
+_NAME_WORD = st.lists(_SYLLABLE, min_size=2, max_size=4).map(lambda s: "".join(s).capitalize())
+_GIVEN = _NAME_WORD | st.sampled_from(["Fatima", "Frank", "Faith", "Pat", "Paul", "Ann", "Van"])
+_FAMILY = _NAME_WORD | st.sampled_from(["Ma", "Do", "Ba", "Le", "Fernanda", "Faa", "Ng", "Md"])
+_PARTICLE = st.sampled_from(["", "de ", "de la ", "van ", "Da ", "del "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    given_name=_GIVEN, family=_FAMILY, particle=_PARTICLE, caps=st.booleans(),
+    surname_first=st.booleans(), degree=st.sampled_from(["MD", "DO", "M.D.", "MBBS"]),
+    extras=st.lists(st.sampled_from(["FACS", "PhD", "MPH", "FACOG", "FRCPC"]), max_size=2),
+)  # fmt: skip
+def test_a_physicians_name_reads_so_in_capitals_and_surname_first(
+    given_name, family, particle, caps, surname_first, degree, extras
+):
+    family = particle + family
+    name = f"{family}, {given_name}" if surname_first else f"{given_name} {family}"
+    text = ", ".join([name, degree, *extras])
+    text = text.upper() if caps else text
+    reading = read_name(text)
+    assert reading.physician, (text, reading)
+    assert reading.name == (name.upper() if caps else name), (text, reading)
+
+
+@given(st.text(alphabet=st.sampled_from(" ,.-ABDMCFPHlaex"), max_size=30) | st.text(max_size=40))
+def test_read_name_never_raises(text):
+    """Commas, capitals and credential letters in any order, empty parts included ("x y, ")."""
+    reading = read_name(text)
+    assert reading.clinician <= reading.shaped
 
 
 # -- profiles by content --------------------------------------------------------------------------

@@ -265,6 +265,9 @@ def test_soft_404_is_read_from_title_and_heading(title, h1, soft):
         ("Sofía Lopez, APRN, FNP-BC", ("Sofía Lopez", "APRN, FNP-BC", ["APRN", "FNP-BC"])),
         ("Robert Smith, Jr., M.D., Ph.D.", ("Robert Smith", "Jr., M.D., Ph.D.", ["M.D.", "Ph.D."])),
         ("Ann Lee", ("Ann Lee", None, [])),
+        ("DE LA FUENTE, SUNITA, MD", ("DE LA FUENTE, SUNITA", "MD", ["MD"])),
+        ("DOE, FRANK, JR, MD, FACC", ("DOE, FRANK", "JR, MD, FACC", ["MD", "FACC"])),
+        ("LEE, ANN", ("LEE, ANN", None, [])),
     ],
 )
 def test_split_display_name(text, expected):

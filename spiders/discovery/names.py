@@ -22,8 +22,10 @@ from spiders.extract.text import (
     PHYSICIAN_CREDENTIALS,
     clean_text,
     credential_code,
+    is_caps,
     is_credential,
     is_known_credential,
+    name_words,
     split_display_name,
 )
 
@@ -79,7 +81,7 @@ def _shaped(name: str) -> bool:
         return False
     if words[0].lower().rstrip(":") in _NOT_FIRST:
         return False
-    letters = [w for w in words if w.lower() not in _PARTICLES]
+    letters = [w for w in words if w not in _PARTICLES]  # "Van Nguyen": a name word
     if len(letters) < 2 or not all(_name_word(w) for w in letters):
         return False
     # At least two words that are more than an initial: "J. Doe" is a name, "A. B." is not.
@@ -103,9 +105,10 @@ def read_name(text: str | None) -> NameReading:
     parts = split_display_name(text)
     name = parts["name"] or ""
     degrees = list(parts["degrees"])
+    caps = is_caps(text)  # all capitals: only the vocabulary tells a credential from a name
     # Credentials the generic reader does not know by shape ("DPhil", "PharmD").
     parts_after = [p.strip() for p in name.split(",")]
-    while len(parts_after) > 1 and is_known_credential(parts_after[-1]):
+    while name_words(parts_after[:-1]) >= 2 and is_known_credential(parts_after[-1], caps=caps):
         degrees.insert(0, parts_after.pop())
     name = ", ".join(parts_after)
     # "Jane Doe MD" (no comma): trailing credential tokens.
@@ -113,11 +116,19 @@ def read_name(text: str | None) -> NameReading:
     # Trailing credential-shaped tokens, kept when one of them is a credential we know
     # ("PA-C MPAS": MPAS is new to us, PA-C is not).
     tail = 0
-    while len(words) - tail > 2 and (
-        is_credential(token := words[-1 - tail].strip(",")) or is_known_credential(token)
+    # (In capitals, credentials after a comma are all there are: "FATIMA DE BA, MD".)
+    while (
+        not (caps and degrees)
+        and name_words(words[: len(words) - tail - 1]) >= 2
+        and (
+            (not caps and is_credential(words[-1 - tail].strip(",")))
+            or is_known_credential(words[-1 - tail].strip(","), caps=caps)
+        )
     ):
         tail += 1
-    if tail and any(is_known_credential(w.strip(",")) for w in words[len(words) - tail :]):
+    if tail and any(
+        is_known_credential(w.strip(","), caps=caps) for w in words[len(words) - tail :]
+    ):
         degrees[:0] = [w.strip(",") for w in words[len(words) - tail :]]
         words = words[: len(words) - tail]
     name = " ".join(words)

@@ -101,20 +101,49 @@ def credential_code(token: str) -> str:
     return re.sub(r"[^A-Z]", "", token.upper())
 
 
-def is_known_credential(token: str) -> bool:
-    """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no."""
+def is_known_credential(token: str, *, caps: bool = False) -> bool:
+    """'MD', 'Ph.D.', 'FNP-BC', 'FACC' yes; 'IA', 'NY' (states after a town) no.
+
+    ``caps``: the token comes from a text written all in capitals ("DOE, FRANK, MD"), where
+    being upper case says nothing: only the credential vocabulary (``data/vocab/degrees.csv``
+    and the codes above) and the nurse practitioners' hyphenated board suffixes count.
+
+    >>> is_known_credential("FRANK"), is_known_credential("FRANK", caps=True)
+    (True, False)
+    >>> is_known_credential("FACOG", caps=True), is_known_credential("AGACNP-BC", caps=True)
+    (True, True)
+    """
     code = credential_code(token)
     if not code or len(code) > 8 or " " in token.strip() or sum(c.isupper() for c in token) < 2:
         return False  # "Pavilion", "Parisa MD": words, not one credential
-    return (
-        code in CLINICIAN_CREDENTIALS
-        or code in OTHER_CREDENTIALS
-        or (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper())  # FACS, FRCPC
-        or (
-            code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
-            and token.replace("-", "").replace(".", "").isupper()
-        )
+    if code in CLINICIAN_CREDENTIALS or code in OTHER_CREDENTIALS or _in_vocabulary(token):
+        return True
+    if caps:
+        return bool(_PRACTITIONER_BOARD.match(token))
+    return (code.startswith("F") and 3 <= len(code) <= 6 and token.isupper()) or (  # FACS, FRCPC
+        code.startswith(("FNP", "ANP", "AGNP", "PNP", "AGACNP", "PMHNP", "NP", "PA"))
+        and token.replace("-", "").replace(".", "").isupper()
     )
+
+
+# "AGACNP-BC", "PMHNP-BC", "FNP-C": a nurse practitioner's (or PA's) letters and board suffix.
+_PRACTITIONER_BOARD = re.compile(r"^(?:[A-Z]{0,4}NP|PA)-[A-Z]{1,3}$")
+
+
+def _in_vocabulary(token: str) -> bool:
+    """The credential vocabulary the normalizer reads (``pipeline.normalize.degrees``)."""
+    from pipeline.normalize.degrees import degree_info
+
+    return degree_info(token) is not None
+
+
+def is_caps(text: str) -> bool:
+    """Written all in capitals ("DE LA FUENTE, SUNITA, MD"): case tells no name from a credential.
+
+    >>> is_caps("DE LA FUENTE, SUNITA, MD"), is_caps("Jane DOE, MD")
+    (True, False)
+    """
+    return any(c.isupper() for c in text) and not any(c.islower() for c in text)
 
 
 def split_display_name(text: str | None) -> dict[str, Any]:
@@ -132,14 +161,22 @@ def split_display_name(text: str | None) -> dict[str, Any]:
     if first.lower() in _PREFIXES and rest:
         prefix, text = first, rest
     parts = [p.strip() for p in text.split(",")]
-    cut = len(parts)
-    while cut > 1 and (is_credential(parts[cut - 1]) or parts[cut - 1].upper() in _NOT_CREDENTIAL):
+    caps = is_caps(text)
+    cut = _caps_name_end(parts) if caps else len(parts)
+    while (
+        not caps
+        and cut > 1
+        and (is_credential(parts[cut - 1]) or parts[cut - 1].upper() in _NOT_CREDENTIAL)
+    ):
         cut -= 1
     # "Jane Doe MD FACC", "Doe, Jane APRN FNP-BC": credentials we know, without commas, after
     # at least two words of name ("WEI MA" keeps its surname; "ANN LEE" is no credential).
     words = parts[cut - 1].split() if cut else []
     spaced = []
-    while len(words) > 2 - (cut > 1) and is_known_credential(words[-1]):
+    # In capitals, credentials written after a comma are all there are ("FATIMA DE BA, MD":
+    # "BA" is her surname).
+    peel = not (caps and cut < len(parts))
+    while peel and len(words) > 2 - (cut > 1) and is_known_credential(words[-1], caps=caps):
         spaced.insert(0, words.pop())
     if spaced:
         parts = [*parts[: cut - 1], " ".join(words), *spaced, *parts[cut:]]
@@ -150,6 +187,27 @@ def split_display_name(text: str | None) -> dict[str, Any]:
         "honorific_suffix": ", ".join(suffix) or None,
         "degrees": [t for t in suffix if is_credential(t) or is_known_credential(t)],
     }
+
+
+def name_words(parts: list[str]) -> int:
+    """Words of a name split at its commas."""
+    return sum(len(part.split()) for part in parts)
+
+
+def _caps_name_end(parts: list[str]) -> int:
+    """Where the name ends in a display name written in capitals, split at its commas: at the
+    first credential of the vocabulary that follows two words of name, when only credential-
+    shaped parts (or "JR", "III") follow it ("DE LA FUENTE, SUNITA, MD, CPPS" -> 2)."""
+    for i in range(1, len(parts)):
+        if (
+            is_known_credential(parts[i], caps=True)
+            and name_words(parts[:i]) >= 2
+            and all(is_credential(p) or p.upper() in _NOT_CREDENTIAL for p in parts[i + 1 :])
+        ):
+            while i > 1 and parts[i - 1].upper() in _NOT_CREDENTIAL:
+                i -= 1  # "DOE, JOHN, JR, MD": "JR" goes with the suffix
+            return i
+    return len(parts)
 
 
 def degrees_from_suffix(suffix: str | None) -> list[str]:

@@ -175,6 +175,8 @@ def display_name(person: Person, style: str) -> str:
     ...            Office("", "", "", "", "", ""), "", 0, "", "", "", (), "", "", None, "")
     >>> [display_name(p, s) for s in ("comma", "surname_first", "dr", "dotted")]
     ['Jane Q. Doe, MD, FACS', 'Doe, Jane Q. MD FACS', 'Dr. Jane Q. Doe', 'Jane Q. Doe, M.D., FACS']
+    >>> display_name(p, "upper_surname_first")
+    'DOE, JANE Q, MD, FACS'
     """
     name = person.plain_name
     if style == "comma":
@@ -192,7 +194,13 @@ def display_name(person: Person, style: str) -> str:
         return " ".join((name, *person.degrees))
     if style == "upper":
         return ", ".join((name.upper(), *person.degrees))
+    if style == "upper_surname_first":  # "DE LA FUENTE, SUNITA Q, MD": a roster's capitals
+        middle = f" {person.middle}" if person.middle else ""
+        return ", ".join((person.family.upper(), f"{person.given}{middle}".upper(),
+                          *(d.upper() for d in person.degrees)))  # fmt: skip
     raise ValueError(style)
 
 
-NAME_STYLES = ("comma", "surname_first", "dr", "dotted", "plain_space", "upper")
+NAME_STYLES = (
+    "comma", "surname_first", "dr", "dotted", "plain_space", "upper", "upper_surname_first"
+)  # fmt: skip
