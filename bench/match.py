@@ -65,6 +65,7 @@ import pandas as pd
 from pipeline.config import REFERENCE_DIR
 
 FEBRL_DIR = REFERENCE_DIR / "febrl"  # gzipped copies; see data/reference/SOURCES.md
+BLOCKING_REPORT_MAX_LISTINGS = 200_000
 DUCKDB_MEMORY = "3GB"  # both systems' DuckDB connections get the same cap
 SPLINK_THRESHOLD = 0.5  # the probability a user without labels would take as "a match"
 SPLINK_LOWEST_THRESHOLD = 0.01  # predictions kept for the after-the-fact comparison
@@ -133,7 +134,10 @@ def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory}'")
     start = time.perf_counter()
-    decisions, details = link(listings, reference, con=con)
+    # Every candidate pair is kept for the blocking report up to 200,000 listings; beyond, only
+    # the count (a national link keeps one chunk's pairs at a time).
+    keep = len(listings) <= BLOCKING_REPORT_MAX_LISTINGS
+    decisions, details = link(listings, reference, con=con, keep_candidates=keep)
     seconds = time.perf_counter() - start
     ref_ids = reference["rec_id"].to_numpy(dtype=object)
     matched = decisions["identity"].to_numpy() == "matched"
@@ -146,14 +150,16 @@ def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
     pairs.to_parquet(directory / "credcheck_pairs.parquet")
     from pipeline.match.blocking import blocking_report
 
-    truth = pd.read_parquet(directory / "truth.parquet")
-    lpos = pd.Series(np.arange(len(listings)), index=listings["rec_id"])
-    rpos = pd.Series(np.arange(len(reference)), index=reference["rec_id"])
-    report = blocking_report(
-        details.candidates,
-        lpos[truth["listing"]].to_numpy(),
-        rpos[truth["reference"]].to_numpy(),
-    )
+    report = pd.DataFrame([{"key": "all", "pairs": details.pairs, "recall": float("nan")}])
+    if details.candidates is not None:
+        truth = pd.read_parquet(directory / "truth.parquet")
+        lpos = pd.Series(np.arange(len(listings)), index=listings["rec_id"])
+        rpos = pd.Series(np.arange(len(reference)), index=reference["rec_id"])
+        report = blocking_report(
+            details.candidates,
+            lpos[truth["listing"]].to_numpy(),
+            rpos[truth["reference"]].to_numpy(),
+        )
     return {
         "seconds": seconds,
         "timings": details.timings,
@@ -490,17 +496,18 @@ def score(directory: Path, system: str, threshold: float | None = None) -> dict:
 
 
 def _child(system: str, directory: Path, febrl: bool, memory: str) -> dict:
-    """Run one system in its own process; its peak RSS is the child's maximum resident set."""
+    """Run one system in its own process; its peak RSS is the child's maximum resident set.
+
+    The child's progress (its log on stderr) passes through; its result is its last stdout line.
+    """
     command = [sys.executable, "-m", "bench.match", "--child", system, "--data", str(directory)]
     command += ["--duckdb-memory", memory] + (["--febrl"] if febrl else [])
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(command, stdout=out, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
-        err.seek(0)
         if proc.returncode != 0:
-            sys.stderr.write(err.read())
             raise SystemExit(f"{system} failed (exit {proc.returncode})")
         result = json.loads(out.read().strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
@@ -552,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
+        # Progress of long links on stderr: the matcher's log, not the libraries'.
+        logging.basicConfig(format=f"  [{args.child} %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+        logging.getLogger("pipeline").setLevel(logging.INFO)
         if args.child == "credcheck":
             result = run_credcheck(args.data, args.duckdb_memory)
         else:

@@ -111,9 +111,10 @@ def run_match(con: duckdb.DuckDBPyConnection) -> MatchSummary:
             decisions["identity"], listings["claimed_canonical"], decisions["npi"]
         )
     ]
+    # The matcher explains each decision as a JSON object (text); the run id goes first.
+    run = '{"run_id": ' + json.dumps(run_id) + ", "
     decisions["comparisons"] = [
-        json.dumps({"run_id": run_id, **c}, default=float) if c is not None else None
-        for c in decisions["comparisons"]
+        run + c[1:] if isinstance(c, str) else None for c in decisions["comparisons"]
     ]
     store_parameters(con, run_id, learned)
     _write_staged(con, listings, people, certificates, exclusions, decisions)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -10,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.match import COMPARISONS, link
-from pipeline.match.blocking import KEY_KINDS, block_candidates, blocking_report
+from pipeline.match.blocking import (
+    KEY_KINDS,
+    NEIGHBOURHOOD_WINDOW,
+    block_candidates,
+    blocking_report,
+)
 from pipeline.match.comparisons import PairBatch, comparison_levels
 from pipeline.match.model import (
     Parameters,
@@ -229,7 +236,7 @@ def test_a_shown_npi_decides_between_namesakes_and_a_wrong_one_counts_against():
         ]
     )
     assert decided.loc["npi", ["identity", "npi"]].tolist() == ["matched", "1000000012"]
-    assert decided.loc["npi", "comparisons"]["npi_decisive"] is True
+    assert json.loads(decided.loc["npi", "comparisons"])["npi_decisive"] is True
     assert decided.loc["other", "identity"] != "matched"
     scored = pair_table(
         [
@@ -262,7 +269,9 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
     ("comparison", "left", "right", "level_name"),
     [
         ("surname", {"last": "Smith"}, {"last": "SMITH"}, "exact (term-frequency adjusted)"),
-        ("surname", {"last": "Jonhson"}, {"last": "Johnson"}, "jaro-winkler >= 0.92"),
+        ("surname", {"last": "Jonhson"}, {"last": "Johnson"}, "one typo apart"),
+        ("surname", {"last": "Mith"}, {"last": "Smith"}, "one typo apart"),  # the first letter
+        ("surname", {"last": "Johnstone"}, {"last": "Johnson"}, "jaro-winkler >= 0.92"),
         (
             "surname",
             {"last": "Garcia Lopez"},
@@ -285,15 +294,36 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             "surname",
             {"first": "Wong", "last": "Mei"},
             {"first": "Mei", "last": "Wong"},
-            "swapped with the first name",
+            "exact (term-frequency adjusted)",
         ),
+        (
+            "name_order",
+            {"first": "Wong", "last": "Mei"},
+            {"first": "Mei", "last": "Wong"},
+            "first and last names swapped",
+        ),
+        (
+            "name_order",
+            {"first": "Wong", "last": "Mie"},  # swapped, and a typo in one of them
+            {"first": "Mei", "last": "Wong"},
+            "first and last names swapped",
+        ),
+        (
+            "name_order",
+            {"first": "Wong", "last": "M."},  # swapped, the first name as an initial
+            {"first": "Mei", "last": "Wong"},
+            "first and last names swapped",
+        ),
+        ("name_order", {"first": "Mei", "last": "Wong"}, {"first": "Mei", "last": "Wong"}, "as registered"),
         ("surname", {"last": "Nguyen"}, {"last": "Patel"}, "different"),
         ("surname", {"last": None}, {"last": "Patel"}, "missing"),
         ("first_name", {"first": "Ann"}, {"first": "ANN"}, "exact (term-frequency adjusted)"),
         ("first_name", {"first": "Bill"}, {"first": "William"}, "nickname of each other"),
         ("first_name", {"first": "Liz"}, {"first": "Elizabeth"}, "nickname of each other"),
         ("first_name", {"first": "J"}, {"first": "John"}, "initial agrees"),
-        ("first_name", {"first": "Jon"}, {"first": "Jonn"}, "jaro-winkler >= 0.9"),
+        ("first_name", {"first": "Jon"}, {"first": "Jonn"}, "one typo apart"),
+        ("first_name", {"first": "Qorothy"}, {"first": "Dorothy"}, "one typo apart"),
+        ("first_name", {"first": "Xander"}, {"first": "Alexander"}, "one contains the other"),
         ("first_name", {"first": "Harold"}, {"first": "Maria"}, "different"),
         (
             "first_name",
@@ -301,7 +331,9 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             {"first": "Mei", "last": "Wong"},
             "exact (term-frequency adjusted)",
         ),
-        ("middle_initial", {"middle": "Ann"}, {"middle": "A."}, "agree"),
+        ("middle_initial", {"middle": "Ann"}, {"middle": "ANN"}, "same middle name"),
+        ("middle_initial", {"middle": "Ann"}, {"middle": "A."}, "initials agree"),
+        ("middle_initial", {"middle": "Ann"}, {"middle": "Amy"}, "initials agree"),
         ("middle_initial", {"middle": "B"}, {"middle": "A"}, "disagree"),
         ("middle_initial", {"middle": None}, {"middle": "A"}, "missing"),
         (
@@ -321,6 +353,12 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             {"states": ["MA"], "cities": ["salem"]},
             {"states": ["MA"], "cities": ["boston"]},
             "same state, other city",
+        ),
+        (
+            "location",
+            {"states": ["MA"], "cities": ["boston"], "affiliations": ["Mercy General Hospital"]},
+            {"states": ["MA"], "cities": ["boston"], "affiliations": ["MERCY GENERAL HOSPITAL"]},
+            "same place and same hospital, group or address",
         ),
         (
             "location",
@@ -348,6 +386,12 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             "education",
             {"schools": ["Harvard Medical School"], "grad_years": [2004]},
             {"schools": ["Harvard Medical School"], "grad_years": [2005]},
+            "same medical school, a year apart",
+        ),
+        (
+            "education",
+            {"schools": ["Harvard Medical School"], "grad_years": [2004]},
+            {"schools": ["Harvard Medical School"], "grad_years": [2010]},
             "same medical school",
         ),
         (
@@ -449,7 +493,7 @@ def test_link_estimates_parameters_without_labels(tmp_path):
     frame = details.parameters.as_frame().set_index(["comparison", "level"])
     assert frame.loc[("first_name", 0), "m"] > 0.9
     assert frame.loc[("first_name", 0), "u"] < 0.2
-    assert frame.loc[("middle_initial", 1), "weight"] < -3
+    assert frame.loc[("middle_initial", 2), "weight"] < -3  # disagree
     truth = ref["rec_id"].iloc[picked].to_numpy()
     chosen = ref["rec_id"].to_numpy()[decided["best_r"].to_numpy()]
     matched = decided["identity"] == "matched"
@@ -478,19 +522,29 @@ def test_blocking_keys_reach_typos_nicknames_swaps_and_other_names():
             {"rec_id": "married", "first": "Mary", "last": "Williams", "states": ["OH"]},
             {"rec_id": "part", "first": "Liz", "last": "Lopez", "states": ["TX"]},
             {"rec_id": "npi", "first": "R", "last": "Smithe", "npi": "1000000012"},
+            # A typo in the first letter of the first name, by someone who moved.
+            {"rec_id": "first-letter", "first": "Enna", "last": "Zbigniewski", "states": ["WA"]},
+            # Swapped fields with a typo: "Zbigniewsky Anna".
+            {"rec_id": "swap-typo", "first": "Zbigniewsky", "last": "Anna", "states": ["CA"]},
+            # No surname at all, in the person's city.
+            {"rec_id": "no-surname", "first": "Robert", "cities": ["fresno"], "states": ["CA"]},
         ]
     )
     lenc, renc, vocab = encode_sides(listings, REFERENCE)
     candidates = block_candidates(lenc, renc, vocab)
-    expected_l = [0, 1, 2, 3, 4, 5, 6]
-    expected_r = [0, 4, 4, 5, 3, 2, 1]
+    expected_l = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    expected_r = [0, 4, 4, 5, 3, 2, 1, 4, 4, 1]
     report = blocking_report(candidates, expected_l, expected_r).set_index("key")
     assert report.loc["all", "recall"] == 1.0
     assert set(report.index) == {*KEY_KINDS, "all"}
     pats = people([{"rec_id": "pat", "first": "P", "last": "Smith", "states": ["NY"]}])
     lenc, renc, vocab = encode_sides(pats, REFERENCE)
-    assert len(block_candidates(lenc, renc, vocab)) == 12  # the twelve "P... Smith" in NY
-    assert len(block_candidates(lenc, renc, vocab, max_block_size=5)) == 0
+    near = np.uint16(1 << KEY_KINDS.index("neighbourhood"))
+    keyed = block_candidates(lenc, renc, vocab).keys & ~near
+    assert (keyed != 0).sum() == 12  # the twelve "P... Smith" in NY
+    capped = block_candidates(lenc, renc, vocab, max_block_size=5)
+    assert not (capped.keys & ~near).any()  # every key's block is too big now
+    assert len(capped) <= 4 * NEIGHBOURHOOD_WINDOW  # the sorted neighbourhood's fixed budget
 
 
 def test_one_person_listed_on_two_sites_resolves_to_one_npi():

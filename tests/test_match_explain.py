@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pipeline.match.explain import explanation_frame, what_would_change
 
-THRESHOLDS = {"match_probability": 0.9, "ambiguous_probability": 0.5, "min_margin_bits": 3.0}
+THRESHOLDS = {
+    "match_probability": 0.9,
+    "ambiguous_probability": 0.5,
+    "credible_probability": 0.1,
+    "calibration_slope": 1.0,
+    "calibration_shift_bits": 0.0,
+}
 
 
 def details(weights: dict[str, float], prior: float = -10.0, runner: float | None = None):
@@ -72,7 +78,9 @@ def test_every_stored_decision_is_what_the_shared_rule_decides_from_its_explanat
     for stored, text in rows:
         d = json.loads(text)
         runner = d["runner_up"]["match_weight"] if d["runner_up"] else None
-        assert identity(d["match_weight"], runner, d["npi_decisive"], _thresholds(d)) == stored
+        others = d["other_candidates_bits"]
+        again = identity(d["match_weight"], runner, d["npi_decisive"], _thresholds(d), others)
+        assert again == stored
         by_identity[stored] = by_identity.get(stored, 0) + 1
     assert set(by_identity) == {"matched", "ambiguous", "unmatched"}
 
@@ -85,3 +93,18 @@ def test_fuzzy_level_labels_are_derived_from_their_thresholds():
         for k, threshold in c.fuzzy_levels():
             assert c.levels[k] == f"jaro-winkler >= {threshold:g}"
         assert c.levels[c.null_level] == "missing"
+
+
+def test_the_missing_evidence_named_is_exactly_what_the_rule_needs():
+    import re
+
+    from pipeline.match.decide import Thresholds, identity
+
+    d = details({"surname": 9.0, "first_name": -2.0, "npi": 0.0}, runner=-1.0)
+    d["other_candidates_bits"] = 1.5  # more namesakes compete
+    (line,) = what_would_change(d)
+    need = float(re.search(r"with ([0-9.]+) more bits", line).group(1))
+    runner, others, t = d["runner_up"]["match_weight"], d["other_candidates_bits"], Thresholds(**THRESHOLDS)
+    for extra, expected in ((need - 0.1, "unmatched"), (need + 0.1, "matched")):
+        got = identity(d["match_weight"] + extra, runner, False, t, others)
+        assert got == expected, (extra, got)

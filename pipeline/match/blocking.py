@@ -7,16 +7,27 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
   "Bob Smith", "Robert Smyth" and "Smith, Robert" swapped into the wrong fields share it.
 - ``initial_prefix_state``: first initial (as written and of the formal name) + first three
   letters of the surname + a state.
-- ``typo_first``: one-deletion variants of the surname + the formal first name (two spellings
+- ``surname_typo``: one-deletion variants of the surname + the formal first name (two spellings
   one typo apart always share a deletion variant, even when the typo changes sound and prefix,
   and the person may have moved).
+- ``first_typo``: one-deletion variants of the first name as written + the surname (a typo in
+  the first name, its first letter included, wherever the person practises now).
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
-- ``initial_place``: first initial + a city or ZIP (a surname changed or mistyped beyond the
-  other keys, in the same place).
+- ``initial_place``: first initial + a city or ZIP (a surname changed, mistyped beyond the
+  other keys or missing, in the same place).
+- ``school_place``: the medical school + a city or ZIP (both names changed or garbled, the
+  school and the place kept).
+- ``neighbourhood``: sorted neighbourhood. Both sides sorted by (surname, first name) and by
+  (first name, surname); each left record pairs with the ``NEIGHBOURHOOD_WINDOW`` reference
+  records either side of its place in each order. Typos that keep the front of one name (two
+  of them, or a first name missing) land next to the right person; the pair budget is fixed:
+  4 x the window per record, whatever the size of the reference.
 
 Every surname a person goes by takes part: the main one, other/former names (NPPES "other last
-name", maiden names) and the parts of a compound surname. A key value shared by more than
+name", maiden names) and the parts of a compound surname. The left side (listings, certificates)
+also takes part with its first and last names swapped: a page that put the surname first
+("Wong Mei") reaches the person through every key above. A key value shared by more than
 ``MAX_BLOCK_SIZE`` people on the reference side is dropped (think "smith|j|NY"): it cannot tell
 people apart, and the other keys still reach the true pair.
 """
@@ -36,20 +47,24 @@ KEY_KINDS = (
     "npi",
     "name_sound",
     "initial_prefix_state",
-    "typo_first",
+    "surname_typo",
     "surname_place",
     "initial_place",
+    "first_typo",
+    "school_place",
+    "neighbourhood",
 )
 MAX_BLOCK_SIZE = 400
+NEIGHBOURHOOD_WINDOW = 2
 # A first initial in a busy city is a weak key: it only counts in small blocks.
-KIND_MAX_BLOCK_SIZE = {"initial_place": 20}
+KIND_MAX_BLOCK_SIZE = {"initial_place": 20, "initial_prefix_state": 50, "school_place": 10}
 
 
 @dataclass
 class Candidates:
     lpos: np.ndarray  # int64 positions on the left
     rpos: np.ndarray  # int64 positions on the right
-    keys: np.ndarray  # uint8 bit mask of the key kinds that brought the pair (KEY_KINDS order)
+    keys: np.ndarray  # uint16 bit mask of the key kinds that brought the pair (KEY_KINDS order)
     levels: np.ndarray | None = None  # int8 (pairs, comparisons), filled by the scorer
 
     def __len__(self) -> int:
@@ -57,28 +72,40 @@ class Candidates:
 
 
 class _NameDerivations:
-    """Per name code: metaphone code, three-letter prefix code, initial, deletion variants."""
+    """Per name code: metaphone code, three-letter prefix code, initial, deletion variants.
+
+    Derived with vectorized string kernels (a national reference has a million distinct names);
+    codes are consistent within one link, which is all the keys need.
+    """
 
     def __init__(self, vocab: Vocab) -> None:
         names = vocab.name_list()
-        table: dict[str, int] = {}
-        self.sound = np.array([Vocab.code(table, jellyfish.metaphone(x) or x) for x in names])
-        self.prefix = np.array([Vocab.code(table, "p:" + x[:3]) for x in names])
-        self.initial = np.array([ord(x[0]) if x else 0 for x in names], dtype=np.int64)
+        text = pd.Series(names, dtype="string[pyarrow]")
+        sounds = [jellyfish.metaphone(x) or x for x in names.tolist()]
+        self.sound = pd.factorize(pd.Series(sounds, dtype="string[pyarrow]"))[0].astype(np.int64)
+        self.prefix = pd.factorize(text.str.slice(0, 3))[0].astype(np.int64)
+        self.initial = pd.factorize(text.str.slice(0, 1))[0].astype(np.int64) + 1
         self.names = names
-        self.table = table
 
     def deletions(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(name code, variant code) for every one-deletion variant of surnames of 4+ letters."""
-        src, var = [], []
-        for code in np.unique(codes[codes >= 0]).tolist():
-            word = self.names[code].replace(" ", "")
-            if len(word) < 4:
-                continue
-            for variant in {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}:
-                src.append(code)
-                var.append(Vocab.code(self.table, "d:" + variant))
-        return np.asarray(src, dtype=np.int64), np.asarray(var, dtype=np.int64)
+        """(name code, variant code) for the name and each one-deletion variant of it (names of
+        3+ letters; shorter ones are too ambiguous to key on a typo)."""
+        uniq = np.unique(codes[codes >= 0])
+        words = pd.Series(self.names[uniq], dtype="string[pyarrow]").str.replace(" ", "")
+        lengths = words.str.len().to_numpy(dtype=np.int64, na_value=0)
+        keep = lengths >= 3
+        uniq, lengths = uniq[keep], lengths[keep]
+        words = words[keep].reset_index(drop=True)
+        src, var = [uniq], [words]
+        for i in range(int(lengths.max()) if len(lengths) else 0):
+            has = lengths > i
+            part = words[has]
+            src.append(uniq[has])
+            var.append(part.str.slice(0, i) + part.str.slice(i + 1))
+        src_all = np.concatenate(src).astype(np.int64)
+        var_codes = pd.factorize(pd.concat(var, ignore_index=True))[0].astype(np.int64)
+        pair = np.unique((src_all << 32) | var_codes)  # "ll" loses either l: one variant
+        return pair >> 32, pair & 0xFFFFFFFF
 
 
 def _state_bits(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,13 +121,28 @@ def _state_bits(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(pos), np.concatenate(bit)
 
 
-def _register_side(con: duckdb.DuckDBPyConnection, side: Encoded, tag: str) -> np.ndarray:
-    """Register one side's key ingredients as DuckDB tables; returns its surname codes."""
+def _register_side(
+    con: duckdb.DuckDBPyConnection, side: Encoded, tag: str, swapped: bool = False
+) -> np.ndarray:
+    """Register one side's key ingredients as DuckDB tables; returns its name codes.
+
+    ``swapped``: the side also takes part with first and (main) last name exchanged.
+    """
     rows, cols = np.nonzero(side.surnames >= 0)
-    root = side.first_root[rows].astype(np.int64)
-    ok = root >= 0
-    rows, cols, root = rows[ok], cols[ok], root[ok]
-    codes = side.surnames[rows, cols].astype(np.int64)
+    # People with a first name but no surname take part with code -1 (first-name keys only).
+    rows = np.r_[rows, np.flatnonzero((side.surnames[:, 0] < 0) & (side.first_root >= 0))]
+    root = side.first_root[rows].astype(np.int64)  # -1: no first name (surname keys only)
+    codes = np.r_[side.surnames[rows[: len(cols)], cols], np.full(len(rows) - len(cols), -1)]
+    codes = codes.astype(np.int64)
+    written = side.first[rows].astype(np.int64)
+    flipped = np.zeros(len(rows), dtype=bool)
+    if swapped:
+        both = np.flatnonzero((side.first >= 0) & (side.last >= 0) & (side.first != side.last))
+        rows = np.r_[rows, both]
+        codes = np.r_[codes, side.first[both].astype(np.int64)]
+        root = np.r_[root, side.last[both].astype(np.int64)]
+        written = np.r_[written, side.last[both].astype(np.int64)]
+        flipped = np.r_[flipped, np.ones(len(both), dtype=bool)]
     con.register(
         f"sur_{tag}",
         pd.DataFrame(
@@ -108,7 +150,8 @@ def _register_side(con: duckdb.DuckDBPyConnection, side: Encoded, tag: str) -> n
                 "pos": rows.astype(np.int32),
                 "code": codes,
                 "root": root,
-                "written": side.first[rows].astype(np.int64),
+                "written": written,
+                "flipped": flipped,
             }
         ),
     )
@@ -121,11 +164,18 @@ def _register_side(con: duckdb.DuckDBPyConnection, side: Encoded, tag: str) -> n
             {"pos": p_rows.astype(np.int32), "place": side.places[p_rows, p_cols].astype(np.int64)}
         ),
     )
+    s_rows = np.flatnonzero(side.school >= 0)
+    con.register(
+        f"sch_{tag}",
+        pd.DataFrame(
+            {"pos": s_rows.astype(np.int32), "school": side.school[s_rows].astype(np.int64)}
+        ),
+    )
     has_npi = np.flatnonzero(side.npi > 0)
     con.register(
         f"npi_{tag}", pd.DataFrame({"pos": has_npi.astype(np.int32), "npi": side.npi[has_npi]})
     )
-    return codes
+    return np.r_[codes, written]
 
 
 def _keys_sql(tag: str) -> str:
@@ -147,14 +197,50 @@ def _keys_sql(tag: str) -> str:
         JOIN deriv i ON i.code = s.written JOIN deriv dr ON dr.code = s.root
         WHERE i.initial <> dr.initial
         UNION ALL
-        SELECT s.pos, {kind["typo_first"]}, (d.var << 28) | s.root
-        FROM sur_{tag} s JOIN dels d ON d.code = s.code
+        SELECT s.pos, {kind["surname_typo"]}, (d.var << 28) | s.root
+        FROM sur_{tag} s JOIN dels d ON d.code = s.code WHERE s.root >= 0
+        UNION ALL
+        SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code
+        FROM sur_{tag} s JOIN dels d ON d.code = s.written WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place
-        FROM sur_{tag} s JOIN pl_{tag} p USING (pos)
+        FROM sur_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
         UNION ALL
         SELECT DISTINCT s.pos, {kind["initial_place"]}, (i.initial << 40) | p.place
-        FROM sur_{tag} s JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root"""
+        FROM sur_{tag} s JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root
+        WHERE NOT s.flipped
+        UNION ALL
+        SELECT e.pos, {kind["school_place"]}, (e.school << 28) | p.place
+        FROM sch_{tag} e JOIN pl_{tag} p USING (pos)"""
+
+
+def neighbourhood_pairs(
+    left: Encoded, right: Encoded, vocab: Vocab, window: int = NEIGHBOURHOOD_WINDOW
+) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) positions of the sorted-neighbourhood pairs (see the module docstring)."""
+    if window <= 0 or left.n == 0 or right.n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    names = vocab.name_list()
+    rank = np.zeros(len(names) + 1, dtype=np.int64)  # the last entry: a missing name (-1)
+    rank[np.argsort(names.astype(str), kind="stable")] = np.arange(1, len(names) + 1)
+    lpos, rpos = [], []
+    offsets = np.r_[-window:0, 0:window]
+    for major, minor in (("last", "first"), ("first", "last")):
+
+        def sort_key(side: Encoded, major=major, minor=minor) -> np.ndarray:
+            return (rank[getattr(side, major)] << 32) | rank[getattr(side, minor)]
+
+        has_r = np.flatnonzero(right.last >= 0)
+        rkey = sort_key(right)[has_r]
+        order = np.argsort(rkey, kind="stable")
+        sorted_key, sorted_pos = rkey[order], has_r[order]
+        has_l = np.flatnonzero((left.last >= 0) & (getattr(left, major) >= 0))
+        at = np.searchsorted(sorted_key, sort_key(left)[has_l])
+        near = at[:, None] + offsets[None, :]
+        ok = (near >= 0) & (near < len(sorted_pos))
+        lpos.append(np.broadcast_to(has_l[:, None], near.shape)[ok])
+        rpos.append(sorted_pos[near[ok]])
+    return np.concatenate(lpos), np.concatenate(rpos)
 
 
 def _cap_sql(max_block_size: int) -> str:
@@ -165,28 +251,49 @@ def _cap_sql(max_block_size: int) -> str:
     return f"CASE kind {cases} ELSE {int(max_block_size)} END"
 
 
-def block_candidates(
-    left: Encoded,
-    right: Encoded,
-    vocab: Vocab,
-    con: duckdb.DuckDBPyConnection | None = None,
-    max_block_size: int = MAX_BLOCK_SIZE,
-) -> Candidates:
-    """Distinct (left, right) pairs sharing at least one key, with the kinds that brought them.
+class Blocker:
+    """Candidate pairs, chunk by chunk of left records, from keys prepared once.
 
-    Key ingredients are derived once per distinct name in Python; the keys themselves, the
-    block sizes and the join are DuckDB's work.
+    Both sides' keys are derived and materialized in DuckDB once (``prepare``); the reference
+    side keeps only keys that some left record has, in blocks no bigger than the cap. Each
+    ``candidates(start, stop)`` then joins the left records in ``[start, stop)``: a national
+    link never holds more than one chunk's pairs. Use as a context manager (it cleans up).
     """
-    d = _NameDerivations(vocab)
-    own = con is None
-    con = con or duckdb.connect()
-    try:
+
+    def __init__(
+        self,
+        left: Encoded,
+        right: Encoded,
+        vocab: Vocab,
+        con: duckdb.DuckDBPyConnection | None = None,
+        max_block_size: int = MAX_BLOCK_SIZE,
+    ) -> None:
+        self.left, self.right, self.vocab = left, right, vocab
+        self.own = con is None
+        self.con = con or duckdb.connect()
+        self.max_block_size = max_block_size
+        self._tables: list[str] = []
+
+    def __enter__(self) -> Blocker:
+        self.prepare()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(name, frame)
+        self._tables.append(name)
+
+    def prepare(self) -> None:
+        con, d = self.con, _NameDerivations(self.vocab)
         con.execute("SET enable_progress_bar = false")
-        lcodes = _register_side(con, left, "l")
-        rcodes = _register_side(con, right, "r")
+        lcodes = _register_side(con, self.left, "l", swapped=True)
+        rcodes = _register_side(con, self.right, "r")
+        self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch") for s in "lr"]
         src, var = d.deletions(np.r_[lcodes, rcodes])
-        con.register("dels", pd.DataFrame({"code": src, "var": var}))
-        con.register(
+        self._register("dels", pd.DataFrame({"code": src, "var": var}))
+        self._register(
             "deriv",
             pd.DataFrame(
                 {
@@ -197,38 +304,74 @@ def block_candidates(
                 }
             ),
         )
-        # Materialized once each: the keys feed both the block sizes and the join.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE block_rkeys AS {_keys_sql('r')}")
+        near_l, near_r = neighbourhood_pairs(self.left, self.right, self.vocab)
+        self._register("near", pd.DataFrame({"l": near_l, "r": near_r}))
+        # Left keys in small blocks only; reference keys that some left record shares.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE block_lkeys AS
-                SELECT DISTINCT * FROM ({_keys_sql("l")})"""
+            f"CREATE OR REPLACE TEMP TABLE block_lkeys AS SELECT DISTINCT * FROM ({_keys_sql('l')})"
         )
-        result = con.execute(
-            f"""WITH small AS (
-                    SELECT kind, key FROM block_rkeys GROUP BY kind, key
-                    HAVING count(*) <= {_cap_sql(max_block_size)}),
-                 lk AS (SELECT l.* FROM block_lkeys l SEMI JOIN small USING (kind, key))
-                SELECT lk.idx AS l, r.idx AS r,
-                       CAST(bit_or(CAST(1 AS UTINYINT) << lk.kind) AS UTINYINT) AS keys
-                FROM lk JOIN block_rkeys r USING (kind, key)
-                GROUP BY ALL ORDER BY l, r"""
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE block_rkeys AS
+                SELECT r.* FROM ({_keys_sql("r")}) r
+                SEMI JOIN (SELECT DISTINCT kind, key FROM block_lkeys) USING (kind, key)"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE block_small AS
+                SELECT kind, key FROM block_rkeys GROUP BY kind, key
+                HAVING count(*) <= {_cap_sql(self.max_block_size)}"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE block_lkeys AS
+               SELECT l.* FROM block_lkeys l SEMI JOIN block_small USING (kind, key)
+               ORDER BY idx"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE block_rkeys AS
+               SELECT r.* FROM block_rkeys r SEMI JOIN block_small USING (kind, key)"""
+        )
+
+    def candidates(self, start: int = 0, stop: int | None = None) -> Candidates:
+        """Distinct pairs of the left records ``start <= l < stop`` with the kinds that
+        brought them, ordered by (l, r)."""
+        stop = self.left.n if stop is None else stop
+        found = self.con.execute(
+            f"""SELECT lk.idx AS l, r.idx AS r, lk.kind FROM block_lkeys lk
+                JOIN block_rkeys r USING (kind, key)
+                WHERE lk.idx >= {int(start)} AND lk.idx < {int(stop)}
+                UNION ALL
+                SELECT l, r, {KEY_KINDS.index("neighbourhood")} FROM near
+                WHERE l >= {int(start)} AND l < {int(stop)}"""
         ).fetchnumpy()
-        con.execute("DROP TABLE block_rkeys")
-        con.execute("DROP TABLE block_lkeys")
-        for table in (
-            "dels",
-            "deriv",
-            *(f"{t}_{s}" for t in ("sur", "st", "pl", "npi") for s in "lr"),
-        ):
-            con.unregister(table)
-    finally:
-        if own:
-            con.close()
-    return Candidates(
-        lpos=np.asarray(result["l"], dtype=np.int64),
-        rpos=np.asarray(result["r"], dtype=np.int64),
-        keys=np.asarray(result["keys"], dtype=np.uint8),
-    )
+        # Distinct pairs with the bit mask of the kinds that found them, sorted by (l, r).
+        pair = (np.asarray(found["l"], np.int64) << 32) | np.asarray(found["r"], np.int64)
+        order = np.argsort(pair, kind="stable")
+        pair = pair[order]
+        bits = (np.uint16(1) << np.asarray(found["kind"], np.uint16))[order]
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair
+        keys = np.bitwise_or.reduceat(bits, starts) if len(pair) else bits
+        pair = pair[starts]
+        return Candidates(lpos=pair >> 32, rpos=pair & 0xFFFFFFFF, keys=keys.astype(np.uint16))
+
+    def close(self) -> None:
+        for table in ("block_lkeys", "block_rkeys", "block_small"):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in self._tables:
+            self.con.unregister(table)
+        self._tables = []
+        if self.own:
+            self.con.close()
+
+
+def block_candidates(
+    left: Encoded,
+    right: Encoded,
+    vocab: Vocab,
+    con: duckdb.DuckDBPyConnection | None = None,
+    max_block_size: int = MAX_BLOCK_SIZE,
+) -> Candidates:
+    """All candidate pairs at once (``Blocker`` in one chunk)."""
+    with Blocker(left, right, vocab, con, max_block_size) as blocker:
+        return blocker.candidates()
 
 
 def blocking_report(candidates: Candidates, true_l, true_r) -> pd.DataFrame:
@@ -244,7 +387,7 @@ def blocking_report(candidates: Candidates, true_l, true_r) -> pd.DataFrame:
     rows = []
     n_true = max(len(true_key), 1)
     for k, kind in enumerate(KEY_KINDS):
-        bit = np.uint8(1 << k)
+        bit = np.uint16(1 << k)
         rows.append(
             {
                 "key": kind,

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from pipeline.match.people import Encoded, Vocab, first_variants
 
@@ -103,34 +104,116 @@ class PairBatch:
             self._names = self.vocab.name_list()
         return self._names
 
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Jaro-Winkler similarity of name codes, each distinct code pair scored once."""
-        out = np.zeros(len(a), dtype=np.float32)
+    def scores(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Jaro-Winkler similarity, Damerau-Levenshtein distance) of name codes; each distinct
+        code pair is scored once. Missing names: similarity 0, distance 99."""
+        sim = np.zeros(len(a), dtype=np.float32)
+        dist = np.full(len(a), 99, dtype=np.int16)
         ok = (a >= 0) & (b >= 0)
         if not ok.any():
-            return out
+            return sim, dist
         key = (a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64)
-        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse, uniq = pd.factorize(key)
         names = self.names
-        sims = process.cpdist(
-            names[(uniq >> 32).astype(np.int64)].tolist(),
-            names[(uniq & 0xFFFFFFFF).astype(np.int64)].tolist(),
-            scorer=JaroWinkler.normalized_similarity,
-            workers=-1,
+        left = names[(uniq >> 32).astype(np.int64)].tolist()
+        right = names[(uniq & 0xFFFFFFFF).astype(np.int64)].tolist()
+        jw = np.asarray(
+            process.cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=-1),
+            dtype=np.float32,
         )
-        out[ok] = np.asarray(sims, dtype=np.float32)[inverse]
-        return out
+        # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only those.
+        near = np.flatnonzero(jw >= 0.6)
+        dl = np.full(len(uniq), 99, dtype=np.int16)
+        if len(near):
+            got = process.cpdist(
+                [left[k] for k in near.tolist()],
+                [right[k] for k in near.tolist()],
+                scorer=DamerauLevenshtein.distance,
+                workers=-1,
+            )
+            dl[near] = np.minimum(np.asarray(got), 99)
+        sim[ok] = jw[inverse]
+        dist[ok] = dl[inverse]
+        return sim, dist
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Jaro-Winkler similarity of name codes, each distinct code pair scored once."""
+        return self.scores(a, b)[0]
 
     @cached_property
     def swapped(self) -> np.ndarray:
-        """First and last names swapped between the two sides ("Lee Wong" / "Wong Lee")."""
+        """The left record's first and last names are in each other's fields ("Wong Mei" for
+        Mei Wong): its names agree better with the right record's exchanged than as given.
+
+        Agreement of one name: 2 equal (or any surname form), 1 one typo apart or an initial
+        that fits, 0 otherwise; the exchanged order must do strictly better.
+        """
         lf, ll = self.left.first[self.lpos], self.left.last[self.lpos]
-        rf, rl = self.right.first[self.rpos], self.right.last[self.rpos]
-        return (lf >= 0) & (ll >= 0) & (lf == rl) & (ll == rf) & (lf != ll)
+        rf, rs = self.right.first[self.rpos], self.right.surnames[self.rpos]
+        out = np.zeros(len(self), dtype=bool)
+        letter = _first_names(self).letter
+        length = _first_names(self).length
+        # Worth a look: both names present, a first letter fitting exchanged, and either the
+        # first letters as given not both fitting or a name equal to the other field's.
+        both = (lf >= 0) & (ll >= 0) & (rf >= 0) & (rs[:, 0] >= 0) & (lf != ll)
+        both &= (letter[ll] == letter[rf]) | (letter[lf] == letter[rs[:, 0]])
+        as_given = (letter[lf] == letter[rf]) & (letter[ll] == letter[rs[:, 0]])
+        both &= ~as_given | (ll == rf) | (lf[:, None] == rs).any(axis=1)
+        both &= ~((lf == rf) & (ll == rs[:, 0]))
+        if not both.any():
+            return out
+        idx = np.flatnonzero(both)
+        lf, ll, rf, rs = lf[idx], ll[idx], rf[idx], rs[idx]
+
+        def agree(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            _, dist = self.scores(x, y)
+            one_letter = (length[x] == 1) | (length[y] == 1)
+            fits = one_letter & (letter[x] == letter[y])
+            return np.where(x == y, 2, np.where((dist <= 1) & ~one_letter | fits, 1, 0))
+
+        def agree_surname(x: np.ndarray) -> np.ndarray:
+            best = agree(x, rs[:, 0])
+            for j in range(1, rs.shape[1]):
+                has = rs[:, j] >= 0
+                if has.any():
+                    best[has] = np.maximum(best[has], agree(x[has], rs[has, j]))
+            return best
+
+        straight = agree(lf, rf) + agree_surname(ll)
+        exchanged = agree(ll, rf) + agree_surname(lf)
+        out[idx] = exchanged > straight
+        return out
+
+    @cached_property
+    def left_first(self) -> np.ndarray:
+        """The left record's first-name codes per pair, in the order that fits (``swapped``)."""
+        first = self.left.first[self.lpos]
+        return np.where(self.swapped, self.left.last[self.lpos], first)
+
+    @cached_property
+    def left_first_root(self) -> np.ndarray:
+        root = self.left.first_root[self.lpos]
+        return np.where(self.swapped, self.left.last[self.lpos], root)
+
+    @cached_property
+    def left_surnames(self) -> np.ndarray:
+        """The left record's surname rows per pair, in the order that fits (``swapped``)."""
+        rows = self.left.surnames[self.lpos].copy()
+        flip = self.swapped
+        if flip.any():
+            rows[flip] = -1
+            rows[flip, 0] = self.left.first[self.lpos[flip]]
+        return rows
+
+
+def _used(rows: np.ndarray) -> np.ndarray:
+    """The columns of padded code rows that hold a value somewhere (often just the first)."""
+    return rows[:, (rows >= 0).any(axis=0)] if rows.size else rows
 
 
 def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise: do two padded code rows share a non-missing value?"""
+    a, b = _used(a), _used(b)
     hit = np.zeros(len(a), dtype=bool)
     for i in range(a.shape[1]):
         col = a[:, i]
@@ -144,22 +227,25 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    ls, rs = p.left.surnames[p.lpos], p.right.surnames[p.rpos]
+    """Every surname form of each side against every one of the other (other names, parts)."""
+    ls, rs = p.left_surnames, p.right.surnames[p.rpos]
     level = np.full(len(p), c.index("different"), dtype=np.int8)
     missing = (ls[:, 0] < 0) | (rs[:, 0] < 0)
     best = np.zeros(len(p), dtype=np.float32)
-    for i in range(ls.shape[1]):
-        for j in range(rs.shape[1]):
-            a, b = ls[:, i], rs[:, j]
-            ok = (a >= 0) & (b >= 0)
+    closest = np.full(len(p), 99, dtype=np.int16)
+    used_l, used_r = _used(ls), _used(rs)
+    for i in range(used_l.shape[1]):
+        for j in range(used_r.shape[1]):
+            a, b = used_l[:, i], used_r[:, j]
+            ok = (a >= 0) & (b >= 0) & (a != b)
             if not ok.any():
                 continue
-            sim = np.zeros(len(p), dtype=np.float32)
-            sim[ok] = p.similarity(a[ok], b[ok])
-            best = np.maximum(best, sim)
+            sim, dist = p.scores(a[ok], b[ok])
+            best[ok] = np.maximum(best[ok], sim)
+            closest[ok] = np.minimum(closest[ok], dist)
     for k, threshold in c.fuzzy_levels():
         level[best >= threshold] = k
-    level[p.swapped] = c.index("swapped with the first name")
+    level[closest <= 1] = c.index("one typo apart")
     level[_any_equal(ls, rs)] = c.index("other name or part of a compound agrees")
     level[(ls[:, 0] == rs[:, 0]) & ~missing] = c.tf_level
     level[missing] = c.null_level
@@ -178,15 +264,13 @@ class _FirstNames:
 
     def __init__(self, names: np.ndarray, codes: np.ndarray) -> None:
         size = len(names)
-        self.length = np.zeros(size, dtype=np.int32)
-        self.letter = np.zeros(size, dtype=np.int32)
+        # Length and first letter of every name (a swapped surname is compared as a first name).
+        self.length = np.fromiter((len(x) for x in names), np.int32, size)
+        self.letter = np.fromiter((ord(x[0]) if x else 0 for x in names), np.int32, size)
         counts = np.zeros(size, dtype=np.int64)
         ids: dict[str, int] = {}
         per_code: dict[int, list[int]] = {}
         for code in codes.tolist():
-            name = names[code]
-            self.length[code] = len(name)
-            self.letter[code] = ord(name[0]) if name else 0
             variants = [Vocab.code(ids, v) for v in first_variants(names, code)]
             per_code[code] = variants
             counts[code] = len(variants)
@@ -225,31 +309,50 @@ def _first_names(p: PairBatch) -> _FirstNames:
 
 
 def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    a, b = p.left.first[p.lpos], p.right.first[p.rpos]
-    different = c.index("different")
-    level = np.full(len(p), different, dtype=np.int8)
+    """Exact, nicknames (the table), one typo apart (Damerau-Levenshtein, any letter), a
+    short form the table lacks that the other name contains ("Xander" / "Alexander"), an
+    initial."""
+    a, b = p.left_first, p.right.first[p.rpos]
+    level = np.full(len(p), c.index("different"), dtype=np.int8)
     missing = (a < 0) | (b < 0)
     todo = ~missing & (a != b)
     if todo.any():
         ta, tb = a[todo], b[todo]
-        sim = p.similarity(ta, tb)
+        sim, dist = p.scores(ta, tb)
         key = (ta.astype(np.int64) << 32) | tb.astype(np.int64)
-        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse, uniq = pd.factorize(key)
         ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
         table = _first_names(p)
         one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
         initial = one_letter & (table.letter[ua] == table.letter[ub])
         nick = ~one_letter & table.nicknames(ua, ub)
-        sub = np.full(len(ta), different, dtype=np.int8)
+        names = p.names
+        short = np.minimum(table.length[ua], table.length[ub]) >= 3
+        contains = np.zeros(len(uniq), dtype=bool)
+        for k in np.flatnonzero(short & ~nick).tolist():
+            x, y = names[ua[k]], names[ub[k]]
+            contains[k] = x in y or y in x
+        sub = np.full(len(ta), c.index("different"), dtype=np.int8)
         sub[initial[inverse]] = c.index("initial agrees")
         for k, threshold in c.fuzzy_levels():
-            sub[(sim >= threshold) & ~initial[inverse]] = k
-        same_root = p.left.first_root[p.lpos[todo]] == p.right.first_root[p.rpos[todo]]
+            sub[(sim >= threshold) & ~one_letter[inverse]] = k
+        sub[contains[inverse]] = c.index("one contains the other")
+        typo = (dist <= 1) & ~one_letter[inverse]
+        sub[typo] = c.index("one typo apart")
+        same_root = p.left_first_root[todo] == p.right.first_root[p.rpos[todo]]
         sub[nick[inverse] | same_root] = c.index("nickname of each other")
         level[todo] = sub
     level[~missing & (a == b)] = c.tf_level
-    level[p.swapped] = c.tf_level
-    level[missing & ~p.swapped] = c.null_level
+    level[missing] = c.null_level
+    return level
+
+
+def name_order_level(p: PairBatch, c: Comparison) -> np.ndarray:
+    """Did the page put the names in each other's fields? (Then they are compared swapped.)"""
+    as_given, swapped = c.index("as registered"), c.index("first and last names swapped")
+    level = np.where(p.swapped, swapped, as_given).astype(np.int8)
+    no_names = (p.left.first[p.lpos] < 0) | (p.left.last[p.lpos] < 0)
+    level[no_names & ~p.swapped] = c.null_level
     return level
 
 
@@ -258,7 +361,9 @@ def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
 
 def middle_level(p: PairBatch, c: Comparison) -> np.ndarray:
     a, b = p.left.middle[p.lpos], p.right.middle[p.rpos]
-    level = np.where(a == b, c.index("agree"), c.index("disagree")).astype(np.int8)
+    level = np.where(a == b, c.index("initials agree"), c.index("disagree")).astype(np.int8)
+    name_a, name_b = p.left.middle_name[p.lpos], p.right.middle_name[p.rpos]
+    level[(name_a >= 0) & (name_a == name_b)] = c.index("same middle name")
     level[(a < 0) | (b < 0)] = c.null_level
     return level
 
@@ -267,20 +372,25 @@ def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
     """Practice state, city, ZIP and affiliation move together: ONE comparison, not four."""
     ls, rs = p.left.states[p.lpos], p.right.states[p.rpos]
     same_state = (ls & rs) != 0
+    unknown_state = (ls == 0) | (rs == 0)  # a place outside the states we know
     level = np.where(same_state, c.index("same state, other city"), c.index("other state"))
     level = level.astype(np.int8)
     same_group = _any_equal(p.left.affiliations[p.lpos], p.right.affiliations[p.rpos])
     level[same_group] = c.index("same hospital or group")
-    same_place = same_state & _any_equal(p.left.places[p.lpos], p.right.places[p.rpos])
+    same_place = _any_equal(p.left.places[p.lpos], p.right.places[p.rpos])
+    same_place &= same_state | unknown_state
     level[same_place] = c.index("same state and city or ZIP")
-    no_place = (ls == 0) & (p.left.affiliations[p.lpos, 0] < 0)
-    no_place |= (rs == 0) & (p.right.affiliations[p.rpos, 0] < 0)
+    level[same_place & same_group] = c.index("same place and same hospital, group or address")
+    no_place = (ls == 0) & (p.left.affiliations[p.lpos, 0] < 0) & (p.left.places[p.lpos, 0] < 0)
+    no_place |= (rs == 0) & (p.right.affiliations[p.rpos, 0] < 0) & (p.right.places[p.rpos, 0] < 0)
     level[no_place] = c.null_level
+    # A place outside the states we know, and nothing agreeing: nothing known to disagree on.
+    level[unknown_state & (level == c.index("other state"))] = c.null_level
     return level
 
 
 def specialty_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    ls, rs = p.left.specialties[p.lpos], p.right.specialties[p.rpos]
+    ls, rs = _used(p.left.specialties[p.lpos]), _used(p.right.specialties[p.rpos])
     agree_matrix = p.vocab.specialty_agreement
     hit = np.zeros(len(p), dtype=bool)
     for i in range(ls.shape[1]):
@@ -292,7 +402,8 @@ def specialty_level(p: PairBatch, c: Comparison) -> np.ndarray:
             hit |= agree_matrix[a, b] & (a >= 0) & (b >= 0)
     level = np.where(hit, c.index("agree through the crosswalk"), c.index("disagree"))
     level = level.astype(np.int8)
-    level[(ls[:, 0] < 0) | (rs[:, 0] < 0)] = c.null_level
+    missing = (p.left.specialties[p.lpos, 0] < 0) | (p.right.specialties[p.rpos, 0] < 0)
+    level[missing] = c.null_level
     return level
 
 
@@ -300,10 +411,13 @@ def education_level(p: PairBatch, c: Comparison) -> np.ndarray:
     ls, rs = p.left.school[p.lpos], p.right.school[p.rpos]
     ly, ry = p.left.year[p.lpos], p.right.year[p.rpos]
     same_school = ls == rs
+    both_years = (ly > 0) & (ry > 0)
     level = np.where(
         same_school, c.index("same medical school"), c.index("different medical school")
     ).astype(np.int8)
-    level[same_school & (ly == ry) & (ly > 0)] = c.index("same medical school and year")
+    apart = same_school & both_years & (np.abs(ly.astype(np.int32) - ry) == 1)
+    level[apart] = c.index("same medical school, a year apart")
+    level[same_school & both_years & (ly == ry)] = c.index("same medical school and year")
     level[(ls < 0) | (rs < 0)] = c.null_level
     return level
 
@@ -334,10 +448,10 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             exact(m=0.88, u=0.001, tf=True),
             Level("other name or part of a compound agrees", m=0.05, u=0.0005),
-            Level("swapped with the first name", m=0.005, u=0.00001),
-            jaro_winkler(0.92, m=0.03, u=0.002),
-            jaro_winkler(0.84, m=0.02, u=0.02),
-            Level("different", m=0.015, u=0.9765),
+            Level("one typo apart", m=0.03, u=0.0005),
+            jaro_winkler(0.92, m=0.01, u=0.002),
+            jaro_winkler(0.84, m=0.01, u=0.02),
+            Level("different", m=0.02, u=0.976),
             MISSING,
         ),
         surname_level,
@@ -346,23 +460,40 @@ COMPARISONS: tuple[Comparison, ...] = (
         "first_name",
         (
             exact(m=0.80, u=0.015, tf=True),
-            Level("nickname of each other", m=0.10, u=0.004),
-            jaro_winkler(0.9, m=0.04, u=0.01),
+            Level("nickname of each other", m=0.08, u=0.004),
+            Level("one typo apart", m=0.03, u=0.005),
+            Level("one contains the other", m=0.02, u=0.005),
+            jaro_winkler(0.88, m=0.01, u=0.01),
             Level("initial agrees", m=0.03, u=0.05),
-            Level("different", m=0.03, u=0.921),
+            Level("different", m=0.03, u=0.911),
             MISSING,
         ),
         first_level,
     ),
     Comparison(
+        "name_order",
+        (
+            Level("as registered", m=0.99, u=0.98),
+            Level("first and last names swapped", m=0.01, u=0.02),
+            MISSING,
+        ),
+        name_order_level,
+    ),
+    Comparison(
         "middle_initial",
-        (Level("agree", m=0.9, u=0.08), Level("disagree", m=0.1, u=0.92), MISSING),
+        (
+            Level("same middle name", m=0.5, u=0.01),
+            Level("initials agree", m=0.4, u=0.07),
+            Level("disagree", m=0.1, u=0.92),
+            MISSING,
+        ),
         middle_level,
     ),
     Comparison(
         "location",
         (
-            Level("same state and city or ZIP", m=0.6, u=0.004),
+            Level("same place and same hospital, group or address", m=0.2, u=0.0005),
+            Level("same state and city or ZIP", m=0.4, u=0.0035),
             Level("same hospital or group", m=0.05, u=0.002),
             Level("same state, other city", m=0.2, u=0.03),
             Level("other state", m=0.15, u=0.964),
@@ -382,7 +513,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "education",
         (
-            Level("same medical school and year", m=0.85, u=0.0005),
+            Level("same medical school and year", m=0.8, u=0.0002),
+            Level("same medical school, a year apart", m=0.05, u=0.0003),
             Level("same medical school", m=0.1, u=0.01),
             Level("different medical school", m=0.05, u=0.9895),
             MISSING,

@@ -33,8 +33,8 @@ WHERE l.listing_id = ?
 
 def _thresholds(details: dict) -> Thresholds:
     """The thresholds a stored decision was made with (one stored without calibration had none)."""
-    return Thresholds(**{"calibration_slope": 1.0, "calibration_shift_bits": 0.0,
-                         **details["thresholds"]})  # fmt: skip
+    return Thresholds.stored({"calibration_slope": 1.0, "calibration_shift_bits": 0.0,
+                              **details["thresholds"]})  # fmt: skip
 
 
 def what_would_change(details: dict) -> list[str]:
@@ -42,24 +42,23 @@ def what_would_change(details: dict) -> list[str]:
     t = _thresholds(details)
     weight = details["match_weight"]
     runner = details["runner_up"]["match_weight"] if details.get("runner_up") else None
+    others = details.get("other_candidates_bits")
     decisive = details.get("npi_decisive", False)
-    now = identity(weight, runner, decisive, t)
+    now = identity(weight, runner, decisive, t, others)
     lines = []
     for name, part in details["comparisons"].items():
         w = part["weight"]
         if w == 0:
             continue
         still_decisive = decisive and name != "npi"
-        flipped = identity(weight - w, runner, still_decisive, t)
+        flipped = identity(weight - w, runner, still_decisive, t, others)
         if flipped != now:
             lines.append(
                 f"without the {name} evidence ({part['level']}, {w:+.1f} bits) "
                 f"it would be {flipped}"
             )
     if now != "matched":
-        need = weight_for(t.match_probability, t) - weight
-        if runner is not None:
-            need = max(need, runner + t.min_margin_bits - weight)
+        need = weight_for(t.match_probability, t, runner, others) - weight
         missing = [n for n, p in details["comparisons"].items() if p["level"] == "missing"]
         hint = f"; not compared (missing on one side): {', '.join(missing)}" if missing else ""
         lines.append(f"it would match with {max(need, 0):.1f} more bits of evidence{hint}")
@@ -201,11 +200,12 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
         )
     else:
         out.append("runner-up: none (no other candidate shares a blocking key)")
-    t = details["thresholds"]
+    t = _thresholds(details)
     out.append(
-        f"rule: matched when probability >= {t['match_probability']} and the margin over the "
-        f"runner-up >= {t['min_margin_bits']} bits (or a valid NPI on the page agrees and the "
-        "names do not clearly disagree)"
+        "rule: matched when the best candidate's probability (its odds against every "
+        f"candidate's and none) is >= {t.match_probability}, or a valid NPI on the page agrees "
+        "and the names do not clearly disagree; ambiguous when two candidates are credible "
+        f"(runner-up >= {t.credible_probability}, the two >= {t.ambiguous_probability})"
     )
     return Explanation(lid, name, url, out, explanation_frame(details), what_would_change(details))
 

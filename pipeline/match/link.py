@@ -1,18 +1,29 @@
 """Link two person frames: encode, block, compare, estimate, score, and resolve each left record
-to at most one right record with ``pipeline.match.decide``."""
+to at most one right record with ``pipeline.match.decide``.
+
+A link runs in chunks of ``CHUNK_RECORDS`` left records: each chunk's pairs are blocked,
+compared, scored and folded into every record's best two candidates and the summed odds of the
+rest (``TopTwo``), then dropped; memory follows the chunk and the reference, not the number of
+pairs, so a national link (a million listings against seven million NPIs) fits one machine.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import time
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipeline.match.blocking import Candidates, block_candidates
+from pipeline.match.blocking import Blocker, Candidates
 from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels
-from pipeline.match.decide import THRESHOLDS, identities
+from pipeline.match.decide import THRESHOLDS, identities, shares
 from pipeline.match.model import (
     Parameters,
     estimate_parameters,
@@ -26,7 +37,10 @@ from pipeline.match.people import (
     encode_sides,
 )
 
-CHUNK_PAIRS = 1_000_000  # pairs scored at once: bounds memory on large links
+log = logging.getLogger(__name__)
+
+CHUNK_PAIRS = 1_000_000  # pairs compared at once: bounds the temporary arrays
+CHUNK_RECORDS = 100_000  # left records blocked, compared and scored at once
 
 _NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
 
@@ -36,11 +50,12 @@ class LinkDetails:
     """What a link learned and did: parameters, pair counts, timings (seconds)."""
 
     parameters: Parameters
-    candidates: Candidates
+    candidates: Candidates | None  # every candidate pair, when asked to keep them
     timings: dict[str, float] = field(default_factory=dict)
     left: Encoded | None = None
     right: Encoded | None = None
     vocab: Vocab | None = None
+    pairs: int = 0  # candidate pairs compared
 
 
 def _npi_decisive(levels: np.ndarray) -> np.ndarray:
@@ -48,57 +63,134 @@ def _npi_decisive(levels: np.ndarray) -> np.ndarray:
     return (levels[:, _NPI] == 0) & ~names_clearly_disagree(levels)
 
 
-def _score(left, right, vocab, candidates, params, tf) -> tuple[np.ndarray, np.ndarray]:
-    """Total match weight and NPI-decisiveness of every candidate pair, chunk by chunk."""
-    total = np.empty(len(candidates), dtype=np.float64)
-    decisive = np.empty(len(candidates), dtype=bool)
-    prior = params.prior_weight
-    for start in range(0, len(candidates), CHUNK_PAIRS):
+def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:
+    """Comparison levels of pairs, CHUNK_PAIRS at a time (bounds the temporary arrays)."""
+    out = np.empty((len(lpos), len(COMPARISONS)), dtype=np.int8)
+    for start in range(0, len(lpos), CHUNK_PAIRS):
         stop = start + CHUNK_PAIRS
-        batch = PairBatch(
-            left, right, vocab, candidates.lpos[start:stop], candidates.rpos[start:stop]
+        out[start:stop] = comparison_levels(
+            PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
         )
-        levels = candidates.levels[start:stop]
-        total[start:stop] = prior + pair_weights(batch, levels, params, tf).sum(axis=1)
-        decisive[start:stop] = _npi_decisive(levels)
-    return total, decisive
-
-
-def _levels(left, right, vocab, candidates) -> np.ndarray:
-    out = np.empty((len(candidates), len(COMPARISONS)), dtype=np.int8)
-    for start in range(0, len(candidates), CHUNK_PAIRS):
-        stop = start + CHUNK_PAIRS
-        batch = PairBatch(
-            left, right, vocab, candidates.lpos[start:stop], candidates.rpos[start:stop]
-        )
-        out[start:stop] = comparison_levels(batch)
     return out
 
 
-def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> list[dict]:
-    """Per-comparison level names and weights for a few chosen pairs."""
-    if len(lpos) == 0:
-        return []
+def _score(left, right, vocab, lpos, rpos, levels, params, tf) -> tuple[np.ndarray, np.ndarray]:
+    """Total match weight and NPI-decisiveness of pairs whose levels are known."""
+    total = np.empty(len(lpos), dtype=np.float64)
+    decisive = np.empty(len(lpos), dtype=bool)
+    prior = params.prior_weight
+    for start in range(0, len(lpos), CHUNK_PAIRS):
+        stop = start + CHUNK_PAIRS
+        batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
+        part = levels[start:stop]
+        total[start:stop] = prior + pair_weights(batch, part, params, tf).sum(axis=1)
+        decisive[start:stop] = _npi_decisive(part)
+    return total, decisive
+
+
+@dataclass
+class TopTwo:
+    """Per left record: its best and runner-up candidates and what the others add up to."""
+
+    best_r: np.ndarray  # int64 right position, -1 none
+    best_w: np.ndarray  # match weight, NaN none
+    best_decisive: np.ndarray  # bool
+    runner_r: np.ndarray
+    runner_w: np.ndarray
+    others: np.ndarray  # log2 of the summed calibrated odds of the remaining candidates
+
+    @classmethod
+    def empty(cls, n: int) -> TopTwo:
+        return cls(
+            np.full(n, -1, np.int64),
+            np.full(n, np.nan),
+            np.zeros(n, bool),
+            np.full(n, -1, np.int64),
+            np.full(n, np.nan),
+            np.full(n, -np.inf),
+        )
+
+    def add(self, lpos, rpos, weight, decisive) -> None:
+        """Fold in the scored candidates of some records (``lpos`` sorted, records complete)."""
+        if len(lpos) == 0:
+            return
+        starts = np.flatnonzero(np.r_[True, lpos[1:] != lpos[:-1]])
+        owner = lpos[starts]
+        rank = weight + np.where(decisive, 1000.0, 0.0)  # a decisive NPI ranks first
+        index = np.arange(len(lpos))
+
+        def first_max(values: np.ndarray) -> np.ndarray:
+            top = np.maximum.reduceat(values, starts)
+            at = np.where(values == np.repeat(top, np.diff(np.r_[starts, len(values)])),
+                          index, len(values))  # fmt: skip
+            return np.minimum.reduceat(at, starts), top
+
+        best, _ = first_max(rank)
+        rest = rank.copy()
+        rest[best] = -np.inf
+        runner, runner_top = first_max(rest)
+        has_runner = runner_top > -np.inf
+        self.best_r[owner] = rpos[best]
+        self.best_w[owner] = weight[best]
+        self.best_decisive[owner] = decisive[best]
+        self.runner_r[owner[has_runner]] = rpos[runner[has_runner]]
+        self.runner_w[owner[has_runner]] = weight[runner[has_runner]]
+        bits = THRESHOLDS.bits(weight)
+        bits[best] = -np.inf
+        bits[runner[has_runner]] = -np.inf
+        top = np.maximum.reduceat(bits, starts)
+        top_each = np.repeat(top, np.diff(np.r_[starts, len(bits)]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shifted = np.where(top_each > -np.inf, bits - top_each, -np.inf)
+            total = np.add.reduceat(np.exp2(shifted), starts)
+            others = np.where(total > 0, top + np.log2(total), -np.inf)
+        self.others[owner] = others
+
+
+def _json_numbers(values: np.ndarray) -> pa.Array:
+    """Floats as JSON numbers (3 decimals), ``null`` where not finite: each distinct value is
+    formatted once (weights take few distinct values)."""
+    values = np.round(np.asarray(values, dtype=np.float64), 3)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    text = [repr(float(x)) if math.isfinite(x) else "null" for x in distinct.tolist()]
+    return pc.take(pa.array(text, pa.string()), pa.array(inverse.ravel()))
+
+
+def _json_strings(values) -> pa.Array:
+    """Strings (or None) as JSON values, each distinct one encoded once."""
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    text = [json.dumps(v) for v in distinct.tolist()] + ["null"]
+    return pc.take(pa.array(text, pa.string()), pa.array(np.where(codes < 0, len(text) - 1, codes)))
+
+
+def _join(*pieces) -> pa.Array:
+    """Element-wise concatenation of text arrays and constant strings."""
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> pa.Array:
+    """Per-comparison level names and weights of chosen pairs, as JSON objects (text).
+
+    Built column by column with Arrow string kernels: a national link explains a million
+    decisions, and a dict per comparison per pair would cost more than the matching.
+    """
     batch = PairBatch(left, right, vocab, lpos, rpos)
-    levels = comparison_levels(batch)
-    weights = np.round(pair_weights(batch, levels, params, tf).astype(np.float64), 3)
-    columns = [
-        (c.name, np.asarray(c.levels, dtype=object)[levels[:, k]].tolist(), weights[:, k].tolist())
-        for k, c in enumerate(COMPARISONS)
-    ]
-    return [
-        {name: {"level": lv[i], "weight": w[i]} for name, lv, w in columns}
-        for i in range(len(lpos))
-    ]
+    levels = comparison_levels(batch) if len(lpos) else np.zeros((0, len(COMPARISONS)), np.int8)
+    weights = pair_weights(batch, levels, params, tf)
+    pieces: list = ["{"]
+    for k, c in enumerate(COMPARISONS):
+        names = pa.array([json.dumps(level) for level in c.levels], pa.string())
+        lead = ", " if k else ""
+        pieces += [f'{lead}{json.dumps(c.name)}: {{"level": ', pc.take(names, levels[:, k])]
+        pieces += [', "weight": ', _json_numbers(weights[:, k]), "}"]
+    return _join(*pieces, "}")
 
 
 def resolve(
     left: Encoded,
     right: Encoded,
     vocab: Vocab,
-    candidates: Candidates,
-    weight: np.ndarray,
-    decisive: np.ndarray,
+    top: TopTwo,
     params: Parameters,
     tf: dict,
 ) -> pd.DataFrame:
@@ -106,69 +198,58 @@ def resolve(
 
     Returns one row per left record: ``rec_id``, ``npi`` (the right record's ``npi`` or None),
     ``identity`` (matched / ambiguous / unmatched), ``match_score`` (probability of the best
-    candidate), ``candidate_npi``, the runner-up's ``npi`` and score, and ``comparisons``: the
-    best pair's per-comparison levels and weights, the runner-up's, and the decision's inputs.
+    candidate), ``candidate_npi``, the runner-up's ``npi`` and score, and ``comparisons``: a
+    JSON object (text) with the best pair's per-comparison levels and weights, the runner-up's,
+    and the decision's inputs (None without a candidate).
     """
     n = left.n
-    rank_key = weight + np.where(decisive, 1000.0, 0.0)
-    order = np.lexsort((-rank_key, candidates.lpos))
-    l_sorted = candidates.lpos[order]
-    first_of = np.r_[True, l_sorted[1:] != l_sorted[:-1]] if len(order) else np.zeros(0, bool)
-    best_idx = order[first_of]
-    second_mask = np.r_[False, first_of[:-1]] & ~first_of if len(order) else first_of
-    second_idx = order[second_mask]
-
-    best = np.full(n, -1, dtype=np.int64)
-    runner = np.full(n, -1, dtype=np.int64)
-    best[candidates.lpos[best_idx]] = best_idx
-    runner[candidates.lpos[second_idx]] = second_idx
-
-    right_npi = right.frame["npi"].to_numpy(dtype=object) if "npi" in right.frame else None
-    has = best >= 0
-    has_runner = runner >= 0
-    # Position -1 (no candidate) reads the sentinel appended at the end.
-    wx, dx = np.r_[weight, 0.0], np.r_[decisive, False]
-    rx = np.r_[candidates.rpos, 0]
-    b_w = np.where(has, wx[best], -np.inf)
-    r_w = np.where(has_runner, wx[runner], -np.inf)
-    b_dec = has & dx[best]
-    b_p = np.where(has, THRESHOLDS.probability(np.where(has, b_w, 0.0)), 0.0)
-    r_p = np.where(has_runner, THRESHOLDS.probability(np.where(has_runner, r_w, 0.0)), np.nan)
-    identity = identities(
-        np.where(has, b_w, np.nan), np.where(has_runner, r_w, np.nan), b_dec, THRESHOLDS
-    )
+    has, has_runner = top.best_r >= 0, top.runner_r >= 0
+    identity = identities(top.best_w, top.runner_w, top.others, top.best_decisive, THRESHOLDS)
+    b_p, r_p = shares(top.best_w, top.runner_w, top.others, THRESHOLDS)
     matched = identity == "matched"
+    r_p = np.where(has_runner, r_p, np.nan)
+    right_npi = right.frame["npi"].to_numpy(dtype=object) if "npi" in right.frame else None
 
-    def npi_of(pair_idx: np.ndarray, ok: np.ndarray) -> list:
+    def npi_of(positions: np.ndarray) -> list:
         if right_npi is None:
             return [None] * n
-        rr = rx[pair_idx]
-        return [right_npi[x] if k else None for x, k in zip(rr.tolist(), ok.tolist())]
+        return [right_npi[x] if x >= 0 else None for x in positions.tolist()]
 
-    candidate_npi = npi_of(best, has)
-    runner_npi = npi_of(runner, has_runner)
+    candidate_npi = npi_of(top.best_r)
+    runner_npi = npi_of(top.runner_r)
 
-    # Explanations only for records that have a candidate.
+    # Explanations (JSON text) only for records that have a candidate.
     rows_b = np.flatnonzero(has)
-    expl_b = _explain_pairs(left, right, vocab, rows_b, rx[best[rows_b]], params, tf)
+    expl_b = _explain_pairs(left, right, vocab, rows_b, top.best_r[rows_b], params, tf)
     rows_r = np.flatnonzero(has_runner)
-    expl_r = _explain_pairs(left, right, vocab, rows_r, rx[runner[rows_r]], params, tf)
-    comparisons: list[dict | None] = [None] * n
-    for i, e in zip(rows_b.tolist(), expl_b):
-        comparisons[i] = {
-            "prior": round(params.prior_weight, 3),
-            "match_weight": round(float(b_w[i]), 3),
-            "npi_decisive": bool(b_dec[i]),
-            "comparisons": e,
-            "runner_up": None,
-            "thresholds": THRESHOLDS.as_dict(),
-        }
-    for i, e in zip(rows_r.tolist(), expl_r):
-        comparisons[i]["runner_up"] = {
-            "npi": runner_npi[i],
-            "match_weight": round(float(r_w[i]), 3),
-            "comparisons": e,
-        }
+    expl_r = _explain_pairs(left, right, vocab, rows_r, top.runner_r[rows_r], params, tf)
+    runner_text = np.full(n, "null", dtype=object)
+    if len(rows_r):
+        runner_text[rows_r] = _join(
+            '{"npi": ',
+            _json_strings([runner_npi[i] for i in rows_r.tolist()]),
+            ', "match_weight": ',
+            _json_numbers(top.runner_w[rows_r]),
+            ', "comparisons": ',
+            expl_r,
+            "}",
+        ).to_numpy(zero_copy_only=False)
+    flags = pa.array(np.where(top.best_decisive[rows_b], "true", "false"), pa.string())
+    text = _join(
+        f'{{"prior": {round(params.prior_weight, 3)}, "match_weight": ',
+        _json_numbers(top.best_w[rows_b]),
+        ', "npi_decisive": ',
+        flags,
+        ', "other_candidates_bits": ',
+        _json_numbers(top.others[rows_b]),
+        ', "comparisons": ',
+        expl_b,
+        ', "runner_up": ',
+        pa.array(runner_text[rows_b], pa.string()),
+        f', "thresholds": {json.dumps(THRESHOLDS.as_dict())}}}',
+    )
+    comparisons = np.full(n, None, dtype=object)
+    comparisons[rows_b] = text.to_numpy(zero_copy_only=False)
     return pd.DataFrame(
         {
             "rec_id": left.frame["rec_id"].to_numpy(dtype=object),
@@ -179,7 +260,7 @@ def resolve(
             "runner_up_npi": runner_npi,
             "runner_up_score": r_p,
             "comparisons": comparisons,
-            "best_r": np.where(has, rx[best], -1),
+            "best_r": top.best_r,
         }
     )
 
@@ -191,8 +272,15 @@ def link(
     con: duckdb.DuckDBPyConnection | None = None,
     params: Parameters | None = None,
     seed: int = 0,
+    chunk_records: int = CHUNK_RECORDS,
+    keep_candidates: bool = False,
 ) -> tuple[pd.DataFrame, LinkDetails]:
     """Block, estimate (unless ``params`` are given), score and decide.
+
+    Left records go through blocking, comparison and scoring ``chunk_records`` at a time;
+    only each record's best two candidates (and what the rest add up to) are kept, so memory
+    follows the chunk, not the link. Parameters are estimated on the first chunk's pairs.
+    ``keep_candidates``: also keep every candidate pair (for a blocking report).
 
     Returns (one decision per left record, the link's details incl. the learned parameters).
     """
@@ -202,23 +290,55 @@ def link(
     def lap(name: str) -> None:
         nonlocal clock
         now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
+        timings[name] = round(timings.get(name, 0.0) + now - clock, 3)
         clock = now
 
     lenc, renc, vocab = encode_sides(left, right)
     lap("encode")
-    candidates = block_candidates(lenc, renc, vocab, con)
-    lap("block")
-    candidates.levels = _levels(lenc, renc, vocab, candidates)
-    lap("compare")
-    if params is None:
-        params = estimate_parameters(lenc, renc, vocab, candidates.levels, seed=seed)
-    lap("estimate")
+    log.info("encoded %d left and %d right records in %.1fs", lenc.n, renc.n, timings["encode"])
+    top = TopTwo.empty(lenc.n)
+    kept: list[Candidates] = []
+    n_pairs = 0
     tf = reference_term_frequencies(renc, vocab)
-    weight, decisive = _score(lenc, renc, vocab, candidates, params, tf)
-    lap("score")
-    decisions = resolve(lenc, renc, vocab, candidates, weight, decisive, params, tf)
+    with Blocker(lenc, renc, vocab, con) as blocker:
+        lap("block")
+        for start in range(0, max(lenc.n, 1), chunk_records):
+            candidates = blocker.candidates(start, start + chunk_records)
+            n_pairs += len(candidates)
+            lap("block")
+            levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
+            lap("compare")
+            if params is None:
+                n_records = min(chunk_records, lenc.n)
+                params = estimate_parameters(lenc, renc, vocab, levels, n_records, seed=seed)
+                lap("estimate")
+            weight, decisive = _score(
+                lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf
+            )
+            top.add(candidates.lpos, candidates.rpos, weight, decisive)
+            lap("score")
+            log.info(
+                "records %d-%d of %d: %d candidate pairs (%d so far)",
+                start,
+                min(start + chunk_records, lenc.n),
+                lenc.n,
+                len(candidates),
+                n_pairs,
+            )
+            if keep_candidates:
+                kept.append(candidates)
+            del candidates, levels, weight, decisive
+    decisions = resolve(lenc, renc, vocab, top, params, tf)
     lap("decide")
-    details = LinkDetails(params, candidates, timings, lenc, renc, vocab)
+    if kept:
+        everything = Candidates(
+            lpos=np.concatenate([c.lpos for c in kept]),
+            rpos=np.concatenate([c.rpos for c in kept]),
+            keys=np.concatenate([c.keys for c in kept]),
+        )
+    else:
+        everything = None
+    details = LinkDetails(params, everything, timings, lenc, renc, vocab, n_pairs)
     return decisions, details
+
 

@@ -29,7 +29,7 @@ from pipeline.match.people import Encoded, Vocab
 
 PROBABILITY_FLOOR = 1e-6
 RANDOM_PAIRS = 200_000
-EM_MAX_PAIRS = 500_000
+EM_MAX_PAIRS = 200_000
 EM_ITERATIONS = 25
 
 
@@ -259,12 +259,18 @@ def training_pairs(
 
 
 def estimate_parameters(
-    left: Encoded, right: Encoded, vocab: Vocab, levels: np.ndarray, seed: int = 0
+    left: Encoded,
+    right: Encoded,
+    vocab: Vocab,
+    levels: np.ndarray,
+    n_blocked_records: int | None = None,
+    seed: int = 0,
 ) -> Parameters:
     """u from random pairs; m by EM on broad-rule pairs; the prior from the blocked pairs.
 
-    ``levels`` are the blocked candidate pairs' levels: with m and u fixed, EM on them gives the
-    expected number of true pairs, hence the prior probability that two records match.
+    ``levels`` are the blocked candidate pairs' levels of ``n_blocked_records`` left records
+    (default: all of them): with m and u fixed, EM on them gives the expected number of true
+    pairs per record, hence the prior probability that two records match.
     """
     start = Parameters.defaults()
     start.u = estimate_u(left, right, vocab, seed=seed)
@@ -283,12 +289,14 @@ def estimate_parameters(
                 estimates[k].append(trained.m[k])
     m = [np.mean(found, axis=0) if found else default for found, default in zip(estimates, start.m)]
     params = Parameters(m=m, u=start.u, lam=start.lam, iterations=iterations, converged=True)
-    params.lam = match_prior(levels, params, left.n, right.n)
+    n_blocked = left.n if n_blocked_records is None else n_blocked_records
+    params.lam = match_prior(levels, params, n_blocked, right.n)
     return params
 
 
 def match_prior(levels: np.ndarray, params: Parameters, n_left: int, n_right: int) -> float:
-    """P(two random records match): expected true pairs among the blocked ones / all pairs."""
+    """P(two random records match): expected true pairs among the blocked pairs of ``n_left``
+    left records / all their pairs with the ``n_right`` right records."""
     if len(levels) == 0:
         return 1.0 / max(n_right, 2)
     frozen = [True] * len(COMPARISONS)

@@ -99,6 +99,7 @@ class Encoded:
     first: np.ndarray  # int32 name code of the first-name key, -1 missing
     first_root: np.ndarray  # int32 name code of the formal first name ("bob" -> "robert")
     middle: np.ndarray  # int32 code of the middle initial's letter, -1 missing
+    middle_name: np.ndarray  # int32 name code of the whole middle name, -1 missing or an initial
     surnames: np.ndarray  # int32 (n, SURNAME_WIDTH): main surname key first, then alternates
     states: np.ndarray  # uint64 bit mask of states
     places: np.ndarray  # int32 (n, PLACE_WIDTH) codes of "city|ST" and "zip:NNNNN"
@@ -261,6 +262,11 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
         -1,
     )
     middle = middle_init.astype(np.int32)
+    middle_name = _codes(
+        _column(frame, "middle").to_numpy(dtype=object),
+        lambda v: name_key(v) if len(name_key(v)) > 1 else "",
+        names,
+    )
 
     # Surnames: the main one first, then its parts and the other / former names with theirs.
     main_rows, main_codes, main_first = _surname_codes(
@@ -326,6 +332,7 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
         first=first,
         first_root=first_root,
         middle=middle,
+        middle_name=middle_name,
         surnames=surnames,
         states=states,
         places=places,
