@@ -82,7 +82,9 @@ def test_every_stored_decision_is_what_the_shared_rule_decides_from_its_explanat
         again = identity(d["match_weight"], runner, d["npi_decisive"], _thresholds(d), others)
         assert again == stored
         by_identity[stored] = by_identity.get(stored, 0) + 1
-    assert set(by_identity) == {"matched", "ambiguous", "unmatched"}
+    # "ambiguous" needs two credible namesakes, which a demo world may not have (the rule's
+    # namesake case is tested in test_match); both other outcomes are always there.
+    assert {"matched", "unmatched"} <= set(by_identity)
 
 
 def test_fuzzy_level_labels_are_derived_from_their_thresholds():
