@@ -95,7 +95,7 @@ class Vocab:
 class Encoded:
     """One side of a link as arrays; row i is ``frame.iloc[i]``."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # the record ids (rec_id, npi) of the frame encoded
     first: np.ndarray  # int32 name code of the first-name key, -1 missing
     first_root: np.ndarray  # int32 name code of the formal first name ("bob" -> "robert")
     middle: np.ndarray  # int32 code of the middle initial's letter, -1 missing
@@ -328,7 +328,9 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     year[year_pos[ok][::-1]] = year_num[ok][::-1]
 
     return Encoded(
-        frame=frame,
+        # Only the ids decisions report are kept: a national reference's other columns would
+        # stay in memory for the whole link.
+        frame=frame[[c for c in ("rec_id", "npi") if c in frame.columns]],
         first=first,
         first_root=first_root,
         middle=middle,
