@@ -32,7 +32,9 @@ Splink 5 (DuckDB backend), configured as an expert user would (the strong anchor
   <= 1 / equals the other side's surname (swap) / else; surname — exact (TF) / any shared surname
   key / DL <= 1 against surname or other surname / equals the other side's first name / else;
   middle — full name (TF) / initial (TF) / else; location — same ZIP (TF) / same state / else;
-  specialty exact (TF); school and year / year +-1 / school / else; NPI exact; physician flag;
+  specialty exact (TF); school and year / year +-1 / school / (a school missing) year /
+  year +-1 / other year / else; sex — the stated one (NPPES) else the one the first name tells
+  (``gender-guesser``, as credcheck reads it) same / different; NPI exact; physician flag;
 - training: prior by deterministic rules (first + surname + ZIP, NPI; recall 0.7); u by random
   sampling (1e7 pairs, seed 1); m by EM on two blocks, first + surname and NPI (``max_pairs``
   5e6 each; EM cannot train a comparison whose columns its block uses, so the two blocks train
@@ -232,14 +234,30 @@ def _splink_physician_settings():
             level("ELSE", "else"),
         ],
     )
+    no_school = "(school_l IS NULL OR school_r IS NULL)"
     education = cl.CustomComparison(
         output_column_name="education",
         comparison_levels=[
-            level("school_l IS NULL OR school_r IS NULL", "null", is_null_level=True),
+            level(
+                f"{no_school} AND (grad_year_l IS NULL OR grad_year_r IS NULL)",
+                "null",
+                is_null_level=True,
+            ),
             level("school_l = school_r AND grad_year_l = grad_year_r", "school and year"),
             level("school_l = school_r AND abs(grad_year_l - grad_year_r) <= 1", "year +-1"),
             level("school_l = school_r", "school"),
+            level(f"{no_school} AND grad_year_l = grad_year_r", "year, a school unknown"),
+            level(f"{no_school} AND abs(grad_year_l - grad_year_r) <= 1", "year +-1, no school"),
+            level(f"{no_school}", "other year, a school unknown"),
             level("ELSE", "else"),
+        ],
+    )
+    sex = cl.CustomComparison(
+        output_column_name="sex",
+        comparison_levels=[
+            level("sex_l IS NULL OR sex_r IS NULL", "null", is_null_level=True),
+            level("sex_l = sex_r", "same"),
+            level("ELSE", "different"),
         ],
     )
     swap = "l.first_name = r.{col} AND l.surname_initial = r.first_initial"
@@ -253,6 +271,7 @@ def _splink_physician_settings():
             location,
             cl.ExactMatch("specialty").configure(term_frequency_adjustments=True),
             education,
+            sex,
             cl.ExactMatch("npi"),
             cl.ExactMatch("physician"),
         ],
@@ -329,6 +348,8 @@ def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Person frame -> the strong anchor's input: normalised names plus derived key arrays."""
     from nicknames import NickNamer
 
+    from pipeline.normalize.gender import name_sex, sex_code
+
     namer = NickNamer()
 
     def per_distinct(series: pd.Series, fn) -> list:
@@ -371,6 +392,11 @@ def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
         return sorted(out)
 
     middle = per_distinct(frame["middle"], _splink_name)
+    # The sex a source states, else the one the first name tells (the same reading as ours).
+    sexes = {1: "M", 2: "F"}
+    stated = frame["gender"] if "gender" in frame else pd.Series([None] * len(frame))
+    stated_sex = per_distinct(stated, lambda v: sexes.get(sex_code(v)))
+    sex_of_name = per_distinct(pd.Series(first), lambda name: sexes.get(name_sex(name or "")))
     out = pd.DataFrame(
         {
             "unique_id": frame["rec_id"],
@@ -393,6 +419,7 @@ def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "grad_year": first_of(frame["grad_years"]).replace(0, None),
             "npi": frame["npi"],
             "physician": frame["physician"].map(lambda v: None if v is None else str(bool(v))),
+            "sex": [stated or read for stated, read in zip(stated_sex, sex_of_name)],
         }
     )
     for extra in ("soc_sec_id", "street_number", "address_1", "date_of_birth"):

@@ -94,6 +94,7 @@ def listing_person(item: dict) -> dict:
         "specialties": specialties,
         "npi": clean_npi(item.get("npi") or ""),
         "physician": _physician_flag(credentials),
+        "gender": item.get("gender"),
         "affiliations": _distinct(item.get("affiliations") or []),
         "zips": _distinct(normalize_zip(loc.get("zip")) for loc in locations),
         "schools": _distinct(canonical_school(e.get("name")) for e in schools),

@@ -315,6 +315,18 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             "first and last names swapped",
         ),
         ("name_order", {"first": "Mei", "last": "Wong"}, {"first": "Mei", "last": "Wong"}, "as registered"),
+        (
+            "name_order",
+            {"first": "Smith", "last": "Bob"},  # swapped, the first name a nickname
+            {"first": "Robert", "last": "Smith"},
+            "first and last names swapped",
+        ),
+        (
+            "name_order",
+            {"first": "Rose", "last": "Cruz"},  # a first name that is someone's surname: no swap
+            {"first": "Cornelia", "last": "Rose"},
+            "as registered",
+        ),
         ("surname", {"last": "Nguyen"}, {"last": "Patel"}, "different"),
         ("surname", {"last": None}, {"last": "Patel"}, "missing"),
         ("first_name", {"first": "Ann"}, {"first": "ANN"}, "exact (term-frequency adjusted)"),
@@ -401,6 +413,22 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             "different medical school",
         ),
         ("education", {"schools": ["Harvard Medical School"]}, {}, "missing"),
+        (
+            "education",
+            {"grad_years": [2004]},
+            {"schools": ["Harvard Medical School"], "grad_years": [2004]},
+            "same year, a school unknown",
+        ),
+        ("education", {"grad_years": [2004]}, {"grad_years": [2005]}, "a year apart, a school unknown"),
+        ("education", {"grad_years": [2004]}, {"grad_years": [1980]}, "other year, a school unknown"),
+        # The sex a source states, else the one the first name tells.
+        ("sex", {"first": "Mark"}, {"first": "Alicia"}, "different"),
+        ("sex", {"first": "Mark"}, {"first": "Marcus"}, "same"),
+        ("sex", {"first": "Ann"}, {"first": "ANN"}, "missing"),  # the first names said it
+        ("sex", {"first": "Ann", "gender": "F"}, {"first": "Ann", "gender": "M"}, "different"),
+        ("sex", {"first": "J."}, {"first": "John", "gender": "M"}, "missing"),
+        ("sex", {"first": "J.", "gender": "Male"}, {"first": "Jane", "gender": "F"}, "different"),
+        ("sex", {"first": "Mei"}, {"first": "Wei"}, "missing"),  # names of either sex
         ("npi", {"npi": "1234567893"}, {"npi": "1234567893"}, "equal"),
         ("npi", {"npi": "1234567893"}, {"npi": "1000000004"}, "different"),
         ("npi", {"npi": "1234567890"}, {"npi": "1234567890"}, "missing"),  # bad check digit
@@ -429,6 +457,9 @@ def test_every_comparison_has_levels_weights_and_a_null_level():
     for c, table in zip(COMPARISONS, params.weight_tables()):
         assert len(c.levels) == len(c.m) == len(c.u) == len(table)
         assert table[c.null_level] == 0
+        if c.weight_is_m_only:  # how rarely a true pair shows the level: never evidence for
+            assert 0 >= table[0] > table[c.null_level - 1]
+            continue
         assert table[0] > 0 > table[c.null_level - 1]  # agreement for, disagreement against
 
 

@@ -23,6 +23,7 @@ hard:
 - 25% of listings show an NPI (1% of those someone else's); 55% show a medical school (as the
   directory spells it) and year; the reference spells schools as CMS files do (upper case);
 - nurse practitioners and physician assistants (not physicians) are in both;
+- the reference states each person's sex, as NPPES does; listings do not;
 - 6% of listed people appear on two sites (two listings, one NPI).
 
 Schools and specialty labels are raw text: ``staged`` turns them into what the pipeline's staging
@@ -468,6 +469,7 @@ def generate(
             "specialties": pools["spec_names"][people["spec"].to_numpy()],
             "npi": people["npi"],
             "physician": people["physician"],
+            "gender": np.where(people["female"].to_numpy(), "F", "M"),  # NPPES "Provider Sex Code"
             "schools": [s.upper() if isinstance(s, str) else None for s in ref_school],
             "grad_years": people["grad_years"],
         }

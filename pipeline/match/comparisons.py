@@ -25,6 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from pipeline.match.people import Encoded, Vocab, first_variants
+from pipeline.normalize.gender import UNKNOWN, name_sex
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class Comparison:
     name: str
     level_list: tuple[Level, ...]
     level_of: Callable[[PairBatch, Comparison], np.ndarray]  # one level index per pair
+    # False: m is declared, not estimated (EM on namesakes cannot learn how rarely a property
+    # of the person disagrees with itself; the declaration says it).
+    estimate_m: bool = True
+    # True: the weight is log2(m) alone. The comparison says in which order other comparisons
+    # compared their values; how often strangers agree so is counted by those (``name_order``).
+    weight_is_m_only: bool = False
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -121,8 +128,10 @@ class PairBatch:
             process.cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=-1),
             dtype=np.float32,
         )
-        # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only those.
-        near = np.flatnonzero(jw >= 0.6)
+        # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only those,
+        # and names of three letters, whose Jaro window is too narrow to see a transposition.
+        short = np.fromiter((len(a) <= 3 >= len(b) for a, b in zip(left, right)), bool, len(left))
+        near = np.flatnonzero((jw >= 0.6) | short)
         dl = np.full(len(uniq), 99, dtype=np.int16)
         if len(near):
             got = process.cpdist(
@@ -145,8 +154,10 @@ class PairBatch:
         """The left record's first and last names are in each other's fields ("Wong Mei" for
         Mei Wong): its names agree better with the right record's exchanged than as given.
 
-        Agreement of one name: 2 equal (or any surname form), 1 one typo apart or an initial
-        that fits, 0 otherwise; the exchanged order must do strictly better.
+        Agreement of one name: 2 equal (or any surname form), 1 one typo apart, a nickname or
+        an initial that fits, 0 otherwise. The exchanged order must do strictly better, and
+        both names must agree in it: a first name that is also a surname ("Rose", "Anthony")
+        equal to someone's surname is no swap when the other name says nothing.
         """
         lf, ll = self.left.first[self.lpos], self.left.last[self.lpos]
         rf, rs = self.right.first[self.rpos], self.right.surnames[self.rpos]
@@ -165,10 +176,12 @@ class PairBatch:
         idx = np.flatnonzero(both)
         lf, ll, rf, rs = lf[idx], ll[idx], rf[idx], rs[idx]
 
-        def agree(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        def agree(x: np.ndarray, y: np.ndarray, first: bool = False) -> np.ndarray:
             _, dist = self.scores(x, y)
             one_letter = (length[x] == 1) | (length[y] == 1)
             fits = one_letter & (letter[x] == letter[y])
+            if first:
+                fits |= ~one_letter & _first_names(self).nicknames(x, y)
             return np.where(x == y, 2, np.where((dist <= 1) & ~one_letter | fits, 1, 0))
 
         def agree_surname(x: np.ndarray) -> np.ndarray:
@@ -179,9 +192,10 @@ class PairBatch:
                     best[has] = np.maximum(best[has], agree(x[has], rs[has, j]))
             return best
 
-        straight = agree(lf, rf) + agree_surname(ll)
-        exchanged = agree(ll, rf) + agree_surname(lf)
-        out[idx] = exchanged > straight
+        straight = agree(lf, rf, first=True) + agree_surname(ll)
+        first_exchanged, surname_exchanged = agree(ll, rf, first=True), agree_surname(lf)
+        exchanged = first_exchanged + surname_exchanged
+        out[idx] = (exchanged > straight) & (first_exchanged > 0) & (surname_exchanged > 0)
         return out
 
     @cached_property
@@ -302,7 +316,8 @@ class _FirstNames:
 def _first_names(p: PairBatch) -> _FirstNames:
     table = getattr(p.vocab, "_first_names", None)
     if table is None or len(table.length) < len(p.vocab.names):
-        codes = np.unique(np.r_[p.left.first, p.right.first])
+        # The left side's surnames too: a page may have put them in the first-name field.
+        codes = np.unique(np.r_[p.left.first, p.left.last, p.right.first])
         table = _FirstNames(p.names, codes[codes >= 0])
         p.vocab._first_names = table
     return table
@@ -418,7 +433,51 @@ def education_level(p: PairBatch, c: Comparison) -> np.ndarray:
     apart = same_school & both_years & (np.abs(ly.astype(np.int32) - ry) == 1)
     level[apart] = c.index("same medical school, a year apart")
     level[same_school & both_years & (ly == ry)] = c.index("same medical school and year")
-    level[(ls < 0) | (rs < 0)] = c.null_level
+    # A school one side does not name (or staging could not resolve): the years still tell.
+    no_school = (ls < 0) | (rs < 0)
+    gap = np.abs(ly.astype(np.int32) - ry)
+    level[no_school] = np.select(
+        [gap[no_school] == 0, gap[no_school] == 1],
+        [c.index("same year, a school unknown"), c.index("a year apart, a school unknown")],
+        c.index("other year, a school unknown"),
+    )
+    level[no_school & ~both_years] = c.null_level
+    return level
+
+
+def _name_sexes(p: PairBatch, codes: np.ndarray) -> np.ndarray:
+    """The sex each first-name code tells (``name_sex``), looked up once per name per link."""
+    table = getattr(p.vocab, "_name_sexes", None)
+    if table is None or len(table) < len(p.vocab.names):
+        grown = np.full(len(p.vocab.names), -1, dtype=np.int8)  # -1: not looked up yet
+        if table is not None:
+            grown[: len(table)] = table
+        table = p.vocab._name_sexes = grown
+    todo = np.unique(codes[codes >= 0])
+    todo = todo[table[todo] < 0]
+    if len(todo):
+        names = p.names
+        table[todo] = [name_sex(names[k]) for k in todo.tolist()]
+    return np.where(codes >= 0, table[np.maximum(codes, 0)], UNKNOWN)
+
+
+def sex_level(p: PairBatch, c: Comparison) -> np.ndarray:
+    """The sex each source states, else the one the first name tells.
+
+    Two different first names of one sex may still be a nickname the tables do not know; of
+    two sexes they are two people. Where both first names are the same (or the same formal
+    name) and a sex was only read off them, it says nothing the first-name comparison has not.
+    """
+    first_l, first_r = p.left_first, p.right.first[p.rpos]
+    stated_l, stated_r = p.left.gender[p.lpos], p.right.gender[p.rpos]
+    sex_l = np.where(stated_l > 0, stated_l, _name_sexes(p, first_l))
+    sex_r = np.where(stated_r > 0, stated_r, _name_sexes(p, first_r))
+    level = np.where(sex_l == sex_r, c.index("same"), c.index("different")).astype(np.int8)
+    same_name = (first_l >= 0) & (
+        (first_l == first_r) | (p.left_first_root == p.right.first_root[p.rpos])
+    )
+    read_off_names = (stated_l == UNKNOWN) | (stated_r == UNKNOWN)
+    level[(sex_l == UNKNOWN) | (sex_r == UNKNOWN) | (same_name & read_off_names)] = c.null_level
     return level
 
 
@@ -470,6 +529,11 @@ COMPARISONS: tuple[Comparison, ...] = (
         ),
         first_level,
     ),
+    # Names compared exchanged have been weighed by the name comparisons, as exchanged, with
+    # the exchanged names' own frequencies: how often strangers agree so is already counted.
+    # What is left is how rarely a page swaps the fields: the weight is log2(m) alone. That
+    # rate is declared (about one listing in a hundred), not estimated: the training blocks
+    # join on names as given, so they never hold a swapped pair to learn it from.
     Comparison(
         "name_order",
         (
@@ -478,6 +542,8 @@ COMPARISONS: tuple[Comparison, ...] = (
             MISSING,
         ),
         name_order_level,
+        estimate_m=False,
+        weight_is_m_only=True,
     ),
     Comparison(
         "middle_initial",
@@ -493,7 +559,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         "location",
         (
             Level("same place and same hospital, group or address", m=0.2, u=0.0005),
-            Level("same state and city or ZIP", m=0.4, u=0.0035),
+            # u: how many reference people share the place (the rarest place the two share):
+            # the same ZIP in a small town says more than the same big city.
+            Level("same state and city or ZIP", m=0.4, u=0.0035, tf=True),
             Level("same hospital or group", m=0.05, u=0.002),
             Level("same state, other city", m=0.2, u=0.03),
             Level("other state", m=0.15, u=0.964),
@@ -517,9 +585,19 @@ COMPARISONS: tuple[Comparison, ...] = (
             Level("same medical school, a year apart", m=0.05, u=0.0003),
             Level("same medical school", m=0.1, u=0.01),
             Level("different medical school", m=0.05, u=0.9895),
+            Level("same year, a school unknown", m=0.9, u=0.02),
+            Level("a year apart, a school unknown", m=0.05, u=0.04),
+            Level("other year, a school unknown", m=0.05, u=0.94),
             MISSING,
         ),
         education_level,
+    ),
+    Comparison(
+        "sex",
+        # The same person's sex disagrees with itself only where a name was read wrong.
+        (Level("same", m=0.98, u=0.5), Level("different", m=0.02, u=0.5), MISSING),
+        sex_level,
+        estimate_m=False,
     ),
     Comparison(
         "npi",

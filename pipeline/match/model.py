@@ -53,6 +53,7 @@ class Parameters:
         """log2(m / u) per comparison and level; 0 at the null level."""
         tables = []
         for c, m, u in zip(COMPARISONS, self.m, self.u):
+            u = np.ones_like(u) if c.weight_is_m_only else u
             w = np.log2(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
             w[c.null_level] = 0.0
             tables.append(w)
@@ -281,7 +282,7 @@ def estimate_parameters(
         if len(lpos) < 50:
             continue
         rule_levels = comparison_levels(PairBatch(left, right, vocab, lpos, rpos))
-        frozen = [c.name in fixed for c in COMPARISONS]
+        frozen = [c.name in fixed or not c.estimate_m for c in COMPARISONS]
         trained = expectation_maximisation(rule_levels, start, frozen=frozen)
         iterations += trained.iterations
         for k, c in enumerate(COMPARISONS):
@@ -353,17 +354,38 @@ def pair_weights(
         exact = levels[:, k] == c.tf_level
         if not exact.any():
             continue
-        codes = (batch.right.last if c.name == "surname" else batch.right.first)[batch.rpos[exact]]
-        freq = np.maximum(tf[c.name][codes], floor)
+        if c.name == "location":
+            freq = _shared_place_frequency(batch, exact, tf[c.name])
+        else:
+            names = batch.right.last if c.name == "surname" else batch.right.first
+            freq = tf[c.name][names[batch.rpos[exact]]]
+        freq = np.maximum(freq, floor)
         m = max(params.m[k][c.tf_level], PROBABILITY_FLOOR)
         out[exact, k] = np.log2(m / freq)
     out[(levels[:, _NPI] == 0) & names_clearly_disagree(levels), _NPI] = 0.0
     return out
 
 
+def _shared_place_frequency(batch: PairBatch, rows: np.ndarray, freq: np.ndarray) -> np.ndarray:
+    """Per pair (``rows`` of the batch): the reference share of the rarest place (city or ZIP
+    code) both records name; 1.0 where they share none."""
+    lp, rp = batch.left.places[batch.lpos[rows]], batch.right.places[batch.rpos[rows]]
+    out = np.ones(len(lp))
+    for i in range(lp.shape[1]):
+        col = lp[:, i]
+        if not (col >= 0).any():
+            continue
+        shared = (col >= 0) & (col[:, None] == rp).any(axis=1)
+        out[shared] = np.minimum(out[shared], freq[col[shared]])
+    return out
+
+
 def reference_term_frequencies(right: Encoded, vocab: Vocab) -> dict[str, np.ndarray]:
     size = len(vocab.names)
+    # A person names each place once (distinct codes per row), so counts are people.
+    places = right.places[right.places >= 0]
     return {
         "surname": term_frequencies(right.last, size),
         "first_name": term_frequencies(right.first, size),
+        "location": np.bincount(places, minlength=len(vocab.values)) / max(right.n, 1),
     }

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from pipeline.normalize.gender import sex_code
 from pipeline.normalize.names import canonical_first_name, first_name_keys, name_key
 from pipeline.normalize.npi import clean_npi
 from pipeline.normalize.places import normalize_state
@@ -33,8 +34,8 @@ PERSON_COLUMNS = (
     "physician",  # True / False / None (unknown)
 )
 # Evidence some sources have: practice ZIP codes, hospital affiliations / group names, medical
-# school (canonical name) and graduation year.
-OPTIONAL_COLUMNS = ("zips", "affiliations", "schools", "grad_years")
+# school (canonical name) and graduation year, the sex a source states (NPPES, DAC, some pages).
+OPTIONAL_COLUMNS = ("zips", "affiliations", "schools", "grad_years", "gender")
 
 SURNAME_WIDTH = 4  # main surname + up to three alternates (other names, parts of compounds)
 PLACE_WIDTH = 6  # city and ZIP codes per person
@@ -109,6 +110,7 @@ class Encoded:
     physician: np.ndarray  # int8: 1, 0, or -1 unknown
     school: np.ndarray  # int32 code, -1 missing
     year: np.ndarray  # int16, 0 missing
+    gender: np.ndarray  # int8 sex the source states (pipeline.normalize.gender codes), 0 unknown
 
     @property
     def n(self) -> int:
@@ -327,6 +329,8 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     ok = year_num > 0
     year[year_pos[ok][::-1]] = year_num[ok][::-1]
 
+    gender = _per_distinct(_column(frame, "gender").to_numpy(dtype=object), sex_code, 0)
+
     return Encoded(
         # Only the ids decisions report are kept: a national reference's other columns would
         # stay in memory for the whole link.
@@ -344,6 +348,7 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
         physician=physician,
         school=school,
         year=year,
+        gender=gender.astype(np.int8),
     )
 
 
