@@ -1,10 +1,10 @@
 """Where credcheck patches Scrapy's private internals, each with the upstream issue it works
 around, and the Scrapy versions they were written and tested for.
 
-- ``PerSlotLimitDownloader``: ``Downloader._process_queue`` — CONCURRENT_REQUESTS_PER_DOMAIN holds
-  without a download delay (Scrapy counts a download as transferring only once its coroutine
-  runs, so with no delay the loop empties the whole slot queue at once: 8 requests in flight
-  against a limit of 1 were measured);
+- ``PoliteDownloader``: ``Downloader._process_queue`` and ``_wait_for_download`` — per-site
+  concurrency that holds without a download delay, Crawl-delay floors and Retry-After / backoff
+  pauses that end on time, the delay counted from a download's real start, and one cap on
+  downloads in flight shared by all the sites of a process;
 - ``StrictRobotsTxtMiddleware``: ``RobotsTxtMiddleware._parse_robots`` / ``_robots_error`` —
   RFC 9309: an unreachable robots.txt (5xx, network error) means "disallow all";
 - ``StatsCollector``: ``MemoryStatsCollector.__getattribute__`` — the stats collector without
@@ -25,6 +25,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from scrapy import Request
 from scrapy.core.downloader import Downloader, Slot
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -32,6 +33,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 # The Scrapy releases these patches were written against and tested on (pyproject.toml too).
 SCRAPY_VERSIONS = ">=2.19,<2.20"
@@ -61,33 +63,130 @@ def check_scrapy_version(version: str = scrapy.__version__) -> None:
 check_scrapy_version()
 
 
-class PerSlotLimitDownloader(Downloader):
-    """Counts a request as transferring when it leaves the slot queue (see the module doc).
+class PoliteDownloader(Downloader):
+    """Scrapy's downloader, with a site's politeness checked at the one moment a request leaves
+    its slot's queue. Overrides Scrapy's private ``Downloader._process_queue`` and wraps
+    ``_wait_for_download``:
 
-    Overrides Scrapy's private ``Downloader._process_queue``. Upstream: the late accounting
-    is the per-slot bookkeeping of scrapy/scrapy#7293 (active downloads under-counted) behind the
-    burst described in scrapy/scrapy#6476 (without DOWNLOAD_DELAY, requests go out as fast as
-    the CPU allows); tests/test_crawl_faults.py measures the limit holding.
+    - per-slot concurrency counts a request as transferring when it leaves the queue (Scrapy
+      counts it only once its coroutine runs, so without a delay the loop emptied the whole
+      queue at once: 8 requests in flight against a limit of 1 were measured). Upstream: the
+      per-slot bookkeeping of scrapy/scrapy#7293 behind the burst of scrapy/scrapy#6476;
+      tests/test_crawl_faults.py measures the limit holding;
+    - a site's floor (robots.txt ``Crawl-delay``) and pause (``Retry-After``, backoff) apply
+      beside the slot's delay, which stays the site's pace (DOWNLOAD_DELAY, or AutoThrottle's):
+      AutoThrottle may not go below the floor, and a pause ends at its time with the pace as it
+      was, never read by AutoThrottle (Scrapy has no pause: raising the delay for Retry-After
+      leaves it raised, or AutoThrottle eases it down from there over dozens of requests;
+      spiders.middlewares.PoliteDelayMiddleware sets both; tests/test_fleet.py reads the gaps
+      from the server's log);
+    - the delay counts from when a download really starts: in a process busy with many sites
+      the event loop may start it late, and counting from the dequeue would let the next
+      request follow it too closely;
+    - downloads in flight are capped across every crawler of the process
+      (``FLEET_PROCESS_CONCURRENT_REQUESTS``; 0: no cap), for many sites in one process
+      (spiders/fleet.py).
     """
 
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.floors: dict[str, float] = {}  # slot key -> seconds no request may follow closer
+        self.pauses: dict[str, float] = {}  # slot key -> monotonic time its pause ends
+        self.budget = DownloadBudget.shared(
+            crawler.settings.getint("FLEET_PROCESS_CONCURRENT_REQUESTS")
+        )
+
+    def set_floor(self, key: str, seconds: float) -> None:
+        self.floors[key] = max(seconds, self.floors.get(key, 0.0))
+
+    def pause(self, key: str, seconds: float) -> None:
+        """No request of the slot leaves before ``seconds`` from now (a longer pause stands)."""
+        until = monotonic() + seconds
+        if until > self.pauses.get(key, 0.0):
+            self.pauses[key] = until
+            if (slot := self.slots.get(key)) and slot.latercall:  # re-time a pending wake-up
+                slot.close()
+                self._process_queue(slot)
+
+    def _wait(self, slot: Slot, now: float) -> tuple[float, float]:
+        """(seconds before the slot's next request may leave, the delay between requests)."""
+        key = slot.queue[0][0].meta.get(self.DOWNLOAD_SLOT, "")
+        delay = max(slot.download_delay(), self.floors.get(key, 0.0))
+        wait = delay - (now - slot.lastseen) if delay else 0.0
+        if (until := self.pauses.get(key)) is not None:
+            if until > now:
+                wait = max(wait, until - now)
+            else:
+                del self.pauses[key]
+        return wait, delay
+
     def _process_queue(self, slot: Slot) -> None:
-        if slot.latercall:
+        if slot.latercall or not slot.queue:
             return
         now = monotonic()
-        delay = slot.download_delay()
-        if delay:
-            penalty = delay - now + slot.lastseen
-            if penalty > 0:
-                slot.latercall = call_later(penalty, self._latercall, slot)
-                return
-        while slot.queue and slot.free_transfer_slots() > 0:
+        wait, delay = self._wait(slot, now)
+        if wait > 0:
+            slot.latercall = call_later(wait, self._latercall, slot)
+            return
+        while slot.queue and slot.free_transfer_slots() > 0 and self.budget.take(self, slot):
             slot.lastseen = now
             request, queue_dfd = slot.queue.popleft()
             slot.transferring.add(request)  # now, not when the coroutine starts
-            _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
+            _schedule_coro(self._download_started(slot, request, queue_dfd))
             if delay:
                 self._process_queue(slot)
                 break
+
+    async def _download_started(
+        self, slot: Slot, request: Request, queue_dfd: Deferred[Response]
+    ) -> None:
+        slot.lastseen = max(slot.lastseen, monotonic())
+        try:
+            await self._wait_for_download(slot, request, queue_dfd)
+        finally:
+            self.budget.release()
+
+    def close(self) -> None:
+        self.budget.forget(self)
+        super().close()
+
+
+class DownloadBudget:
+    """Downloads in flight across every downloader of the process, capped at ``limit`` (0: no
+    cap); a slot that finds the budget spent waits its turn, first come first served."""
+
+    _shared: DownloadBudget | None = None
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.active = 0
+        self.waiting: dict[tuple[Downloader, Slot], None] = {}  # insertion-ordered set
+
+    @classmethod
+    def shared(cls, limit: int) -> DownloadBudget:
+        """The process's budget (its first user sets the limit: a fleet gives every crawler
+        the same)."""
+        if cls._shared is None:
+            cls._shared = cls(limit)
+        return cls._shared
+
+    def take(self, downloader: Downloader, slot: Slot) -> bool:
+        if self.limit and self.active >= self.limit:
+            self.waiting[downloader, slot] = None
+            return False
+        self.active += 1
+        return True
+
+    def release(self) -> None:
+        self.active -= 1
+        while self.waiting and (not self.limit or self.active < self.limit):
+            downloader, slot = next(iter(self.waiting))
+            del self.waiting[downloader, slot]
+            downloader._process_queue(slot)
+
+    def forget(self, downloader: Downloader) -> None:
+        for key in [k for k in self.waiting if k[0] is downloader]:
+            del self.waiting[key]
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):

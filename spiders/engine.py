@@ -26,12 +26,16 @@ class GarbageCollectionTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GarbageCollectionTuning:
-        ext = cls()
+        ext = cls(crawler.settings.getbool("CREDCHECK_GC_FREEZE", True))
         crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
         return ext
 
+    def __init__(self, freeze: bool = True):
+        self.freeze = freeze
+
     def engine_started(self) -> None:
-        gc.collect()
-        gc.freeze()
+        if self.freeze:  # a fleet of sites freezes once, before its crawlers (spiders/fleet.py)
+            gc.collect()
+            gc.freeze()
         _, older, oldest = gc.get_threshold()
         gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)

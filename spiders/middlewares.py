@@ -30,6 +30,7 @@ from spiders.platforms.base import netloc_of
 
 logger = logging.getLogger(__name__)
 
+
 class NetlocOffsiteMiddleware(OffsiteMiddleware):
     """Stay on the start URLs' host:port, not merely their host name.
 
@@ -45,11 +46,16 @@ class NetlocOffsiteMiddleware(OffsiteMiddleware):
 
 
 class PoliteDelayMiddleware:
-    """Honour robots ``Crawl-delay`` and ``Retry-After`` by raising the download slot's delay.
+    """Honour robots ``Crawl-delay``, ``Retry-After`` and failing answers, with pauses that end.
 
-    Crawl-delay is a floor that AutoThrottle may not go below (re-applied after each response,
-    since AutoThrottle recomputes the delay on every response). Retry-After on 429/503 raises
-    the delay once (capped by ``RETRY_AFTER_MAX``); AutoThrottle then eases it back down.
+    The site's pace is its download slot's delay: DOWNLOAD_DELAY, or AutoThrottle's. Crawl-delay
+    is a floor under that pace. A 429/503 with Retry-After pauses the site until the time it
+    names (capped by ``RETRY_AFTER_MAX``); any other retryable answer pauses it for
+    ``RETRY_BACKOFF_BASE * 2**n`` seconds (capped by ``RETRY_BACKOFF_MAX``), n counting the
+    request's retries or the site's failures in a row, whichever is more. The downloader
+    (spiders.compat.PoliteDownloader) holds the floor and the pauses where requests leave; a
+    pause never enters the delay, so when it ends the pace is what it was, and AutoThrottle
+    never reads it as latency.
     """
 
     def __init__(self, crawler: Crawler):
@@ -60,75 +66,44 @@ class PoliteDelayMiddleware:
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.retry_codes = set(settings.getlist("RETRY_HTTP_CODES"))
-        self.floors: dict[str, float] = {}  # netloc -> Crawl-delay seconds
-        # slot key -> (the delay before backing off, monotonic time the backoff lasts until)
-        self.backed_off: dict[Any, tuple[float, float]] = {}
+        self.failures: dict[str, int] = {}  # slot key -> failed answers in a row
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteDelayMiddleware:
         return cls(crawler)
 
+    @property
+    def downloader(self) -> Any:
+        return self.crawler.engine.downloader
+
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         delay = robotparser.crawl_delay(self.user_agent) if robotparser else None
         if delay:
-            self.floors[netloc_of(request.url)] = float(delay)
+            self.downloader.set_floor(self.downloader.get_slot_key(request), float(delay))
             self.crawler.stats.set_value("credcheck/robotstxt/crawl_delay", float(delay))
 
-    def _slot(self, request: Request) -> Any:
-        downloader = self.crawler.engine.downloader
-        return downloader.slots.get(downloader.get_slot_key(request))
-
-    def _raise_delay(self, request: Request, seconds: float) -> None:
-        slot = self._slot(request)
-        if slot is None:  # the site's first request: nothing to space it from
-            return
-        if slot.delay < seconds:
-            slot.delay = seconds
-            slot.jitter = 0.0  # jitter would shorten some waits below what the site asked for
-
-    def floor(self, request: Request) -> float | None:
-        """The site's Crawl-delay, if its robots.txt gave one."""
-        return self.floors.get(netloc_of(urlparse_cached(request))) if self.floors else None
-
-    def process_request(self, request: Request) -> None:
-        if floor := self.floor(request):
-            self._raise_delay(request, floor)
-
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status in (429, 503) and (wait := retry_after(response)) is not None:
+        status = response.status
+        if status in (429, 503) and (wait := retry_after(response)) is not None:
+            wait = min(wait, self.retry_after_max)
             self.crawler.stats.inc_value("credcheck/retry_after")
-            self._raise_delay(request, min(wait, self.retry_after_max))
-        elif int(response.status) in self.retry_codes:
+            self.crawler.stats.inc_value("credcheck/paused_seconds", wait)
+            self.downloader.pause(self.downloader.get_slot_key(request), wait)
+        elif status in self.retry_codes:
             self._back_off(request)
-        elif response.status < 400:
-            self._recover(request)
-        if floor := self.floor(request):
-            self._raise_delay(request, floor)
+        elif status < 400 and self.failures:
+            self.failures.pop(self.downloader.get_slot_key(request), None)
         return response
 
     def _back_off(self, request: Request) -> None:
-        """Exponential backoff: the n-th failed attempt spaces the site's next requests by
-        base * 2**n seconds (capped), for that long at least and until a request succeeds."""
-        slot = self._slot(request)
-        if slot is None:
-            return
-        attempt = request.meta.get("retry_times", 0)
+        key = self.downloader.get_slot_key(request)
+        failures = self.failures[key] = self.failures.get(key, 0) + 1
+        attempt = max(request.meta.get("retry_times", 0), failures - 1)
         wait = min(self.backoff_max, self.backoff_base * 2**attempt)
         self.crawler.stats.inc_value("credcheck/retry_backoff")
-        key = self.crawler.engine.downloader.get_slot_key(request)
-        before = self.backed_off.get(key, (slot.delay, 0.0))[0]
-        self.backed_off[key] = (before, time.monotonic() + wait)
-        self._raise_delay(request, wait)
-
-    def _recover(self, request: Request) -> None:
-        if not self.backed_off:  # the common case: nothing to recover from
-            return
-        key = self.crawler.engine.downloader.get_slot_key(request)
-        before, until = self.backed_off.get(key, (0.0, float("inf")))
-        if time.monotonic() >= until and (slot := self._slot(request)) is not None:
-            del self.backed_off[key]
-            slot.delay = max(before, self.floor(request) or 0)
+        self.crawler.stats.inc_value("credcheck/paused_seconds", wait)
+        self.downloader.pause(key, wait)
 
 
 def retry_after(response: Response) -> float | None:

@@ -15,13 +15,25 @@ USER_AGENT = (
 )
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 16  # per site: each site is crawled by its own crawler (spiders/fleet.py)
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Many sites at once (pipeline.crawl.runner, spiders/fleet.py): the sites of a crawl share
+# FLEET_PROCESSES processes (0: one per core), crawl at most FLEET_SITES_AT_ONCE at a time (the
+# rest wait their turn; ~1.5 MB each), and have at most FLEET_CONCURRENT_REQUESTS downloads in
+# flight together. Each process gets its share (FLEET_PROCESS_*, set by the runner).
+FLEET_PROCESSES = 0
+FLEET_SITES_AT_ONCE = 500
+FLEET_CONCURRENT_REQUESTS = 256
+FLEET_PROCESS_SITES_AT_ONCE = 500
+FLEET_PROCESS_CONCURRENT_REQUESTS = 0  # 0: no cap (a lone `scrapy crawl`)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_AFTER_MAX = 120.0  # seconds; a longer Retry-After is capped (spiders.middlewares)
+# The delay is a promise to the site: no request closer than it. Scrapy's default varies it by
+# +-50%, which would put some requests at half the delay (or half the robots Crawl-delay).
+DOWNLOAD_DELAY_JITTER = 0.0
 
 # Scrapy runs each callback's output through CONCURRENT_ITEMS asyncio tasks, created per
 # response: the default 100 costs ~100 task creations per profile page that yields one item,
@@ -43,7 +55,7 @@ REMOTE_CONTROL_ENABLED = False  # no code-execution endpoint in unattended batch
 # REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.13+ removed the setting and always
 # uses the current ("2.7") fingerprinter.
 
-DOWNLOADER = "spiders.compat.PerSlotLimitDownloader"  # per-site concurrency that holds
+DOWNLOADER = "spiders.compat.PoliteDownloader"  # per-site limits, floors and pauses that hold
 DOWNLOADER_MIDDLEWARES = {
     # host:port offsite filter and RFC 9309 robots.txt in place of Scrapy's own
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -73,6 +85,8 @@ STATS_CLASS = "spiders.compat.StatsCollector"  # Scrapy's, without its per-acces
 CREDCHECK_STATS_PATH = None
 CREDCHECK_PREVIOUS_PATH = None  # the last run's page validators (incremental re-crawl)
 CREDCHECK_UNCHANGED_PATH = None  # where to write the URLs found unchanged (304, old lastmod)
+CREDCHECK_LOG_PATH = None  # in a fleet process, where this site's log lines go
+CREDCHECK_GC_FREEZE = True  # spiders.engine: freeze startup objects (a fleet does it once)
 
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(LISTING_FIELDS)  # every key present, in the documented order

@@ -62,10 +62,10 @@ def run_chain(
         if not incremental:  # every page again, but still from the URL templates learned
             previous = {site: {DISCOVERY_KEY: pages[DISCOVERY_KEY]} if DISCOVERY_KEY in pages
                         else {} for site, pages in previous.items()}  # fmt: skip
-    announce(f"crawling {len(targets)} site(s)")
     result.outcomes = crawl_sites(
-        targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress, previous=previous
-    )
+        targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress, previous=previous,
+        announce=announce,
+    )  # fmt: skip
     if (stop_unless_all_crawled and result.sites_failed) or (
         publish_as is None and not result.sites_ok
     ):

@@ -32,7 +32,7 @@ def crawl_progress(outcome) -> None:
     if outcome.ok:
         pages = outcome.stats.get("response_received_count", 0)
         print(
-            f"crawled {target.site_id}: {len(outcome.items)} listings from {pages} pages "
+            f"crawled {target.site_id}: {outcome.item_count} listings from {pages} pages "
             f"in {outcome.seconds:.1f}s (log: {outcome.run_dir / 'crawl.log'})",
             flush=True,
         )

@@ -273,7 +273,7 @@ def ingest_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CrawlOutcome]
             run_id=outcome.run_id,
             site_id=outcome.target.site_id,
             start_url=outcome.target.start_url,
-            items=outcome.items,
+            items=outcome.items,  # read from the feed now: one site's listings in memory
             stats={**outcome.stats, "credcheck/bad_feed_lines": outcome.bad_feed_lines},
             started_at=outcome.started_at,
             finished_at=outcome.finished_at,

@@ -1,15 +1,22 @@
-"""Run Scrapy crawls in child processes and ingest their feeds.
+"""Run Scrapy crawls in child processes, many sites per process, and collect their feeds.
 
-Twisted's reactor cannot be restarted inside one Python process, so each site is crawled by
-``python -m scrapy crawl`` in its own process, writing a JSON Lines feed and a stats file into a
-per-run folder. Sites run in parallel (never one site split across processes, which would
-double the load on it); the database is written only after a crawl finished, in one transaction.
+Twisted's reactor cannot be restarted inside one Python process, so crawls run in child
+processes: ``python -m spiders.fleet PLAN``, each crawling many sites at once, one Scrapy crawler
+per site (spiders/fleet.py). The sites are shared among as many processes as there are cores
+(``FLEET_PROCESSES``), balanced by the pages each site had last time; a site is never split
+across processes, which would double the load on it. Each site writes a JSON Lines feed and a
+stats file into its own run folder; the database is written only after a crawl finished, in one
+transaction per site (pipeline.crawl.ingest).
 
 Re-crawls are incremental: the previous run's page validators (ETag / Last-Modified, see
 ``previous_pages``) go to the spider, which asks with conditional requests and reports the pages
-it found unchanged; ingest copies those forward. A crawl that stops before it finished (killed,
-or closed early) keeps its Scrapy JOBDIR under ``<runs_dir>/jobs/<site>``, and the next crawl of
-that site resumes it into the same run folder instead of starting over.
+it found unchanged; ingest copies those forward. A crawl that was stopped in good order
+(Ctrl-C, a closing condition) keeps its Scrapy JOBDIR under ``<runs_dir>/jobs/<site>``, and the
+next crawl of that site resumes it into the same run folder instead of starting over. A JOBDIR
+left by a killed process is not resumed (Scrapy writes its queue's state only on close): the site
+starts over. When a crawl process dies, the sites it had not finished are crawled again in a
+fresh process, then, should that die too, each in a process of its own: one site that kills its
+process cannot take the others with it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,16 +56,21 @@ class CrawlOutcome:
     target: CrawlTarget
     run_id: str
     run_dir: Path
-    items: list[dict]
+    item_count: int
     stats: dict
     started_at: datetime
     finished_at: datetime
-    returncode: int
+    close_reason: str | None  # Scrapy's (finished, shutdown, closespider_...); None: never closed
     bad_feed_lines: int
     error: str | None = None
     unchanged_urls: list[str] = field(default_factory=list)
     resumed: bool = False
     discovery: dict | None = None  # zero-config crawls: what the spider learned about the site
+
+    @property
+    def items(self) -> list[dict]:
+        """The feed's listings, read when asked (a fleet's feeds need not all fit in memory)."""
+        return read_feed(self.run_dir / "items.jsonl")[0]
 
     @property
     def ok(self) -> bool:
@@ -105,9 +118,11 @@ def plan_targets(site_ids: Iterable[str], urls: Iterable[str]) -> list[CrawlTarg
     return targets
 
 
-def _failure_reason(stats: dict, items: int, returncode: int) -> str | None:
-    if returncode != 0:
-        return f"scrapy exited with code {returncode}"
+def _failure_reason(stats: dict, items: int, close_reason: str | None) -> str | None:
+    if close_reason is None:
+        return "the crawl process ended before the site's crawl closed"
+    if close_reason.startswith("error:"):
+        return "the crawl could not start: " + close_reason.removeprefix("error:").strip()
     if items:
         return None
     errors = {
@@ -122,10 +137,6 @@ def _failure_reason(stats: dict, items: int, returncode: int) -> str | None:
     if not stats.get("response_received_count"):
         return "no page could be fetched"
     return "no listings found"
-
-
-
-
 
 
 def read_feed(feed_path: Path) -> tuple[list[dict], int]:
@@ -154,91 +165,232 @@ def _job_dir(runs_dir: Path, site_id: str) -> Path:
     return runs_dir / "jobs" / re.sub(r"[^\w.-]+", "_", site_id)
 
 
+def _resumable(job_dir: Path) -> bool:
+    """A JOBDIR closed in good order: Scrapy wrote its queue's state (``active.json``) on close.
+    A killed crawl's queue is not readable: resuming it would skip every request it had seen."""
+    return (job_dir / "requests.queue" / "active.json").exists()
+
+
+@dataclass
+class SiteJob:
+    """One site's crawl as planned: its run folder, JOBDIR and what the fleet is told."""
+
+    target: CrawlTarget
+    run_id: str
+    run_dir: Path
+    job_dir: Path
+    resumed: bool
+    started_at: datetime = field(default_factory=lambda: _now())
+
+    @property
+    def feed(self) -> Path:
+        return self.run_dir / "items.jsonl"
+
+    def plan_entry(self) -> dict:
+        run_dir = self.run_dir
+        return {
+            "site_id": self.target.site_id,
+            "spider": self.target.spider,
+            "args": dict(self.target.spider_args),
+            "settings": {
+                # a resumed crawl adds to the feed it started
+                "FEEDS": {str(self.feed): {"format": "jsonlines", "overwrite": not self.resumed}},
+                "JOBDIR": str(self.job_dir),
+                "CREDCHECK_STATS_PATH": str(run_dir / "stats.json"),
+                "CREDCHECK_UNCHANGED_PATH": str(run_dir / "unchanged.json"),
+                "CREDCHECK_PREVIOUS_PATH": str(run_dir / "previous.json"),
+                "CREDCHECK_DISCOVERY_PATH": str(run_dir / "discovery.json"),
+                "CREDCHECK_LOG_PATH": str(run_dir / "crawl.log"),
+            },
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def prepare_site(target: CrawlTarget, runs_dir: Path, previous: dict | None) -> SiteJob:
+    """The site's run folder and JOBDIR: an earlier crawl stopped in good order is resumed; one
+    whose process was killed starts over in its own run folder; otherwise a new run starts
+    (with ``previous`` pages asked conditionally)."""
+    job_dir = _job_dir(runs_dir, target.site_id)
+    marker = job_dir / "credcheck_run_dir"
+    if marker.exists() and _resumable(job_dir):
+        run_dir = Path(marker.read_text().strip())
+        return SiteJob(target, run_dir.name, run_dir, job_dir, resumed=True)
+    if marker.exists() and Path(marker.read_text().strip()).is_dir():
+        run_dir = Path(marker.read_text().strip())  # killed part-way: the same run, from scratch
+        for name in ("items.jsonl", "stats.json", "unchanged.json", "discovery.json"):
+            (run_dir / name).unlink(missing_ok=True)
+    else:
+        run_dir = runs_dir / new_id("crawl")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        pages = dict(previous or {})
+        learned = pages.pop(DISCOVERY_KEY, None)
+        (run_dir / "previous.json").write_text(json.dumps({"pages": pages, "discovery": learned}))
+    shutil.rmtree(job_dir, ignore_errors=True)
+    job_dir.mkdir(parents=True)
+    marker.write_text(str(run_dir))
+    return SiteJob(target, run_dir.name, run_dir, job_dir, resumed=False)
+
+
+def collect_site(job: SiteJob, close_reason: str | None, died: str | None = None) -> CrawlOutcome:
+    """What one site's crawl left in its run folder, judged; its JOBDIR kept only when the
+    next crawl can resume it."""
+    run_dir = job.run_dir
+    stats_path, unchanged_path = run_dir / "stats.json", run_dir / "unchanged.json"
+    discovery_path = run_dir / "discovery.json"
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    items, bad_lines = read_feed(job.feed)
+    unchanged = json.loads(unchanged_path.read_text()) if unchanged_path.exists() else []
+    discovery = json.loads(discovery_path.read_text()) if discovery_path.exists() else None
+    # Listings found unchanged (304s) count as found: an unchanged site is a good crawl.
+    error = _failure_reason(stats, len(items) + len(unchanged), close_reason)
+    if died and error:
+        error += f" ({died})"
+    reason = stats.get("finish_reason") or close_reason
+    if close_reason is not None and reason != "finished" and _resumable(job.job_dir):
+        # Stopped part-way in good order (Ctrl-C, closed early): the next crawl resumes it.
+        error = f"interrupted ({reason}); the next crawl of the site resumes it"
+    elif close_reason is not None:
+        shutil.rmtree(job.job_dir, ignore_errors=True)
+    if job.resumed:
+        stats["credcheck/resumed"] = 1
+    return CrawlOutcome(
+        job.target, job.run_id, run_dir, len(items), stats, job.started_at, _now(), close_reason,
+        bad_lines, error, unchanged, job.resumed, discovery,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ the fleet
+
+
+def fleet_setting(settings: dict[str, str], name: str) -> int:
+    """An integer FLEET_* setting: the run's override (-s), else spiders/settings.py."""
+    from spiders import settings as project
+
+    return int(settings.get(name, getattr(project, name)))
+
+
+def plan_processes(
+    jobs: list[SiteJob], settings: dict[str, str], weights: dict[str, int]
+) -> list[list[SiteJob]]:
+    """Share the sites among processes: one per core (``FLEET_PROCESSES`` to choose), never more
+    than sites; heaviest first to the least loaded (by last run's pages), a site never split."""
+    wanted = fleet_setting(settings, "FLEET_PROCESSES") or os.cpu_count() or 1
+    shards: list[list[SiteJob]] = [[] for _ in range(max(1, min(wanted, len(jobs))))]
+    load = [0] * len(shards)
+    for job in sorted(jobs, key=lambda j: -weights.get(j.target.site_id, 0)):
+        lightest = load.index(min(load))
+        shards[lightest].append(job)
+        load[lightest] += weights.get(job.target.site_id, 0) + 1
+    return [shard for shard in shards if shard]
+
+
+class FleetRun:
+    """Crawl process(es) for a list of sites, reporting each site as it closes."""
+
+    def __init__(
+        self,
+        runs_dir: Path,
+        settings: dict[str, str],
+        processes: int,
+        report: Callable[[CrawlOutcome], None],
+    ):
+        self.runs_dir = runs_dir
+        self.settings = settings
+        self.report = report
+        self.lock = threading.Lock()
+        self.fleet_dir = runs_dir / new_id("fleet")
+        self.counter = 0
+        self.pids: list[int] = []  # of the crawl processes, as they start
+        share = max(1, processes)
+        self.process_settings = {
+            **settings,
+            "FLEET_PROCESS_SITES_AT_ONCE": str(
+                -(-fleet_setting(settings, "FLEET_SITES_AT_ONCE") // share)
+            ),
+            "FLEET_PROCESS_CONCURRENT_REQUESTS": str(
+                -(-fleet_setting(settings, "FLEET_CONCURRENT_REQUESTS") // share)
+            ),
+        }
+
+    def crawl(self, jobs: list[SiteJob]) -> list[CrawlOutcome]:
+        """Crawl ``jobs`` in one process; the sites it did not finish (it died) once more
+        together, then each alone."""
+        outcomes, unfinished, _ = self._run_process(jobs)
+        if unfinished:
+            more, unfinished, _ = self._run_process([self._again(j) for j in unfinished])
+            outcomes += more
+            for job in unfinished:
+                more, left, died = self._run_process([self._again(job)])
+                outcomes += more + [self._done(j, None, died) for j in left]
+        return outcomes
+
+    def _again(self, job: SiteJob) -> SiteJob:
+        """The site's crawl from scratch, in its run folder (its process was killed)."""
+        return prepare_site(job.target, self.runs_dir, None)
+
+    def _done(self, job: SiteJob, reason: str | None, died: str | None = None) -> CrawlOutcome:
+        outcome = collect_site(job, reason, died)
+        with self.lock:
+            self.report(outcome)
+        return outcome
+
+    def _run_process(
+        self, jobs: list[SiteJob]
+    ) -> tuple[list[CrawlOutcome], list[SiteJob], str | None]:
+        """(outcomes of the sites that closed, sites that did not, how the process died)."""
+        with self.lock:
+            self.counter += 1
+            name = f"process-{self.counter}"
+        self.fleet_dir.mkdir(parents=True, exist_ok=True)
+        plan_path = self.fleet_dir / f"{name}.plan.json"
+        log_path = self.fleet_dir / f"{name}.log"
+        plan = {
+            "settings": {**self.process_settings, "LOG_FILE": str(log_path)},
+            "sites": [job.plan_entry() for job in jobs],
+        }
+        plan_path.write_text(json.dumps(plan, indent=1))
+        by_site = {job.target.site_id: job for job in jobs}
+        outcomes: list[CrawlOutcome] = []
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
+        with log_path.open("ab") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "spiders.fleet", str(plan_path)],
+                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            )  # fmt: skip
+            with self.lock:
+                self.pids.append(proc.pid)
+            for line in proc.stdout:
+                try:
+                    event = json.loads(line)
+                    job = by_site[event["site_id"]]
+                except (ValueError, KeyError, TypeError):
+                    continue  # not ours: a library's print
+                if event.get("event") == "started":
+                    job.started_at = _now()
+                elif event.get("event") == "closed" and by_site.pop(job.target.site_id, None):
+                    outcomes.append(self._done(job, event.get("reason") or "finished"))
+            returncode = proc.wait()
+        died = None
+        if by_site:
+            died = (
+                f"killed by signal {-returncode}" if returncode < 0
+                else f"exit code {returncode}; see {log_path}"
+            )  # fmt: skip
+        return outcomes, list(by_site.values()), died
+
+
 def crawl_site(
     target: CrawlTarget,
     runs_dir: Path,
     settings: dict[str, str],
     previous: dict[str, dict] | None = None,
 ) -> CrawlOutcome:
-    """Crawl one site in a child Scrapy process; the feed and log land in a run folder.
-
-    An unfinished earlier crawl of the site (its JOBDIR still there) is resumed, appending to
-    that crawl's feed; otherwise a new run starts (with ``previous`` pages asked conditionally).
-    """
-    job_dir = _job_dir(runs_dir, target.site_id)
-    marker = job_dir / "credcheck_run_dir"
-    resumed = marker.exists()
-    if resumed:
-        run_dir = Path(marker.read_text().strip())
-        run_id = run_dir.name
-    else:
-        run_id = new_id("crawl")
-        run_dir = runs_dir / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(job_dir, ignore_errors=True)
-        job_dir.mkdir(parents=True)
-        marker.write_text(str(run_dir))
-        pages = dict(previous or {})
-        learned = pages.pop(DISCOVERY_KEY, None)
-        (run_dir / "previous.json").write_text(json.dumps({"pages": pages, "discovery": learned}))
-    feed, stats_path, log_path, unchanged_path, discovery_path = (
-        run_dir / "items.jsonl",
-        run_dir / "stats.json",
-        run_dir / "crawl.log",
-        run_dir / "unchanged.json",
-        run_dir / "discovery.json",
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        target.spider,
-        "-o" if resumed else "-O",  # a resumed crawl adds to the feed it started
-        str(feed),
-        "-s",
-        f"CREDCHECK_STATS_PATH={stats_path}",
-        "-s",
-        f"CREDCHECK_UNCHANGED_PATH={unchanged_path}",
-        "-s",
-        f"CREDCHECK_PREVIOUS_PATH={run_dir / 'previous.json'}",
-        "-s",
-        f"JOBDIR={job_dir}",
-        "-s",
-        f"LOG_FILE={log_path}",
-        "-s",
-        f"CREDCHECK_DISCOVERY_PATH={discovery_path}",
-    ]
-    for name, value in target.spider_args.items():
-        command += ["-a", f"{name}={value}"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
-    started = datetime.now(UTC).replace(tzinfo=None)
-    proc = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    finished = datetime.now(UTC).replace(tzinfo=None)
-    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    items, bad_lines = read_feed(feed)
-    unchanged = json.loads(unchanged_path.read_text()) if unchanged_path.exists() else []
-    discovery = json.loads(discovery_path.read_text()) if discovery_path.exists() else None
-    # Listings found unchanged (304s) count as found: an unchanged site is a good crawl.
-    error = _failure_reason(stats, len(items) + len(unchanged), proc.returncode)
-    if proc.returncode != 0 and proc.stderr.strip():
-        error += ": " + proc.stderr.strip().splitlines()[-1]
-    reason = stats.get("finish_reason")
-    if reason != "finished" and (job_dir / "requests.queue").exists():
-        # Stopped part-way (killed, or closed early): keep the JOBDIR; the next crawl resumes.
-        error = f"interrupted ({reason or 'killed'}); the next crawl of the site resumes it"
-    else:
-        shutil.rmtree(job_dir, ignore_errors=True)
-    if resumed:
-        stats["credcheck/resumed"] = 1
-    return CrawlOutcome(
-        target, run_id, run_dir, items, stats, started, finished, proc.returncode, bad_lines,
-        error, unchanged, resumed, discovery,
-    )  # fmt: skip
+    """Crawl one site (in a crawl process of its own); see ``crawl_sites``."""
+    previous_by_site = {target.site_id: previous} if previous else None
+    return crawl_sites([target], runs_dir=runs_dir, settings=settings, previous=previous_by_site)[0]
 
 
 def crawl_sites(
@@ -246,23 +398,28 @@ def crawl_sites(
     *,
     runs_dir: Path,
     settings: dict[str, str] | None = None,
-    parallel: int = 2,
     progress: Callable[[CrawlOutcome], None] = lambda outcome: None,
     previous: dict[str, dict[str, dict]] | None = None,
+    announce: Callable[[str], None] = lambda line: None,
 ) -> list[CrawlOutcome]:
-    """Crawl each target, sites in parallel; nothing is written to the database here.
+    """Crawl every target, many sites per process, all at once (up to ``FLEET_SITES_AT_ONCE``);
+    ``progress`` hears of each site as it closes. Nothing is written to the database here.
 
     ``previous``: {site_id: previous_pages(...)} for conditional re-crawls (optional).
     """
     settings = settings or {}
     previous = previous or {}
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = [
-            pool.submit(crawl_site, t, runs_dir, settings, previous.get(t.site_id)) for t in targets
-        ]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            progress(outcomes[-1])
-    return outcomes
-
+    if len({t.site_id for t in targets}) != len(targets):
+        raise CredcheckError("a site may be crawled only once at a time")
+    jobs = [prepare_site(t, runs_dir, previous.get(t.site_id)) for t in targets]
+    weights = {site: len(pages) for site, pages in previous.items()}
+    shards = plan_processes(jobs, settings, weights)
+    fleet = FleetRun(runs_dir, settings, len(shards), progress)
+    announce(
+        f"crawling {len(jobs)} site(s) in {len(shards)} process(es) "
+        f"(logs: {fleet.fleet_dir}, one crawl.log per site)"
+    )
+    with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+        done = [o for outcomes in pool.map(fleet.crawl, shards) for o in outcomes]
+    by_site = {o.target.site_id: o for o in done}
+    return [by_site[t.site_id] for t in targets]
