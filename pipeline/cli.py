@@ -132,6 +132,7 @@ def cmd_run(args) -> int:
     """The scheduled job; always ends with one JSON line describing the run."""
     from pipeline.app.chain import ChainResult, run_chain
     from pipeline.crawl.runner import plan_targets, registered_sites
+    from pipeline.crawl.scrapyd import node_urls
 
     published = resolve_db_path(args.db)
     runs_dir = Path(args.runs_dir)
@@ -143,6 +144,7 @@ def cmd_run(args) -> int:
     }
     result = ChainResult()
     try:
+        nodes = node_urls(args.scrapyd) if args.scrapyd else None
         with Workspace(published, "run") as ws:
             targets = plan_targets(list(registered_sites()), [])
             result = run_chain(
@@ -152,6 +154,8 @@ def cmd_run(args) -> int:
                 settings=_parse_settings(args.setting),
                 publish_as="run",
                 announce=lambda step: log(f"credcheck run: {step}"),
+                scrapyd=nodes,
+                scrapyd_timeout=args.scrapyd_timeout,
             )
         code = EXIT_FAILED if result.sites_failed else EXIT_OK
         if result.sites_failed:
@@ -166,6 +170,8 @@ def cmd_run(args) -> int:
             record["error"] = message.removeprefix("credcheck: error: ") if message else str(exc)
     if result.outcomes:
         record["sites_ok"], record["sites_failed"] = result.sites_ok, result.sites_failed
+    if result.nodes is not None:
+        record["nodes"] = result.nodes
     if result.published:
         record.update(
             publish_id=result.published.publish_id,
@@ -425,9 +431,27 @@ def build_parser() -> argparse.ArgumentParser:
         "Crawl every registered site, match and publish a fresh database file atomically; "
         "safe under cron. Logs readable lines, then one JSON line (also appended to "
         "RUNS_DIR/runs.jsonl). Exit codes: 0 ok, 1 some site failed (the rest is published), "
-        "2 usage or input error, 3 another job holds the lock (nothing done), 130 interrupted.",
+        "2 usage or input error, 3 another job holds the lock (nothing done), 130 interrupted. "
+        "All sites are crawled at once, one crawl process per core, each site at its own "
+        "polite pace; with --scrapyd, on Scrapyd nodes instead.",
     )
     add_crawl_options(p)
+    p.add_argument(
+        "--scrapyd",
+        action="append",
+        default=[],
+        metavar="URL|TARGET",
+        help="crawl on this Scrapyd node (repeatable): a URL, a [deploy:TARGET] of scrapy.cfg, "
+        "or 'all' of them; the sites are shared among the nodes, a site never split, and a "
+        "dead node's sites go to the others (README: Crawling on Scrapyd nodes)",
+    )
+    p.add_argument(
+        "--scrapyd-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a Scrapyd node silent this long is dead; its sites go to the others (default: 30)",
+    )
 
     p = add("lookup", "find a physician by name and show what the records confirm", cmd_lookup)
     p.add_argument(

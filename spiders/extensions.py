@@ -28,21 +28,25 @@ def _jsonable(value: Any) -> Any:
 class RunStatsExtension:
     """On spider close, write Scrapy's stats (datetimes as ISO strings) to CREDCHECK_STATS_PATH.
 
-    Written atomically (temporary file, then rename) so a reader never sees half a file.
+    Written atomically (temporary file, then rename) so a reader never sees half a file. With
+    CREDCHECK_STATS_LOG (a crawl on a Scrapyd node, whose files the coordinator cannot read),
+    the stats and the unchanged URLs are logged instead, as one line
+    ``credcheck-stats: {"stats": ..., "unchanged": [...]}`` (pipeline.crawl.scrapyd reads it).
     """
 
-    def __init__(self, crawler: Crawler, path: Path):
+    def __init__(self, crawler: Crawler, path: Path | None):
         self.crawler = crawler
         self.path = path
         unchanged = crawler.settings.get("CREDCHECK_UNCHANGED_PATH")
         self.unchanged_path = Path(unchanged) if unchanged else None
+        self.to_log = crawler.settings.getbool("CREDCHECK_STATS_LOG")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStatsExtension:
         path = crawler.settings.get("CREDCHECK_STATS_PATH")
-        if not path:
+        if not path and not crawler.settings.getbool("CREDCHECK_STATS_LOG"):
             raise NotConfigured  # no message: Scrapy would log it as a warning
-        ext = cls(crawler, Path(path))
+        ext = cls(crawler, Path(path) if path else None)
         # Receivers run in connection order; CoreStats (a base extension) connected before us,
         # so finish_time and finish_reason are already recorded when this runs.
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
@@ -63,11 +67,15 @@ class RunStatsExtension:
         stats.setdefault("finish_reason", reason)
         stats["credcheck/site_id"] = getattr(spider, "site_id", None)
         stats["credcheck/spider"] = spider.name
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(stats, default=_jsonable, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, self.path)
-        logger.info("Run stats written to %s", self.path)
+        urls = sorted(getattr(spider, "unchanged_urls", ()))
+        if self.to_log:
+            record = json.dumps({"stats": stats, "unchanged": urls}, default=_jsonable)
+            logger.info("credcheck-stats: %s", record)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps(stats, default=_jsonable, indent=1, sort_keys=True) + "\n")
+            os.replace(tmp, self.path)
+            logger.info("Run stats written to %s", self.path)
         if self.unchanged_path is not None:
-            urls = sorted(getattr(spider, "unchanged_urls", ()))
             self.unchanged_path.write_text(json.dumps(urls, indent=0) + "\n")

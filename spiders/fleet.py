@@ -57,21 +57,33 @@ class SiteLogRouter(logging.Handler):
         self.fallback = fallback
         self.formatter_ = formatter
         self.sites: dict[Spider, tuple[logging.Handler, Crawler]] = {}
+        self.expected: dict[Crawler, str] = {}  # crawlers whose spider has not logged yet
 
-    def attach(self, crawler: Crawler, spider: Spider, path: str) -> None:
+    def expect(self, crawler: Crawler, path: str) -> None:
+        """Send what ``crawler``'s spider logs to ``path`` (opened at its first record)."""
+        self.expected[crawler] = path
+
+    def _attach(self, spider: Spider) -> tuple[logging.Handler, Crawler] | None:
+        crawler = getattr(spider, "crawler", None)
+        path = self.expected.pop(crawler, None)
+        if path is None or crawler is None:
+            return None
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(self.formatter_)
         handler.setLevel(crawler.settings.get("LOG_LEVEL"))
         self.sites[spider] = (handler, crawler)
+        return handler, crawler
 
-    def detach(self, spider: Spider | None) -> None:
-        handler, _ = self.sites.pop(spider, (None, None))
+    def detach(self, crawler: Crawler) -> None:
+        self.expected.pop(crawler, None)
+        handler, _ = self.sites.pop(crawler.spider, (None, None))
         if handler is not None:
             handler.close()
 
     def emit(self, record: logging.LogRecord) -> None:
-        site = self.sites.get(getattr(record, "spider", None))
+        spider = getattr(record, "spider", None)
+        site = self.sites.get(spider) or (self._attach(spider) if spider is not None else None)
         if site is None:
             if record.levelno >= self.fallback.level:
                 self.fallback.handle(record)
@@ -138,21 +150,15 @@ class Fleet:
         site_id = job["site_id"]
         self.running += 1
         try:
-            site_settings = self.settings.copy()
-            site_settings.setdict(job.get("settings", {}), priority="cmdline")
             spidercls = self.process.spider_loader.load(job["spider"])
-            crawler = Crawler(spidercls, site_settings, init_reactor=not self.reactor_installed)
+            crawler = Crawler(spidercls, self.settings, init_reactor=not self.reactor_installed)
+            crawler.settings.setdict(job.get("settings", {}), priority="cmdline")  # its copy
             self.reactor_installed = True
         except Exception as exc:  # an unknown spider, a bad setting: this site only
             self._closed(job, None, f"error: {type(exc).__name__}: {exc}")
             return
-        log_path = job.get("settings", {}).get("CREDCHECK_LOG_PATH")
-        if log_path:
-            crawler.signals.connect(
-                lambda spider: self.router.attach(crawler, spider, log_path),
-                signal=signals.spider_opened,
-                weak=False,
-            )
+        if log_path := job.get("settings", {}).get("CREDCHECK_LOG_PATH"):
+            self.router.expect(crawler, log_path)
         reasons: list[str] = []
         crawler.signals.connect(
             lambda spider, reason: reasons.append(reason), signal=signals.spider_closed, weak=False
@@ -167,7 +173,7 @@ class Fleet:
                 reason = f"error: {failure.getErrorMessage()}" if failure else "error: no close"
                 if failure is not None:
                     logger.error("Site %s could not be crawled: %s", site_id, failure.value)
-            self.router.detach(crawler.spider)
+            self.router.detach(crawler)
             self._closed(job, crawler, reason)
 
         deferred.addBoth(done)

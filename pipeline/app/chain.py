@@ -15,6 +15,7 @@ from pipeline.app.report import crawl_progress, print_match_summary, print_publi
 from pipeline.app.workspace import Workspace
 from pipeline.crawl.ingest import ingest_outcomes, previous_pages_for
 from pipeline.crawl.runner import DISCOVERY_KEY, CrawlOutcome, CrawlTarget, crawl_sites
+from pipeline.crawl.scrapyd import ScrapydFleet
 from pipeline.publish import PublishResult, publish
 from pipeline.resolve import MatchSummary, run_match
 
@@ -22,6 +23,7 @@ from pipeline.resolve import MatchSummary, run_match
 @dataclass
 class ChainResult:
     outcomes: list[CrawlOutcome] = field(default_factory=list)
+    nodes: dict[str, dict] | None = None  # a crawl on Scrapyd nodes: what each node did
     summary: MatchSummary | None = None
     published: PublishResult | None = None
 
@@ -44,6 +46,8 @@ def run_chain(
     publish_as: str | None = None,
     stop_unless_all_crawled: bool = False,
     announce: Callable[[str], None] = lambda step: None,
+    scrapyd: list[str] | None = None,
+    scrapyd_timeout: float = 30.0,
 ) -> ChainResult:
     """Crawl ``targets`` and ingest what was crawled; then, with ``publish_as`` (the command
     recorded in ``publish_runs``), match and publish.
@@ -52,20 +56,32 @@ def run_chain(
     still starts from the URL templates a zero-config crawl learned). A site whose
     crawl failed keeps its previous listings (a scheduled run still publishes the others). When
     no site was crawled, a crawl alone does not even open the database; with
-    ``stop_unless_all_crawled`` nothing is stored unless every site was crawled.
+    ``stop_unless_all_crawled`` nothing is stored unless every site was crawled. ``scrapyd``:
+    Scrapyd node URLs to crawl on instead of local processes (pipeline.crawl.scrapyd).
     """
     result = ChainResult()
     previous = {}
+    weights = {}
     if ws.has_data():
         with ws.work() as con:
             previous = previous_pages_for(con, targets)
+        weights = {site: len(pages) for site, pages in previous.items()}
         if not incremental:  # every page again, but still from the URL templates learned
             previous = {site: {DISCOVERY_KEY: pages[DISCOVERY_KEY]} if DISCOVERY_KEY in pages
                         else {} for site, pages in previous.items()}  # fmt: skip
-    result.outcomes = crawl_sites(
-        targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress, previous=previous,
-        announce=announce,
-    )  # fmt: skip
+    if scrapyd:
+        fleet = ScrapydFleet(
+            scrapyd, settings=settings, log=announce, node_timeout=scrapyd_timeout
+        )
+        result.outcomes = fleet.crawl(
+            targets, runs_dir=runs_dir, progress=crawl_progress, weights=weights
+        )
+        result.nodes = fleet.report()
+    else:
+        result.outcomes = crawl_sites(
+            targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress,
+            previous=previous, announce=announce,
+        )  # fmt: skip
     if (stop_unless_all_crawled and result.sites_failed) or (
         publish_as is None and not result.sites_ok
     ):

@@ -401,13 +401,17 @@ def crawl_sites(
     progress: Callable[[CrawlOutcome], None] = lambda outcome: None,
     previous: dict[str, dict[str, dict]] | None = None,
     announce: Callable[[str], None] = lambda line: None,
+    parallel: int | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl every target, many sites per process, all at once (up to ``FLEET_SITES_AT_ONCE``);
     ``progress`` hears of each site as it closes. Nothing is written to the database here.
 
     ``previous``: {site_id: previous_pages(...)} for conditional re-crawls (optional).
+    ``parallel``: how many crawl processes (default: ``FLEET_PROCESSES``, 0 = one per core).
     """
-    settings = settings or {}
+    settings = dict(settings or {})
+    if parallel is not None:
+        settings.setdefault("FLEET_PROCESSES", str(parallel))
     previous = previous or {}
     if len({t.site_id for t in targets}) != len(targets):
         raise CredcheckError("a site may be crawled only once at a time")

@@ -16,6 +16,7 @@ and links to other hosts (which a polite crawler never follows).
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -105,4 +106,53 @@ class Faults:
         return False
 
 
-__all__ = ["HUGE_PATH", "KINDS", "LOOP_PATHS", "OFFSITE_URLS", "Any", "Faults"]
+class RateLimits:
+    """A site that asks to be crawled slowly: a robots.txt ``Crawl-delay`` (when given) and, on
+    a seeded share of profile pages, a first answer of 429 or 503 with ``Retry-After`` (1 to 3
+    seconds; the next answer is the page); a quarter as many answer 503 once without it (a
+    crawler backs off on its own). The server log's ``fault`` names each answer:
+    ``retry_after:N``, ``busy``, ``crawl_delay``.
+    """
+
+    def __init__(
+        self, site: Site, *, seed: int = 0, share: float = 0.13, crawl_delay: float | None = None
+    ):
+        rng = random.Random(f"{seed}:{site.site_id}")
+        self.crawl_delay = crawl_delay
+        self.by_path: dict[str, str] = {}
+        for path in sorted(site.by_path):
+            draw = rng.random()
+            if draw < share:
+                self.by_path[path] = f"retry_after:{rng.choice((1, 2, 3))}"
+            elif draw < share * 1.25:
+                self.by_path[path] = "busy"
+        self.served: set[str] = set()
+        self.lock = threading.Lock()
+
+    def fault_for(self, path: str, site: Site) -> str | None:
+        if path == "/robots.txt":
+            return "crawl_delay" if self.crawl_delay else None
+        kind = self.by_path.get(path)
+        with self.lock:
+            if kind is None or path in self.served:
+                return None
+            self.served.add(path)
+        return kind
+
+    def page(self, kind: str, path: str, site: Site, base: str, request: Request) -> Page:
+        if kind == "crawl_delay":
+            page = site.handle(path, {}, base, request)
+            body = page.body if isinstance(page.body, str) else page.body.decode()
+            rule = f"User-agent: *\nCrawl-delay: {self.crawl_delay:g}\n"
+            return Page(page.status, body.replace("User-agent: *\n", rule, 1), TEXT)
+        if kind == "busy":
+            return Page(503, "Service Unavailable", TEXT)
+        seconds = kind.split(":")[1]
+        status = 429 if int(seconds) % 2 else 503
+        return Page(status, "Please slow down", TEXT, headers=(("Retry-After", seconds),))
+
+    def misbehave(self, kind: str, handler: Any, page: Page, body: bytes) -> bool:
+        return False
+
+
+__all__ = ["HUGE_PATH", "KINDS", "LOOP_PATHS", "OFFSITE_URLS", "Any", "Faults", "RateLimits"]

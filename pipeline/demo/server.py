@@ -22,7 +22,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -95,6 +95,7 @@ def make_handler(
             self.respond(send_body=True)
 
         def respond(self, send_body: bool) -> None:
+            arrived = time.time()  # before rendering: the log tells when a request came
             url = urlsplit(self.path)
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             length = int(self.headers.get("Content-Length") or 0)
@@ -133,7 +134,7 @@ def make_handler(
                         "path": self.path,
                         "status": status,
                         "user_agent": self.headers.get("User-Agent", ""),
-                        "time": time.time(),
+                        "time": arrived,
                         "fault": fault,
                         "if_none_match": request.header("If-None-Match"),
                     }
@@ -181,7 +182,7 @@ def serve_sites(
     port_base: int | None = None,
     access_log: list[dict] | None = None,
     shape: str | None = None,
-    faults: bool = False,
+    faults: bool | Callable[[Site], Any] = False,
     latency: float = 0.0,
 ) -> Iterator[SiteUrls]:
     """Serve each site on its own port; yield {site_id: base_url}; shut all down on exit.
@@ -189,7 +190,8 @@ def serve_sites(
     ``port_base`` gives site i the port port_base + i (default: free ports). Requests are
     appended to ``access_log`` (site_id, method, path, status, user_agent) when it is given.
     ``shape`` renders every site in that shape; ``faults`` turns on the fault mode
-    (pipeline.demo.faults): some pages misbehave the ways real servers do. ``latency`` delays
+    (pipeline.demo.faults): some pages misbehave the ways real servers do; or it makes each
+    site's fault plan (e.g. ``lambda site: RateLimits(site, crawl_delay=2)``). ``latency`` delays
     every answer by that many seconds (a busy server, for throttling tests).
     """
     sites = [load_site(p, shape) for p in site_json_paths]
@@ -200,7 +202,7 @@ def serve_sites(
             if site.site_id in urls:
                 raise ValueError(f"duplicate site_id {site.site_id!r}")
             port = 0 if port_base is None else port_base + i
-            plan = Faults(site) if faults else None
+            plan = faults(site) if callable(faults) else Faults(site) if faults else None
             server = FixtureServer((host, port), make_handler(site, access_log, plan, latency))
             thread = threading.Thread(
                 target=server.serve_forever,
