@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -287,6 +288,9 @@ def plan_processes(
     return [shard for shard in shards if shard]
 
 
+INTERRUPTED = "interrupted"
+
+
 class FleetRun:
     """Crawl process(es) for a list of sites, reporting each site as it closes."""
 
@@ -318,14 +322,15 @@ class FleetRun:
     def crawl(self, jobs: list[SiteJob]) -> list[CrawlOutcome]:
         """Crawl ``jobs`` in one process; the sites it did not finish (it died) once more
         together, then each alone."""
-        outcomes, unfinished, _ = self._run_process(jobs)
-        if unfinished:
-            more, unfinished, _ = self._run_process([self._again(j) for j in unfinished])
+        outcomes, unfinished, died = self._run_process(jobs)
+        if unfinished and died != INTERRUPTED:
+            more, unfinished, died = self._run_process([self._again(j) for j in unfinished])
             outcomes += more
-            for job in unfinished:
+            for job in unfinished if died != INTERRUPTED else ():
                 more, left, died = self._run_process([self._again(job)])
                 outcomes += more + [self._done(j, None, died) for j in left]
-        return outcomes
+                unfinished = [j for j in unfinished if j is not job]
+        return outcomes + [self._done(j, None, died) for j in unfinished]
 
     def _again(self, job: SiteJob) -> SiteJob:
         """The site's crawl from scratch, in its run folder (its process was killed)."""
@@ -374,7 +379,9 @@ class FleetRun:
                     outcomes.append(self._done(job, event.get("reason") or "finished"))
             returncode = proc.wait()
         died = None
-        if by_site:
+        if by_site and returncode in (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT):
+            died = INTERRUPTED  # Ctrl-C or a stop before the sites opened: no second try
+        elif by_site:
             died = (
                 f"killed by signal {-returncode}" if returncode < 0
                 else f"exit code {returncode}; see {log_path}"
