@@ -278,7 +278,7 @@ def plan_processes(
 ) -> list[list[SiteJob]]:
     """Share the sites among processes: one per core (``FLEET_PROCESSES`` to choose), never more
     than sites; heaviest first to the least loaded (by last run's pages), a site never split."""
-    wanted = fleet_setting(settings, "FLEET_PROCESSES") or os.cpu_count() or 1
+    wanted = fleet_setting(settings, "FLEET_PROCESSES") or len(os.sched_getaffinity(0))
     shards: list[list[SiteJob]] = [[] for _ in range(max(1, min(wanted, len(jobs))))]
     load = [0] * len(shards)
     for job in sorted(jobs, key=lambda j: -weights.get(j.target.site_id, 0)):
