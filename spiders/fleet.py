@@ -95,7 +95,7 @@ class SiteLogRouter(logging.Handler):
 
 
 class Fleet:
-    """The sites of one plan, crawled in one process, ``FLEET_SITES_AT_ONCE`` at a time."""
+    """The sites of one plan, crawled in one process, ``FLEET_PROCESS_SITES_AT_ONCE`` at a time."""
 
     def __init__(self, plan: dict[str, Any], settings: Settings | None = None):
         self.settings = settings or get_project_settings()
