@@ -16,9 +16,12 @@ By hand: ``python -m pipeline.demo.server world/sites/*.json [--port-base 8100]`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
+import socket
+import struct
 import sys
 import threading
 import time
@@ -85,6 +88,17 @@ def make_handler(
         # hold every keep-alive response back ~40 ms.
         disable_nagle_algorithm = True
 
+        arrived = 0.0  # when the request being answered reached this host
+
+        def setup(self) -> None:
+            super().setup()
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+        def handle_one_request(self) -> None:
+            self.arrived = arrival_time(self.connection)
+            super().handle_one_request()
+
         def do_GET(self) -> None:
             self.respond(send_body=True)
 
@@ -95,7 +109,6 @@ def make_handler(
             self.respond(send_body=True)
 
         def respond(self, send_body: bool) -> None:
-            arrived = time.time()  # before rendering: the log tells when a request came
             url = urlsplit(self.path)
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             length = int(self.headers.get("Content-Length") or 0)
@@ -134,7 +147,7 @@ def make_handler(
                         "path": self.path,
                         "status": status,
                         "user_agent": self.headers.get("User-Agent", ""),
-                        "time": arrived,
+                        "time": self.arrived,
                         "fault": fault,
                         "if_none_match": request.header("If-None-Match"),
                     }
@@ -159,8 +172,33 @@ def make_handler(
     return Handler
 
 
+# Linux's SO_TIMESTAMPNS (Python has no name for it): the kernel stamps each packet on arrival.
+SO_TIMESTAMPNS = 35
+
+
+def arrival_time(connection: socket.socket) -> float:
+    """When the next request's first bytes reached this host, waiting for them: the kernel's
+    receive timestamp, so the log tells when the crawler sent a request, not when a thread of a
+    busy server got round to reading it (a politeness check compares gaps of a few hundred
+    milliseconds). The time of reading when the kernel gives none (or at end of stream)."""
+    try:
+        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
 class FixtureServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def server_bind(self) -> None:
+        with contextlib.suppress(OSError):  # accepted connections inherit it
+            self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        super().server_bind()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A crawler that hangs up (a cancelled 50 MB download, a timeout) is not a server bug.
