@@ -80,7 +80,7 @@ def run_chain(
     else:
         result.outcomes = crawl_sites(
             targets, runs_dir=runs_dir, settings=settings, progress=crawl_progress,
-            previous=previous, announce=announce,
+            previous=previous, announce=announce, weights=weights,
         )  # fmt: skip
     if (stop_unless_all_crawled and result.sites_failed) or (
         publish_as is None and not result.sites_ok

@@ -409,12 +409,15 @@ def crawl_sites(
     previous: dict[str, dict[str, dict]] | None = None,
     announce: Callable[[str], None] = lambda line: None,
     parallel: int | None = None,
+    weights: dict[str, int] | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl every target, many sites per process, all at once (up to ``FLEET_SITES_AT_ONCE``);
     ``progress`` hears of each site as it closes. Nothing is written to the database here.
 
     ``previous``: {site_id: previous_pages(...)} for conditional re-crawls (optional).
     ``parallel``: how many crawl processes (default: ``FLEET_PROCESSES``, 0 = one per core).
+    ``weights``: {site_id: pages last time} to share sites evenly among processes (default:
+    the number of ``previous`` pages).
     """
     settings = dict(settings or {})
     if parallel is not None:
@@ -423,7 +426,8 @@ def crawl_sites(
     if len({t.site_id for t in targets}) != len(targets):
         raise CredcheckError("a site may be crawled only once at a time")
     jobs = [prepare_site(t, runs_dir, previous.get(t.site_id)) for t in targets]
-    weights = {site: len(pages) for site, pages in previous.items()}
+    if weights is None:
+        weights = {site: len(pages) for site, pages in previous.items()}
     shards = plan_processes(jobs, settings, weights)
     fleet = FleetRun(runs_dir, settings, len(shards), progress)
     announce(
