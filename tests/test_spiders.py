@@ -12,11 +12,9 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from contextlib import contextmanager
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from pipeline.demo.server import serve_sites
+from pipeline.demo.server import ArrivalStampedHandler, FixtureServer, serve_sites
 from spiders import settings as project_settings
 from spiders.extract import detect_soft_404, extract_html, extract_jsonld, extract_listing
 from spiders.extract.jsonld import parse_jsonld
@@ -517,13 +515,14 @@ def test_scrapy_list_shows_directory_and_every_registered_site(sites):
 @contextmanager
 def tiny_site(routes: dict[str, list[tuple[int, dict, str]]]):
     """A one-off site: path -> responses served in turn (the last one repeats). Yields the base
-    URL and a log of (monotonic time, path)."""
+    URL and a log of (arrival time, path): when each request reached the host, as the kernel
+    stamped it, not when a thread of the server got round to it on a loaded machine."""
     log: list[tuple[float, str]] = []
     served: dict[str, int] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(ArrivalStampedHandler):
         def do_GET(self):
-            log.append((time.monotonic(), self.path))
+            log.append((self.arrived, self.path))
             answers = routes.get(self.path, [(404, {}, "not found")])
             n = served[self.path] = served.get(self.path, -1) + 1
             status, headers, body = answers[min(n, len(answers) - 1)]
@@ -542,7 +541,7 @@ def tiny_site(routes: dict[str, list[tuple[int, dict, str]]]):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = FixtureServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", log

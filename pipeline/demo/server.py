@@ -78,26 +78,51 @@ def not_modified(request: Request, etag: str, last_modified: str | None) -> bool
     return False
 
 
+# Linux's SO_TIMESTAMPNS (Python has no name for it): the kernel stamps each packet on arrival.
+SO_TIMESTAMPNS = 35
+
+
+def arrival_time(connection: socket.socket) -> float:
+    """When the next request's first bytes reached this host, waiting for them: the kernel's
+    receive timestamp, so the log tells when the crawler sent a request, not when a thread of a
+    busy server got round to reading it (a politeness check compares gaps of a few hundred
+    milliseconds). The time of reading when the kernel gives none (or at end of stream)."""
+    try:
+        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
+class ArrivalStampedHandler(BaseHTTPRequestHandler):
+    """A request handler that knows when the request it answers reached this host
+    (``arrived``, seconds since the epoch), for request logs that politeness is judged from."""
+
+    arrived = 0.0
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+    def handle_one_request(self) -> None:
+        self.arrived = arrival_time(self.connection)
+        super().handle_one_request()
+
+
 def make_handler(
     site: Site, access_log: list[dict] | None, faults: Any = None, latency: float = 0.0
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+) -> type[ArrivalStampedHandler]:
+    class Handler(ArrivalStampedHandler):
         protocol_version = "HTTP/1.1"
         server_version = "credcheck-fixture/0.1"
         # Headers and body go out in two writes; with Nagle on, the client's delayed ACK would
         # hold every keep-alive response back ~40 ms.
         disable_nagle_algorithm = True
-
-        arrived = 0.0  # when the request being answered reached this host
-
-        def setup(self) -> None:
-            super().setup()
-            with contextlib.suppress(OSError):
-                self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-
-        def handle_one_request(self) -> None:
-            self.arrived = arrival_time(self.connection)
-            super().handle_one_request()
 
         def do_GET(self) -> None:
             self.respond(send_body=True)
@@ -170,26 +195,6 @@ def make_handler(
             logger.debug("%s %s", site.site_id, format % args)
 
     return Handler
-
-
-# Linux's SO_TIMESTAMPNS (Python has no name for it): the kernel stamps each packet on arrival.
-SO_TIMESTAMPNS = 35
-
-
-def arrival_time(connection: socket.socket) -> float:
-    """When the next request's first bytes reached this host, waiting for them: the kernel's
-    receive timestamp, so the log tells when the crawler sent a request, not when a thread of a
-    busy server got round to reading it (a politeness check compares gaps of a few hundred
-    milliseconds). The time of reading when the kernel gives none (or at end of stream)."""
-    try:
-        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
-    except OSError:
-        return time.time()
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
-            seconds, nanoseconds = struct.unpack("qq", data[:16])
-            return seconds + nanoseconds / 1e9
-    return time.time()
 
 
 class FixtureServer(ThreadingHTTPServer):
