@@ -25,10 +25,12 @@ from pipeline.demo.fleet import fleet_sites, politeness, retry_after_of
 from pipeline.demo.run import write_demo_registry
 from pipeline.demo.server import serve_sites
 
-# Server timestamps are taken by a thread of the test process, which a loaded machine schedules
-# late now and then (115 ms was seen at load 12): allow one gap this much jitter, and two gaps in
-# a row half of it each. A crawler ignoring a Crawl-delay of 0.7 s (pacing at 0.3 s), varying its
-# delay by Scrapy's default +-50%, or cutting a Retry-After short would still show.
+# The server logs when each request reached the host (the kernel's stamp), but a crawl process
+# on a loaded machine may still send a request's bytes a little after its download started
+# (115 ms was seen at load 12, with the server's own read times): allow one gap this much jitter,
+# and two gaps in a row half of it each. A crawler ignoring a Crawl-delay of 0.7 s (pacing at
+# 0.3 s), varying its delay by Scrapy's default +-50%, or cutting a Retry-After short would
+# still show.
 JITTER = 0.15
 
 
