@@ -119,7 +119,7 @@ def synthesize(con: duckdb.DuckDBPyConnection, n: int, seed: int = 42) -> None:
     con.register("bench_specialties", specialties)
     con.execute(
         """CREATE TABLE physicians AS
-           SELECT p.npi,
+           SELECT p.npi, p.npi AS person_id,
                   concat_ws(' ', p.first, p.middle, p.last) AS name,
                   p.first, p.middle, p.last, NULL::VARCHAR AS suffix,
                   ['MD'] AS credentials, true AS physician, NULL::VARCHAR AS gender,

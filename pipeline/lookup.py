@@ -75,7 +75,7 @@ def _specialty(text: str) -> str:
 
 
 LOOKUP_ENTRIES_FROM_PHYSICIANS = """
-SELECT npi AS person_key, name, npi, coalesce(practice_state, states[1]) AS state, states,
+SELECT person_id AS person_key, name, npi, coalesce(practice_state, states[1]) AS state, states,
        claimed_specialties, specialties, certification,
        list_transform(certificates, lambda c: c.certificate || ' (' || c.status || ')')
            AS certificates,

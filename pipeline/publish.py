@@ -37,7 +37,8 @@ CREATE OR REPLACE TEMP MACRO title_case(s) AS
 
 _PHYSICIANS = f"""
 WITH cur AS (
-    SELECT l.* EXCLUDE (npi), m.npi, m.certification, h.first_seen, h.last_seen
+    SELECT l.* EXCLUDE (npi), m.person_id, m.certification, m.certification_reason,
+           h.first_seen, h.last_seen
     FROM listings l JOIN listing_matches m USING (listing_id)
     LEFT JOIN listing_history h USING (listing_id)
     WHERE m.identity = 'matched'
@@ -48,13 +49,13 @@ edu AS (
                '[{{"type": "VARCHAR", "name": "VARCHAR", "year": "VARCHAR"}}]'), [])) AS e
     FROM raw_listings r WHERE r.run_id IN ({_LATEST_RUNS})
 ),
-edu_by_npi AS (
-    SELECT cur.npi, list(DISTINCT {{'type': e.type, 'name': e.name, 'year': e.year,
-                                   'source': edu.site_id}}) AS education
-    FROM edu JOIN cur USING (listing_id) WHERE e.name IS NOT NULL GROUP BY cur.npi
+edu_by_person AS (
+    SELECT cur.person_id, list(DISTINCT {{'type': e.type, 'name': e.name, 'year': e.year,
+                                         'source': edu.site_id}}) AS education
+    FROM edu JOIN cur USING (listing_id) WHERE e.name IS NOT NULL GROUP BY cur.person_id
 ),
-by_npi AS (
-    SELECT npi,
+by_person AS (
+    SELECT person_id,
            list({{'listing_id': listing_id, 'site_id': site_id, 'source_url': source_url,
                  'listed_name': listed_name,
                  'claimed_specialties': CAST(claimed_specialties AS VARCHAR[]),
@@ -71,26 +72,27 @@ by_npi AS (
            {list(CERTIFICATION_VALUES)}[
                min(list_position({list(CERTIFICATION_VALUES)}, certification))]
                AS certification,
+           any_value(certification_reason) AS certification_reason,
            min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM cur GROUP BY npi
+    FROM cur GROUP BY person_id
 ),
 certs AS (
-    SELECT matched_npi AS npi,
+    SELECT person_id,
            list({{'board': board, 'certificate': certificate,
                  'certificate_type': certificate_type, 'status': status,
                  'expiration': CAST(expiration_date AS DATE)}}
                 ORDER BY certificate_type, certificate) AS certificates
-    FROM certificates WHERE matched_npi IS NOT NULL GROUP BY matched_npi
+    FROM certificates WHERE person_id IS NOT NULL GROUP BY person_id
 ),
 excl AS (
-    SELECT matched_npi AS npi, bool_or(reinstatement_date IS NULL) AS excluded,
+    SELECT person_id, bool_or(reinstatement_date IS NULL) AS excluded,
            list({{'exclusion_type': exclusion_type,
                  'exclusion_date': CAST(exclusion_date AS DATE),
                  'reinstatement_date': CAST(reinstatement_date AS DATE)}}
                 ORDER BY exclusion_date) AS exclusions
-    FROM exclusions WHERE matched_npi IS NOT NULL GROUP BY matched_npi
+    FROM exclusions WHERE person_id IS NOT NULL GROUP BY person_id
 )
-SELECT b.npi,
+SELECT p.npi, b.person_id, CAST(p.sources AS VARCHAR[]) AS evidence, p.npi_deactivated,
        title_case(concat_ws(' ', p.first, p.middle, p.last, p.suffix)) AS name,
        p.first, p.middle, p.last, p.suffix,
        CAST(p.credentials AS VARCHAR[]) AS credentials,
@@ -99,7 +101,10 @@ SELECT b.npi,
            AS states,
        list_sort(list_distinct(list_concat(CAST(p.specialties AS VARCHAR[]),
                                            b.listed_specialties))) AS specialties,
-       b.claimed_specialties, b.certification, b.listings, b.sites, b.affiliations,
+       b.claimed_specialties, b.certification,
+       CASE WHEN b.certification = 'unknown' THEN b.certification_reason END
+           AS certification_reason,
+       b.listings, b.sites, b.affiliations,
        list_concat(coalesce(e.education, []),
                    CASE WHEN p.medical_school IS NOT NULL
                         THEN [{{'type': 'medical_school', 'name': p.medical_school,
@@ -111,12 +116,12 @@ SELECT b.npi,
        coalesce(x.excluded, false) AS excluded,
        coalesce(x.exclusions, []) AS exclusions,
        b.first_seen, b.last_seen
-FROM by_npi b
-LEFT JOIN reference_people p USING (npi)
-LEFT JOIN certs c USING (npi)
-LEFT JOIN excl x USING (npi)
-LEFT JOIN edu_by_npi e USING (npi)
-ORDER BY b.npi
+FROM by_person b
+LEFT JOIN reference_people p USING (person_id)
+LEFT JOIN certs c USING (person_id)
+LEFT JOIN excl x USING (person_id)
+LEFT JOIN edu_by_person e USING (person_id)
+ORDER BY b.person_id
 """
 
 # Point lookups by NPI, listing id or page URL (the web app's physician and listing pages,
@@ -190,7 +195,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, *, command: str) ->
         changes = record_history(con, publish_id, started)
         counts = con.execute(
             """SELECT count(*), count(*) FILTER (identity = 'matched'),
-                      count(DISTINCT npi) FILTER (identity = 'matched')
+                      count(DISTINCT person_id) FILTER (identity = 'matched')
                FROM listing_matches"""
         ).fetchone()
         con.execute(
@@ -255,12 +260,13 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
         for table, select in copies.items():
             con.execute(f"CREATE TABLE publishing.{table} AS {select}")
         names = con.execute(
-            """SELECT m.npi AS person_key, l.first, l.last
+            """SELECT m.person_id AS person_key, l.first, l.last
                FROM listings l JOIN listing_matches m USING (listing_id)
                WHERE m.identity = 'matched'
                UNION ALL
-               SELECT p.npi, p.first, p.last FROM reference_people p
-               WHERE p.npi IN (SELECT npi FROM listing_matches WHERE identity = 'matched')
+               SELECT p.person_id, p.first, p.last FROM reference_people p
+               WHERE p.person_id IN (
+                   SELECT person_id FROM listing_matches WHERE identity = 'matched')
                UNION ALL
                SELECT 'listing:' || l.listing_id, l.first, l.last
                FROM listings l JOIN listing_matches m USING (listing_id)

@@ -124,65 +124,134 @@ def staged_listings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ references
 
+SOURCES = ("nppes", "dac", "boards", "leie")
+"""The reference sources, in the order evidence lists them (``verifications.evidence``)."""
+
+
+def loaded_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The sources with rows in the work database, in ``SOURCES`` order."""
+    tables = {"nppes": "ref_nppes", "dac": "ref_dac", "boards": "ref_boards", "leie": "ref_leie"}
+    return [
+        source
+        for source, table in tables.items()
+        if con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+    ]
+
+
+def deactivated_npis(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """NPIs NPPES lists as deactivated (and not reactivated since)."""
+    rows = con.execute(
+        """SELECT npi FROM ref_nppes WHERE deactivation_date IS NOT NULL
+           AND (reactivation_date IS NULL OR reactivation_date < deactivation_date)"""
+    ).fetchall()
+    return {npi for (npi,) in rows}
+
+
+def _dac_physician(credential, specialty) -> bool | None:
+    """A DAC clinician is a physician by degree, else by a physician specialty (NP, PA: no)."""
+    credentials = split_credentials(credential or "")
+    if any(is_physician_degree(c) for c in credentials):
+        return True
+    if isinstance(specialty, str) and canonical_specialty(specialty):
+        return True
+    return False if credentials or isinstance(specialty, str) else None
+
 
 def reference_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Individual NPPES providers, with places and specialties from NPPES and DAC."""
+    """People with an NPI from NPPES (individuals) and Doctors & Clinicians, merged by NPI.
+
+    NPPES gives the name when it has the person, Doctors & Clinicians otherwise; places and
+    specialties are the union of both. ``sources`` lists which of the two describe the person.
+    """
     nppes = con.execute(
         """SELECT npi, first_name, middle_name, last_name, suffix, credential, other_last_name,
                   practice_city, practice_state, mailing_city, mailing_state, practice_zip,
                   taxonomy_codes, license_states, gender
-           FROM ref_nppes WHERE entity_type = '1' ORDER BY npi"""
+           FROM ref_nppes WHERE entity_type = '1' AND last_name IS NOT NULL ORDER BY npi"""
     ).df()
     dac = con.execute(
         """SELECT npi, list(DISTINCT city) AS cities, list(DISTINCT state) AS states,
                   list(DISTINCT primary_specialty) AS specs,
                   list(DISTINCT zip) AS zips, list(DISTINCT organization) AS orgs,
                   any_value(medical_school) AS medical_school,
-                  any_value(graduation_year) AS graduation_year
-           FROM ref_dac GROUP BY npi"""
+                  any_value(graduation_year) AS graduation_year,
+                  arg_min(first_name, rowid) AS dac_first,
+                  arg_min(middle_name, rowid) AS dac_middle,
+                  arg_min(last_name, rowid) AS dac_last, arg_min(suffix, rowid) AS dac_suffix,
+                  arg_min(credential, rowid) AS dac_credential,
+                  arg_min(primary_specialty, rowid) AS dac_specialty,
+                  arg_min(gender, rowid) AS dac_gender
+           FROM ref_dac WHERE last_name IS NOT NULL GROUP BY npi"""
     ).df()
-    frame = nppes.merge(dac, on="npi", how="left")
+    nppes["in_nppes"] = True
+    dac["in_dac"] = True
+    frame = nppes.merge(dac, on="npi", how="outer").sort_values("npi", kind="stable")
+    for flag in ("in_nppes", "in_dac"):
+        frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
     rows = []
     for p in frame.itertuples(index=False):
+        in_nppes, in_dac = bool(p.in_nppes), bool(p.in_dac)
         dac_cities, dac_states = _as_list(p.cities), _as_list(p.states)
         dac_specs, taxonomies = _as_list(p.specs), _as_list(p.taxonomy_codes)
-        credentials = split_credentials(p.credential or "")
-        is_physician = any(code.startswith("20") for code in taxonomies) or any(
-            is_physician_degree(c) for c in credentials
-        )
+        credential = p.credential if in_nppes else p.dac_credential
+        credentials = split_credentials(credential if isinstance(credential, str) else "")
+        if in_nppes:
+            physician = any(code.startswith("20") for code in taxonomies) or any(
+                is_physician_degree(c) for c in credentials
+            )
+            first, middle, last, suffix = p.first_name, p.middle_name, p.last_name, p.suffix
+        else:
+            physician = _dac_physician(p.dac_credential, p.dac_specialty)
+            first, middle, last, suffix = p.dac_first, p.dac_middle, p.dac_last, p.dac_suffix
         rows.append(
             {
                 "rec_id": p.npi,
+                "person_id": p.npi,
                 "npi": p.npi,
-                "first": p.first_name,
-                "middle": p.middle_name,
-                "last": p.last_name,
-                "suffix": p.suffix,
+                "sources": [s for s, on in (("nppes", in_nppes), ("dac", in_dac)) if on],
+                "first": _text(first),
+                "middle": _text(middle),
+                "last": _text(last),
+                "suffix": _text(suffix),
                 "credentials": credentials,
                 "alt_lasts": _as_list([p.other_last_name]),
                 "states": _distinct(
                     [
                         normalize_state(s or "")
-                        for s in [p.practice_state, p.mailing_state, *dac_states]
+                        for s in [_text(p.practice_state), _text(p.mailing_state), *dac_states]
                     ]
                     + _as_list(p.license_states)
                 ),
                 "cities": _distinct(
-                    normalize_city(c or "") for c in [p.practice_city, p.mailing_city, *dac_cities]
+                    normalize_city(c or "")
+                    for c in [_text(p.practice_city), _text(p.mailing_city), *dac_cities]
                 ),
                 "specialties": canonical_specialties(taxonomies + [s for s in dac_specs if s]),
-                "physician": is_physician,
-                "zips": _distinct(normalize_zip(z) for z in [p.practice_zip, *_as_list(p.zips)]),
+                "physician": physician,
+                "zips": _distinct(
+                    normalize_zip(z) for z in [_text(p.practice_zip), *_as_list(p.zips)]
+                ),
                 "affiliations": _as_list(p.orgs),
                 "schools": _as_list([canonical_school(p.medical_school)]),
                 "grad_years": _as_list([p.graduation_year]),
-                "practice_city": p.practice_city,
-                "practice_state": p.practice_state,
-                "gender": p.gender,
-                "medical_school": p.medical_school if isinstance(p.medical_school, str) else None,
+                "practice_city": _text(p.practice_city),
+                "practice_state": _text(p.practice_state),
+                "gender": _text(p.gender) if in_nppes else _text(p.dac_gender),
+                "medical_school": _text(p.medical_school),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=REFERENCE_PERSON_COLUMNS)
+
+
+REFERENCE_PERSON_COLUMNS = [
+    "rec_id", "person_id", "npi", "sources", "first", "middle", "last", "suffix", "credentials",
+    "alt_lasts", "states", "cities", "specialties", "physician", "zips", "affiliations",
+    "schools", "grad_years", "practice_city", "practice_state", "gender", "medical_school",
+]  # fmt: skip
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _one_place_people(
@@ -224,8 +293,9 @@ def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def exclusion_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """LEIE exclusions of individuals (businesses cannot be a listed physician)."""
     rows = con.execute(
-        """SELECT row_number() OVER () AS rec_no, last_name, first_name, middle_name, npi, city,
-                  state, general, specialty, exclusion_type, exclusion_date, reinstatement_date
+        """SELECT row_number() OVER (ORDER BY load_id, line_number) AS rec_no, line_number,
+                  last_name, first_name, middle_name, npi, city, state, general, specialty,
+                  exclusion_type, exclusion_date, reinstatement_date
            FROM ref_leie WHERE last_name IS NOT NULL"""
     ).df()
     if rows.empty:

@@ -9,7 +9,12 @@ from __future__ import annotations
 from pipeline.db.schema import CERTIFICATION_VALUES
 from pipeline.normalize.specialties import canonical_specialty, claims_match
 
-__all__ = ["CERTIFICATION_VALUES", "VERIFICATIONS_VIEW", "classify_certification"]
+__all__ = [
+    "CERTIFICATION_VALUES",
+    "VERIFICATIONS_VIEW",
+    "certification_reason",
+    "classify_certification",
+]
 
 ACTIVE = "active"
 LAPSED_STATUSES = {"expired", "lapsed", "inactive"}
@@ -20,6 +25,7 @@ def classify_certification(
     claimed: list[str],
     certificates: list[tuple[str, str, str | None]],
     physician: bool = True,
+    boards_loaded: bool = True,
 ) -> str:
     """The ``verifications.certification`` value of one listing.
 
@@ -28,13 +34,14 @@ def classify_certification(
     that issued it (``claims_match``): Hospice and Palliative Medicine from the internal medicine
     board supports a claim of Internal Medicine, not of Obstetrics and Gynecology.
     Board certification does not apply to a matched non-physician (nurse practitioner, physician
-    assistant): that is ``unknown``, not ``not_certified``.
+    assistant): that is ``unknown``, not ``not_certified``. Without board records loaded nothing
+    can be said about certification either: ``unknown`` (``certification_reason`` says why).
 
     >>> certs = [("Cardiovascular Disease", "active", "American Board of Internal Medicine")]
     >>> classify_certification("matched", ["Internal Medicine"], certs)
     'certified'
     """
-    if identity != "matched" or not physician:
+    if certification_reason(identity, physician, boards_loaded) is not None:
         return "unknown"
 
     def matches_claim(certificate: str, board: str | None) -> bool:
@@ -53,6 +60,21 @@ def classify_certification(
     return "not_certified"
 
 
+def certification_reason(identity: str, physician: bool, boards_loaded: bool) -> str | None:
+    """Why a listing's certification is ``unknown`` (None when it is not).
+
+    >>> certification_reason("matched", True, boards_loaded=False)
+    'no board-certification records loaded (credcheck load boards FILE)'
+    """
+    if identity != "matched":
+        return f"identity {identity}: no one person to check"
+    if not physician:
+        return "matched to a non-physician (NP, PA, ...): board certification does not apply"
+    if not boards_loaded:
+        return "no board-certification records loaded (credcheck load boards FILE)"
+    return None
+
+
 VERIFICATIONS_VIEW = """
 CREATE OR REPLACE VIEW verifications AS
 SELECT l.listing_id,
@@ -66,20 +88,22 @@ SELECT l.listing_id,
        m.certification,
        coalesce(c.certificates, []) AS certificates,
        coalesce(x.excluded, false) AS excluded,
-       CAST(l.crawled_at AS TIMESTAMP) AS crawled_at
+       CAST(l.crawled_at AS TIMESTAMP) AS crawled_at,
+       CAST(m.evidence AS VARCHAR[]) AS evidence,
+       m.npi_deactivated
 FROM listings l
 JOIN listing_matches m USING (listing_id)
 LEFT JOIN (
-    SELECT matched_npi AS npi,
+    SELECT person_id,
            list({'board': board, 'certificate': certificate, 'status': status,
                  'expiration': expiration_date} ORDER BY certificate_type, certificate)
                AS certificates
-    FROM certificates WHERE matched_npi IS NOT NULL GROUP BY matched_npi
-) c ON c.npi = m.npi
+    FROM certificates WHERE person_id IS NOT NULL GROUP BY person_id
+) c ON c.person_id = m.person_id
 LEFT JOIN (
-    SELECT matched_npi AS npi, bool_or(reinstatement_date IS NULL) AS excluded
-    FROM exclusions WHERE matched_npi IS NOT NULL GROUP BY matched_npi
-) x ON x.npi = m.npi
+    SELECT person_id, bool_or(reinstatement_date IS NULL) AS excluded
+    FROM exclusions WHERE person_id IS NOT NULL GROUP BY person_id
+) x ON x.person_id = m.person_id
 """
 
 

@@ -38,7 +38,11 @@ def test_verifications_view_follows_the_contract(demo_db):
         "certificates",
         "excluded",
         "crawled_at",
+        "evidence",
+        "npi_deactivated",
     ]
+    assert columns["evidence"] == "VARCHAR[]"
+    assert columns["npi_deactivated"] == "BOOLEAN"
     assert columns["claimed_specialties"] == "VARCHAR[]"
     assert columns["match_score"] == "DOUBLE"
     assert columns["excluded"] == "BOOLEAN"
@@ -49,7 +53,10 @@ def test_verifications_view_follows_the_contract(demo_db):
                   bool_and(certification IN ('certified', 'certified_other_specialty', 'lapsed',
                                              'not_certified', 'unknown')),
                   bool_and(match_score BETWEEN 0 AND 1),
-                  bool_and((npi IS NULL) = (identity <> 'matched')),
+                  bool_and(identity = 'matched' OR npi IS NULL),
+                  bool_and((len(evidence) > 0) = (identity = 'matched')),
+                  bool_and(list_has_all(['nppes', 'dac', 'boards', 'leie'], evidence)),
+                  count(*) FILTER (identity = 'matched' AND npi IS NULL) = 0,
                   bool_and(certification = 'unknown' OR identity = 'matched'),
                   count(DISTINCT listing_id) = count(*),
                   count(*) FILTER (excluded) > 0

@@ -27,6 +27,7 @@ CERTIFICATION_VALUES = (
     "unknown",
 )
 IDENTITIES = ("matched", "ambiguous", "unmatched")
+SOURCE_NAMES = ("nppes", "dac", "boards", "leie")
 BOARD_STATUSES = ("active", "expired", "lapsed", "inactive", "suspended", "revoked")
 CERTIFICATE_TYPES = ("specialty", "subspecialty")
 MOC_VALUES = ("yes", "no", "not_required")
@@ -105,6 +106,17 @@ _TABLES = (
             ),
             C("excluded", "BOOLEAN", "on the OIG LEIE without reinstatement"),
             C("crawled_at", "TIMESTAMP", "when the page was fetched (UTC)"),
+            C(
+                "evidence",
+                "VARCHAR[]",
+                "the loaded sources whose records describe the matched person (empty unless matched)",
+                values=SOURCE_NAMES,
+            ),
+            C(
+                "npi_deactivated",
+                "BOOLEAN",
+                "the NPI shown on the page or the matched person's NPI is deactivated in NPPES",
+            ),
         ],
         view=True,
     ),
@@ -113,8 +125,11 @@ _TABLES = (
         PUBLISHED,
         "One row per resolved identity (NPI) with every listing of it, its certificates, affiliations, education and exclusion status.",
         [
-            C("npi", "VARCHAR", "the resolved identity (NPPES NPI)"),
-            C("name", "VARCHAR", "display name from NPPES"),
+            C("npi", "VARCHAR", "the resolved identity's NPI (NULL: a person known only from board or LEIE rows without one)"),
+            C("person_id", "VARCHAR", "the resolved identity: its NPI, else 'boards:…' / 'leie:…'"),
+            C("evidence", "VARCHAR[]", "the sources that describe the person", values=SOURCE_NAMES),
+            C("npi_deactivated", "BOOLEAN", "NPPES lists the NPI as deactivated"),
+            C("name", "VARCHAR", "display name from the reference records"),
             C("first", "VARCHAR", "NPPES first name"),
             C("middle", "VARCHAR", "NPPES middle name"),
             C("last", "VARCHAR", "NPPES last name"),
@@ -135,6 +150,11 @@ _TABLES = (
                 "certification",
                 "VARCHAR",
                 "the most reassuring certification value over its listings",
+            ),
+            C(
+                "certification_reason",
+                "VARCHAR",
+                "why certification is unknown (no board records loaded, a non-physician); NULL otherwise",
             ),
             C(
                 "listings",
@@ -390,6 +410,15 @@ _TABLES = (
             C("candidate_npi", "VARCHAR", "the best candidate, matched or not"),
             C("runner_up_npi", "VARCHAR", "the second-best candidate"),
             C("runner_up_score", "DOUBLE", "its probability"),
+            C("person_id", "VARCHAR", "the matched reference person (reference_people.person_id)"),
+            C(
+                "evidence",
+                "VARCHAR[]",
+                "sources describing the matched person",
+                values=SOURCE_NAMES,
+            ),
+            C("npi_deactivated", "BOOLEAN", "(verifications.npi_deactivated)"),
+            C("certification_reason", "VARCHAR", "why certification is unknown; NULL otherwise"),
             C(
                 "comparisons",
                 "VARCHAR",
@@ -400,9 +429,12 @@ _TABLES = (
     Table(
         "reference_people",
         STAGED,
-        "Individual providers from NPPES, with places and specialties from NPPES and Doctors & Clinicians.",
+        "Individual providers from whatever references are loaded (NPPES, Doctors & Clinicians, board certificates, LEIE), merged by NPI and by the matcher.",
         [
-            C("npi", "VARCHAR", "NPI"),
+            C("npi", "VARCHAR", "NPI (NULL: known only from board or LEIE rows without one)"),
+            C("person_id", "VARCHAR", "the NPI, else 'boards:' / 'leie:' and a hash of name and place"),
+            C("sources", "VARCHAR[]", "the sources that describe the person", values=SOURCE_NAMES),
+            C("npi_deactivated", "BOOLEAN", "NPPES lists the NPI as deactivated"),
             C("first", "VARCHAR", "first name"),
             C("middle", "VARCHAR", "middle name"),
             C("last", "VARCHAR", "last name"),
@@ -434,6 +466,7 @@ _TABLES = (
                 "VARCHAR",
                 "NPI the certificate is tied to (by NPI or by the matcher)",
             ),
+            C("person_id", "VARCHAR", "reference person the certificate is tied to"),
             C("first", "VARCHAR", "first name on the certificate"),
             C("middle", "VARCHAR", "middle name"),
             C("last", "VARCHAR", "last name"),
@@ -459,6 +492,8 @@ _TABLES = (
         "OIG LEIE exclusions of individuals and the NPI each is tied to.",
         [
             C("matched_npi", "VARCHAR", "NPI the exclusion is tied to"),
+            C("person_id", "VARCHAR", "reference person the exclusion is tied to"),
+            C("line_number", "BIGINT", "line in the LEIE file"),
             C("first", "VARCHAR", "first name"),
             C("middle", "VARCHAR", "middle name"),
             C("last", "VARCHAR", "last name"),
@@ -761,6 +796,7 @@ _TABLES = (
             C("waiver_state", "VARCHAR"),
             C("upin", "VARCHAR"),
             C("birth_date", "DATE"),
+            C("line_number", "BIGINT", "line in the file"),
             C("repairs", "VARCHAR[]", "values repaired in this row"),
         ],
         published=False,

@@ -57,21 +57,51 @@ class IdentityScore:
         )
 
 
-def score_identities(con: duckdb.DuckDBPyConnection, truth_csv: Path) -> IdentityScore:
+def score_identities(
+    con: duckdb.DuckDBPyConnection, truth_csv: Path, sources: list[str] | None = None
+) -> IdentityScore:
+    """Identity and certification scores of the published file against the world's truth.
+
+    ``sources``: the reference sources that were loaded (default: all of them). A listing's
+    true person counts as findable only when a loaded source has a row of that person
+    (``reference_truth.csv``, beside ``truth.csv``: source, line, the row's true NPI); the
+    expected certification is ``unknown`` without board records, and for people no loaded
+    source has. A match to a person known without an NPI (board or LEIE rows) is correct when
+    that person's rows are the listing's person's.
+    """
     truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
     published = con.execute(
-        "SELECT site_id, source_url, npi, identity, certification FROM verifications"
+        """SELECT v.site_id, v.source_url, v.npi, v.identity, v.certification, m.person_id
+           FROM verifications v JOIN listing_matches m USING (listing_id)"""
     ).df()
     published["path"] = [urlsplit(u).path for u in published["source_url"]]
     joined = truth.merge(published, on=["site_id", "path"], how="left", suffixes=("_true", ""))
     predicted = joined["identity"] == "matched"
     has_truth = joined["npi_true"] != ""
-    correct = predicted & (joined["npi"] == joined["npi_true"])
+    expected = joined["expected_certification"]
+    person_npis: dict[str, set[str]] = {}
+    if sources is not None:
+        rows = pd.read_csv(
+            truth_csv.parent / "reference_truth.csv", dtype=str, keep_default_na=False
+        )
+        rows = rows[rows["source"].isin(sources) & (rows["npi"] != "")]
+        has_truth &= joined["npi_true"].isin(set(rows["npi"]))
+        expected = expected.where(has_truth & ("boards" in sources), "unknown")
+        person_npis = _npis_of_people_without_npi(con, rows)
+    correct = predicted & (
+        (joined["npi"] == joined["npi_true"])
+        | pd.Series(
+            [
+                isinstance(pid, str) and npi in person_npis.get(pid, ())
+                for pid, npi in zip(joined["person_id"], joined["npi_true"])
+            ],
+            index=joined.index,
+            dtype=bool,
+        )
+    )
     crawled = joined["identity"].notna()
     agreement = (
-        (
-            joined.loc[crawled, "certification"] == joined.loc[crawled, "expected_certification"]
-        ).mean()
+        (joined.loc[crawled, "certification"] == expected[crawled]).mean()
         if crawled.any()
         else 0.0
     )
@@ -83,6 +113,25 @@ def score_identities(con: duckdb.DuckDBPyConnection, truth_csv: Path) -> Identit
         correct_matches=int(correct.sum()),
         certification_agreement=float(agreement),
     )
+
+
+def _npis_of_people_without_npi(
+    con: duckdb.DuckDBPyConnection, truth_rows: pd.DataFrame
+) -> dict[str, set[str]]:
+    """person_id -> the true NPIs of its board and LEIE rows, for people published without an
+    NPI (from the rows' line numbers)."""
+    rows = con.execute(
+        """SELECT 'boards' AS source, c.line_number, c.person_id FROM certificates c
+           JOIN reference_people p USING (person_id) WHERE p.npi IS NULL
+           UNION ALL
+           SELECT 'leie', x.line_number, x.person_id FROM exclusions x
+           JOIN reference_people p USING (person_id) WHERE p.npi IS NULL"""
+    ).df()
+    if rows.empty:
+        return {}
+    rows["line_number"] = rows["line_number"].astype("int64").astype(str)
+    known = rows.merge(truth_rows, on=["source", "line_number"])
+    return known.groupby("person_id")["npi"].agg(set).to_dict()
 
 
 def fit_calibration(

@@ -25,7 +25,8 @@ from pipeline.match.decide import Thresholds, identity, weight_for
 
 _ROW = """
 SELECT l.listing_id, l.listed_name, l.source_url, m.identity, m.match_score, m.candidate_npi,
-       m.runner_up_npi, m.runner_up_score, m.comparisons
+       m.runner_up_npi, m.runner_up_score, m.comparisons, m.certification,
+       m.certification_reason, m.evidence, m.npi_deactivated, m.person_id
 FROM listings l JOIN listing_matches m USING (listing_id)
 WHERE l.listing_id = ?
 """
@@ -130,6 +131,11 @@ DECISION_COLUMNS = (
     "runner_up_npi",
     "runner_up_score",
     "comparisons",
+    "certification",
+    "certification_reason",
+    "evidence",
+    "npi_deactivated",
+    "person_id",
 )
 
 
@@ -174,18 +180,20 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
     """The explanation of one decision row (``DECISION_COLUMNS``), candidates named by ``names``
     (``reference_names``): for callers that already read the rows of many listings."""
     lid, name, url = decision["listing_id"], decision["listed_name"], decision["source_url"]
+    verdict = _verdict(decision)
     if not decision["comparisons"]:
         return Explanation(
             lid,
             name,
             url,
-            ["unmatched: no reference person shares a blocking key with this listing"],
+            [*verdict, "unmatched: no reference person shares a blocking key with this listing"],
             None,
             [],
         )
     details = json.loads(decision["comparisons"])
     candidate, runner_npi = decision["candidate_npi"], decision["runner_up_npi"]
     out = [
+        *verdict,
         f"decision: {decision['identity']}; best candidate NPI {candidate}"
         f"{names.get(candidate, '')}: probability {decision['match_score']:.4f}, "
         f"weight {details['match_weight']:+.1f} bits"
@@ -208,6 +216,24 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
         f"(runner-up >= {t.credible_probability}, the two >= {t.ambiguous_probability})"
     )
     return Explanation(lid, name, url, out, explanation_frame(details), what_would_change(details))
+
+
+def _verdict(decision: dict) -> list[str]:
+    """The certification verdict and why it is unknown; who matched and on what evidence."""
+    out = []
+    if decision.get("certification"):
+        reason = decision.get("certification_reason")
+        out.append(f"certification: {decision['certification']}" + (f" ({reason})" if reason else ""))
+    deactivated = decision.get("npi_deactivated")
+    if decision.get("identity") == "matched" and decision.get("person_id"):
+        evidence = ", ".join(decision.get("evidence") or []) or "none"
+        out.append(
+            f"matched person: {decision['person_id']}; evidence: {evidence}"
+            + ("; its NPI is deactivated in NPPES" if deactivated else "")
+        )
+    elif deactivated:
+        out.append("the NPI shown on the page is deactivated in NPPES")
+    return out
 
 
 def explain(con: duckdb.DuckDBPyConnection, listing_id: str) -> str:

@@ -7,6 +7,7 @@ kinds in ``KINDS``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import threading
 import time
@@ -40,12 +41,30 @@ class Source:
     table: str = ""  # where the rows go (a fresh table for full loads, see load_reference)
     applied: int = 0  # rows merged into an earlier load's rows (supplements)
     removed: int = 0  # rows deleted from ``table`` after insertion (rejects, duplicates)
+    columns: list[str] = field(default_factory=list)  # the columns a row fills (empty rows)
+    notes: dict[str, int] = field(default_factory=dict)  # file-level repairs -> count
+
+    def note(self, repair: str, count: int = 1) -> None:
+        self.notes[repair] = self.notes.get(repair, 0) + count
 
     def read_header(self) -> list[str]:
+        """The header row; notes a byte-order mark, CRLF line ends and padded header cells."""
+        with self.path.open("rb") as fh:
+            first = fh.readline()
+        self.notes.pop("byte_order_mark", None)
+        self.notes.pop("crlf_line_ends", None)
+        self.notes.pop("header_cells_trimmed", None)
+        if first.startswith(codecs.BOM_UTF8):
+            self.note("byte_order_mark")
+        if first.endswith(b"\r\n"):
+            self.note("crlf_line_ends")
         with self.path.open(
             encoding="utf-8-sig" if self.encoding == "utf-8" else "latin-1", newline=""
         ) as fh:
             self.header = next(csv.reader(fh), [])
+        padded = sum(h != h.strip() for h in self.header)
+        if padded:
+            self.note("header_cells_trimmed", padded)
         return self.header
 
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from pipeline.config import CredcheckError
 from pipeline.normalize.npi import is_valid_npi
+from pipeline.normalize.numbers import spreadsheet_integer
 from pipeline.sources.base import Kind, Reporter, Source
 
 BOARD_COLUMNS = [
@@ -71,6 +72,7 @@ _BOARD_SCHEMA = pa.schema(
         ("initial_certification_date", pa.date32()),
         ("expiration_date", pa.date32()),
         *[(c, pa.string()) for c in BOARD_COLUMNS[11:]],
+        ("repairs", pa.list_(pa.string())),
     ]
 )
 _BOARD_BATCH = 50_000
@@ -96,6 +98,7 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
             con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", rejected)
             rejected.clear()
 
+    source.read_header()  # notes a byte-order mark, CRLF, padded header cells
     with source.path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -108,9 +111,10 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
         positions = [header.index(c) for c in BOARD_COLUMNS]
         rows_read = 0
         for line_number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
             rows_read += 1
+            if not any(v.strip() for v in values):
+                source.note("empty_rows_skipped")
+                continue
             raw = ",".join(values)
             if len(values) != len(header):
                 problem = f"expected {len(header)} fields, got {len(values)}"
@@ -120,7 +124,8 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
             row["status"] = row["status"].lower()
             row["certificate_type"] = row["certificate_type"].lower()
             row["moc"] = row["moc"].lower()
-            if row["npi"] == "0000000000":  # the CMS files' "no NPI"
+            row["npi"], repaired = spreadsheet_integer(row["npi"])
+            if row["npi"] in ("0000000000", "0"):  # the CMS files' "no NPI"
                 row["npi"] = ""
             problem = _board_row_problem(row)
             fingerprint = hash(tuple(row.values()))
@@ -148,6 +153,7 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
                     row["moc"] or None,
                     row["city"] or None,
                     row["state"].upper() or None,
+                    [repaired] if repaired else None,
                 )
             )
             if len(good) >= _BOARD_BATCH:

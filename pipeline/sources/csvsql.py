@@ -2,9 +2,12 @@
 
 The CMS and OIG files go through DuckDB's CSV reader with the dialect fixed and every column
 read as text (nothing is sniffed), only the columns a loader selects materialised. The SQL
-expressions here repair what spreadsheets and exports damage (ZIP codes that lost their leading
-zeros, phone numbers and NPIs in scientific notation, three date formats) and flag each repair
-for the ``repairs`` column; rows that cannot be used move to ``rejects`` with their line number.
+expressions here repair what spreadsheets and dataframes do to a CSV — integer codes and ids
+written as floats (``1.0``, ``1234567890.0``) or in scientific notation, ZIP codes that lost
+their leading zeros, ``0`` for ``00000000``, three date formats, rows left empty at the end —
+and flag each repair for the ``repairs`` column (file-level repairs — a byte-order mark, CRLF
+line ends, padded header cells, columns found under an older name — are counted on the
+``Source``); rows that cannot be used move to ``rejects`` with their line number.
 """
 
 from __future__ import annotations
@@ -21,17 +24,30 @@ def header_key(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").split()).lower()
 
 
-def pick_columns(kind: str, header: list[str], wanted: dict[str, tuple[str, ...]]) -> dict:
-    """Map our column names to the file's, accepting header variants (case and spacing too)."""
+def pick_columns(
+    kind: str,
+    header: list[str],
+    wanted: dict[str, tuple[str, ...]],
+    notes: dict[str, int] | None = None,
+) -> dict:
+    """Map our column names to the file's, accepting header variants (case and spacing too).
+
+    The first variant is the current name; a column found under a later one (a rename between
+    years, e.g. "Provider Gender Code" for "Provider Sex Code") is counted in ``notes``.
+    """
     by_key = {}
     for name in header:
         by_key.setdefault(header_key(name), name)
     picked, missing = {}, []
     for ours, variants in wanted.items():
-        found = next((by_key[header_key(v)] for v in variants if header_key(v) in by_key), None)
-        if found is None:
+        position = next((i for i, v in enumerate(variants) if header_key(v) in by_key), None)
+        if position is None:
             missing.append(variants[0])
-        picked[ours] = found
+            picked[ours] = None
+            continue
+        picked[ours] = by_key[header_key(variants[position])]
+        if position > 0 and notes is not None:
+            notes["column_renamed"] = notes.get("column_renamed", 0) + 1
     if missing:
         raise CredcheckError(f"{kind}: file is missing expected columns: {', '.join(missing)}")
     return picked
@@ -58,8 +74,8 @@ def read_csv_sql(source: Source) -> str:
 def unique_header(header: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
-    for name in header:
-        name = name.replace("\ufeff", "")
+    for i, name in enumerate(header):
+        name = name.replace("\ufeff", "") or f"column{i}"  # a dataframe's unnamed index
         if name in seen:
             seen[name] += 1
             name = f"{name}_{seen[name]}"
@@ -75,21 +91,48 @@ def text(column: str) -> str:
 
 
 def npi_text(column: str) -> str:
-    """An NPI as text; '0000000000' (no NPI) and blanks become NULL, 1.234567893E+09 digits."""
+    """An NPI as text; '0000000000' (no NPI; '0' once a spreadsheet had it) and blanks are NULL.
+
+    Floats and scientific notation are repaired for every number column (``number_sql``).
+    """
     value = text(column)
-    return (
-        f"CASE WHEN {value} IS NULL OR {value} = '0000000000' THEN NULL "
-        f"WHEN length({value}) = 10 THEN {value} "
-        f"WHEN regexp_full_match({value}, '[0-9]\\.[0-9]{{9}}[eE]\\+?0?9') "
-        f"THEN CAST(CAST({value} AS DOUBLE) AS BIGINT)::VARCHAR ELSE {value} END"
+    return f"CASE WHEN {value} IN ('0000000000', '0') THEN NULL ELSE {value} END"
+
+
+def number_sql(value: str) -> tuple[str, str, str, str]:
+    """(repaired, written as float, scientific notation, digits lost) for an integer in text.
+
+    A spreadsheet or dataframe writes integer codes and ids as floats ("1.0", "1234567890.0")
+    or in scientific notation ("6.175550134E+09"); both are repaired. "6.17555E+09" lost digits:
+    kept as it is (a loader rejects or drops it). Only values with a dot pay for the regexes.
+    """
+    dotted = f"contains({value}, '.')"
+    as_float = f"({dotted} AND regexp_full_match({value}, '[0-9]+\\.0*'))"
+    scientific = f"({dotted} AND regexp_full_match({value}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+'))"
+    digits = f"length(regexp_extract({value}, '\\.([0-9]+)', 1))"
+    exponent = f"TRY_CAST(regexp_extract({value}, '[eE]\\+?([0-9]+)', 1) AS INTEGER)"
+    whole = f"({scientific} AND {digits} >= {exponent})"
+    repaired = (
+        f"CASE WHEN NOT {dotted} THEN {value} "
+        f"WHEN {as_float} THEN split_part({value}, '.', 1) "
+        f"WHEN {whole} THEN CAST(round(CAST({value} AS DOUBLE)) AS HUGEINT)::VARCHAR "
+        f"ELSE {value} END"
     )
+    return repaired, as_float, whole, f"({scientific} AND NOT {whole})"
+
+
+NUMBER_FLAGS = {
+    "integer_written_as_float": "_as_float",
+    "scientific_notation": "_scientific",
+}
+"""Row repairs ``insert_from_csv`` flags for the ``numbers`` columns (use in repairs_list)."""
 
 
 def date_expr(column: str) -> str:
-    """MM/DD/YYYY (NPPES) or YYYYMMDD (LEIE) to DATE; '00000000' and blanks are no date."""
+    """MM/DD/YYYY (NPPES) or YYYYMMDD (LEIE) to DATE; '00000000' (or '0') and blanks: no date."""
     value = text(column)
     return (
-        f"CASE WHEN {value} IS NULL OR {value} = '00000000' THEN NULL "
+        f"CASE WHEN {value} IS NULL OR {value} IN ('00000000', '0') THEN NULL "
         f"WHEN length({value}) = 8 THEN try_strptime({value}, '%Y%m%d')::DATE "
         f"WHEN substr({value}, 5, 1) = '-' THEN try_strptime({value}, '%Y-%m-%d')::DATE "
         f"ELSE try_strptime({value}, '%m/%d/%Y')::DATE END"
@@ -99,13 +142,11 @@ def date_expr(column: str) -> str:
 def zip_expr(column: str, country: str | None = None) -> tuple[str, str]:
     """(repaired ZIP, repair flag): US ZIPs that lost leading zeros get them back.
 
-    "2114" -> "02114", "21141234" -> "021141234"; "02114-1234" and "2114.0" are tidied. Foreign
-    postal codes (a country code other than US) are left alone.
+    "2114" -> "02114", "21141234" -> "021141234"; "02114-1234" is tidied ("2114.0" is a
+    float, repaired as a number column). Foreign postal codes (a country code other than US)
+    are left alone.
     """
-    raw = text(column)
-    value = (
-        f"(CASE WHEN contains({raw}, '.') THEN regexp_replace({raw}, '\\.0+$', '') ELSE {raw} END)"
-    )
+    value = text(column)
     us = f"coalesce({text(country)}, 'US') = 'US'" if country else "true"
     # Cheap tests first: only 3-, 4-, 7- and 8-character values can have lost zeros.
     lost = (
@@ -121,24 +162,12 @@ def zip_expr(column: str, country: str | None = None) -> tuple[str, str]:
     return repaired, lost
 
 
-def phone_expr(column: str) -> tuple[str, str, str]:
-    """(repaired phone, repaired flag, unrepairable flag) for spreadsheet scientific notation.
-
-    "6.175550134E+09" -> "6175550134". "6.17555E+09" lost digits: NULL, counted as unrepairable.
-    """
+def phone_expr(column: str) -> tuple[str, str]:
+    """(phone, unrepairable flag): a phone number in scientific notation that lost digits
+    ("6.17555E+09") is NULL, counted; whole ones were repaired as a number column."""
     value = text(column)
-    scientific = (
-        f"(CASE WHEN contains({value}, 'E') OR contains({value}, 'e') "
-        f"THEN regexp_full_match({value}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+') ELSE false END)"
-    )
-    digits = f"length(regexp_extract({value}, '\\.([0-9]+)', 1))"
-    exponent = f"TRY_CAST(regexp_extract({value}, '[eE]\\+?([0-9]+)', 1) AS INTEGER)"
-    whole = f"({scientific} AND {digits} >= {exponent})"
-    repaired = (
-        f"CASE WHEN NOT {scientific} THEN {value} "
-        f"WHEN {whole} THEN CAST(round(CAST({value} AS DOUBLE)) AS BIGINT)::VARCHAR END"
-    )
-    return repaired, whole, f"({scientific} AND NOT {whole})"
+    _, _, _, lost = number_sql(value)
+    return f"CASE WHEN NOT {lost} THEN {value} END", lost
 
 
 def repairs_list(flags: dict[str, str]) -> str:
@@ -156,8 +185,14 @@ def insert_from_csv(
     report: Reporter,
     table: str,
     select: dict[str, str],
+    numbers: list[str] = (),
 ) -> int:
     """One streaming pass: file -> ``table``. Returns the rows read (inserted + malformed).
+
+    ``numbers``: file columns that hold integers (codes, ids, ZIPs, phones, numeric dates),
+    repaired by ``number_sql`` before the loader's expressions see them; ``NUMBER_FLAGS`` name
+    the per-row flags. Lines with no value at all (",,,,", a spreadsheet's trailing rows) are
+    skipped and counted, not rejected.
 
     DuckDB's parallel CSV reader keeps the file's order when inserting (preserve_insertion_order),
     so a row's line number follows from its rowid; numbering rows in the query instead would
@@ -167,17 +202,36 @@ def insert_from_csv(
     for name in ("reject_errors", "reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     exprs = ", ".join(f"{expr} AS {name}" for name, expr in select.items())
-    # The inner query reads only the file columns the expressions use, each trimmed once.
+    source.columns = [n for n in select if n not in ("repairs", "layout")]
+    # The inner query reads only the file columns the expressions use, each trimmed once; the
+    # middle one repairs the number columns and flags the rows it repaired.
     used = [c for c in unique_header(source.header) if ident(c) in exprs]
     cleaned = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in used)
+    repaired, flags = [], {"_as_float": [], "_scientific": []}
+    for c in used:
+        if c in numbers:
+            value, as_float, scientific, _ = number_sql(ident(c))
+            repaired.append(f"{value} AS {ident(c)}")
+            flags["_as_float"].append(as_float)
+            flags["_scientific"].append(scientific)
+        else:
+            repaired.append(ident(c))
+    repaired += [f"({' OR '.join(f) or 'false'}) AS {name}" for name, f in flags.items()]
     sql = (
         f"INSERT INTO {table} BY NAME SELECT ? AS load_id, {exprs} "
-        f"FROM (SELECT {cleaned} FROM {read_csv_sql(source)})"
+        f"FROM (SELECT {', '.join(repaired)} FROM (SELECT {cleaned} FROM {read_csv_sql(source)}))"
     )
     inserted = report.run(con, f"reading {source.path.name}", sql, [source.load_id])[0][0]
+    empty = con.execute(
+        "SELECT count(DISTINCT line) FROM reject_errors "
+        "WHERE regexp_full_match(csv_line, '[\\s,\"]*')"
+    ).fetchone()[0]
+    if empty:
+        source.note("empty_rows_skipped", empty)
     malformed = con.execute(
         "SELECT line, any_value(error_message), any_value(trim(csv_line, e'\\r\\n')) "
-        "FROM reject_errors GROUP BY line ORDER BY line"
+        "FROM reject_errors WHERE NOT regexp_full_match(csv_line, '[\\s,\"]*') "
+        "GROUP BY line ORDER BY line"
     ).fetchall()
     if malformed:
         con.executemany(
@@ -200,7 +254,7 @@ def insert_from_csv(
         f"CREATE OR REPLACE TEMP MACRO _line(r) AS r - {base} + 2 + "
         f"(SELECT count(*) FROM _malformed WHERE adj <= r - {base} + 2)"
     )
-    return inserted + len(malformed)
+    return inserted + len(malformed) + empty
 
 
 def reject_where(
@@ -210,7 +264,15 @@ def reject_where(
     reason_sql: str,
     raw_sql: str,
 ) -> None:
-    """Move this load's rows with a non-NULL reason from ``table`` to ``rejects``."""
+    """Move this load's rows with a non-NULL reason from ``table`` to ``rejects``.
+
+    Rows with no value at all (a spreadsheet's empty rows) are dropped and counted instead.
+    """
+    if source.columns:
+        reason_sql = (
+            f"CASE WHEN {' AND '.join(f'{c} IS NULL' for c in source.columns)} THEN '' "
+            f"ELSE {reason_sql} END"
+        )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _bad AS
             SELECT rid, reason FROM (
@@ -218,10 +280,14 @@ def reject_where(
             WHERE reason IS NOT NULL""",
         [source.load_id],
     )
+    empty = con.execute("SELECT count(*) FROM _bad WHERE reason = ''").fetchone()[0]
+    if empty:
+        source.note("empty_rows_skipped", empty)
     con.execute(
         f"""INSERT INTO rejects
             SELECT ?, ?, _line(b.rid), b.reason, {raw_sql}
-            FROM {table} t JOIN _bad b ON t.rowid = b.rid ORDER BY b.rid""",
+            FROM {table} t JOIN _bad b ON t.rowid = b.rid WHERE b.reason <> ''
+            ORDER BY b.rid""",
         [source.load_id, source.kind],
     )
     source.removed += con.execute(
@@ -294,8 +360,10 @@ def npi_reason(column: str = "npi") -> str:
     """SQL: why an NPI column's value cannot be used ('no NPI', 'invalid NPI …'), else NULL."""
     return (
         f"CASE WHEN {column} IS NULL THEN 'no NPI' "
-        f"WHEN NOT {npi_valid_sql(column)} "
-        f"THEN 'invalid NPI ' || {column} || ' (fails the Luhn check)' END"
+        f"WHEN NOT {npi_valid_sql(column)} THEN CASE "
+        f"WHEN regexp_full_match({column}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+') "
+        f"THEN 'NPI ' || {column} || ' in scientific notation lost digits' "
+        f"ELSE 'invalid NPI ' || {column} || ' (fails the Luhn check)' END END"
     )
 
 

@@ -8,6 +8,7 @@ import duckdb
 from pipeline.config import CredcheckError
 from pipeline.sources.base import Kind, Reporter, Source
 from pipeline.sources.csvsql import (
+    NUMBER_FLAGS,
     drop_duplicates,
     header_key,
     insert_from_csv,
@@ -50,6 +51,9 @@ DAC_COLUMNS = {
     "phone": ("Telephone Number", "phn_numbr"),
     "address_id": ("adrs_id",),
 }
+_DAC_NUMBERS = (
+    "npi", "ind_pac_id", "graduation_year", "org_pac_id", "num_org_mem", "zip", "phone",
+)  # fmt: skip
 DAC_SECONDARY = tuple(f"sec_spec_{i}" for i in range(1, 5))
 DAC_HOSPITALS = range(1, 6)
 
@@ -71,17 +75,17 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
     header = source.read_header()
     pick_columns(source.kind, header, {"npi": ("NPI",)})
     layout = dac_layout(header)
-    cols = pick_columns(source.kind, header, DAC_COLUMNS)
+    cols = pick_columns(source.kind, header, DAC_COLUMNS, source.notes)
     keys = {header_key(h): h for h in header}
     zip_code, zip_fixed = zip_expr(cols["zip"])
-    phone, phone_fixed, phone_lost = phone_expr(cols["phone"])
+    phone, phone_lost = phone_expr(cols["phone"])
     secondary = [keys[s] for s in (header_key(s) for s in DAC_SECONDARY) if s in keys]
     select = {name: text(col) for name, col in cols.items()}
     select |= {
         "npi": npi_text(cols["npi"]),
         "layout": literal(layout),
         "num_org_mem": f"TRY_CAST({text(cols['num_org_mem'])} AS INTEGER)",
-        "graduation_year": f"regexp_replace({text(cols['graduation_year'])}, '\\.0+$', '')",
+        "graduation_year": text(cols["graduation_year"]),
         "zip": zip_code,
         "phone": phone,
         "secondary_specialty_list": "nullif(list_filter(["
@@ -93,18 +97,19 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
         "repairs": repairs_list(
             {
                 "zip_leading_zeros": zip_fixed,
-                "phone_scientific": phone_fixed,
                 "phone_unrepairable": phone_lost,
+                **NUMBER_FLAGS,
             }
         ),
     }
+    numbers = [cols[c] for c in _DAC_NUMBERS]
     if layout == "2021":
         ccns = [keys.get(f"hosp_afl_{i}") for i in DAC_HOSPITALS]
         names = [keys.get(f"hosp_afl_lbn_{i}") for i in DAC_HOSPITALS]
         for column, parts in (("hospital_ccns", ccns), ("hospital_names", names)):
             items = ", ".join(text(p) for p in parts if p)
             select[column] = f"nullif(list_filter([{items}], lambda x: x IS NOT NULL), [])"
-    rows_read = insert_from_csv(con, source, report, source.table, select)
+    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
     report("checking NPIs and duplicates")
     npi_rejects(con, source, source.table, "concat_ws(',', npi, last_name, first_name)")
     # A DAC row is clinician x enrollment x group x address: identical rows add nothing.
@@ -122,9 +127,10 @@ DAC_AFFILIATION_COLUMNS = {
 
 
 def load_dac_affiliations(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
-    cols = pick_columns(source.kind, source.read_header(), DAC_AFFILIATION_COLUMNS)
+    cols = pick_columns(source.kind, source.read_header(), DAC_AFFILIATION_COLUMNS, source.notes)
     select = {name: text(col) for name, col in cols.items()} | {"npi": npi_text(cols["npi"])}
-    rows_read = insert_from_csv(con, source, report, source.table, select)
+    numbers = [cols[c] for c in ("npi", "ind_pac_id")]
+    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
     npi_rejects(con, source, source.table, "concat_ws(',', npi, facility_ccn)")
     key = ["npi", "ind_pac_id", "facility_type", "facility_ccn", "parent_ccn"]
     drop_duplicates(con, source, source.table, key, "rowid", "identical row")

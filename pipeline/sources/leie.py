@@ -8,6 +8,7 @@ import duckdb
 from pipeline.normalize.npi import npi_valid_sql
 from pipeline.sources.base import Kind, Reporter, Source
 from pipeline.sources.csvsql import (
+    NUMBER_FLAGS,
     date_expr,
     drop_duplicates,
     insert_from_csv,
@@ -51,15 +52,19 @@ _LEIE_KEY = [
 ]
 
 
-def _leie_select(source: Source) -> dict[str, str]:
-    cols = pick_columns(source.kind, source.read_header(), LEIE_COLUMNS)
+_LEIE_NUMBERS = ("npi", "dob", "zip", "exclusion_date", "reinstatement_date", "waiver_date")
+
+
+def _leie_select(source: Source) -> tuple[dict[str, str], list[str]]:
+    cols = pick_columns(source.kind, source.read_header(), LEIE_COLUMNS, source.notes)
     zip_code, zip_fixed = zip_expr(cols["zip"])
     npi = npi_text(cols["npi"])
+    dob = text(cols["dob"])
     select = {name: text(col) for name, col in cols.items()}
     select |= {
         # A malformed NPI on the LEIE is dropped, not the exclusion: the name still matches.
         "npi": f"CASE WHEN {npi_valid_sql(npi)} THEN {npi} END",
-        "dob": f"nullif({text(cols['dob'])}, '00000000')",
+        "dob": f"CASE WHEN {dob} NOT IN ('00000000', '0') THEN {dob} END",
         "birth_date": date_expr(cols["dob"]),
         "zip": zip_code,
         # Kept as text here and checked below, so a bad date becomes a reject with its reason.
@@ -70,19 +75,21 @@ def _leie_select(source: Source) -> dict[str, str]:
             {
                 "zip_leading_zeros": zip_fixed,
                 "npi_invalid_dropped": f"({npi} IS NOT NULL AND NOT {npi_valid_sql(npi)})",
+                **NUMBER_FLAGS,
             }
         ),
     }
-    return select
+    return select, [cols[c] for c in _LEIE_NUMBERS]
 
 
 def _load_leie_rows(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
     # exclusion_date is a DATE column: stage the text in a small temp table first (the LEIE is
     # ~80k rows), check it, then insert typed rows.
-    select = _leie_select(source)
+    select, numbers = _leie_select(source)
     stage = stage_table(con, source.table)
     con.execute("ALTER TABLE _stage ALTER exclusion_date TYPE VARCHAR")
-    rows_read = insert_from_csv(con, source, report, stage, select)
+    rows_read = insert_from_csv(con, source, report, stage, select, numbers)
+    con.execute("UPDATE _stage SET line_number = _line(rowid)")
     reject_where(
         con,
         source,

@@ -121,7 +121,7 @@ def load_reference(
         ).fetchone()[0]
         if source.applied:  # supplement rows merged into rows of an earlier load
             loaded += source.applied
-        repairs = _record_repairs(con, spec, load_id)
+        repairs = _record_repairs(con, spec, load_id, source.notes)
         finished = datetime.now(UTC).replace(tzinfo=None)
         con.execute(
             "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -218,20 +218,26 @@ def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 MEMORY_LIMIT = "384MB"  # DuckDB spills beyond this; RSS stays ~400 MB on any file size
 
 
-def _record_repairs(con: duckdb.DuckDBPyConnection, spec: Kind, load_id: str) -> dict[str, int]:
+def _record_repairs(
+    con: duckdb.DuckDBPyConnection, spec: Kind, load_id: str, notes: dict[str, int]
+) -> dict[str, int]:
+    """Count the rows' repairs (their ``repairs`` column) and the file's into load_repairs."""
     columns = {r[0] for r in con.execute(f"DESCRIBE {spec.table}").fetchall()}
-    if "repairs" not in columns:
-        return {}
-    rows = con.execute(
-        f"""SELECT repair, count(*) FROM (
-                SELECT unnest(repairs) AS repair FROM {spec.table}
-                WHERE load_id = ? AND repairs IS NOT NULL)
-            GROUP BY repair ORDER BY repair""",
-        [load_id],
-    ).fetchall()
-    if rows:
+    counts = dict(notes)
+    if "repairs" in columns:
+        rows = con.execute(
+            f"""SELECT repair, count(*) FROM (
+                    SELECT unnest(repairs) AS repair FROM {spec.table}
+                    WHERE load_id = ? AND repairs IS NOT NULL)
+                GROUP BY repair""",
+            [load_id],
+        ).fetchall()
+        for repair, n in rows:
+            counts[repair] = counts.get(repair, 0) + n
+    counts = dict(sorted(counts.items()))
+    if counts:
         con.executemany(
             "INSERT INTO load_repairs VALUES (?, ?, ?, ?)",
-            [(load_id, spec.name, repair, n) for repair, n in rows],
+            [(load_id, spec.name, repair, n) for repair, n in counts.items()],
         )
-    return dict(rows)
+    return counts

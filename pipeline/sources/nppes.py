@@ -1,5 +1,6 @@
 """NPPES: the npidata file (monthly full and weekly incremental), and the othername and
-pl files of the same bundle. CMS writes them in iso-8859-1 with every field quoted."""
+pl files of the same bundle. CMS writes them in iso-8859-1 with every field quoted; a file
+re-saved by a spreadsheet or a dataframe is often UTF-8, and is read as such when it decodes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import duckdb
 from pipeline.normalize.npi import npi_valid_sql
 from pipeline.sources.base import Kind, Reporter, Source
 from pipeline.sources.csvsql import (
+    NUMBER_FLAGS,
     date_expr,
     drop_duplicates,
     insert_from_csv,
@@ -90,9 +92,18 @@ _NPPES_TEXT = [
 ]
 
 
-def _nppes_select(source: Source) -> dict[str, str]:
+# Columns that hold integers: repaired when a spreadsheet wrote them as floats or exponents.
+_NUMBER_COLUMNS = (
+    "npi", "entity_type", "replacement_npi", "other_name_type", "practice_zip", "mailing_zip",
+    "practice_phone", "enumeration_date", "last_update_date", "deactivation_date",
+    "reactivation_date",
+)  # fmt: skip
+
+
+def _nppes_select(source: Source) -> tuple[dict[str, str], list[str]]:
+    """The loader's expressions, and the file columns that hold integers."""
     header = source.read_header()
-    cols = pick_columns(source.kind, header, NPPES_COLUMNS)
+    cols = pick_columns(source.kind, header, NPPES_COLUMNS, source.notes)
     slots = pick_columns(
         source.kind,
         header,
@@ -102,6 +113,8 @@ def _nppes_select(source: Source) -> dict[str, str]:
             for name, label in _SLOT_FIELDS.items()
         },
     )
+    numbers = [cols[c] for c in _NUMBER_COLUMNS]
+    numbers += [slots[f"license_{i}"] for i in TAXONOMY_SLOTS]
 
     def slot(name: str, i: int) -> str:
         return text(slots[f"{name}_{i}"])
@@ -129,11 +142,11 @@ def _nppes_select(source: Source) -> dict[str, str]:
     structs = ", ".join(slot_struct(i) for i in TAXONOMY_SLOTS)
     practice_zip, practice_zip_fixed = zip_expr(cols["practice_zip"], cols["practice_country"])
     mailing_zip, mailing_zip_fixed = zip_expr(cols["mailing_zip"], cols["mailing_country"])
-    phone, phone_fixed, phone_lost = phone_expr(cols["practice_phone"])
+    phone, phone_lost = phone_expr(cols["practice_phone"])
     replacement = npi_text(cols["replacement_npi"])
     select = {name: text(cols[name]) for name in _NPPES_TEXT}
     select |= {
-        "npi": text(cols["npi"]),
+        "npi": npi_text(cols["npi"]),
         "replacement_npi": f"CASE WHEN {npi_valid_sql(replacement)} THEN {replacement} END",
         "practice_zip": practice_zip,
         "mailing_zip": mailing_zip,
@@ -156,12 +169,12 @@ def _nppes_select(source: Source) -> dict[str, str]:
             {
                 "practice_zip_leading_zeros": practice_zip_fixed,
                 "mailing_zip_leading_zeros": mailing_zip_fixed,
-                "practice_phone_scientific": phone_fixed,
                 "practice_phone_unrepairable": phone_lost,
+                **NUMBER_FLAGS,
             }
         ),
     }
-    return select
+    return select, numbers
 
 
 def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -188,7 +201,8 @@ def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 
 def load_nppes(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
-    rows_read = insert_from_csv(con, source, report, source.table, _nppes_select(source))
+    select, numbers = _nppes_select(source)
+    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
     report("checking NPIs and duplicates")
     _nppes_rejects(con, source)
     return rows_read
@@ -224,9 +238,9 @@ NPPES_PL_COLUMNS = {
 
 
 def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
-    cols = pick_columns(source.kind, source.read_header(), NPPES_PL_COLUMNS)
+    cols = pick_columns(source.kind, source.read_header(), NPPES_PL_COLUMNS, source.notes)
     zip_code, zip_fixed = zip_expr(cols["zip"], cols["country"])
-    phone, phone_fixed, phone_lost = phone_expr(cols["phone"])
+    phone, phone_lost = phone_expr(cols["phone"])
     select = {name: text(col) for name, col in cols.items()}
     select |= {
         "npi": npi_text(cols["npi"]),
@@ -235,12 +249,13 @@ def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Report
         "repairs": repairs_list(
             {
                 "zip_leading_zeros": zip_fixed,
-                "phone_scientific": phone_fixed,
                 "phone_unrepairable": phone_lost,
+                **NUMBER_FLAGS,
             }
         ),
     }
-    rows_read = insert_from_csv(con, source, report, source.table, select)
+    numbers = [cols[c] for c in ("npi", "zip", "phone", "phone_extension", "fax")]
+    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
     npi_rejects(con, source, source.table, "concat_ws(',', npi, address_1, city)")
     key = ["npi", "address_1", "address_2", "city", "state", "zip", "phone"]
     drop_duplicates(con, source, source.table, key, "rowid", "same location")
@@ -256,13 +271,15 @@ def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report:
             "other_name": ("Provider Other Organization Name",),
             "type_code": ("Provider Other Organization Name Type Code",),
         },
+        source.notes,
     )
     select = {
         "npi": npi_text(cols["npi"]),
         "other_name": text(cols["other_name"]),
         "type_code": text(cols["type_code"]),
     }
-    rows_read = insert_from_csv(con, source, report, source.table, select)
+    numbers = [cols["npi"], cols["type_code"]]
+    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
     npi_rejects(con, source, source.table, "concat_ws(',', npi, other_name)")
     drop_duplicates(
         con,
@@ -276,12 +293,10 @@ def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report:
 
 
 KINDS = (
-    Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", load_nppes,
-         encoding="latin-1"),
+    Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", load_nppes),
     Kind("nppes-weekly", "ref_nppes", "NPPES weekly incremental npidata file", load_nppes_weekly,
-         base="nppes", encoding="latin-1"),
-    Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file", load_nppes_othername,
-         encoding="latin-1"),
+         base="nppes"),
+    Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file", load_nppes_othername),
     Kind("nppes-pl", "ref_nppes_locations", "NPPES secondary practice locations (pl) file",
-         load_nppes_pl, encoding="latin-1"),
+         load_nppes_pl),
 )  # fmt: skip

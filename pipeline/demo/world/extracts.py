@@ -36,6 +36,19 @@ from pipeline.demo.world.reference import City, Reference
 # --------------------------------------------------------------------------------------------
 
 
+class PersonRow(list):
+    """A reference file row that knows whose it is (for reference_truth.csv): ``person_npi`` is
+    the true person's NPI even when the row leaves it blank, "" for people without one."""
+
+    person_npi = ""
+
+
+def person_row(values: list[str], person_npi: str | None) -> PersonRow:
+    row = PersonRow(values)
+    row.person_npi = person_npi or ""
+    return row
+
+
 def board_name_parts(rng: random.Random, person: Person) -> tuple[str, str]:
     first = person.first if rng.random() < 0.6 else strip_accents(person.first)
     middle = ""
@@ -57,7 +70,7 @@ def board_rows(rng: random.Random, people: list[Person]) -> list[list[str]]:
         npi = "" if person.board_npi_blank else (person.npi or "")
         for cert in person.certs:
             rows.append(
-                [
+                person_row([
                     npi,
                     first,
                     middle,
@@ -72,7 +85,7 @@ def board_rows(rng: random.Random, people: list[Person]) -> list[list[str]]:
                     cert.moc,
                     location.city,
                     location.state,
-                ]
+                ], person.npi)
             )
     rows.sort(
         key=lambda r: (strip_accents(r[3]).lower(), strip_accents(r[1]).lower(), r[0], r[5], r[6])
@@ -439,15 +452,18 @@ def leie_rows(
             )
         )
         rows.append(
-            leie_person_row(
-                rng,
-                person,
-                general,
-                specialty,
-                person.npi if show_npi else None,
-                kind,
-                excluded_on,
-                reinstated,
+            person_row(
+                leie_person_row(
+                    rng,
+                    person,
+                    general,
+                    specialty,
+                    person.npi if show_npi else None,
+                    kind,
+                    excluded_on,
+                    reinstated,
+                ),
+                person.npi,
             )
         )
         notes.append(

@@ -125,13 +125,19 @@ def build_world(seed: int, n_physicians: int) -> World:
     return World(ref, people, orgs, listings, leie, leie_notes)
 
 
-def write_boards(out_dir: Path, rng: random.Random, world: World) -> tuple[int, list[dict]]:
+TruthRows = list[tuple[str, int, str]]  # (source, line in its file, the true person's NPI)
+
+
+def write_boards(
+    out_dir: Path, rng: random.Random, world: World, truth: TruthRows
+) -> tuple[int, list[dict]]:
     rows, malformed = insert_malformed_rows(rng, board_rows(rng, world.people), world.people)
     write_text(out_dir / "reference/boards.csv", minimal_csv(BOARDS_HEADER, rows))
+    truth += [("boards", i + 2, getattr(r, "person_npi", "")) for i, r in enumerate(rows)]
     return len(rows), malformed
 
 
-def write_npidata(out_dir: Path, rng: random.Random, world: World) -> int:
+def write_npidata(out_dir: Path, rng: random.Random, world: World, truth: TruthRows) -> int:
     header = world.ref.npidata_header
     column = {name: i for i, name in enumerate(header)}
     rows = [nppes_individual(rng, p, column) for p in world.people if p.npi]
@@ -141,21 +147,26 @@ def write_npidata(out_dir: Path, rng: random.Random, world: World) -> int:
     ]
     rows.sort(key=lambda r: r[0])
     write_text(out_dir / "reference/npidata.csv", quote_all([header, *rows]), encoding="iso-8859-1")
+    truth += [("nppes", i + 2, r[0]) for i, r in enumerate(rows)]
     return len(rows)
 
 
-def write_dac(out_dir: Path, rng: random.Random, world: World) -> int:
+def write_dac(out_dir: Path, rng: random.Random, world: World, truth: TruthRows) -> int:
     site_orgs = {site.site_id: world.orgs[i][0] for i, site in enumerate(SITES)}
     rows = dac_rows(rng, world.people, world.ref.dac_header, site_orgs)
     write_text(out_dir / "reference/dac.csv", minimal_csv(world.ref.dac_header, rows))
+    npi = world.ref.dac_header.index("NPI")
+    truth += [("dac", i + 2, r[npi]) for i, r in enumerate(rows)]
     return len(rows)
 
 
-def write_leie(out_dir: Path, world: World) -> int:
+def write_leie(out_dir: Path, world: World, truth: TruthRows) -> int:
     """Header and the real sample rows verbatim, then the world's exclusions by name."""
     head = "\n".join((world.ref.leie_header_line, *world.ref.leie_sample_lines)) + "\n"
     rows = sorted(world.leie, key=lambda r: (r[0], r[1], r[8]))
     write_text(out_dir / "reference/leie.csv", head + quote_all(rows))
+    first = len(world.ref.leie_sample_lines) + 2
+    truth += [("leie", first + i, getattr(r, "person_npi", "")) for i, r in enumerate(rows)]
     return len(world.ref.leie_sample_lines) + len(rows)
 
 
@@ -235,10 +246,11 @@ def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> di
     world = build_world(seed, n_physicians)
     rng = stream(seed, "write")
     files: dict[str, int] = {}
-    files["reference/boards.csv"], malformed = write_boards(out_dir, rng, world)
-    files["reference/npidata.csv"] = write_npidata(out_dir, rng, world)
-    files["reference/dac.csv"] = write_dac(out_dir, rng, world)
-    files["reference/leie.csv"] = write_leie(out_dir, world)
+    reference_truth: TruthRows = []
+    files["reference/boards.csv"], malformed = write_boards(out_dir, rng, world, reference_truth)
+    files["reference/npidata.csv"] = write_npidata(out_dir, rng, world, reference_truth)
+    files["reference/dac.csv"] = write_dac(out_dir, rng, world, reference_truth)
+    files["reference/leie.csv"] = write_leie(out_dir, world, reference_truth)
     sites = {}
     for site in SITES:
         sites[site.site_id] = write_site(
@@ -248,6 +260,11 @@ def generate_world(out_dir: Path, seed: int = 7, n_physicians: int = 3000) -> di
     truth = truth_rows(world.listings)
     write_text(out_dir / "truth.csv", minimal_csv(TRUTH_HEADER, truth))
     files["truth.csv"] = len(truth)
+    write_text(
+        out_dir / "reference_truth.csv",
+        minimal_csv(["source", "line_number", "npi"], reference_truth),
+    )
+    files["reference_truth.csv"] = len(reference_truth)
 
     manifest = {
         "seed": seed,
