@@ -104,7 +104,11 @@ def cmd_load(args) -> int:
         raise CredcheckError(f"{args.kind}: no such file: {path}")
     with Workspace(resolve_db_path(args.db), "load") as ws, ws.work() as con:
         result = load_reference(
-            con, args.kind, path, progress=lambda line: print(line, file=sys.stderr, flush=True)
+            con,
+            args.kind,
+            path,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            mapping=Path(args.mapping) if args.mapping else None,
         )
     if result.unchanged:
         print(f"{args.kind}: {path} is already loaded (sha256 {result.sha256[:12]}); nothing to do")
@@ -415,6 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="; ".join(f"{k.name}: {k.description}" for k in KIND_SPECS.values()),
     )
     p.add_argument("path", metavar="PATH", help="the file to load")
+    p.add_argument(
+        "--mapping",
+        metavar="MAP.toml",
+        help="boards only: map another layout (column names, status vocabulary, date formats, "
+        "several certificates per row) onto the canonical board CSV; see "
+        "docs/examples/board_mapping.toml",
+    )
 
     add(
         "match",

@@ -278,13 +278,14 @@ def board_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """SELECT line_number, npi, first_name, middle_name, last_name, suffix, board,
                   certificate, certificate_type, status, initial_certification_date,
                   expiration_date, moc, city, state
-           FROM ref_boards ORDER BY line_number"""
+           FROM ref_boards ORDER BY line_number, board, certificate"""
     ).df()
     if rows.empty:
         return rows
     return _one_place_people(
         rows,
-        rec_ids=rows["line_number"].astype(str),
+        # One line of a file in another layout may hold several certificates.
+        rec_ids=pd.Series(range(len(rows)), index=rows.index).astype(str),
         specialties=[_as_list([canonical_specialty(c)]) for c in rows["certificate"]],
         physician=True,
     )

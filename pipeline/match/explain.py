@@ -223,7 +223,8 @@ def _verdict(decision: dict) -> list[str]:
     out = []
     if decision.get("certification"):
         reason = decision.get("certification_reason")
-        out.append(f"certification: {decision['certification']}" + (f" ({reason})" if reason else ""))
+        because = f" ({reason})" if reason else ""
+        out.append(f"certification: {decision['certification']}{because}")
     deactivated = decision.get("npi_deactivated")
     if decision.get("identity") == "matched" and decision.get("person_id"):
         evidence = ", ".join(decision.get("evidence") or []) or "none"

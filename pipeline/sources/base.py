@@ -11,7 +11,8 @@ import codecs
 import csv
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class Kind:
     table: str
     description: str
     load: Callable[[duckdb.DuckDBPyConnection, Source, Reporter], int]  # returns rows read
+    # Checks that reject loaded rows (bad NPIs, duplicates), run once the rows are committed.
+    check: Callable[[duckdb.DuckDBPyConnection, Source, Reporter], None] | None = None
     base: str | None = None  # incremental kinds apply on top of this kind's load
     encoding: str | None = None  # None: UTF-8 if the file decodes as UTF-8, else iso-8859-1
 
@@ -41,8 +44,10 @@ class Source:
     table: str = ""  # where the rows go (a fresh table for full loads, see load_reference)
     applied: int = 0  # rows merged into an earlier load's rows (supplements)
     removed: int = 0  # rows deleted from ``table`` after insertion (rejects, duplicates)
+    mapping: Path | None = None  # another layout's mapping onto the canonical one (boards)
     columns: list[str] = field(default_factory=list)  # the columns a row fills (empty rows)
     notes: dict[str, int] = field(default_factory=dict)  # file-level repairs -> count
+    pending_rejects: list[tuple] = field(default_factory=list)  # malformed lines, to record
 
     def note(self, repair: str, count: int = 1) -> None:
         self.notes[repair] = self.notes.get(repair, 0) + count
@@ -66,6 +71,26 @@ class Source:
         if padded:
             self.note("header_cells_trimmed", padded)
         return self.header
+
+
+# DuckDB's memory limit per stage of a load, sized for what the stage holds; beyond it DuckDB
+# spills to disk (the temp directory beside the database). Reading streams the file into the
+# table: a small limit keeps it flat on any size. Checking builds hash tables over every row
+# of the load (reasons, duplicate keys: ~9M entries for the monthly NPPES file), which fail
+# rather than spill when squeezed too hard (384 MB did at 9M rows). Peak RSS stays under the
+# largest limit plus Python's ~150 MB.
+MEMORY_LIMITS = {"read": "384MB", "check": "2GB"}
+
+
+@contextmanager
+def memory_for(con: duckdb.DuckDBPyConnection, stage: str) -> Iterator[None]:
+    """DuckDB's memory limit for one stage of a load (``MEMORY_LIMITS``), restored after."""
+    old = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{MEMORY_LIMITS[stage]}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{old}'")
 
 
 class Reporter:

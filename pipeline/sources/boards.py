@@ -1,9 +1,11 @@
-"""The canonical board-certification CSV (README "Contracts"): read with Python's csv module,
-checked row by row, inserted in Arrow batches."""
+"""The canonical board-certification CSV (README "Contracts"), or another layout through a
+mapping (``pipeline.sources.mapping``): read with Python's csv module, checked row by row,
+inserted in Arrow batches."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import date
 
 import duckdb
@@ -13,6 +15,7 @@ from pipeline.config import CredcheckError
 from pipeline.normalize.npi import is_valid_npi
 from pipeline.normalize.numbers import spreadsheet_integer
 from pipeline.sources.base import Kind, Reporter, Source
+from pipeline.sources.mapping import BoardMapping
 
 BOARD_COLUMNS = [
     "npi",
@@ -99,6 +102,65 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
             rejected.clear()
 
     source.read_header()  # notes a byte-order mark, CRLF, padded header cells
+    rows = (
+        BoardMapping.read(source.mapping).rows(source.path, encoding)
+        if source.mapping
+        else _canonical_rows(source, encoding)
+    )
+    rows_read = 0
+    for line_number, values, raw in rows:
+        rows_read += 1
+        if values is None:
+            source.note("empty_rows_skipped")
+            continue
+        if isinstance(values, str):  # the line itself is malformed
+            rejected.append((source.load_id, "boards", line_number, values, raw))
+            continue
+        row = dict(zip(BOARD_COLUMNS, values))
+        row["status"] = row["status"].lower()
+        row["certificate_type"] = row["certificate_type"].lower()
+        row["moc"] = row["moc"].lower()
+        row["npi"], repaired = spreadsheet_integer(row["npi"])
+        if row["npi"] in ("0000000000", "0"):  # the CMS files' "no NPI"
+            row["npi"] = ""
+        problem = _board_row_problem(row)
+        fingerprint = hash(tuple(row.values()))
+        if problem is None and fingerprint in seen:
+            problem = f"duplicate of line {seen[fingerprint]} (identical row)"
+        if problem:
+            rejected.append((source.load_id, "boards", line_number, problem, raw))
+            continue
+        seen[fingerprint] = line_number
+        good.append(
+            (
+                source.load_id,
+                line_number,
+                row["npi"] or None,
+                row["first_name"],
+                row["middle_name"] or None,
+                row["last_name"],
+                row["suffix"] or None,
+                row["board"],
+                row["certificate"],
+                row["certificate_type"],
+                row["status"],
+                _parse_date(row["initial_certification_date"], required=True),
+                _parse_date(row["expiration_date"], required=False),
+                row["moc"] or None,
+                row["city"] or None,
+                row["state"].upper() or None,
+                [repaired] if repaired else None,
+            )
+        )
+        if len(good) >= _BOARD_BATCH:
+            flush()
+            report(f"read {rows_read:,} rows")
+    flush()
+    return rows_read
+
+
+def _canonical_rows(source: Source, encoding: str) -> Iterator[tuple[int, list | str | None, str]]:
+    """(line, the canonical values — or why the line is malformed, or None when empty, raw)."""
     with source.path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -106,61 +168,18 @@ def load_boards(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
         if missing:
             raise CredcheckError(
                 f"boards: {source.path} is not a canonical board-certification CSV "
-                f"(missing columns: {', '.join(missing)})"
+                f"(missing columns: {', '.join(missing)}); for another layout, give a mapping: "
+                "credcheck load boards FILE --mapping MAP.toml"
             )
         positions = [header.index(c) for c in BOARD_COLUMNS]
-        rows_read = 0
         for line_number, values in enumerate(reader, start=2):
-            rows_read += 1
-            if not any(v.strip() for v in values):
-                source.note("empty_rows_skipped")
-                continue
             raw = ",".join(values)
-            if len(values) != len(header):
-                problem = f"expected {len(header)} fields, got {len(values)}"
-                rejected.append((source.load_id, "boards", line_number, problem, raw))
-                continue
-            row = {c: values[p].strip() for c, p in zip(BOARD_COLUMNS, positions)}
-            row["status"] = row["status"].lower()
-            row["certificate_type"] = row["certificate_type"].lower()
-            row["moc"] = row["moc"].lower()
-            row["npi"], repaired = spreadsheet_integer(row["npi"])
-            if row["npi"] in ("0000000000", "0"):  # the CMS files' "no NPI"
-                row["npi"] = ""
-            problem = _board_row_problem(row)
-            fingerprint = hash(tuple(row.values()))
-            if problem is None and fingerprint in seen:
-                problem = f"duplicate of line {seen[fingerprint]} (identical row)"
-            if problem:
-                rejected.append((source.load_id, "boards", line_number, problem, raw))
-                continue
-            seen[fingerprint] = line_number
-            good.append(
-                (
-                    source.load_id,
-                    line_number,
-                    row["npi"] or None,
-                    row["first_name"],
-                    row["middle_name"] or None,
-                    row["last_name"],
-                    row["suffix"] or None,
-                    row["board"],
-                    row["certificate"],
-                    row["certificate_type"],
-                    row["status"],
-                    _parse_date(row["initial_certification_date"], required=True),
-                    _parse_date(row["expiration_date"], required=False),
-                    row["moc"] or None,
-                    row["city"] or None,
-                    row["state"].upper() or None,
-                    [repaired] if repaired else None,
-                )
-            )
-            if len(good) >= _BOARD_BATCH:
-                flush()
-                report(f"read {rows_read:,} rows")
-    flush()
-    return rows_read
+            if not any(v.strip() for v in values):
+                yield line_number, None, raw
+            elif len(values) != len(header):
+                yield line_number, f"expected {len(header)} fields, got {len(values)}", raw
+            else:
+                yield line_number, [values[p].strip() for p in positions], raw
 
 
 KINDS = (Kind("boards", "ref_boards", "canonical board-certification CSV", load_boards),)

@@ -17,7 +17,7 @@ import duckdb
 from pipeline.config import CredcheckError
 from pipeline.db.store import literal
 from pipeline.normalize.npi import npi_valid_sql
-from pipeline.sources.base import Reporter, Source
+from pipeline.sources.base import Reporter, Source, memory_for
 
 
 def header_key(name: str) -> str:
@@ -179,6 +179,12 @@ def repairs_list(flags: dict[str, str]) -> str:
     )
 
 
+def columns_used(source: Source, select: dict[str, str]) -> list[str]:
+    """The file columns a loader's expressions read (all of them are read as text)."""
+    exprs = " ".join(select.values())
+    return [c for c in unique_header(source.header) if ident(c) in exprs]
+
+
 def insert_from_csv(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -205,7 +211,7 @@ def insert_from_csv(
     source.columns = [n for n in select if n not in ("repairs", "layout")]
     # The inner query reads only the file columns the expressions use, each trimmed once; the
     # middle one repairs the number columns and flags the rows it repaired.
-    used = [c for c in unique_header(source.header) if ident(c) in exprs]
+    used = columns_used(source, select)
     cleaned = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in used)
     repaired, flags = [], {"_as_float": [], "_scientific": []}
     for c in used:
@@ -221,7 +227,8 @@ def insert_from_csv(
         f"INSERT INTO {table} BY NAME SELECT ? AS load_id, {exprs} "
         f"FROM (SELECT {', '.join(repaired)} FROM (SELECT {cleaned} FROM {read_csv_sql(source)}))"
     )
-    inserted = report.run(con, f"reading {source.path.name}", sql, [source.load_id])[0][0]
+    with memory_for(con, "read"):
+        inserted = report.run(con, f"reading {source.path.name}", sql, [source.load_id])[0][0]
     empty = con.execute(
         "SELECT count(DISTINCT line) FROM reject_errors "
         "WHERE regexp_full_match(csv_line, '[\\s,\"]*')"
@@ -233,14 +240,11 @@ def insert_from_csv(
         "FROM reject_errors WHERE NOT regexp_full_match(csv_line, '[\\s,\"]*') "
         "GROUP BY line ORDER BY line"
     ).fetchall()
-    if malformed:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-            [
-                (source.load_id, source.kind, line, f"malformed CSV line: {message}", text)
-                for line, message, text in malformed
-            ],
-        )
+    # Recorded with the load's checks (``load_reference``), in the transaction that keeps them.
+    source.pending_rejects += [
+        (source.load_id, source.kind, line, f"malformed CSV line: {message}", text)
+        for line, message, text in malformed
+    ]
     base = con.execute(
         f"SELECT coalesce(min(rowid), 0) FROM {table} WHERE load_id = ?", [source.load_id]
     ).fetchone()[0]
@@ -273,13 +277,14 @@ def reject_where(
             f"CASE WHEN {' AND '.join(f'{c} IS NULL' for c in source.columns)} THEN '' "
             f"ELSE {reason_sql} END"
         )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _bad AS
-            SELECT rid, reason FROM (
-                SELECT rowid AS rid, {reason_sql} AS reason FROM {table} WHERE load_id = ?)
-            WHERE reason IS NOT NULL""",
-        [source.load_id],
-    )
+    with memory_for(con, "check"):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _bad AS
+                SELECT rid, reason FROM (
+                    SELECT rowid AS rid, {reason_sql} AS reason FROM {table} WHERE load_id = ?)
+                WHERE reason IS NOT NULL""",
+            [source.load_id],
+        )
     empty = con.execute("SELECT count(*) FROM _bad WHERE reason = ''").fetchone()[0]
     if empty:
         source.note("empty_rows_skipped", empty)
@@ -310,12 +315,13 @@ def drop_duplicates(
     compared on the key itself, so a hash collision never drops a row.
     """
     key_sql = ", ".join(key)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _dup_hashes AS
-            SELECT hash({key_sql}) AS h FROM {table} WHERE load_id = ?
-            GROUP BY h HAVING count(*) > 1""",
-        [source.load_id],
-    )
+    with memory_for(con, "check"):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _dup_hashes AS
+                SELECT hash({key_sql}) AS h FROM {table} WHERE load_id = ?
+                GROUP BY h HAVING count(*) > 1""",
+            [source.load_id],
+        )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT rid, keep, shown FROM (

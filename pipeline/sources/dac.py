@@ -109,13 +109,14 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
         for column, parts in (("hospital_ccns", ccns), ("hospital_names", names)):
             items = ", ".join(text(p) for p in parts if p)
             select[column] = f"nullif(list_filter([{items}], lambda x: x IS NOT NULL), [])"
-    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
+    return insert_from_csv(con, source, report, source.table, select, numbers)
+
+
+def check_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> None:
     report("checking NPIs and duplicates")
     npi_rejects(con, source, source.table, "concat_ws(',', npi, last_name, first_name)")
     # A DAC row is clinician x enrollment x group x address: identical rows add nothing.
-    key = [c for c in select if c not in ("repairs", "layout")]
-    drop_duplicates(con, source, source.table, key, "rowid", "identical row")
-    return rows_read
+    drop_duplicates(con, source, source.table, source.columns, "rowid", "identical row")
 
 
 DAC_AFFILIATION_COLUMNS = {
@@ -130,15 +131,20 @@ def load_dac_affiliations(con: duckdb.DuckDBPyConnection, source: Source, report
     cols = pick_columns(source.kind, source.read_header(), DAC_AFFILIATION_COLUMNS, source.notes)
     select = {name: text(col) for name, col in cols.items()} | {"npi": npi_text(cols["npi"])}
     numbers = [cols[c] for c in ("npi", "ind_pac_id")]
-    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
+    return insert_from_csv(con, source, report, source.table, select, numbers)
+
+
+def check_dac_affiliations(
+    con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
+) -> None:
     npi_rejects(con, source, source.table, "concat_ws(',', npi, facility_ccn)")
     key = ["npi", "ind_pac_id", "facility_type", "facility_ccn", "parent_ccn"]
     drop_duplicates(con, source, source.table, key, "rowid", "identical row")
-    return rows_read
 
 
 KINDS = (
-    Kind("dac", "ref_dac", "CMS Doctors & Clinicians national file (current or 2021)", load_dac),
+    Kind("dac", "ref_dac", "CMS Doctors & Clinicians national file (current or 2021)", load_dac,
+         check_dac),
     Kind("dac-affiliations", "ref_dac_affiliations", "CMS DAC Facility_Affiliation file",
-         load_dac_affiliations),
+         load_dac_affiliations, check_dac_affiliations),
 )  # fmt: skip

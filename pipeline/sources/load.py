@@ -28,7 +28,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from pipeline.config import CredcheckError
 from pipeline.db.schema import RAW, create_tables
 from pipeline.db.store import new_id, transaction
 from pipeline.sources import boards, dac, leie, nppes
-from pipeline.sources.base import Kind, Progress, Reporter, Source
+from pipeline.sources.base import MEMORY_LIMITS, Kind, Progress, Reporter, Source
 
 KIND_SPECS: dict[str, Kind] = {
     k.name: k for family in (boards, nppes, dac, leie) for k in family.KINDS
@@ -72,11 +72,13 @@ def load_reference(
     *,
     progress: Progress | None = None,
     progress_every: float = 2.0,
+    mapping: Path | None = None,
 ) -> LoadResult:
     """Load one reference file of ``kind`` atomically and record it in ``load_runs``.
 
     ``progress`` (optional) receives a line now and then on long loads; if it raises, the load
-    is cancelled and rolled back.
+    is cancelled and rolled back. ``mapping``: a TOML file mapping another layout onto the
+    canonical one (``boards`` only; ``pipeline.sources.mapping``).
 
     >>> load_reference(con, "nppes", Path("npidata_pfile_20050523-20250608.csv"))  # doctest: +SKIP
     LoadResult(load_id='load-nppes-...', kind='nppes', ..., rows_loaded=9012345, ...)
@@ -87,10 +89,16 @@ def load_reference(
     path = Path(path)
     if not path.is_file():
         raise CredcheckError(f"{kind}: no such file: {path}")
+    if mapping is not None and kind != "boards":
+        raise CredcheckError(f"{kind}: --mapping applies to board records only")
+    if mapping is not None and not Path(mapping).is_file():
+        raise CredcheckError(f"{kind}: no such mapping file: {mapping}")
     report = Reporter(kind, progress, progress_every)
     report(f"checking {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
     # CMS writes the NPPES files in iso-8859-1; the others are checked while hashing.
     sha, utf8 = _fingerprint(path, check_utf8=spec.encoding is None)
+    if mapping is not None:  # the same file under another mapping is another load
+        sha = hashlib.sha256((sha + Path(mapping).read_text(encoding="utf-8")).encode()).hexdigest()
     create_tables(con, (RAW,))  # a file made by an older version gets the newer columns
     previous = _loaded_already(con, spec, sha)
     if previous:
@@ -99,63 +107,89 @@ def load_reference(
     load_id = new_id(f"load-{kind}")
     started = datetime.now(UTC).replace(tzinfo=None)
     encoding = spec.encoding or ("utf-8" if utf8 else "latin-1")
-    source = Source(path, encoding, load_id, kind, table=spec.table)
-    with _load_settings(con), transaction(con):
-        if spec.base is None:
-            # A full load fills a fresh table that replaces the old one at the end: dropping
-            # the old table frees its blocks (a DELETE would leave them in the file), and the
-            # new rows keep DuckDB's fast commit path (see _swap_in).
+    source = Source(path, encoding, load_id, kind, table=spec.table, mapping=mapping)
+    kinds = [k.name for k in KIND_SPECS.values() if k.name == kind or k.base == kind]
+    with _load_settings(con):
+        if spec.base is None and spec.check is not None:
+            # Two transactions: the rows go into a fresh table nobody reads and are committed
+            # (DuckDB's fast path: their blocks are already written); then the checks delete
+            # the rows they reject from that committed table (cheap: deleting rows inserted in
+            # the same transaction would make the commit append every row again), and the
+            # table replaces the previous one. A failure in either leaves the previous
+            # reference as it was; the leftover table is dropped here or by the next load.
             source.table = f"{spec.table}__loading"
-            con.execute(f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0")
-            kinds = [k.name for k in KIND_SPECS.values() if k.name == kind or k.base == kind]
-            con.execute("DELETE FROM rejects WHERE list_contains(?, kind)", [kinds])
-        rows_read = spec.load(con, source, report)
-        if spec.base is None:
-            _swap_in(con, source, spec.table)
-        report("recording the load")
-        loaded = con.execute(
-            f"SELECT count(*) FROM {spec.table} WHERE load_id = ?", [load_id]
-        ).fetchone()[0]
-        rejected = con.execute(
-            "SELECT count(*) FROM rejects WHERE load_id = ?", [load_id]
-        ).fetchone()[0]
-        if source.applied:  # supplement rows merged into rows of an earlier load
-            loaded += source.applied
-        repairs = _record_repairs(con, spec, load_id, source.notes)
-        finished = datetime.now(UTC).replace(tzinfo=None)
-        con.execute(
-            "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                kind,
-                str(path.resolve()),
-                sha,
-                rows_read,
-                loaded,
-                rejected,
-                started,
-                finished,
-            ],
-        )
+            try:
+                with transaction(con):
+                    con.execute(f"DROP TABLE IF EXISTS {source.table}")
+                    con.execute(
+                        f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0"
+                    )
+                    rows_read = spec.load(con, source, report)
+                with transaction(con):
+                    record = _finish(con, spec, source, kinds, report, path, sha, rows_read,
+                                     started)  # fmt: skip
+            except BaseException:
+                _drop_leftover(con, source.table)
+                raise
+        else:
+            with transaction(con):
+                if spec.base is None:
+                    source.table = f"{spec.table}__loading"
+                    con.execute(f"DROP TABLE IF EXISTS {source.table}")
+                    con.execute(
+                        f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0"
+                    )
+                rows_read = spec.load(con, source, report)
+                record = _finish(con, spec, source, kinds, report, path, sha, rows_read,
+                                 started)  # fmt: skip
+    loaded, rejected, repairs = record
     report(f"done: read {rows_read:,} rows, loaded {loaded:,}, rejected {rejected:,}")
     return LoadResult(load_id, kind, str(path), sha, rows_read, loaded, rejected, False, repairs)
 
 
-def _swap_in(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-    """Replace ``table`` by the freshly loaded one, inside the load's transaction.
+def _finish(con, spec, source, kinds, report, path, sha, rows_read, started) -> tuple:
+    """Inside the load's last transaction: checks, the swap, and the load_runs record.
 
-    Rows deleted from a table created in the same transaction make DuckDB re-append all its
-    rows at commit, slowly and with memory growing with the file; copying the kept rows into
-    another fresh table costs less, and only files with rejects or duplicates pay it.
+    Returns (rows loaded, rows rejected, repairs).
     """
-    loaded = source.table
-    if source.removed:
-        con.execute(f"CREATE TABLE {table}__kept AS SELECT * FROM {loaded}")
-        con.execute(f"DROP TABLE {loaded}")
-        loaded = f"{table}__kept"
-    con.execute(f"DROP TABLE {table}")
-    con.execute(f"ALTER TABLE {loaded} RENAME TO {table}")
-    source.table = table
+    load_id = source.load_id
+    if spec.base is None:
+        con.execute(
+            "DELETE FROM rejects WHERE list_contains(?, kind) AND load_id <> ?", [kinds, load_id]
+        )
+    if source.pending_rejects:  # malformed lines, found while reading
+        con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", source.pending_rejects)
+    if spec.check is not None:
+        spec.check(con, source, report)
+    if spec.base is None:
+        report("replacing the previous rows")
+        con.execute(f"DROP TABLE {spec.table}")
+        con.execute(f"ALTER TABLE {source.table} RENAME TO {spec.table}")
+        source.table = spec.table
+    report("recording the load")
+    loaded = con.execute(
+        f"SELECT count(*) FROM {spec.table} WHERE load_id = ?", [load_id]
+    ).fetchone()[0]
+    rejected = con.execute(
+        "SELECT count(*) FROM rejects WHERE load_id = ?", [load_id]
+    ).fetchone()[0]
+    if source.applied:  # supplement rows merged into rows of an earlier load
+        loaded += source.applied
+    repairs = _record_repairs(con, spec, load_id, source.notes)
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, spec.name, str(path.resolve()), sha, rows_read, loaded, rejected, started,
+         finished],
+    )  # fmt: skip
+    return loaded, rejected, repairs
+
+
+def _drop_leftover(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop the committed rows of a load that failed afterwards (best effort: the next load of
+    the kind drops them too)."""
+    with suppress(duckdb.Error):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _fingerprint(path: Path, check_utf8: bool = True) -> tuple[str, bool]:
@@ -196,7 +230,8 @@ def _loaded_already(con: duckdb.DuckDBPyConnection, spec: Kind, sha: str) -> tup
 
 @contextmanager
 def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Progress tracking on, and a memory ceiling so big operators spill to disk."""
+    """Progress tracking on, and a memory ceiling so big operators spill to disk (each stage
+    sets its own, ``MEMORY_LIMITS``)."""
     old = dict(
         con.execute(
             "SELECT name, value FROM duckdb_settings() WHERE name IN "
@@ -207,7 +242,7 @@ def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
     con.execute("SET progress_bar_time = 200")  # track from 0.2 s, not the default 2 s
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMITS['read']}'")
     try:
         yield
     finally:
@@ -215,7 +250,6 @@ def _load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"SET {name} = '{value}'")
 
 
-MEMORY_LIMIT = "384MB"  # DuckDB spills beyond this; RSS stays ~400 MB on any file size
 
 
 def _record_repairs(

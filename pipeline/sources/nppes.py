@@ -202,22 +202,23 @@ def _nppes_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 def load_nppes(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
     select, numbers = _nppes_select(source)
-    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
+    return insert_from_csv(con, source, report, source.table, select, numbers)
+
+
+def check_nppes(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> None:
     report("checking NPIs and duplicates")
     _nppes_rejects(con, source)
-    return rows_read
 
 
-def load_nppes_weekly(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
+def check_nppes_weekly(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> None:
     """Weekly rows replace the rows of the same NPIs from earlier loads."""
-    rows_read = load_nppes(con, source, report)
+    check_nppes(con, source, report)
     report("applying the weekly changes")
     con.execute(
         """DELETE FROM ref_nppes WHERE load_id <> ? AND npi IN (
                SELECT npi FROM ref_nppes WHERE load_id = ?)""",
         [source.load_id, source.load_id],
     )
-    return rows_read
 
 
 NPPES_PL_COLUMNS = {
@@ -255,11 +256,13 @@ def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Report
         ),
     }
     numbers = [cols[c] for c in ("npi", "zip", "phone", "phone_extension", "fax")]
-    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
+    return insert_from_csv(con, source, report, source.table, select, numbers)
+
+
+def check_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> None:
     npi_rejects(con, source, source.table, "concat_ws(',', npi, address_1, city)")
     key = ["npi", "address_1", "address_2", "city", "state", "zip", "phone"]
     drop_duplicates(con, source, source.table, key, "rowid", "same location")
-    return rows_read
 
 
 def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
@@ -279,7 +282,12 @@ def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report:
         "type_code": text(cols["type_code"]),
     }
     numbers = [cols["npi"], cols["type_code"]]
-    rows_read = insert_from_csv(con, source, report, source.table, select, numbers)
+    return insert_from_csv(con, source, report, source.table, select, numbers)
+
+
+def check_nppes_othername(
+    con: duckdb.DuckDBPyConnection, source: Source, report: Reporter
+) -> None:
     npi_rejects(con, source, source.table, "concat_ws(',', npi, other_name)")
     drop_duplicates(
         con,
@@ -289,14 +297,15 @@ def load_nppes_othername(con: duckdb.DuckDBPyConnection, source: Source, report:
         "rowid",
         "same other name",
     )
-    return rows_read
 
 
 KINDS = (
-    Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", load_nppes),
-    Kind("nppes-weekly", "ref_nppes", "NPPES weekly incremental npidata file", load_nppes_weekly,
-         base="nppes"),
-    Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file", load_nppes_othername),
+    Kind("nppes", "ref_nppes", "NPPES npidata file (monthly full file)", load_nppes,
+         check_nppes),
+    Kind("nppes-weekly", "ref_nppes", "NPPES weekly incremental npidata file", load_nppes,
+         check_nppes_weekly, base="nppes"),
+    Kind("nppes-othername", "ref_nppes_other_names", "NPPES othername file", load_nppes_othername,
+         check_nppes_othername),
     Kind("nppes-pl", "ref_nppes_locations", "NPPES secondary practice locations (pl) file",
-         load_nppes_pl),
+         load_nppes_pl, check_nppes_pl),
 )  # fmt: skip
