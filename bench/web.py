@@ -129,7 +129,9 @@ def complete(con: duckdb.DuckDBPyConnection) -> None:
         f"""CREATE TABLE listing_matches AS
             SELECT listing_id, npi, 'matched' AS identity, 0.999 AS match_score, certification,
                    npi AS candidate_npi, runner AS runner_up_npi, 0.0 AS runner_up_score,
-                   {COMPARISONS} AS comparisons
+                   {COMPARISONS} AS comparisons, npi AS person_id,
+                   ['nppes', 'dac', 'boards'] AS evidence, false AS npi_deactivated,
+                   NULL::VARCHAR AS certification_reason
             FROM (SELECT k.listing_id, k.npi, k.h, p.certification, l.npi AS npi_shown,
                          round(20 + (k.h % 200) / 10, 3) AS w,
                          CAST(1000000000 + (k.h % (SELECT count(*) FROM physicians)) AS VARCHAR)
@@ -154,7 +156,8 @@ def complete(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """CREATE TABLE certificates AS
            SELECT row_number() OVER (ORDER BY hash(npi)) + 1 AS line_number, npi AS matched_npi,
-                  first, middle, last, c.board, c.certificate, c.certificate_type, c.status,
+                  npi AS person_id, first, middle, last, c.board, c.certificate,
+                  c.certificate_type, c.status,
                   CAST(DATE '1990-01-01' + CAST(hash(npi) % 9000 AS INT) AS TIMESTAMP)
                       AS initial_certification_date,
                   CAST(DATE '2027-06-30' + CAST(hash(npi) % 1500 AS INT) AS TIMESTAMP)
@@ -167,7 +170,9 @@ def complete(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """CREATE TABLE reference_people AS
-           SELECT npi, upper(first) AS first, upper(middle) AS middle, upper(last) AS last,
+           SELECT npi, npi AS person_id, ['nppes', 'dac', 'boards'] AS sources,
+                  false AS npi_deactivated,
+                  upper(first) AS first, upper(middle) AS middle, upper(last) AS last,
                   NULL::VARCHAR AS suffix, credentials, CAST([] AS VARCHAR[]) AS alt_lasts,
                   states, ['springfield'] AS cities, specialties, true AS physician,
                   'SPRINGFIELD' AS practice_city, practice_state, gender,
@@ -176,7 +181,8 @@ def complete(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """CREATE TABLE exclusions AS
-           SELECT npi AS matched_npi, upper(first) AS first, upper(middle) AS middle,
+           SELECT npi AS matched_npi, npi AS person_id, upper(first) AS first,
+                  upper(middle) AS middle,
                   upper(last) AS last, 'SPRINGFIELD' AS city, practice_state AS state,
                   '1128b4' AS exclusion_type, TIMESTAMP '2024-01-01' AS exclusion_date,
                   NULL::TIMESTAMP AS reinstatement_date

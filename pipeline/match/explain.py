@@ -186,14 +186,13 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
             lid,
             name,
             url,
-            [*verdict, "unmatched: no reference person shares a blocking key with this listing"],
+            ["unmatched: no reference person shares a blocking key with this listing", *verdict],
             None,
             [],
         )
     details = json.loads(decision["comparisons"])
     candidate, runner_npi = decision["candidate_npi"], decision["runner_up_npi"]
     out = [
-        *verdict,
         f"decision: {decision['identity']}; best candidate NPI {candidate}"
         f"{names.get(candidate, '')}: probability {decision['match_score']:.4f}, "
         f"weight {details['match_weight']:+.1f} bits"
@@ -215,6 +214,7 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
         "and the names do not clearly disagree; ambiguous when two candidates are credible "
         f"(runner-up >= {t.credible_probability}, the two >= {t.ambiguous_probability})"
     )
+    out += verdict
     return Explanation(lid, name, url, out, explanation_frame(details), what_would_change(details))
 
 

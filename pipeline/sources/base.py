@@ -12,7 +12,7 @@ import csv
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +90,10 @@ def memory_for(con: duckdb.DuckDBPyConnection, stage: str) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{old}'")
+        # In a failed transaction DuckDB takes no statement: the load's settings are restored
+        # after the rollback (load._load_settings).
+        with suppress(duckdb.Error):
+            con.execute(f"SET memory_limit = '{old}'")
 
 
 class Reporter:

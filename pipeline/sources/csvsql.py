@@ -162,12 +162,16 @@ def zip_expr(column: str, country: str | None = None) -> tuple[str, str]:
     return repaired, lost
 
 
-def phone_expr(column: str) -> tuple[str, str]:
-    """(phone, unrepairable flag): a phone number in scientific notation that lost digits
-    ("6.17555E+09") is NULL, counted; whole ones were repaired as a number column."""
+def phone_expr(column: str) -> tuple[str, str, str, str]:
+    """(repaired phone, written-as-float flag, scientific flag, unrepairable flag).
+
+    "6.175550134E+09" -> "6175550134", "6175550134.0" -> "6175550134". "6.17555E+09" lost
+    digits: NULL, counted as unrepairable. (Phones are not ``numbers`` columns: their repairs
+    are counted under their own names.)
+    """
     value = text(column)
-    _, _, _, lost = number_sql(value)
-    return f"CASE WHEN NOT {lost} THEN {value} END", lost
+    repaired, as_float, scientific, lost = number_sql(value)
+    return f"CASE WHEN NOT {lost} THEN {repaired} END", as_float, scientific, lost
 
 
 def repairs_list(flags: dict[str, str]) -> str:
@@ -245,20 +249,30 @@ def insert_from_csv(
         (source.load_id, source.kind, line, f"malformed CSV line: {message}", text)
         for line, message, text in malformed
     ]
-    base = con.execute(
-        f"SELECT coalesce(min(rowid), 0) FROM {table} WHERE load_id = ?", [source.load_id]
-    ).fetchone()[0]
     # Malformed line j (1-based, in order) sits before data lines >= line_j - (j - 1).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _malformed AS "
         "SELECT line - (row_number() OVER (ORDER BY line) - 1) AS adj FROM "
         "(SELECT DISTINCT line FROM reject_errors)"
     )
+    number_lines(con, source, table)
+    return inserted + len(malformed) + empty
+
+
+def number_lines(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
+    """(Re)define ``_line(rowid)``: the physical line of a row of this load in ``table``.
+
+    Rows keep their order, so a line follows from the row's rank among the load's rowids; the
+    rowids change when the rows are committed, so a load that checks its rows after committing
+    them numbers them again.
+    """
+    base = con.execute(
+        f"SELECT coalesce(min(rowid), 0) FROM {table} WHERE load_id = ?", [source.load_id]
+    ).fetchone()[0]
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO _line(r) AS r - {base} + 2 + "
         f"(SELECT count(*) FROM _malformed WHERE adj <= r - {base} + 2)"
     )
-    return inserted + len(malformed) + empty
 
 
 def reject_where(

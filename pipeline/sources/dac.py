@@ -52,7 +52,7 @@ DAC_COLUMNS = {
     "address_id": ("adrs_id",),
 }
 _DAC_NUMBERS = (
-    "npi", "ind_pac_id", "graduation_year", "org_pac_id", "num_org_mem", "zip", "phone",
+    "npi", "ind_pac_id", "graduation_year", "org_pac_id", "num_org_mem", "zip",
 )  # fmt: skip
 DAC_SECONDARY = tuple(f"sec_spec_{i}" for i in range(1, 5))
 DAC_HOSPITALS = range(1, 6)
@@ -78,7 +78,7 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
     cols = pick_columns(source.kind, header, DAC_COLUMNS, source.notes)
     keys = {header_key(h): h for h in header}
     zip_code, zip_fixed = zip_expr(cols["zip"])
-    phone, phone_lost = phone_expr(cols["phone"])
+    phone, phone_float, phone_fixed, phone_lost = phone_expr(cols["phone"])
     secondary = [keys[s] for s in (header_key(s) for s in DAC_SECONDARY) if s in keys]
     select = {name: text(col) for name, col in cols.items()}
     select |= {
@@ -97,8 +97,10 @@ def load_dac(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -
         "repairs": repairs_list(
             {
                 "zip_leading_zeros": zip_fixed,
+                "phone_scientific": phone_fixed,
                 "phone_unrepairable": phone_lost,
                 **NUMBER_FLAGS,
+                "integer_written_as_float": f"(_as_float OR {phone_float})",
             }
         ),
     }

@@ -40,6 +40,7 @@ from pipeline.db.schema import RAW, create_tables
 from pipeline.db.store import new_id, transaction
 from pipeline.sources import boards, dac, leie, nppes
 from pipeline.sources.base import MEMORY_LIMITS, Kind, Progress, Reporter, Source
+from pipeline.sources.csvsql import number_lines
 
 KIND_SPECS: dict[str, Kind] = {
     k.name: k for family in (boards, nppes, dac, leie) for k in family.KINDS
@@ -160,6 +161,7 @@ def _finish(con, spec, source, kinds, report, path, sha, rows_read, started) -> 
     if source.pending_rejects:  # malformed lines, found while reading
         con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", source.pending_rejects)
     if spec.check is not None:
+        number_lines(con, source, source.table)  # rowids changed if the rows were committed
         spec.check(con, source, report)
     if spec.base is None:
         report("replacing the previous rows")

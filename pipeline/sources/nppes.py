@@ -95,7 +95,7 @@ _NPPES_TEXT = [
 # Columns that hold integers: repaired when a spreadsheet wrote them as floats or exponents.
 _NUMBER_COLUMNS = (
     "npi", "entity_type", "replacement_npi", "other_name_type", "practice_zip", "mailing_zip",
-    "practice_phone", "enumeration_date", "last_update_date", "deactivation_date",
+    "enumeration_date", "last_update_date", "deactivation_date",
     "reactivation_date",
 )  # fmt: skip
 
@@ -142,7 +142,7 @@ def _nppes_select(source: Source) -> tuple[dict[str, str], list[str]]:
     structs = ", ".join(slot_struct(i) for i in TAXONOMY_SLOTS)
     practice_zip, practice_zip_fixed = zip_expr(cols["practice_zip"], cols["practice_country"])
     mailing_zip, mailing_zip_fixed = zip_expr(cols["mailing_zip"], cols["mailing_country"])
-    phone, phone_lost = phone_expr(cols["practice_phone"])
+    phone, phone_float, phone_fixed, phone_lost = phone_expr(cols["practice_phone"])
     replacement = npi_text(cols["replacement_npi"])
     select = {name: text(cols[name]) for name in _NPPES_TEXT}
     select |= {
@@ -169,8 +169,10 @@ def _nppes_select(source: Source) -> tuple[dict[str, str], list[str]]:
             {
                 "practice_zip_leading_zeros": practice_zip_fixed,
                 "mailing_zip_leading_zeros": mailing_zip_fixed,
+                "practice_phone_scientific": phone_fixed,
                 "practice_phone_unrepairable": phone_lost,
                 **NUMBER_FLAGS,
+                "integer_written_as_float": f"(_as_float OR {phone_float})",
             }
         ),
     }
@@ -241,7 +243,7 @@ NPPES_PL_COLUMNS = {
 def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Reporter) -> int:
     cols = pick_columns(source.kind, source.read_header(), NPPES_PL_COLUMNS, source.notes)
     zip_code, zip_fixed = zip_expr(cols["zip"], cols["country"])
-    phone, phone_lost = phone_expr(cols["phone"])
+    phone, phone_float, phone_fixed, phone_lost = phone_expr(cols["phone"])
     select = {name: text(col) for name, col in cols.items()}
     select |= {
         "npi": npi_text(cols["npi"]),
@@ -250,12 +252,14 @@ def load_nppes_pl(con: duckdb.DuckDBPyConnection, source: Source, report: Report
         "repairs": repairs_list(
             {
                 "zip_leading_zeros": zip_fixed,
+                "phone_scientific": phone_fixed,
                 "phone_unrepairable": phone_lost,
                 **NUMBER_FLAGS,
+                "integer_written_as_float": f"(_as_float OR {phone_float})",
             }
         ),
     }
-    numbers = [cols[c] for c in ("npi", "zip", "phone", "phone_extension", "fax")]
+    numbers = [cols[c] for c in ("npi", "zip", "phone_extension", "fax")]
     return insert_from_csv(con, source, report, source.table, select, numbers)
 
 
