@@ -128,12 +128,12 @@ ORDER BY b.person_id
 # `credcheck explain`): an ART index answers each in a millisecond or two at a million
 # physicians, where a scan of the column takes tens to hundreds.
 LOOKUP_INDEXES = {
-    "physicians": ("npi",),
+    "physicians": ("npi", "person_id"),
     "listings": ("listing_id",),
     "listing_matches": ("listing_id",),
     "raw_listings": ("source_url",),
     "reference_people": ("npi",),
-    "certificates": ("matched_npi",),
+    "certificates": ("matched_npi", "person_id"),
     "changes": ("npi", "listing_id"),
 }
 

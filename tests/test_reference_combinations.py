@@ -22,6 +22,8 @@ from pipeline.match.explain import explain
 from pipeline.publish import publish
 from pipeline.resolve import run_match
 from pipeline.sources import load_reference
+from pipeline.web import queries
+from pipeline.web.app import person_href
 
 FILES = {"nppes": "npidata.csv", "dac": "dac.csv", "boards": "boards.csv", "leie": "leie.csv"}
 REFERENCE_TABLES = (
@@ -85,6 +87,18 @@ def test_each_reference_alone_verifies(sources, min_f1, min_agreement, crawled_o
         if "boards" in sources:
             assert {c for c, _, _ in reasons} >= {"certified", "lapsed", "not_certified"}
             assert all(NO_BOARDS not in (r or "") for _, r, _ in reasons)
+            # A person the boards know without an NPI has a page (by person_id) with their
+            # certificates, and their listings link to it.
+            person_id, listing_id = con.execute(
+                """SELECT person_id, listing_id FROM listing_matches
+                   WHERE identity = 'matched' AND npi IS NULL ORDER BY ALL LIMIT 1"""
+            ).fetchone()
+            assert person_href(person_id) == f"/physician/{person_id}"
+            page = queries.physician_page(con, person_id)
+            assert page["person"]["npi"] is None and page["certificates"]
+            assert listing_id in [entry["listing_id"] for entry in page["listings"]]
+            listing = queries.listing_page(con, listing_id)
+            assert listing["certificates"] == page["certificates"]
         else:
             # Without board records certification cannot be checked: unknown, and it says why.
             assert {c for c, _, _ in reasons} == {"unknown"}

@@ -319,7 +319,8 @@ def test_waits_for_a_database_then_serves_it(demo_db, tmp_path):
 
 def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
     """The 'certificate not found' rule on a hand-made file: same specialty under another
-    name is found, another specialty or an unknown certificate is not."""
+    name is found, another specialty or an unknown certificate is not; a person known without
+    an NPI (board records only) is judged by their own certificates."""
     import json
 
     from pipeline.web import queries
@@ -331,7 +332,7 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
               'https://s.example/1', 'matched'),
              ('s:2', 's', 'Bo Two', '1000000002', ['Dermatology'], 'certified_other_specialty',
               false, 0.98, 'https://s.example/2', 'matched'),
-             ('s:3', 's', 'Cy Three', '1000000003', ['Surgery'], 'certified', false, 0.97,
+             ('s:3', 's', 'Cy Three', NULL, ['Surgery'], 'certified', false, 0.97,
               'https://s.example/3', 'matched'))
            AS t(listing_id, site_id, listed_name, npi, claimed_specialties, certification,
                 excluded, match_score, source_url, identity)"""
@@ -341,13 +342,19 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
            STRUCT(board VARCHAR, certificate VARCHAR, status VARCHAR, expiration TIMESTAMP)[]"""
     )
     con.execute(
-        """CREATE TABLE certificates AS SELECT * FROM (VALUES
-             ('1000000001', 'Cardiovascular Disease'), ('1000000002', 'Internal Medicine'),
-             ('1000000003', 'Surgery')) AS t(matched_npi, certificate)"""
+        """CREATE TABLE listing_matches AS SELECT * FROM (VALUES
+             ('s:1', '1000000001'), ('s:2', '1000000002'), ('s:3', 'boards:0123456789ab'))
+           AS t(listing_id, person_id)"""
     )
     con.execute(
-        "CREATE TABLE physicians AS SELECT npi, CAST([] AS STRUCT(exclusion_type VARCHAR, "
-        "exclusion_date DATE)[]) AS exclusions FROM verifications"
+        """CREATE TABLE certificates AS SELECT * FROM (VALUES
+             ('1000000001', '1000000001', 'Cardiovascular Disease'),
+             ('1000000002', '1000000002', 'Internal Medicine'),
+             (NULL, 'boards:0123456789ab', 'Surgery')) AS t(matched_npi, person_id, certificate)"""
+    )
+    con.execute(
+        "CREATE TABLE physicians AS SELECT person_id, CAST([] AS STRUCT(exclusion_type VARCHAR, "
+        "exclusion_date DATE)[]) AS exclusions FROM listing_matches"
     )
     claims = {
         "1": ["Cardiology"],  # the same specialty as the certificate held: found

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import numpy as np
@@ -41,6 +42,8 @@ FIND_PAGE = 200
 FIND_CSV_MAX = 1_000_000
 LIST_PAGE = 100
 NPI = re.compile(r"\d{10}")
+# A person known only from board or LEIE rows without an NPI (reference_people.person_id).
+PERSON_WITHOUT_NPI = re.compile(r"(boards|leie):[0-9a-f]{12}")
 
 SECURITY_HEADERS = [
     (
@@ -108,8 +111,12 @@ def when(value: Any) -> str:
 
 
 def person_href(person_key: str | None, npi: str | None = None) -> str:
+    """A resolved person's page (by NPI, or by person_id for one known without an NPI), else
+    the listing's page (``person_key`` "listing:…" for a listing not resolved)."""
     if npi:
         return f"/physician/{npi}"
+    if person_key and not person_key.startswith("listing:"):
+        return f"/physician/{quote(person_key, safe=':')}"
     return "/listing?" + _urlencode({"id": (person_key or "").removeprefix("listing:")})
 
 
@@ -327,8 +334,9 @@ def create_app(db_path: Path | str) -> Starlette:
     # -------------------------------------------------------------------- one person
 
     def _npi(request: Request) -> str:
+        """The NPI in the path, or the person_id of a person known without one."""
         npi = request.path_params["npi"]
-        if not NPI.fullmatch(npi):
+        if not (NPI.fullmatch(npi) or PERSON_WITHOUT_NPI.fullmatch(npi)):
             raise HTTPException(404, "an NPI is ten digits")
         return npi
 

@@ -199,8 +199,8 @@ def _listing_rows(
         row["listing_id"]: row
         for row in records(
             con.execute(
-                "SELECT listing_id, npi, identity, match_score, certification, candidate_npi, "
-                "runner_up_npi, runner_up_score, comparisons "
+                "SELECT listing_id, npi, person_id, identity, match_score, certification, "
+                "candidate_npi, runner_up_npi, runner_up_score, comparisons "
                 f"FROM listing_matches WHERE listing_id IN ({ids})",
                 listing_ids,
             )
@@ -224,13 +224,13 @@ def _listing_rows(
     return found
 
 
-def _certificate_rows(con: duckdb.DuckDBPyConnection, npi: str) -> list[dict[str, Any]]:
-    """Board certificates tied to the NPI, with the boards-file line each came from."""
+def _certificate_rows(con: duckdb.DuckDBPyConnection, person_id: str) -> list[dict[str, Any]]:
+    """Board certificates tied to the person, with the boards-file line each came from."""
     rows = records(
         con.execute(
-            "SELECT * FROM certificates WHERE matched_npi = ? "
+            "SELECT * FROM certificates WHERE person_id = ? "
             "ORDER BY certificate_type, certificate",
-            [npi],
+            [person_id],
         )
     )
     for row in rows:
@@ -314,18 +314,23 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
 def physician_page(
     con: duckdb.DuckDBPyConnection, npi: str, tables: frozenset[str] | None = None
 ) -> dict[str, Any] | None:
-    """Everything the published file says about one NPI, each fact with its source."""
+    """Everything the published file says about one person, each fact with its source.
+
+    ``npi``: the person's NPI, or the ``person_id`` of a person known without one (board or
+    LEIE rows only); a person's ``person_id`` is its NPI when it has one.
+    """
     tables = published_tables(con) if tables is None else tables
-    rows = records(con.execute("SELECT * FROM physicians WHERE npi = ?", [npi]))
+    rows = records(con.execute("SELECT * FROM physicians WHERE person_id = ?", [npi]))
     if not rows:
         return None
     person = rows[0]
+    npi = person["npi"]  # None for a person known without one
     listing_ids = [entry["listing_id"] for entry in person.get("listings") or []]
     listings = _listing_rows(con, listing_ids, tables)
     people = _people(
         con, [npi, *(e[k] for e in listings for k in ("candidate_npi", "runner_up_npi"))]
     )
-    certificates = _certificate_rows(con, npi)
+    certificates = _certificate_rows(con, person["person_id"])
     _with_evidence(listings, certificates, bool(person.get("physician", True)), _names(people))
     nppes = people.get(npi, {})
     variants = []
@@ -375,7 +380,8 @@ def listing_page(
     if not rows:
         return None
     listing = rows[0]
-    certificates = _certificate_rows(con, listing["npi"]) if listing.get("npi") else []
+    matched = listing.get("identity") == "matched" and listing.get("person_id")
+    certificates = _certificate_rows(con, listing["person_id"]) if matched else []
     names = reference_names(con, [listing["candidate_npi"], listing["runner_up_npi"]])
     _with_evidence([listing], certificates, listing.get("physician") is not False, names)
     return {
@@ -422,7 +428,8 @@ def build_discrepancies(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute(
             f"""CREATE OR REPLACE TABLE {DISCREPANCIES} AS
-            WITH v AS (SELECT * FROM verifications WHERE identity = 'matched'),
+            WITH v AS (SELECT v.*, m.person_id FROM verifications v
+                       JOIN listing_matches m USING (listing_id) WHERE v.identity = 'matched'),
             claims AS (
                 SELECT {_LISTING_ID} AS listing_id,
                        list_filter(list_transform(CAST(r.item -> '$.board_certifications'
@@ -432,21 +439,23 @@ def build_discrepancies(con: duckdb.DuckDBPyConnection) -> None:
                 WHERE json_array_length(r.item -> '$.board_certifications') > 0
             ),
             held AS (
-                SELECT c.matched_npi AS npi, list(DISTINCT k.key) AS keys
+                SELECT c.person_id, list(DISTINCT k.key) AS keys
                 FROM certificates c JOIN certificate_keys k ON k.name = c.certificate
-                WHERE c.matched_npi IS NOT NULL GROUP BY c.matched_npi
+                WHERE c.person_id IS NOT NULL GROUP BY c.person_id
             ),
             not_found AS (
                 SELECT x.listing_id, list_sort(list(DISTINCT x.name)) AS names
-                FROM (SELECT cl.listing_id, v.npi, unnest(cl.claimed_certificates) AS name
+                FROM (SELECT cl.listing_id, v.person_id,
+                             unnest(cl.claimed_certificates) AS name
                       FROM claims cl JOIN v USING (listing_id)) x
                 LEFT JOIN certificate_keys k ON k.name = x.name
-                LEFT JOIN held h ON h.npi = x.npi
+                LEFT JOIN held h ON h.person_id = x.person_id
                 WHERE NOT list_contains(coalesce(h.keys, []), coalesce(k.key, lower(x.name)))
                 GROUP BY x.listing_id
             ),
             base AS (
-                SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.claimed_specialties,
+                SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.person_id,
+                       v.claimed_specialties,
                        v.certification, v.excluded, v.match_score, v.source_url,
                        list_transform(v.certificates, lambda c: c.certificate || ' ('
                            || coalesce(c.board, 'board unknown') || '): ' || c.status
@@ -457,7 +466,7 @@ def build_discrepancies(con: duckdb.DuckDBPyConnection) -> None:
                            || CAST(x.exclusion_date AS VARCHAR)) AS exclusion_evidence,
                        coalesce(cl.claimed_certificates, []) AS claimed_certificates,
                        coalesce(nf.names, []) AS certificates_not_found
-                FROM v LEFT JOIN physicians p USING (npi)
+                FROM v LEFT JOIN physicians p USING (person_id)
                 LEFT JOIN claims cl USING (listing_id)
                 LEFT JOIN not_found nf USING (listing_id)
                 WHERE v.excluded OR nf.listing_id IS NOT NULL
