@@ -8,19 +8,24 @@ physician page reads, at the same scale: a listing per physician (15% listed twi
 listing's match with its per-comparison JSON, the crawled item with its provenance, board
 certificates with their file lines, NPPES people, exclusions, a first run's change events and
 the run records — each table in an order unrelated to the keys the pages look up by, with the
-indexes a publish creates (``publish.LOOKUP_INDEXES``).
+indexes a publish creates (``publish.LOOKUP_INDEXES``) and the tables it derives for find and
+the discrepancies (``specialists``, ``discrepancies``: the time each takes is printed).
 
 Then starts the real server (`credcheck serve`, a child process) and times, over HTTP on one
 keep-alive connection, the search page for 300 noisy names (typos, nicknames, "Dr.", degrees,
 "LAST, First" — bench.lookup's) and the physician page of each person typed. The baseline,
 in the same run and alternating with it person by person: the same work in-process with no
 HTTP and no HTML — ``lookup()`` for the search, ``physician_page()`` (the page's queries) for
-the page. Both first warm up on 50 other people. The last line is
+the page. Both first warm up on 50 other people. Then the verified-specialists page
+(``/find``) for each specialty of the file alone, in a state and at an institution, after one
+untimed round, against ``find()`` in-process for the same rows; and the first request of the
+discrepancies page (the list the publish step wrote), then its next page. The last line is
 
     web: physicians=N search_p95_ms=S page_p95_ms=P queries=Q found=F lookup_p95_ms=A \
-page_data_p95_ms=B search_ratio=S/A page_ratio=P/B
+page_data_p95_ms=B search_ratio=S/A page_ratio=P/B find_p95_ms=F find_data_p95_ms=G \
+find_ratio=F/G discrepancies_first_ms=D
 
-(``found``: searches whose page listed the person typed.) Target: both p95 <= 100 ms.
+(``found``: searches whose page listed the person typed.) Target: every p95 <= 100 ms.
 """
 
 from __future__ import annotations
@@ -37,15 +42,18 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from bench.lookup import noisy_queries, synthesize
+from bench.lookup import SPECIALTIES, STATES, noisy_queries, synthesize
 from pipeline.config import REPO_ROOT
-from pipeline.lookup import lookup
+from pipeline.discrepancies import build_discrepancies
+from pipeline.lookup import build_specialist_table, find, lookup
 from pipeline.publish import create_lookup_indexes
 from pipeline.verify import VERIFICATIONS_VIEW
-from pipeline.web.app import SEARCH_LIMIT
+from pipeline.web.app import FIND_PAGE, SEARCH_LIMIT
 from pipeline.web.queries import physician_page
 
 MARKER = "bench_web_complete"
+TIMED = ("search", "lookup", "page", "data", "find", "find_data", "discrepancies_first",
+         "discrepancies_next")  # fmt: skip
 WARMUP = 50
 RUN_AT = "TIMESTAMP '2026-11-27 02:15:00'"
 
@@ -244,6 +252,10 @@ def complete(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE physicians")
     con.execute("ALTER TABLE physicians_full RENAME TO physicians")
     con.execute(VERIFICATIONS_VIEW)
+    for build_table in (build_specialist_table, build_discrepancies):  # as a publish does
+        started = time.perf_counter()
+        build_table(con)
+        print(f"{build_table.__name__}: {time.perf_counter() - started:.1f}s", flush=True)
     create_lookup_indexes(con)
     con.execute(f"CREATE TABLE {MARKER} AS SELECT 1 AS done")
     con.execute("CHECKPOINT")
@@ -273,7 +285,7 @@ def _is_complete(db: Path, physicians: int) -> bool:
     try:
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         return (
-            MARKER in tables
+            {MARKER, "specialists", "discrepancies"} <= tables
             and con.execute("SELECT count(*) FROM physicians").fetchone()[0] == physicians
         )
     finally:
@@ -298,7 +310,7 @@ class Server:
         deadline = time.monotonic() + 120
         while True:
             try:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
                 self.get("/api/status")
                 return
             except OSError:
@@ -355,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
         people = noisy_queries(con, args.queries + args.warmup)
         warmup, queries = people[: args.warmup], people[args.warmup :]
         server = Server(db, Path(tmp) / "serve.log")
-        timings: dict[str, list[float]] = {k: [] for k in ("search", "lookup", "page", "data")}
+        timings: dict[str, list[float]] = {k: [] for k in TIMED}
         found = 0
         try:
             # Both sides warm up on other people (templates, caches, the indexes' top levels).
@@ -381,6 +393,38 @@ def main(argv: list[str] | None = None) -> None:
                     timings[name].append(time.perf_counter() - t0)
                     if name == "search":
                         found += f'href="/physician/{npi}"'.encode() in result
+            # /find: each specialty alone, in a state, and at an institution; the baseline is
+            # find() in-process for the page's rows (one more than shown, to know of a next page).
+            finds = [
+                (label, state, institution)
+                for i, (label, _, _) in enumerate(SPECIALTIES)
+                for state, institution in (
+                    (None, None),
+                    (STATES[i % len(STATES)], None),
+                    (None, f"site-{7 * i % 40:02d} Medical Center"),
+                )
+            ]
+            for rounds in ("warmup", "timed", "timed"):
+                for label, state, institution in finds:
+                    path = "/find?" + urllib.parse.urlencode(
+                        {k: v for k, v in (("specialty", label), ("state", state),
+                                           ("institution", institution)) if v}
+                    )  # fmt: skip
+                    steps = [
+                        ("find", lambda p=path: server.get(p)),
+                        ("find_data", lambda t=label, s=state, i=institution: find(
+                            con, t, state=s, institution=i, limit=FIND_PAGE + 1)),
+                    ]  # fmt: skip
+                    for name, call in steps if len(timings["find"]) % 2 else steps[::-1]:
+                        t0 = time.perf_counter()
+                        call()
+                        if rounds == "timed":
+                            timings[name].append(time.perf_counter() - t0)
+            # The discrepancies page: the first request of a file, then the next page.
+            for name in ("discrepancies_first", "discrepancies_next"):
+                t0 = time.perf_counter()
+                server.get("/discrepancies" + ("?offset=100" if name.endswith("next") else ""))
+                timings[name].append(time.perf_counter() - t0)
         finally:
             server.close()
             con.close()
@@ -399,11 +443,25 @@ def main(argv: list[str] | None = None) -> None:
         f"physician_page() in-process: p50 {_ms(page_data_s, 0.5):.1f} ms, "
         f"p95 {data_p95:.1f} ms"
     )
+    find_p95, find_data_p95 = _ms(timings["find"], 0.95), _ms(timings["find_data"], 0.95)
+    print(
+        f"find page over HTTP ({len(timings['find'])} requests: {len(SPECIALTIES)} specialties "
+        f"alone, in a state, at an institution): p50 {_ms(timings['find'], 0.5):.1f} ms, "
+        f"p95 {find_p95:.1f} ms; find() in-process: p50 {_ms(timings['find_data'], 0.5):.1f} "
+        f"ms, p95 {find_data_p95:.1f} ms"
+    )
+    first_ms = 1000 * timings["discrepancies_first"][0]
+    print(
+        f"discrepancies page: first request of the file {first_ms:.1f} ms, "
+        f"the next page {1000 * timings['discrepancies_next'][0]:.1f} ms"
+    )
     print(
         f"web: physicians={args.physicians} search_p95_ms={search_p95:.1f} "
         f"page_p95_ms={page_p95:.1f} queries={len(queries)} found={found} "
         f"lookup_p95_ms={lookup_p95:.1f} page_data_p95_ms={data_p95:.1f} "
-        f"search_ratio={search_p95 / lookup_p95:.2f} page_ratio={page_p95 / data_p95:.2f}"
+        f"search_ratio={search_p95 / lookup_p95:.2f} page_ratio={page_p95 / data_p95:.2f} "
+        f"find_p95_ms={find_p95:.1f} find_data_p95_ms={find_data_p95:.1f} "
+        f"find_ratio={find_p95 / find_data_p95:.2f} discrepancies_first_ms={first_ms:.1f}"
     )
 
 

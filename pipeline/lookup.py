@@ -18,7 +18,7 @@ from rapidfuzz.distance import JaroWinkler
 from pipeline.config import CredcheckError
 from pipeline.normalize.names import first_name_keys, name_key, parse_person_name
 from pipeline.normalize.places import normalize_state
-from pipeline.normalize.specialties import canonical_specialty, claims_match
+from pipeline.normalize.specialties import canonical_specialty, claims_match, known_specialties
 
 MIN_NAME_SCORE = 0.80
 
@@ -324,13 +324,17 @@ def _with_specialty(frame: pd.DataFrame, specialty: str | None) -> pd.DataFrame:
     return frame[keep]
 
 
+def institution_fits(institution: str, places: str | None) -> bool:
+    """Does the text of a person's sites and affiliations (space-joined) name the institution?"""
+    return fuzz.partial_ratio(institution.lower(), (places or "").lower()) >= 85
+
+
 def _at_institution(frame: pd.DataFrame, institution: str | None) -> pd.DataFrame:
     """Rows whose sites or affiliations contain the institution (hospital, school or site id)."""
     if not institution or frame.empty:
         return frame
-    text = institution.lower()
     keep = [
-        fuzz.partial_ratio(text, " ".join([*_listed(sites), *_listed(affs)]).lower()) >= 85
+        institution_fits(institution, " ".join([*_listed(sites), *_listed(affs)]))
         for sites, affs in zip(frame["sites"], frame["affiliations"])
     ]
     return frame[keep]
@@ -443,6 +447,60 @@ def lookup(
     return _as_result(found)
 
 
+def build_specialist_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``specialists``: for every board specialty, who holds an active certificate that
+    supports it (``claims_match``: the specialty itself, an equivalent, or a subspecialty of
+    it under its board), sorted by specialty, then name.
+
+    ``find`` reads one specialty's rows — a narrow range of a sorted table, which DuckDB's zone
+    maps skip to — instead of testing every physician's certificates, and takes the first by
+    ``name_order`` (an integer: a top-N on it is several times cheaper than on names). Which
+    certificates support which specialty is decided in Python once per distinct (board,
+    certificate).
+    """
+    active = "unnest(list_filter(certificates, lambda c: c.status = 'active')) AS c"
+    pairs = con.execute(
+        f"""SELECT DISTINCT coalesce(c.board, '') AS board, c.certificate
+            FROM (SELECT {active} FROM physicians) WHERE c.certificate IS NOT NULL"""
+    ).fetchall()
+    specialties = sorted(known_specialties())
+    supports = pd.DataFrame(
+        [
+            (board, certificate, specialty)
+            for board, certificate in pairs
+            for specialty in specialties
+            if claims_match(
+                specialty, canonical_specialty(certificate) or certificate, board=board or None
+            )
+        ],
+        columns=["board", "certificate", "specialty"],
+    )
+    con.register("specialty_supports", supports)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE specialists AS
+                WITH held AS (
+                    SELECT npi AS person_key, name, CAST(states AS VARCHAR[]) AS states,
+                           array_to_string(list_concat(coalesce(sites, []),
+                                                       coalesce(affiliations, [])), ' ') AS places,
+                           {active}
+                    FROM physicians
+                ),
+                supported AS (
+                    SELECT DISTINCT CAST(s.specialty AS VARCHAR) AS specialty, h.name,
+                           h.person_key, h.states, h.places
+                    FROM held h JOIN specialty_supports s
+                      ON CAST(s.board AS VARCHAR) = coalesce(h.c.board, '')
+                     AND CAST(s.certificate AS VARCHAR) = h.c.certificate
+                )
+                SELECT row_number() OVER (ORDER BY specialty, name, person_key) AS name_order, *
+                FROM supported
+                ORDER BY name_order"""
+        )
+    finally:
+        con.unregister("specialty_supports")
+
+
 def find(
     con: duckdb.DuckDBPyConnection,
     specialty: str,
@@ -451,41 +509,46 @@ def find(
     institution: str | None = None,
     limit: int = 100,
 ) -> pd.DataFrame:
-    """Physicians whose active board certification in ``specialty`` is verified.
+    """Physicians whose active board certification in ``specialty`` is verified, by name.
 
     >>> find(con, "cardiology", state="MA")  # doctest: +SKIP
     """
     wanted = _specialty(specialty)
     wanted_state = _state(state)
+    where, params = ["specialty = ?"], [wanted]
+    if wanted_state:
+        where.append("list_contains(states, ?)")
+        params.append(wanted_state)
     try:
-        pairs = con.execute(
-            "SELECT DISTINCT board, certificate FROM certificates WHERE status = 'active'"
-        ).fetchall()
+        if institution:
+            # Few distinct places per specialty: each is judged once, then kept by equality.
+            places = [
+                text
+                for (text,) in con.execute(
+                    f"SELECT DISTINCT places FROM specialists WHERE {' AND '.join(where)}", params
+                ).fetchall()
+                if institution_fits(institution, text)
+            ]
+            if not places:
+                return pd.DataFrame(columns=RESULT_COLUMNS)
+            where.append("places IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(places)
+        keys = [
+            key
+            for (key,) in con.execute(
+                f"SELECT person_key FROM specialists WHERE {' AND '.join(where)} "
+                "ORDER BY name_order LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+        ]
     except duckdb.CatalogException as exc:
         raise _fail_unpublished(exc) from exc
-    # Which certificates support the specialty is decided once per distinct certificate.
-    supporting = [
-        f"{board or ''}|{certificate}"
-        for board, certificate in pairs
-        if certificate
-        and claims_match(wanted, canonical_specialty(certificate) or certificate, board=board)
-    ]
-    if not supporting:
+    if not keys:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    frame = con.execute(
-        """SELECT name, npi, practice_state AS state, claimed_specialties, certification,
-                  list_transform(certificates,
-                                 lambda c: c.certificate || ' (' || c.status || ')')
-                      AS certificates,
-                  excluded, 'matched' AS identity, sites, affiliations
-           FROM physicians
-           WHERE list_has_any(
-                   list_transform(list_filter(certificates, lambda c: c.status = 'active'),
-                                  lambda c: coalesce(c.board, '') || '|' || c.certificate),
-                   $supporting)
-             AND ($state IS NULL OR list_contains(states, $state))
-           ORDER BY name, npi""",
-        {"supporting": supporting, "state": wanted_state},
-    ).df()
-    frame = _at_institution(frame, institution).assign(score=1.0)
-    return _as_result(frame.head(limit))
+    cards = pd.concat(
+        [_cards(con, keys[start : start + BATCH]) for start in range(0, len(keys), BATCH)],
+        ignore_index=True,
+    )
+    order = {key: i for i, key in enumerate(keys)}
+    cards = cards.sort_values("person_key", key=lambda k: k.map(order), kind="stable")
+    return _as_result(cards.assign(score=1.0))

@@ -19,8 +19,14 @@ import duckdb
 from pipeline.db import schema
 from pipeline.db.schema import CERTIFICATION_VALUES
 from pipeline.db.store import LATEST_CRAWLS, literal, new_id, transaction
+from pipeline.discrepancies import build_discrepancies
 from pipeline.history import ensure_history_schema, record_history
-from pipeline.lookup import LOOKUP_ENTRIES_FROM_PHYSICIANS, UNRESOLVED_ENTRIES, build_lookup_tables
+from pipeline.lookup import (
+    LOOKUP_ENTRIES_FROM_PHYSICIANS,
+    UNRESOLVED_ENTRIES,
+    build_lookup_tables,
+    build_specialist_table,
+)
 from pipeline.verify import VERIFICATIONS_VIEW
 
 # ------------------------------------------------------------------------------ SQL
@@ -283,6 +289,8 @@ def _build_file(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> 
             f"{LOOKUP_ENTRIES_FROM_PHYSICIANS} UNION ALL BY NAME {UNRESOLVED_ENTRIES}",
             names,
         )
+        build_specialist_table(out)
+        build_discrepancies(out)
         out.execute(
             "UPDATE publish_runs SET published_at = ? WHERE publish_id = ?",
             [datetime.now(UTC).replace(tzinfo=None), publish_id],

@@ -323,6 +323,7 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
     an NPI (board records only) is judged by their own certificates."""
     import json
 
+    from pipeline.discrepancies import build_discrepancies
     from pipeline.web import queries
 
     con = duckdb.connect()
@@ -353,8 +354,9 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
              (NULL, 'boards:0123456789ab', 'Surgery')) AS t(matched_npi, person_id, certificate)"""
     )
     con.execute(
-        "CREATE TABLE physicians AS SELECT person_id, CAST([] AS STRUCT(exclusion_type VARCHAR, "
-        "exclusion_date DATE)[]) AS exclusions FROM listing_matches"
+        "CREATE TABLE physicians AS SELECT m.person_id, v.certificates, CAST([] AS "
+        "STRUCT(exclusion_type VARCHAR, exclusion_date DATE)[]) AS exclusions "
+        "FROM verifications v JOIN listing_matches m USING (listing_id)"
     )
     claims = {
         "1": ["Cardiology"],  # the same specialty as the certificate held: found
@@ -370,7 +372,7 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
             "INSERT INTO raw_listings VALUES ('s', ?, ?, ?)",
             [ref, f"https://s.example/{ref}", json.dumps(item)],
         )
-    queries.build_discrepancies(con)
+    build_discrepancies(con)
     found = queries.discrepancies(con, kind="certificate_not_found")
     assert {r["listing_id"]: r["certificates_not_found"] for r in found["rows"]} == {
         "s:2": ["Dermatology"],
@@ -378,7 +380,7 @@ def test_a_claimed_certificate_the_boards_do_not_hold_is_a_discrepancy():
     }
     other = queries.discrepancies(con, kind="certified_other_specialty")["rows"]
     assert [r["listing_id"] for r in other] == ["s:2"]
-    assert queries.discrepancies(con)["counts"] == [
+    assert queries.discrepancy_counts(con, "discrepancies") == [
         {"site_id": "s", "excluded": 0, "lapsed": 0, "not_certified": 0,
          "certified_other_specialty": 1, "certificate_not_found": 2}
     ]  # fmt: skip

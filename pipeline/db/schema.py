@@ -43,6 +43,14 @@ CHANGE_KINDS = {
     "newly_excluded": "its physician is now on the OIG exclusion list",
     "exclusion_lifted": "its physician is no longer excluded (reinstated or removed)",
 }
+# What each discrepancy kind means, most serious first (pipeline/discrepancies.py).
+DISCREPANCY_KINDS = {
+    "excluded": "on the OIG exclusion list (LEIE) without reinstatement",
+    "lapsed": "the only certificate in the claimed specialty is expired, lapsed or inactive",
+    "not_certified": "no certificate in the claimed specialty (revoked and suspended count here)",
+    "certified_other_specialty": "actively certified, but not in the specialty the listing claims",
+    "certificate_not_found": "the page names a board certificate the board records do not hold",
+}
 
 
 @dataclass(frozen=True)
@@ -590,6 +598,41 @@ _TABLES = (
             C("person_key", "VARCHAR", "lookup_entries.person_key"),
             C("first_key", "VARCHAR", "first name key of that name variant"),
             C("last_key", "VARCHAR", "surname key of that name variant"),
+        ],
+    ),
+    Table(
+        "specialists",
+        PUBLISHED,
+        "What `credcheck find` reads: for each board specialty, the physicians holding an active certificate that supports it (the specialty, an equivalent, or a subspecialty of it under its board), sorted by specialty and name.",
+        [
+            C("name_order", "BIGINT", "rank by specialty, then name, then person_key"),
+            C("specialty", "VARCHAR", "canonical board specialty"),
+            C("name", "VARCHAR", "physicians.name"),
+            C("person_key", "VARCHAR", "lookup_entries.person_key"),
+            C("states", "VARCHAR[]", "physicians.states"),
+            C("places", "VARCHAR", "the physician's sites and affiliations, space-separated"),
+        ],
+    ),
+    Table(
+        "discrepancies",
+        PUBLISHED,
+        "Matched listings whose claims the records do not support, one row per (listing, kind), most serious kind first, with the evidence (pipeline/discrepancies.py: the web page and notebooks/discrepancies.ipynb read it).",
+        [
+            C("listing_id", "VARCHAR", "verifications.listing_id"),
+            C("site_id", "VARCHAR", "registry id of the site"),
+            C("listed_name", "VARCHAR", "the name as listed"),
+            C("npi", "VARCHAR", "NPI of the matched person (NULL for one known without an NPI)"),
+            C("person_id", "VARCHAR", "the matched person (physicians.person_id)"),
+            C("claimed_specialties", "VARCHAR[]", "specialties as listed"),
+            C("certification", "VARCHAR", "verifications.certification", values=CERTIFICATION_VALUES),
+            C("excluded", "BOOLEAN", "on the OIG LEIE without reinstatement"),
+            C("match_score", "DOUBLE", "verifications.match_score"),
+            C("source_url", "VARCHAR", "the profile page"),
+            C("certificate_evidence", "VARCHAR[]", "each certificate held: 'name (board): status, expires date'"),
+            C("exclusion_evidence", "VARCHAR[]", "each exclusion: 'type since date'"),
+            C("claimed_certificates", "VARCHAR[]", "board certificates the page names"),
+            C("certificates_not_found", "VARCHAR[]", "those no certificate of the person matches (by canonical specialty)"),
+            C("kind", "VARCHAR", "most serious first", values=tuple(DISCREPANCY_KINDS)),
         ],
     ),
     Table(

@@ -30,6 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from pipeline.app.report import frame_csv
 from pipeline.config import CredcheckError
+from pipeline.discrepancies import DISCREPANCY_KINDS, build_discrepancies
 from pipeline.lookup import find, search
 from pipeline.normalize.specialties import known_specialties
 from pipeline.web import queries
@@ -44,6 +45,7 @@ LIST_PAGE = 100
 NPI = re.compile(r"\d{10}")
 # A person known only from board or LEIE rows without an NPI (reference_people.person_id).
 PERSON_WITHOUT_NPI = re.compile(r"(boards|leie):[0-9a-f]{12}")
+IN_MEMORY_DISCREPANCIES = "memory.main.discrepancies"  # for a file published without the table
 
 SECURITY_HEADERS = [
     (
@@ -137,7 +139,7 @@ def _environment() -> jinja2.Environment:
     env.globals.update(
         certification_labels=CERTIFICATION_LABELS,
         person_href=person_href,
-        discrepancy_kinds=queries.DISCREPANCY_KINDS,
+        discrepancy_kinds=DISCREPANCY_KINDS,
     )
     return env
 
@@ -442,19 +444,27 @@ def create_app(db_path: Path | str) -> Starlette:
     def _discrepancies(request: Request, snapshot, con) -> dict:
         kind = text_param(request, "kind")
         site = text_param(request, "site")
-        if kind and kind not in queries.DISCREPANCY_KINDS:
-            raise CredcheckError(
-                f"unknown kind {kind!r}; one of {', '.join(queries.DISCREPANCY_KINDS)}"
-            )
+        if kind and kind not in DISCREPANCY_KINDS:
+            raise CredcheckError(f"unknown kind {kind!r}; one of {', '.join(DISCREPANCY_KINDS)}")
         limit = int_param(request, "limit", LIST_PAGE, 100_000)
         offset = _offset(request)
-        snapshot.cached("discrepancies", lambda: queries.build_discrepancies(con))
-        found = queries.discrepancies(con, kind=kind, site=site, limit=limit, offset=offset)
+        table = discrepancy_table(snapshot, con)
+        found = queries.discrepancies(con, table, kind=kind, site=site, limit=limit, offset=offset)
         return {
             "params": {"kind": kind, "site": site},
             "page": _page(offset, limit, found["total"]),
+            "counts": snapshot.cached(
+                "discrepancy counts", lambda: queries.discrepancy_counts(con, table)
+            ),
             **found,
         }
+
+    def discrepancy_table(snapshot, con) -> str:
+        """The published ``discrepancies``; for an older file, the same built once in memory."""
+        if "discrepancies" in tables(snapshot, con):
+            return "discrepancies"
+        snapshot.cached("discrepancies", lambda: build_discrepancies(con, IN_MEMORY_DISCREPANCIES))
+        return IN_MEMORY_DISCREPANCIES
 
     def lists_empty(snapshot, con) -> dict:
         return {

@@ -1,8 +1,9 @@
 """What the web pages show that ``lookup``, ``find`` and ``explain`` do not already answer.
 
 The physician page gathers one person's evidence from the published tables (each fact with its
-source); the discrepancies and changes pages read ``verifications`` and ``changes`` the way the
-analyst notebooks do. Every value from a user reaches SQL as a query parameter.
+source); the discrepancies page reads the published ``discrepancies`` (pipeline.discrepancies)
+and the changes page ``changes``, as the analyst notebooks do. Every value from a user reaches
+SQL as a query parameter.
 """
 
 from __future__ import annotations
@@ -11,20 +12,11 @@ import json
 from typing import Any
 
 import duckdb
-import pandas as pd
 
+from pipeline.discrepancies import DISCREPANCY_KINDS
 from pipeline.match.explain import explanation_of, reference_label, reference_names
 from pipeline.normalize.specialties import canonical_specialty
 from pipeline.verify import classify_certification
-
-# What each discrepancy kind means, most serious first (as in notebooks/discrepancies.ipynb).
-DISCREPANCY_KINDS = {
-    "excluded": "on the OIG exclusion list (LEIE) without reinstatement",
-    "lapsed": "the only certificate in the claimed specialty is expired, lapsed or inactive",
-    "not_certified": "no certificate in the claimed specialty (revoked and suspended count here)",
-    "certified_other_specialty": "actively certified, but not in the specialty the listing claims",
-    "certificate_not_found": "the page names a board certificate the board records do not hold",
-}
 
 # A claimed specialty judged alone against the person's certificates (classify_certification).
 CLAIM_VERDICTS = {
@@ -34,9 +26,6 @@ CLAIM_VERDICTS = {
     "not_certified": "not supported: no certificate in it",
     "unknown": "board certification does not apply (not a physician)",
 }
-
-_LISTING_ID = "r.site_id || ':' || coalesce(r.ref, r.source_url)"
-
 
 def records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The rows of the last query as dicts (DuckDB's Python values: lists, dicts, datetimes)."""
@@ -394,98 +383,6 @@ def listing_page(
 # ------------------------------------------------------------------------------ lists
 
 
-DISCREPANCIES = "memory.main.discrepancies"  # built once per published file, in its snapshot
-
-
-def build_discrepancies(con: duckdb.DuckDBPyConnection) -> None:
-    """Every matched listing whose claims the records do not support, with its evidence, as the
-    table ``DISCREPANCIES`` in the snapshot's in-memory catalog: one row per (listing, kind).
-
-    The kinds are those of notebooks/discrepancies.ipynb; a claimed board certificate is "not
-    found" when no certificate of the person has the same canonical specialty. Canonical names
-    come from the vocabulary in Python, once per distinct certificate name; the rest is SQL, so a
-    million listings take seconds, and each page of the list is one query.
-    """
-    names = [
-        name
-        for (name,) in con.execute(
-            """SELECT DISTINCT name FROM (
-                    SELECT unnest(list_transform(CAST(r.item -> '$.board_certifications'
-                                                      AS JSON[]), lambda b: b ->> 'certificate'))
-                        AS name
-                    FROM raw_listings r
-                    WHERE json_array_length(r.item -> '$.board_certifications') > 0
-                    UNION ALL SELECT certificate FROM certificates)
-                WHERE name IS NOT NULL"""
-        ).fetchall()
-    ]
-    keys = pd.DataFrame(
-        {"name": names, "key": [canonical_specialty(n) or n.strip().lower() for n in names]},
-        columns=["name", "key"],
-    )
-    order = list(DISCREPANCY_KINDS)
-    con.register("certificate_keys", keys)
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {DISCREPANCIES} AS
-            WITH v AS (SELECT v.*, m.person_id FROM verifications v
-                       JOIN listing_matches m USING (listing_id) WHERE v.identity = 'matched'),
-            claims AS (
-                SELECT {_LISTING_ID} AS listing_id,
-                       list_filter(list_transform(CAST(r.item -> '$.board_certifications'
-                                                       AS JSON[]), lambda b: b ->> 'certificate'),
-                                   lambda c: c IS NOT NULL) AS claimed_certificates
-                FROM raw_listings r
-                WHERE json_array_length(r.item -> '$.board_certifications') > 0
-            ),
-            held AS (
-                SELECT c.person_id, list(DISTINCT k.key) AS keys
-                FROM certificates c JOIN certificate_keys k ON k.name = c.certificate
-                WHERE c.person_id IS NOT NULL GROUP BY c.person_id
-            ),
-            not_found AS (
-                SELECT x.listing_id, list_sort(list(DISTINCT x.name)) AS names
-                FROM (SELECT cl.listing_id, v.person_id,
-                             unnest(cl.claimed_certificates) AS name
-                      FROM claims cl JOIN v USING (listing_id)) x
-                LEFT JOIN certificate_keys k ON k.name = x.name
-                LEFT JOIN held h ON h.person_id = x.person_id
-                WHERE NOT list_contains(coalesce(h.keys, []), coalesce(k.key, lower(x.name)))
-                GROUP BY x.listing_id
-            ),
-            base AS (
-                SELECT v.listing_id, v.site_id, v.listed_name, v.npi, v.person_id,
-                       v.claimed_specialties,
-                       v.certification, v.excluded, v.match_score, v.source_url,
-                       list_transform(v.certificates, lambda c: c.certificate || ' ('
-                           || coalesce(c.board, 'board unknown') || '): ' || c.status
-                           || coalesce(', expires '
-                                       || CAST(CAST(c.expiration AS DATE) AS VARCHAR), ''))
-                           AS certificate_evidence,
-                       list_transform(p.exclusions, lambda x: x.exclusion_type || ' since '
-                           || CAST(x.exclusion_date AS VARCHAR)) AS exclusion_evidence,
-                       coalesce(cl.claimed_certificates, []) AS claimed_certificates,
-                       coalesce(nf.names, []) AS certificates_not_found
-                FROM v LEFT JOIN physicians p USING (person_id)
-                LEFT JOIN claims cl USING (listing_id)
-                LEFT JOIN not_found nf USING (listing_id)
-                WHERE v.excluded OR nf.listing_id IS NOT NULL
-                   OR v.certification IN ('lapsed', 'not_certified', 'certified_other_specialty')
-            )
-            SELECT * FROM (
-                SELECT *, 'excluded' AS kind FROM base WHERE excluded
-                UNION ALL
-                SELECT *, certification FROM base
-                WHERE certification IN ('lapsed', 'not_certified', 'certified_other_specialty')
-                UNION ALL
-                SELECT *, 'certificate_not_found' FROM base WHERE len(certificates_not_found) > 0
-            )
-            ORDER BY list_position({order}, kind), site_id, listed_name, listing_id"""
-        )
-    finally:
-        con.unregister("certificate_keys")
-
-
 def _where(filters: dict[str, str | None]) -> tuple[str, list]:
     """``WHERE column = ?`` for each filter given (column names are ours, values parameters)."""
     given = {column: value for column, value in filters.items() if value}
@@ -493,33 +390,35 @@ def _where(filters: dict[str, str | None]) -> tuple[str, list]:
     return (f"WHERE {clause}" if clause else ""), list(given.values())
 
 
+def discrepancy_counts(con: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
+    """How many discrepancies of each kind each site has."""
+    counts: dict[str, dict[str, int]] = {}
+    for site_id, kind_name, n in con.execute(
+        f"SELECT site_id, kind, count(*) FROM {table} GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        counts.setdefault(site_id, dict.fromkeys(DISCREPANCY_KINDS, 0))[kind_name] = n
+    return [{"site_id": s, **n} for s, n in counts.items()]
+
+
 def discrepancies(
     con: duckdb.DuckDBPyConnection,
+    table: str = "discrepancies",
     *,
     kind: str | None = None,
     site: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Counts by site and kind, and one page of discrepancies (``build_discrepancies`` first)."""
-    counts: dict[str, dict[str, int]] = {}
-    for site_id, kind_name, n in con.execute(
-        f"SELECT site_id, kind, count(*) FROM {DISCREPANCIES} GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
-        counts.setdefault(site_id, dict.fromkeys(DISCREPANCY_KINDS, 0))[kind_name] = n
+    """One page of the discrepancies in ``table`` (``pipeline.discrepancies``), with the total."""
     where, params = _where({"kind": kind, "site_id": site})
-    total = con.execute(f"SELECT count(*) FROM {DISCREPANCIES} {where}", params).fetchone()[0]
+    total = con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0]
     rows = records(
         con.execute(
-            f"SELECT * FROM {DISCREPANCIES} {where} ORDER BY rowid LIMIT ? OFFSET ?",
+            f"SELECT * FROM {table} {where} ORDER BY rowid LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
     )
-    return {
-        "counts": [{"site_id": s, **n} for s, n in counts.items()],
-        "total": total,
-        "rows": rows,
-    }
+    return {"total": total, "rows": rows}
 
 
 def publish_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
