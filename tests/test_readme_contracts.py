@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.demo.world import SUBSPECIALTIES
-from pipeline.lookup import find, lookup
+from pipeline.lookup import find, lookup, one_deletion_keys_sql, surname_keys
 from tests.conftest import LOOPBACK, Run, last_json_line, run_cli, sha256
 
 # ---- lookup ------------------------------------------------------------------------------------
@@ -60,6 +60,32 @@ def test_lookup_finds_a_surname_with_one_typo_of_each_kind(published, kind, typo
     typed = f"{p['first'].title()} {typo(p['last'].title())}"
     assert typed.split()[-1].upper() != p["last"], kind
     assert top_npi(published, typed) == p["npi"], typed
+
+
+def test_surname_keys_agree_with_the_published_keys_on_random_names():
+    """A query's surname variants (Python) are those the publish step files (SQL)."""
+    import random
+
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz" * 3 + "éøñü'-"
+    names = ["", "a", "abc", "abcd", "x" * 70, "de la cruz", "van  der berg", "o'neil"] + [
+        " ".join(
+            "".join(rng.choice(letters) for _ in range(rng.randint(1, 14)))
+            for _ in range(rng.choice((1, 1, 1, 2, 3)))
+        )
+        for _ in range(300)
+    ]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE n (person_key VARCHAR, first_key VARCHAR, last_key VARCHAR)")
+    con.executemany("INSERT INTO n VALUES (?, 'j', ?)", [[str(i), n] for i, n in enumerate(names)])
+    published: dict[str, set[str]] = {}
+    for key, person_key in con.execute(
+        f"SELECT key, person_key FROM ({one_deletion_keys_sql('n')})"
+    ).fetchall():
+        published.setdefault(person_key, set()).add(key.removesuffix("|j"))
+    for i, name in enumerate(names):
+        assert set(surname_keys(name)) == published.get(str(i), set()), (seed, name)
 
 
 def test_lookup_bob_finds_robert(published):
