@@ -487,7 +487,7 @@ def build_specialist_table(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             f"""CREATE OR REPLACE TABLE specialists AS
                 WITH held AS (
-                    SELECT npi AS person_key, name, CAST(states AS VARCHAR[]) AS states,
+                    SELECT person_id AS person_key, name, CAST(states AS VARCHAR[]) AS states,
                            array_to_string(list_concat(coalesce(sites, []),
                                                        coalesce(affiliations, [])), ' ') AS places,
                            {active}
