@@ -25,6 +25,7 @@ REGRESSION_SEEDS = [
     1015,  # departments nested in the profile URL, first in the path (template families)
     1028,  # "Medical Staff" both a menu item and a button (a URL offered in its best role)
     7604067,  # both department samples were dead departments (views of a listing are listings)
+    7373550,  # a directory entry that only lists departments (views of an entry are listings)
 ]
 DRAWN = 3
 

@@ -207,7 +207,11 @@ class DiscoverySpider(DirectorySpider):
         if page.kind in (LISTING, OTHER) or meta.get("start"):
             links = list(page.links) or page_links(response.selector.root, response.url)
             new_people, fetches = self.offer_links(
-                links, page, response.url, start=bool(meta.get("start"))
+                links,
+                page,
+                response.url,
+                start=bool(meta.get("start")),
+                entry=meta["template"].startswith("="),
             )
         if page.kind == LISTING:
             # People known only by their cards are people this listing found too.
@@ -235,18 +239,28 @@ class DiscoverySpider(DirectorySpider):
         yield from self.requests_for(fetches + self.learner.flush())
 
     def offer_links(
-        self, links: list[Link], page: PageClass, page_url: str, *, start: bool = False
+        self,
+        links: list[Link],
+        page: PageClass,
+        page_url: str,
+        *,
+        start: bool = False,
+        entry: bool = False,
     ) -> tuple[int, list[Fetch]]:
         priorities = ON_LISTING if page.kind == LISTING else ELSEWHERE
         fetches: list[Fetch] = []
         new_people = 0
-        # A start page without a link that says "directory": its own content links are where a
-        # user would click next, each a candidate entry of its own.
+        # A listing's department views are listings by their place; so are those of a page
+        # reached as the directory's entry that is an index of views without cards of its own
+        # ("Browse by department"), but for the home page, of which every page is a view.
+        index = page.kind == LISTING or (entry and urlsplit(page_url).path.strip("/") != "")
         views = (
             {link.url: True for link in links if is_view_of(link.url, page_url)}
-            if page.kind == LISTING and sub_listings(links, page_url) >= 3
+            if index and sub_listings(links, page_url) >= 3
             else {}
         )
+        # A start page without a link that says "directory": its own content links are where a
+        # user would click next, each a candidate entry of its own.
         guess_entries = (
             start and page.kind != LISTING and not any(link.role == ENTRY for link in links)
         )
@@ -272,8 +286,8 @@ class DiscoverySpider(DirectorySpider):
                 link.role,
                 entry=link.role == ENTRY or candidate,
                 # A listing's own pages and its department views are listings by their place.
-                paging=page.kind == LISTING
-                and (link.role == PAGINATION or (link.role == CONTENT and views.get(link.url))),
+                paging=(page.kind == LISTING and link.role == PAGINATION)
+                or (link.role == CONTENT and bool(views.get(link.url))),
             )
         return new_people, fetches + self.learner.flush()
 
