@@ -55,13 +55,8 @@ start URLs and options.
 """
 
 from pipeline.demo.sitegen.serve import Score, ServedSite, serve_generated_sites
-from pipeline.demo.sitegen.site import (
-    OPTIONS,
-    ExpectedCard,
-    ExpectedProfile,
-    GeneratedSite,
-    Truth,
-)
+from pipeline.demo.sitegen.site import OPTIONS, GeneratedSite
+from pipeline.demo.sitegen.truth import ExpectedCard, ExpectedProfile, Truth
 
 __all__ = [
     "OPTIONS",

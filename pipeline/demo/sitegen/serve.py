@@ -14,7 +14,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from pipeline.demo.server import FixtureServer, make_handler
-from pipeline.demo.sitegen.site import ExpectedProfile, GeneratedSite
+from pipeline.demo.sitegen.site import GeneratedSite
+from pipeline.demo.sitegen.truth import ExpectedProfile
 
 
 @dataclass

@@ -9,12 +9,12 @@ import random
 import re
 import string
 import urllib.robotparser
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pipeline.demo.server import Page
 from pipeline.demo.sitegen import markup, vocab
+from pipeline.demo.sitegen.decoys import build_decoys
 from pipeline.demo.sitegen.markup import BASE, Style, esc
 from pipeline.demo.sitegen.people import (
     NAME_STYLES,
@@ -24,10 +24,11 @@ from pipeline.demo.sitegen.people import (
     make_person,
     slugify,
 )
+from pipeline.demo.sitegen.sitemaps import GzPage, build_robots, build_sitemaps
+from pipeline.demo.sitegen.truth import site_truth
+from pipeline.demo.sitegen.urls import ProfileTemplate, cased, listing_shape, path_key
 
 HTML = "text/html; charset=utf-8"
-XML = "application/xml; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
 
 # Every option the generator draws, with its possible values: tests assert each value occurs.
 OPTIONS: dict[str, tuple] = {
@@ -63,98 +64,6 @@ OPTIONS: dict[str, tuple] = {
 }
 
 
-@dataclass(frozen=True)
-class ExpectedProfile:
-    """A person's profile page a polite crawler may fetch: it must yield exactly this listing."""
-
-    path: str  # canonical path (+ query) on the site
-    ref: str  # the id in the URL
-    name: str  # given (initial) family
-    given: str
-    family: str
-    degrees: tuple[str, ...]
-    is_physician: bool
-    kind: str  # physician | app | researcher
-
-
-@dataclass(frozen=True)
-class ExpectedCard:
-    """A person known only from listing cards (the profile is off-site, disallowed, 404 or
-    absent): each such person must yield one listing from a card."""
-
-    listing_paths: tuple[str, ...]  # the allowed listing pages that show the card
-    name: str
-    given: str
-    family: str
-    degrees: tuple[str, ...]
-    is_physician: bool
-    specialty: str  # the label the card shows
-    phone: str
-    reason: str  # offsite | disallowed | missing | unlinked
-
-
-@dataclass
-class Truth:
-    profiles: list[ExpectedProfile]
-    cards: list[ExpectedCard]
-    decoys: set[str]  # paths of pages that must yield no listing
-    listing_pages: set[str]  # the directory's listing pages (entry, pages, letters, departments)
-    disallowed: set[str]  # pages robots.txt keeps a polite crawler out of
-    stale: set[str]  # sitemap entries whose profile was removed (404 / soft 404 / redirect)
-
-
-@dataclass(frozen=True)
-class ProfileTemplate:
-    """How a profile URL is built from a person's id (and department)."""
-
-    folders: tuple[str, ...]  # literal words, "{dept}" for a department folder
-    id_in: str  # path | query
-    script: str  # query ids: the page the id goes to ("profile.aspx"); "" for a folder index
-    ext: str  # path ids: the leaf's extension
-    trailing_slash: bool
-    query_key: str
-    query_prefix: str  # constant parameters before the id ("action=view&")
-    id_style: str
-
-    def path(self, ref: str, dept: str) -> str:
-        folders = "/".join(f.replace("{dept}", dept) for f in self.folders)
-        if self.id_in == "query":
-            return f"/{folders}/{self.script}?{self.query_prefix}{self.query_key}={ref}"
-        return f"/{folders}/{ref}{self.ext}" + ("/" if self.trailing_slash else "")
-
-    def regex(self) -> str:
-        """The profile_pattern a site owner would write: group 1 is the id."""
-        folders = "/".join(
-            "[^/]+" if f == "{dept}" else re.escape(f) for f in self.folders
-        )
-        ref = ID_REGEX[self.id_style]
-        if self.id_in == "query":
-            query = re.escape(f"{self.query_prefix}{self.query_key}=")
-            return f"^https?://[^/]+/{folders}/{re.escape(self.script)}\\?{query}({ref})$"
-        tail = re.escape(self.ext) + ("/" if self.trailing_slash else "")
-        return f"^https?://[^/]+/{folders}/({ref}){tail}$"
-
-
-ID_REGEX = {
-    "numeric": r"\d+",
-    "slug": r"[a-z0-9]+(?:-[a-z0-9]+)+",
-    "slug_id": r"[a-z0-9-]+-\d+",
-    "id_slug": r"\d+-[a-z0-9-]+",
-    "hex": r"[0-9a-f]{10}",
-    "code": r"[A-Z]{2}\d{5}",
-}
-
-
-def cased(word: str, case: str) -> str:
-    """A URL word in the site's case: lower (our-doctors), title (Our-Doctors), camel."""
-    if case == "lower" or not word or word.startswith("{"):
-        return word
-    parts = re.split(r"([-_])", word)
-    if case == "title":
-        return "".join(p[:1].upper() + p[1:] for p in parts)
-    return "".join(p[:1].upper() + p[1:] for p in parts if p not in "-_")
-
-
 class GeneratedSite:
     """A whole directory website drawn from ``seed``. See the package docstring."""
 
@@ -167,12 +76,12 @@ class GeneratedSite:
         self._draw_people(rng, people)
         self._draw_templates(rng)
         self._draw_style(rng)
-        self.pages: dict[str, Page | _GzPage] = {}  # by path + query in a canonical order
+        self.pages: dict[str, Page | GzPage] = {}  # by path + query in a canonical order
         self.paths: dict[str, str] = {}  # the same key -> the path as the site links it
-        self._links_from: dict[str, set[str]] = {}
+        self.links_from: dict[str, set[str]] = {}
         self.shown_on: dict[str, list[Person]] = {}  # listing page -> people whose cards it shows
         self._build(rng)
-        self.truth = self._truth()
+        self.truth = site_truth(self)
 
     # -- options ---------------------------------------------------------------------------------
     def _pick(self, rng: random.Random, name: str, weights: tuple[float, ...] | None = None):
@@ -434,19 +343,19 @@ class GeneratedSite:
         self.soft404 = rng.choice(vocab.SOFT_404_TEXTS)
 
     # -- pages -----------------------------------------------------------------------------------
-    def _add(self, path: str, page_: Page | _GzPage) -> None:
-        self.pages[_key(path)] = page_
-        self.paths[_key(path)] = path
+    def add_page(self, path: str, page_: Page | GzPage) -> None:
+        self.pages[path_key(path)] = page_
+        self.paths[path_key(path)] = path
 
-    def _html(self, path: str, body: str, status: int = 200) -> None:
-        self._add(path, Page(status, body, HTML))
-        self._links_from[path] = set(re.findall(r'href="(/[^"]*)"', body))
+    def add_html(self, path: str, body: str, status: int = 200) -> None:
+        self.add_page(path, Page(status, body, HTML))
+        self.links_from[path] = set(re.findall(r'href="(/[^"]*)"', body))
 
     def _build(self, rng: random.Random) -> None:
         o = self.options
         self.decoy_paths: set[str] = set()
         self.listing_paths: set[str] = set()
-        decoy_nav = self._build_decoys_nav(rng)
+        decoy_nav = build_decoys(self, rng)
         entry_link = (self.entry_path if o["listing"] else "/search", self.entry_text)
         distractions = rng.sample(vocab.NAV_DISTRACTIONS, 3)
         nav = [("/", "Home"), entry_link, *((f"/{slugify(d)}", d) for d in distractions[:2]),
@@ -469,15 +378,15 @@ class GeneratedSite:
         self._build_home(rng)
         for path, title, text in (("/about", "About us", "Caring for our region since 1911."),
                                   ("/privacy", "Privacy", "We respect your privacy.")):
-            self._html(path, markup.page(self.style, title, f"<h1>{title}</h1><p>{text}</p>"))
+            self.add_html(path, markup.page(self.style, title, f"<h1>{title}</h1><p>{text}</p>"))
         for text in distractions:
-            self._html(f"/{slugify(text)}", markup.page(
+            self.add_html(f"/{slugify(text)}", markup.page(
                 self.style, text, f"<h1>{esc(text)}</h1><p>Coming soon.</p>"))
         self._build_search()
         if o["listing"]:
             self._build_listings(rng)
-        self._build_sitemaps(rng)
-        self._build_robots()
+        build_sitemaps(self, rng)
+        build_robots(self)
 
     def _build_home(self, rng: random.Random) -> None:
         hero_link = ""
@@ -486,13 +395,13 @@ class GeneratedSite:
             hero_link = f'<p><a class="btn" href="{esc(href)}">{esc(self.entry_text)}</a></p>'
         main = (f"<section><h1>Welcome to {esc(self.org)}</h1><p>Expert care, close to home."
                 f"</p>{hero_link}</section>")
-        self._html("/", markup.page(self.style, self.org, main))
+        self.add_html("/", markup.page(self.style, self.org, main))
 
     def _build_search(self) -> None:
         main = (f"<h1>{esc(self.entry_text)}</h1><form action='/search' method='get'>"
                 "<label>Name or specialty <input name='q'></label><button>Search</button>"
                 "</form>")
-        self._html("/search", markup.page(self.style, f"Search | {self.org}", main))
+        self.add_html("/search", markup.page(self.style, f"Search | {self.org}", main))
 
     def _build_profiles(self, rng: random.Random) -> None:
         o = self.options
@@ -509,20 +418,20 @@ class GeneratedSite:
                     (self.href(path, self.profile_path(p)), display_name(p, o["name_style"]))
                     for p in rng.sample(linkable, min(3, len(linkable))) if p is not person
                 ) if o["related_providers"] else ()
-                self._html(path, markup.profile_page(
+                self.add_html(path, markup.profile_page(
                     person, self.style, path, rng, reviewers=reviewers, related=related))
         for person in self.directory_staff:  # staff pages on the profiles' URL template
             path = self.profile_path(person)
-            self._html(path, markup.profile_page(person, self.style, path, rng))
+            self.add_html(path, markup.profile_page(person, self.style, path, rng))
             self.decoy_paths.add(path)
         for removed in self.removed:
             path = self.profile_path(removed)
             answer = rng.choice(("unknown", "gone", "redirect"))
             if answer == "gone":
-                self._add(path, Page(410, markup.page(self.style, "Gone", "<h1>Gone</h1>")))
+                self.add_page(path, Page(410, markup.page(self.style, "Gone", "<h1>Gone</h1>")))
             elif answer == "redirect":
                 target = self.entry_path if self.options["listing"] else "/"
-                self._add(path, Page(301, "", HTML, (("Location", BASE + target),)))
+                self.add_page(path, Page(301, "", HTML, (("Location", BASE + target),)))
 
     def not_found(self) -> Page:
         title, text = self.soft404
@@ -594,7 +503,7 @@ class GeneratedSite:
         else:  # the entry page is an index of groups only
             self.listing_paths.add(self.entry_path)
             main = f"<h1>{esc(self.entry_text)}</h1>{index_links}"
-            self._html(self.entry_path, markup.page(self.style, self.entry_text, main))
+            self.add_html(self.entry_path, markup.page(self.style, self.entry_text, main))
         for group, members in groups:
             self._build_group(rng, group, members, index_links if group is None else "")
 
@@ -616,13 +525,13 @@ class GeneratedSite:
                 head += self._itemlist_jsonld(rng, chunk)
             main = (f"<h1>{esc(heading)}</h1>{extra}<p>{len(members)} results</p>"
                     f"{markup.card_list(cards, self.style)}{pager}")
-            self._html(path, markup.page(self.style, f"{heading} | {self.org}", main, head=head))
+            self.add_html(path, markup.page(self.style, f"{heading} | {self.org}", main, head=head))
             self.listing_paths.add(path)
             self.shown_on.setdefault(path, []).extend(chunk)
             if n == 1 and o["page1_alias"] and pages > 1:
                 alias = self.page_path(group, 1, explicit=True)
                 if alias != path:
-                    self._html(alias, self.pages[_key(path)].body)
+                    self.add_html(alias, self.pages[path_key(path)].body)
                     self.listing_paths.add(alias)
                     self.shown_on.setdefault(alias, []).extend(chunk)
 
@@ -683,191 +592,6 @@ class GeneratedSite:
                             "reviewBody": f"Great visit with {person.plain_name}."})
         return markup.jsonld_script(reviews, rng)
 
-    # -- decoys ----------------------------------------------------------------------------------
-    def _build_decoys_nav(self, rng: random.Random) -> list[tuple[str, str]]:
-        nav = []
-        for kind in self.options["decoys"]:
-            index, label = getattr(self, f"_decoy_{kind}")(rng)
-            nav.append((index, label))
-        return nav
-
-    def _decoy(self, path: str, title: str, main: str, head: str = "") -> None:
-        self._html(path, markup.page(self.style, title, main, head=head))
-        self.decoy_paths.add(path)
-
-    def _some_doctor(self, rng: random.Random) -> Person:
-        return rng.choice([p for p in self.people if p.is_physician] or self.people)
-
-    def _decoy_news(self, rng: random.Random) -> tuple[str, str]:
-        folder = rng.choice(("news", "blog", "stories", "newsroom"))
-        links = []
-        for i in range(rng.randint(2, 4)):
-            author = self._some_doctor(rng)
-            topic = rng.choice(vocab.TOPICS)
-            path = f"/{folder}/{2024 - i}/{slugify(topic)}-{i}" + rng.choice(("", ".html"))
-            byline = display_name(author, self.style.name_style)
-            data = {"@context": "https://schema.org", "@type": rng.choice(("NewsArticle",
-                    "BlogPosting", "Article")), "headline": f"Tips on {topic}",
-                    "author": {"@type": "Person", "name": byline,
-                               "jobTitle": author.specialty or author.title,
-                               "url": BASE + self.profile_path(author)},
-                    "datePublished": f"{2024 - i}-0{i + 1}-15"}
-            main = (f"<article><h1>Tips on {esc(topic)}</h1><p class='byline'>By "
-                    f"{esc(byline)}</p><p>{esc(author.plain_name)}, a "
-                    f"{esc(author.specialty or author.title)} specialist, shares advice.</p>"
-                    "</article>")
-            self._decoy(path, f"Tips on {topic}", main, markup.jsonld_script(data, rng))
-            links.append(f'<li><a href="{esc(path)}">Tips on {esc(topic)}</a></li>')
-        index = f"/{folder}/"
-        self._decoy(index, "News", f"<h1>News</h1><ul>{''.join(links)}</ul>")
-        return index, "News"
-
-    def _decoy_reviews(self, rng: random.Random) -> tuple[str, str]:
-        path = rng.choice(("/patient-stories", "/reviews", "/testimonials"))
-        reviews = [{"@type": "Review", "author": {"@type": "Person", "name":
-                    f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)}"},
-                    "reviewBody": "Kind staff and short waits.",
-                    "reviewRating": {"@type": "Rating", "ratingValue": rng.randint(4, 5)}}
-                   for _ in range(rng.randint(3, 6))]
-        data = {"@context": "https://schema.org", "@type": "MedicalOrganization",
-                "name": self.org, "review": reviews}
-        items = "".join(f"<blockquote>{esc(r['reviewBody'])}<cite>{esc(r['author']['name'])}"
-                        "</cite></blockquote>" for r in reviews)
-        self._decoy(path, "Patient stories", f"<h1>Patient stories</h1>{items}",
-                    markup.jsonld_script(data, rng))
-        return path, "Patient Stories"
-
-    def _decoy_locations(self, rng: random.Random) -> tuple[str, str]:
-        offices = {p.office.name: p.office for p in self.people}
-        links = []
-        for name, office in list(offices.items())[:3]:
-            path = f"/locations/{slugify(name)}"
-            data = {"@context": "https://schema.org", "@type": "MedicalClinic", "name": name,
-                    "telephone": office.phone, "address": {"@type": "PostalAddress",
-                    "streetAddress": office.street, "addressLocality": office.city,
-                    "addressRegion": office.state, "postalCode": office.zip}}
-            main = (f"<h1>{esc(name)}</h1><address>{esc(office.street)}<br>"
-                    f"{esc(office.city_line)}</address><p>Phone: {esc(office.phone)}</p>"
-                    "<p>Open Monday to Friday, 8 am to 5 pm.</p>")
-            self._decoy(path, name, main, markup.jsonld_script(data, rng))
-            links.append(f'<li><a href="{esc(path)}">{esc(name)}</a></li>')
-        self._decoy("/locations/", "Locations", f"<h1>Locations</h1><ul>{''.join(links)}</ul>")
-        return "/locations/", "Locations"
-
-    def _decoy_staff(self, rng: random.Random) -> tuple[str, str]:
-        """Leadership pages: one person each, in the site's own profile markup, but staff."""
-        folder = rng.choice(("/about/leadership/", "/leadership/", "/administration/"))
-        links = []
-        for person in self.staff:
-            path = folder + person.slug()
-            self._html(path, markup.profile_page(person, self.style, path, rng))
-            self.decoy_paths.add(path)
-            links.append(f'<li><a href="{esc(path)}">{esc(person.plain_name)}</a>, '
-                         f"{esc(person.title)}</li>")
-        self._decoy(folder, "Leadership", f"<h1>Our leadership</h1><ul>{''.join(links)}</ul>")
-        return folder, "Leadership"
-
-    def _decoy_events(self, rng: random.Random) -> tuple[str, str]:
-        speaker = self._some_doctor(rng)
-        topic = rng.choice(vocab.TOPICS)
-        path = f"/events/{slugify(topic)}-talk"
-        shown = display_name(speaker, self.style.name_style)
-        data = {"@context": "https://schema.org", "@type": "Event", "name": f"Talk: {topic}",
-                "startDate": "2025-10-02T18:00", "location": {"@type": "Place", "name": self.org},
-                "performer": {"@type": "Person", "name": shown,
-                              "jobTitle": speaker.specialty or speaker.title}}
-        main = (f"<h1>Community talk: {esc(topic)}</h1><p>Speaker: {esc(shown)}</p>"
-                "<p>October 2, 6 pm. Free, registration required.</p>")
-        self._decoy(path, f"Talk: {topic}", main, markup.jsonld_script(data, rng))
-        return path, "Events"
-
-    def _decoy_people_list(self, rng: random.Random) -> tuple[str, str]:
-        path = rng.choice(("/about/board-of-trustees", "/foundation/donors", "/about/committee"))
-        names = [f"{rng.choice(vocab.GIVEN_NAMES)} {rng.choice(vocab.FAMILY_NAMES)}"
-                 for _ in range(rng.randint(8, 16))]
-        data = {"@context": "https://schema.org", "@type": "ItemList", "itemListElement": [
-            {"@type": "ListItem", "position": i + 1, "item": {"@type": "Person", "name": n}}
-            for i, n in enumerate(names)]}
-        items = "".join(f"<li>{esc(n)}</li>" for n in names)
-        self._decoy(path, "Board of Trustees", f"<h1>Board of Trustees</h1><ul>{items}</ul>",
-                    markup.jsonld_script(data, rng))
-        return path, "Board of Trustees"
-
-    # -- sitemaps and robots ---------------------------------------------------------------------
-    def _build_sitemaps(self, rng: random.Random) -> None:
-        o = self.options
-        self.sitemap_urls: list[str] = []  # what robots.txt names (or would name)
-        self.stale_paths: set[str] = set()
-        if o["sitemap"] == "absent":
-            return
-        profiles = [self.profile_path(p) for p in self.people + self.directory_staff
-                    if self.state[id(p)] in ("ok", "disallowed", "staff")]
-        if o["sitemap"] == "partial" and profiles:
-            profiles = rng.sample(profiles, max(1, int(len(profiles) * rng.uniform(0.3, 0.8))))
-        if o["sitemap"] == "stale":
-            self.stale_paths = {self.profile_path(p) for p in self.removed}
-            profiles = sorted(profiles + sorted(self.stale_paths))
-        other = ["/", "/about", *sorted(self.decoy_paths)]
-        if o["listing"]:
-            other.append(self.entry_path)
-        gz = o["sitemap"] == "gzip"
-        ext = ".xml.gz" if gz else ".xml"
-        flat = o["sitemap"] == "flat" or (gz and rng.random() < 0.4)
-        if flat:
-            name = rng.choice(("/sitemap", "/sitemap-main", "/sitemaps/all")) + ext
-            if o["robots"] != "sitemap_line":
-                name = "/sitemap" + ext  # the conventional place, found without robots.txt
-            self._sitemap(name, profiles + other, gz)
-            self.sitemap_urls = [name]
-            return
-        chunk = rng.choice((10, 25, 50))
-        children = []
-        for i in range(0, len(profiles), chunk):
-            child = f"/sitemaps/providers-{i // chunk + 1}{ext}"
-            self._sitemap(child, profiles[i : i + chunk], gz)
-            children.append(child)
-        self._sitemap(f"/sitemaps/pages{ext}", other, gz)
-        children.append(f"/sitemaps/pages{ext}")
-        index = rng.choice(("/sitemap_index.xml", "/sitemap.xml", "/sitemaps/index.xml"))
-        if o["robots"] != "sitemap_line":
-            index = "/sitemap.xml"
-        body = "".join(f"<sitemap><loc>{BASE}{esc(c)}</loc></sitemap>" for c in children)
-        self._add(index, Page(200, _xml("sitemapindex", body), XML))
-        self.sitemap_urls = [index]
-
-    def _sitemap(self, path: str, paths: list[str], gz: bool) -> None:
-        body = "".join(f"<url><loc>{BASE}{esc(p)}</loc><lastmod>2025-0{1 + len(p) % 9}-1"
-                       f"{len(p) % 10}</lastmod></url>" for p in paths)
-        text = _xml("urlset", body)
-        self._add(path, _GzPage(text) if gz else Page(200, text, XML))
-
-    def _build_robots(self) -> None:
-        o = self.options
-        lines = ["User-agent: *"]
-        self.disallow_prefixes: list[str] = []
-        if o["disallow"] == "search":
-            self.disallow_prefixes.append("/search")
-        elif o["disallow"] == "decoys" and self.decoy_paths:
-            folder = "/" + sorted(self.decoy_paths)[0].strip("/").split("/")[0] + "/"
-            self.disallow_prefixes.append(folder)
-        elif o["disallow"] == "profiles":
-            self.disallow_prefixes.append(self.profile_prefix())
-        elif o["disallow"] == "department":
-            dept = slugify(sorted({p.department for p in self.people})[0])
-            sample = self.profile_template.path("x", dept)
-            self.disallow_prefixes.append(sample[: sample.index(dept) + len(dept) + 1])
-        lines += [f"Disallow: {p}" for p in self.disallow_prefixes] or ["Allow: /"]
-        lines.append("")
-        lines += ["User-agent: GPTBot", "Disallow: /", ""]
-        if o["robots"] == "sitemap_line":
-            lines += [f"Sitemap: {BASE}{s}" for s in self.sitemap_urls]
-        self.robots_txt = "\n".join(lines) + "\n"
-        if o["robots"] != "absent":
-            self._add("/robots.txt", Page(200, self.robots_txt, TEXT))
-        for person in self.people:  # profiles robots.txt forbids are no profile of the site
-            if self.state[id(person)] == "ok" and not self.allowed(self.profile_path(person)):
-                self.state[id(person)] = "disallowed"
-
     def allowed(self, path: str) -> bool:
         """What robots.txt lets a polite crawler (any user agent but the banned one) fetch."""
         if self.options["robots"] == "absent":
@@ -876,39 +600,6 @@ class GeneratedSite:
             self._robots = urllib.robotparser.RobotFileParser()
             self._robots.parse(self.robots_txt.replace(BASE, "http://h").splitlines())
         return self._robots.can_fetch("credcheck", "http://h" + path)
-
-    # -- truth -----------------------------------------------------------------------------------
-    def _truth(self) -> Truth:
-        profiles, cards = [], []
-        for person in self.people:
-            state = self.state[id(person)]
-            path = self.profile_path(person)
-            if state == "ok":
-                profiles.append(ExpectedProfile(
-                    path=path, ref=self.ref(person), name=person.plain_name,
-                    given=person.given, family=person.family, degrees=person.degrees,
-                    is_physician=person.is_physician, kind=person.kind))
-                continue
-            shown = tuple(sorted(
-                p for p, people in self.shown_on.items()
-                if self.allowed(p) and any(q is person for q in people)))
-            if shown:
-                cards.append(ExpectedCard(
-                    listing_paths=shown, name=person.plain_name, given=person.given,
-                    family=person.family, degrees=person.degrees,
-                    is_physician=person.is_physician,
-                    specialty=", ".join(person.specialty_labels) or person.title,
-                    phone=person.office.phone,
-                    reason="missing" if state == "missing" else state))
-        all_paths = {p for p in self._links_from} | set(self.stale_paths)
-        return Truth(
-            profiles=profiles,
-            cards=cards,
-            decoys=set(self.decoy_paths),
-            listing_pages=set(self.listing_paths),
-            disallowed={p for p in all_paths if not self.allowed(p)},
-            stale=set(self.stale_paths),
-        )
 
     # -- interface -------------------------------------------------------------------------------
     @property
@@ -939,7 +630,7 @@ class GeneratedSite:
     def listing_regex(self) -> str:
         """A regex matching every listing page of the site and no other page."""
         paths = sorted(self.listing_paths)
-        alternatives = sorted({_listing_shape(p) for p in paths})
+        alternatives = sorted({listing_shape(p) for p in paths})
         return "^https?://[^/]+(?:" + "|".join(alternatives) + ")$"
 
     def handle(self, path: str, query: dict[str, list[str]], base: str, request: Any = None
@@ -947,13 +638,13 @@ class GeneratedSite:
         """Answer one request (the fixture server's ``Site.handle`` interface)."""
         flat = [(k, v) for k, values in query.items() for v in values]
         target = path + ("?" + urlencode(flat) if flat else "")
-        found = self.pages.get(_key(target))
-        folder_without_slash = not flat and _key(path + "/") in self.pages
+        found = self.pages.get(path_key(target))
+        folder_without_slash = not flat and path_key(path + "/") in self.pages
         if found is None and folder_without_slash:  # servers redirect to the folder's URL
             return Page(301, "", HTML, (("Location", base + path + "/"),))
         if found is None:
             return _rebase(self.not_found(), base)
-        if isinstance(found, _GzPage):
+        if isinstance(found, GzPage):
             return Page(200, gzip.compress(found.text.replace(BASE, base).encode(), mtime=0),
                         "application/x-gzip")
         return _rebase(found, base)
@@ -964,36 +655,7 @@ class GeneratedSite:
                       if status is None or getattr(self.pages[key], "status", 200) == status)
 
 
-@dataclass(frozen=True)
-class _GzPage:
-    text: str
-
-
 def _rebase(page_: Page, base: str) -> Page:
     body = page_.body.replace(BASE, base) if isinstance(page_.body, str) else page_.body
     headers = tuple((k, v.replace(BASE, base)) for k, v in page_.headers)
     return Page(page_.status, body, page_.content_type, headers)
-
-
-def _key(path_and_query: str) -> str:
-    """Order-insensitive form of a path with its query (as parse_qs hands it to handle)."""
-    parts = urlsplit(path_and_query)
-    query = sorted(parse_qsl(parts.query))
-    return parts.path + ("?" + urlencode(query) if query else "")
-
-
-def _xml(root: str, body: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} '
-            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</{root}>\n')
-
-
-def _listing_shape(path: str) -> str:
-    """A listing path as a regex: digits and letter/department values generalised."""
-    parts = urlsplit(path)
-    shape = re.escape(parts.path)
-    shape = re.sub(r"(?<=/)\d+(?=/|$)", r"\\d+", shape)
-    if parts.query:
-        keys = [k for k, _ in parse_qsl(parts.query)]
-        shape += r"\?" + "&".join(f"{re.escape(k)}=[^&]+" for k in keys)
-    return shape
-
