@@ -87,9 +87,7 @@ def _group_key(row) -> str:
     return "|".join(parts)
 
 
-def _people_from_rows(
-    records: pd.DataFrame, source: str, keys: pd.Series, physician: bool | None
-) -> pd.DataFrame:
+def _people_from_rows(records: pd.DataFrame, source: str, keys: pd.Series) -> pd.DataFrame:
     """One new person per group of ``records`` (same ``keys``), identified by its content."""
     rows = []
     for key, group in records.groupby(keys, sort=True):
@@ -111,7 +109,7 @@ def _people_from_rows(
                 "states": _union(group["states"]),
                 "cities": _union(group["cities"]),
                 "specialties": _union(group["specialties"]),
-                "physician": physician,
+                "physician": _physician(group["physician"]),
                 "zips": [],
                 "affiliations": [],
                 "schools": [],
@@ -125,6 +123,13 @@ def _people_from_rows(
     return pd.DataFrame(rows, columns=REFERENCE_PERSON_COLUMNS)
 
 
+def _physician(flags: pd.Series) -> bool | None:
+    """A group's rows say physician (any of them), not one (one says so, none says physician),
+    or nothing."""
+    said = [bool(f) for f in flags if f is not None and f == f and f is not pd.NA]
+    return any(said) if said else None
+
+
 def _union(lists) -> list:
     return list(dict.fromkeys(v for values in lists for v in values))
 
@@ -133,7 +138,6 @@ def _add_records(
     people: pd.DataFrame,
     records: pd.DataFrame,
     source: str,
-    physician: bool | None,
     learned: dict[str, pd.DataFrame],
     link_name: str,
 ) -> pd.DataFrame:
@@ -154,13 +158,13 @@ def _add_records(
     with_new_npi = records[records["npi"].notna() & ~records["npi"].isin(known)]
     if not with_new_npi.empty:
         people = pd.concat(
-            [people, _people_from_rows(with_new_npi, source, with_new_npi["npi"], physician)],
+            [people, _people_from_rows(with_new_npi, source, with_new_npi["npi"])],
             ignore_index=True,
         )
     records["person_id"], identity = _link_to_people(records, people, others, learned, link_name)
     alone = records[records["person_id"].isna() & (identity == "unmatched")]
     if not alone.empty:
-        new = _people_from_rows(alone, source, keys[alone.index], physician)
+        new = _people_from_rows(alone, source, keys[alone.index])
         id_of = dict(zip(sorted(set(keys[alone.index])), new["person_id"]))
         records.loc[alone.index, "person_id"] = keys[alone.index].map(id_of)
         people = pd.concat([people, new], ignore_index=True)
@@ -185,10 +189,10 @@ def assemble_people(
     people = reference_people(con)
     certificates = board_people(con)
     if not certificates.empty:
-        people = _add_records(people, certificates, "boards", True, learned, "certificates")
+        people = _add_records(people, certificates, "boards", learned, "certificates")
     exclusions = exclusion_people(con)
     if not exclusions.empty:
-        people = _add_records(people, exclusions, "leie", None, learned, "exclusions")
+        people = _add_records(people, exclusions, "leie", learned, "exclusions")
     deactivated = deactivated_npis(con)
     people["npi_deactivated"] = people["npi"].isin(deactivated)
     people = people.reset_index(drop=True)

@@ -255,7 +255,7 @@ def _text(value) -> str | None:
 
 
 def _one_place_people(
-    rows: pd.DataFrame, *, rec_ids: pd.Series, specialties: list, physician: bool | None
+    rows: pd.DataFrame, *, rec_ids: pd.Series, specialties: list, physician: bool | list | None
 ) -> pd.DataFrame:
     """Person-frame columns for reference rows that name one person at one city and state."""
     return rows.assign(
@@ -304,6 +304,21 @@ def exclusion_people(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _one_place_people(
         rows,
         rec_ids=rows["rec_no"].astype(str),
-        specialties=[[] for _ in range(len(rows))],
-        physician=None,
+        specialties=[
+            _as_list([canonical_specialty(s)]) if _text(s) else [] for s in rows["specialty"]
+        ],
+        physician=[_leie_physician(g, s) for g, s in zip(rows["general"], rows["specialty"])],
     )
+
+
+def _leie_physician(general, specialty) -> bool | None:
+    """What the LEIE says an excluded individual does: a physician when its general category
+    or specialty names a physician's degree ("MEDICAL PRACTICE, MD") or a physician specialty;
+    not one when the specialty names another occupation (nurse, pharmacist, chiropractic);
+    unknown when it names none. A namesake on the list is often another profession."""
+    text = " ".join(v for v in (general, specialty) if _text(v))
+    if any(is_physician_degree(c) for c in split_credentials(text)):
+        return True
+    if _text(specialty):
+        return canonical_specialty(specialty) is not None
+    return None

@@ -23,7 +23,7 @@ from pipeline.match.model import (
     Parameters,
     expectation_maximisation,
     pair_weights,
-    reference_term_frequencies,
+    term_frequency_tables,
 )
 from pipeline.match.people import encode_sides
 from pipeline.normalize.npi import is_valid_npi, npi_valid_sql
@@ -139,7 +139,7 @@ def pair_table(left_rows: list[dict], right: pd.DataFrame) -> pd.DataFrame:
     batch = PairBatch(lenc, renc, vocab, lpos, rpos)
     levels = comparison_levels(batch)
     params = fixed_parameters(renc.n)
-    weights = pair_weights(batch, levels, params, reference_term_frequencies(renc, vocab))
+    weights = pair_weights(batch, levels, params, term_frequency_tables(lenc, renc, vocab))
     out = pd.DataFrame({"l": lpos, "r": rpos})
     for k, c in enumerate(COMPARISONS):
         out[f"{c.name}_level"] = [c.levels[x] for x in levels[:, k]]
@@ -491,12 +491,28 @@ def test_em_recovers_m_and_lambda_from_unlabelled_pairs():
 
 
 def test_frozen_comparisons_keep_their_m_in_em():
-    levels = np.zeros((100, len(COMPARISONS)), dtype=np.int8)
+    levels = np.zeros((1000, len(COMPARISONS)), dtype=np.int8)
     start = Parameters.defaults()
     frozen = [c.name == "surname" for c in COMPARISONS]
     fitted = expectation_maximisation(levels, start, frozen=frozen)
     assert np.array_equal(fitted.m[0], start.m[0])
     assert fitted.m[1][0] > 0.95  # everything agrees on the first name
+
+
+def test_a_dozen_training_matches_do_not_overturn_the_declared_m():
+    """A reference of twenty people gives EM a dozen matches: a surname that disagrees in a
+    few of them (namesakes EM takes for matches) must stay strong evidence against a match."""
+    surname = COMPARISONS[0]
+    different = surname.index("different")
+    levels = np.zeros((12, len(COMPARISONS)), dtype=np.int8)
+    levels[:3, 0] = different
+    start = Parameters.defaults()
+    start.lam = 0.9
+    fitted = expectation_maximisation(levels, start)
+    declared = surname.m[different] / (sum(surname.m) - surname.m[surname.null_level])
+    assert fitted.m[0][different] < 2 * declared + 0.03
+    many = np.repeat(levels, 100, axis=0)  # the same shares over 1,200 pairs: the data speak
+    assert expectation_maximisation(many, start).m[0][different] > 0.2
 
 
 def test_link_estimates_parameters_without_labels(tmp_path):

@@ -22,7 +22,8 @@ import numpy as np
 # Probability calibration: calibrated log2-odds = SLOPE * match weight + SHIFT. Fitted with
 # ``python -m bench.calibrate`` on demo worlds of the fitting seeds (pipeline.match.evaluate
 # FITTING_SEEDS: 101, 102, 103; best candidate per listing, ridge towards 1 / 0 because the
-# classes nearly separate): Brier 0.0006 on 3,960 listings. The tests judge other seeds.
+# classes nearly separate): Brier 0.00048 on 3,958 listings. The tests judge other seeds.
+# Refitted when the prior became EM's estimate (it had been half the blocked pairs' share).
 # ``match_probability`` was chosen on linkage worlds of seeds 101 and 102 (20,000 x 100,000):
 # F1 is flat from 0.4 to 0.6 and falls beyond 0.7; 0.5 is also where a calibrated probability
 # says "more likely right than wrong".
@@ -33,8 +34,8 @@ class Thresholds:
     match_probability: float = 0.50  # the best candidate's share of the odds, at least
     ambiguous_probability: float = 0.50  # best two together less likely than this: unmatched
     credible_probability: float = 0.10  # a runner-up this likely is a second credible candidate
-    calibration_slope: float = 1.145
-    calibration_shift_bits: float = -0.157
+    calibration_slope: float = 1.163
+    calibration_shift_bits: float = 0.305
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -55,7 +56,7 @@ class Thresholds:
         """Calibrated probability of a match weight (bits), alone; array in, array out.
 
         >>> round(float(THRESHOLDS.probability(10.0)), 4)
-        0.9996
+        0.9997
         """
         bits = np.clip(self.bits(weight), -1000, 1000)
         return 1.0 / (1.0 + np.power(2.0, -bits))
@@ -117,7 +118,7 @@ def weight_for(
     given its competitors (a runner-up's weight, the others' summed log2-odds).
 
     >>> round(weight_for(THRESHOLDS.match_probability), 2)
-    0.14
+    -0.26
     """
     rest = 0.0  # log2(1 + the competitors' odds)
     if runner is not None:

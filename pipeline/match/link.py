@@ -29,7 +29,7 @@ from pipeline.match.model import (
     estimate_parameters,
     names_clearly_disagree,
     pair_weights,
-    reference_term_frequencies,
+    term_frequency_tables,
 )
 from pipeline.match.people import (
     Encoded,
@@ -299,7 +299,7 @@ def link(
     top = TopTwo.empty(lenc.n)
     kept: list[Candidates] = []
     n_pairs = 0
-    tf = reference_term_frequencies(renc, vocab)
+    tf = term_frequency_tables(lenc, renc, vocab)
     with Blocker(lenc, renc, vocab, con) as blocker:
         lap("block")
         for start in range(0, max(lenc.n, 1), chunk_records):

@@ -2,12 +2,14 @@
 
 - ``u`` (P(level | different people)) comes from *random* pairs, which are almost all
   non-matches: never from the blocked pairs, where namesakes make agreement look ordinary.
-- ``m`` (P(level | same person)) and the share of matches among the blocked pairs (``lambda``)
-  come from expectation-maximisation on the blocked pairs with ``u`` held fixed. The blocked
-  pairs are a union of broad keys that keep nearly every true pair, so they hold many matches.
-- The exact levels of surname and first name use the value's own frequency on the reference
-  side as ``u`` (term-frequency adjustment): agreeing on "Smith" counts for less than on
-  "Zbigniewski".
+- ``m`` (P(level | same person)) comes from expectation-maximisation on pairs that agree on a
+  broad rule, ``u`` held fixed; the share of matches among the blocked pairs (``lambda``) from
+  EM on the blocked pairs with m and u held: how many listings a reference knows is learned,
+  from a national registry (nearly all) to an exclusion list (a handful).
+- The exact levels of surname, first name and place use the value's own frequency as ``u``
+  (term-frequency adjustment), counted among the people of both sides, leaving out the pair's
+  own two records: agreeing on "Smith" counts for less than on "Zbigniewski", and a small
+  reference's names are as common as people's names are, not one in its twenty.
 
 A pair's match weight is ``log2(lambda / (1 - lambda)) + sum(log2(m / u))`` over comparisons
 (a comparison at its null level adds 0); its probability is ``1 / (1 + 2 ** -weight)``.
@@ -31,6 +33,11 @@ PROBABILITY_FLOOR = 1e-6
 RANDOM_PAIRS = 200_000
 EM_MAX_PAIRS = 200_000
 EM_ITERATIONS = 25
+# EM's m is a maximum a posteriori estimate: a Dirichlet prior centred on the declared m, worth
+# this many matches. Thousands of matches in a link's training pairs outweigh it; the dozen
+# that a reference of twenty people yields do not, and must not decide what a disagreeing
+# surname is worth.
+M_PRIOR_MATCHES = 50.0
 
 
 @dataclass
@@ -170,9 +177,11 @@ def estimate_u(
     batch = PairBatch(left, right, vocab, rng.integers(0, left.n, n), rng.integers(0, right.n, n))
     defaults = [np.array(c.u, dtype=float) for c in COMPARISONS]
     u = _level_shares(comparison_levels(batch), fallback=defaults)
+    # A level never seen between strangers is as rare as one person among everyone both sides
+    # hold (NPI equality, above all), not one in the reference: an exclusion list of twenty
+    # people would make every agreement a one-in-twenty coincidence.
+    floor = 1.0 / max(left.n + right.n, 1)
     for k, c in enumerate(COMPARISONS):
-        # NPI equality between random people is essentially never seen: one in the reference.
-        floor = 1.0 / max(right.n, 1)
         u[k] = np.maximum(u[k], floor)
         if c.name == "npi":
             u[k][0] = min(defaults[k][0], floor)
@@ -189,10 +198,12 @@ def expectation_maximisation(
     """Estimate m and lambda on unlabelled pairs (u held fixed), from ``params`` as the start.
 
     Comparisons marked ``frozen`` keep their starting m (a rule that fixes a comparison says
-    nothing about it) and take no part in the posterior.
+    nothing about it) and take no part in the posterior. The starting m is also the centre of
+    the prior each estimate is drawn towards (``M_PRIOR_MATCHES``).
     """
     frozen = frozen or [False] * len(COMPARISONS)
     m = [x.copy() for x in params.m]
+    declared = [x.copy() for x in params.m]
     u = params.u
     lam = params.lam
     log_u = [np.log(np.maximum(x, PROBABILITY_FLOOR)) for x in u]
@@ -209,8 +220,8 @@ def expectation_maximisation(
             log_odds += diff[levels[:, k]]
         post = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
         new_m = [
-            old if frozen[k] else share
-            for k, (old, share) in enumerate(zip(m, _level_shares(levels, post, m)))
+            old if frozen[k] else _m_estimate(levels[:, k], post, declared[k], COMPARISONS[k])
+            for k, old in enumerate(m)
         ]
         new_lam = float(post.mean())
         change = max(max(float(np.abs(a - b).max()) for a, b in zip(new_m, m)), abs(new_lam - lam))
@@ -219,6 +230,19 @@ def expectation_maximisation(
             converged = True
             break
     return Parameters(m=m, u=u, lam=lam, iterations=done, converged=converged)
+
+
+def _m_estimate(levels: np.ndarray, post: np.ndarray, declared: np.ndarray, c) -> np.ndarray:
+    """m of one comparison: the posterior-weighted level counts plus ``M_PRIOR_MATCHES``
+    matches spread as ``declared`` says (the null level is never estimated)."""
+    counts = np.bincount(levels, weights=post, minlength=len(c.levels)).astype(float)
+    counts[c.null_level] = 0.0
+    prior = np.asarray(declared, dtype=float).copy()
+    prior[c.null_level] = 0.0
+    prior = prior / prior.sum() if prior.sum() > 0 else prior
+    share = (counts + M_PRIOR_MATCHES * prior) / (counts.sum() + M_PRIOR_MATCHES)
+    share[c.null_level] = 1.0
+    return share
 
 
 # Training sessions (Splink's way): EM on pairs that agree on a broad rule, estimating m for the
@@ -297,27 +321,48 @@ def estimate_parameters(
 
 def match_prior(levels: np.ndarray, params: Parameters, n_left: int, n_right: int) -> float:
     """P(two random records match): expected true pairs among the blocked pairs of ``n_left``
-    left records / all their pairs with the ``n_right`` right records."""
+    left records / all their pairs with the ``n_right`` right records.
+
+    The share of matches among the blocked pairs is EM's lambda with m and u held: every
+    comparison weighs in the posterior. How many listings a reference knows is data, not a
+    constant: a national registry knows nearly every listed physician, an exclusion list a
+    handful, though nearly all its few people are blocked with every listing of their city.
+    """
     if len(levels) == 0:
         return 1.0 / max(n_right, 2)
-    frozen = [True] * len(COMPARISONS)
     sample = levels
     if len(levels) > EM_MAX_PAIRS:
         pick = np.random.default_rng(0).choice(len(levels), EM_MAX_PAIRS, replace=False)
         sample = levels[pick]
-    start = Parameters(m=params.m, u=params.u, lam=0.5)
-    blocked = expectation_maximisation(sample, start, frozen=frozen).lam
+    blocked = blocked_match_share(sample, params)
     expected = blocked * len(levels)
     return float(min(max(expected / max(n_left * n_right, 1), 1e-12), 0.5))
+
+
+def blocked_match_share(
+    levels: np.ndarray, params: Parameters, iterations: int = 200, tolerance: float = 1e-7
+) -> float:
+    """EM's estimate of the share of matches among ``levels``' pairs, m and u fixed."""
+    weights = np.zeros(len(levels))
+    for k, table in enumerate(params.weight_tables()):
+        weights += table[levels[:, k]]
+    lam = 0.5
+    for _ in range(iterations):
+        log_odds = np.clip(math.log2(lam / (1 - lam)) + weights, -1000, 1000)
+        new = float(np.mean(1.0 / (1.0 + np.exp2(-log_odds))))
+        new = min(max(new, 1e-12), 1 - 1e-9)
+        if abs(new - lam) < tolerance * max(lam, 1e-6):
+            return new
+        lam = new
+    return lam
 
 
 # ------------------------------------------------------------------------------ weights
 
 
 def term_frequencies(codes: np.ndarray, size: int) -> np.ndarray:
-    """Share of reference people bearing each code (index ``size`` for -1)."""
-    counts = np.bincount(codes[codes >= 0], minlength=size).astype(float)
-    return np.r_[counts / max(len(codes), 1), 0.0]
+    """People bearing each code (index ``size`` for -1)."""
+    return np.r_[np.bincount(codes[codes >= 0], minlength=size).astype(float), 0.0]
 
 
 _SURNAME = next(i for i, c in enumerate(COMPARISONS) if c.name == "surname")
@@ -337,7 +382,7 @@ def pair_weights(
     batch: PairBatch,
     levels: np.ndarray,
     params: Parameters,
-    tf: dict[str, np.ndarray],
+    tf: dict,
 ) -> np.ndarray:
     """Per-comparison weights (pairs, comparisons) float32, TF-adjusted on exact name levels.
 
@@ -346,7 +391,7 @@ def pair_weights(
     """
     tables = params.weight_tables()
     out = np.empty(levels.shape, dtype=np.float32)
-    floor = 1.0 / max(batch.right.n, 1)
+    others = max(tf["people"] - 2, 1)
     for k, c in enumerate(COMPARISONS):
         out[:, k] = tables[k][levels[:, k]]
         if c.tf_level is None or c.name not in tf:
@@ -355,37 +400,46 @@ def pair_weights(
         if not exact.any():
             continue
         if c.name == "location":
-            freq = _shared_place_frequency(batch, exact, tf[c.name])
+            bearers = _shared_place_bearers(batch, exact, tf[c.name])
         else:
             names = batch.right.last if c.name == "surname" else batch.right.first
-            freq = tf[c.name][names[batch.rpos[exact]]]
-        freq = np.maximum(freq, floor)
+            bearers = tf[c.name][names[batch.rpos[exact]]]
+        # u: how often someone *else* agrees so. The pair's two records are among the value's
+        # bearers and say nothing of how common it is; a value only they bear, one in all.
+        freq = np.maximum(bearers - 2, 1) / others
         m = max(params.m[k][c.tf_level], PROBABILITY_FLOOR)
         out[exact, k] = np.log2(m / freq)
     out[(levels[:, _NPI] == 0) & names_clearly_disagree(levels), _NPI] = 0.0
     return out
 
 
-def _shared_place_frequency(batch: PairBatch, rows: np.ndarray, freq: np.ndarray) -> np.ndarray:
-    """Per pair (``rows`` of the batch): the reference share of the rarest place (city or ZIP
-    code) both records name; 1.0 where they share none."""
+def _shared_place_bearers(batch: PairBatch, rows: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Per pair (``rows`` of the batch): how many people name the rarest place (city or ZIP
+    code) both records name; infinite where they share none."""
     lp, rp = batch.left.places[batch.lpos[rows]], batch.right.places[batch.rpos[rows]]
-    out = np.ones(len(lp))
+    out = np.full(len(lp), np.inf)
     for i in range(lp.shape[1]):
         col = lp[:, i]
         if not (col >= 0).any():
             continue
         shared = (col >= 0) & (col[:, None] == rp).any(axis=1)
-        out[shared] = np.minimum(out[shared], freq[col[shared]])
+        out[shared] = np.minimum(out[shared], people[col[shared]])
     return out
 
 
-def reference_term_frequencies(right: Encoded, vocab: Vocab) -> dict[str, np.ndarray]:
+def term_frequency_tables(left: Encoded, right: Encoded, vocab: Vocab) -> dict:
+    """People bearing each surname, first name and place, counted on both sides together (as
+    Splink does), and ``people``, how many they are: how common a name is among people, which
+    a small reference cannot tell. Twenty excluded people, one of them a Sell, do not make
+    "Sell" a name one person in twenty bears; among the listings too it is one in a thousand
+    or so. For a national registry the listings change little.
+    """
     size = len(vocab.names)
     # A person names each place once (distinct codes per row), so counts are people.
-    places = right.places[right.places >= 0]
+    places = np.r_[left.places[left.places >= 0], right.places[right.places >= 0]]
     return {
-        "surname": term_frequencies(right.last, size),
-        "first_name": term_frequencies(right.first, size),
-        "location": np.bincount(places, minlength=len(vocab.values)) / max(right.n, 1),
+        "surname": term_frequencies(np.r_[left.last, right.last], size),
+        "first_name": term_frequencies(np.r_[left.first, right.first], size),
+        "location": np.bincount(places, minlength=len(vocab.values)).astype(float),
+        "people": left.n + right.n,
     }
