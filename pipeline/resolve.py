@@ -126,7 +126,7 @@ def _people_from_rows(records: pd.DataFrame, source: str, keys: pd.Series) -> pd
 def _physician(flags: pd.Series) -> bool | None:
     """A group's rows say physician (any of them), not one (one says so, none says physician),
     or nothing."""
-    said = [bool(f) for f in flags if f is not None and f == f and f is not pd.NA]
+    said = [bool(f) for f in flags if not pd.isna(f)]
     return any(said) if said else None
 
 

@@ -315,7 +315,13 @@ def _leie_physician(general, specialty) -> bool | None:
     """What the LEIE says an excluded individual does: a physician when its general category
     or specialty names a physician's degree ("MEDICAL PRACTICE, MD") or a physician specialty;
     not one when the specialty names another occupation (nurse, pharmacist, chiropractic);
-    unknown when it names none. A namesake on the list is often another profession."""
+    unknown when it names none. A namesake on the list is often another profession.
+
+    >>> [_leie_physician("MEDICAL PRACTICE, MD", "INTERNAL MEDICINE"),
+    ...  _leie_physician("IND- LIC HC SERV PRO", "PHARMACIST"),
+    ...  _leie_physician("IND- LIC HC SERV PRO", "")]
+    [True, False, None]
+    """
     text = " ".join(v for v in (general, specialty) if _text(v))
     if any(is_physician_degree(c) for c in split_credentials(text)):
         return True

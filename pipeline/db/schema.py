@@ -456,7 +456,7 @@ _TABLES = (
                 "VARCHAR[]",
                 "canonical specialties from taxonomies, DAC and board certificates",
             ),
-            C("physician", "BOOLEAN", "physician taxonomy or degree"),
+            C("physician", "BOOLEAN", "physician taxonomy, degree or (LEIE) occupation; NULL: unknown"),
             C("practice_city", "VARCHAR", "NPPES practice city"),
             C("practice_state", "VARCHAR", "NPPES practice state"),
             C("gender", "VARCHAR", "gender code"),
