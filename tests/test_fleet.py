@@ -99,7 +99,9 @@ def test_many_sites_at_once_each_within_its_own_politeness(tmp_path, monkeypatch
         wanted = 0.7 if site_id in slow else delay
         assert site.closest >= wanted - JITTER, (site_id, wanted, timeline(log, site_id))
         assert site.closest_pair >= wanted - JITTER / 2, (site_id, timeline(log, site_id))
-        assert (site.last - site.first) / (site.requests - 1) >= wanted, site_id  # on average
+        # On average (a late stamp on the first or last request moves it by JITTER / gaps).
+        average = (site.last - site.first) / (site.requests - 1)
+        assert average >= wanted - JITTER / (site.requests - 1), (site_id, average)
         assert site.closest_after_pause() >= -JITTER, (site_id, site.pauses)
     # All at once: every site had started before any finished; one process per core at most.
     assert max(s.first for s in seen.values()) < min(s.last for s in seen.values())
