@@ -26,6 +26,7 @@ REGRESSION_SEEDS = [
     1028,  # "Medical Staff" both a menu item and a button (a URL offered in its best role)
     7604067,  # both department samples were dead departments (views of a listing are listings)
     7373550,  # a directory entry that only lists departments (views of an entry are listings)
+    40022,  # a department's one sample was its staff page, before its family was known
 ]
 DRAWN = 3
 

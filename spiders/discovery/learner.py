@@ -373,21 +373,31 @@ class SiteLearner:
 
     def _propagate(self, decided: Group) -> list[Fetch]:
         """Undecided members of the decided group's families, decided alike once two members
-        agree (and none disagrees)."""
+        agree (and none disagrees); and members rejected on their samples before the family
+        was known, which the family now says hold profiles (a department whose one sample was
+        its staff page), as if they had been decided after it."""
         families = (
             set(template_families(decided.template)) if decided.template[0] not in "=~" else set()
         )
         fetches = []
         for group in list(self.groups.values()):
             if (
-                families
-                and group.kind == UNKNOWN
-                and not group.samples
-                and not group.in_flight
-                and group.template[0] not in "=~"
-                and families & set(template_families(group.template))
+                not families
+                or group.in_flight
+                or group.template[0] in "=~"
+                or not families & set(template_families(group.template))
             ):
+                continue
+            if group.kind == UNKNOWN and not group.samples:
                 self._inherit(group)
+                fetches += self._release(group)
+            elif (
+                group.kind == REJECTED
+                and not group.learned
+                and self._family_kind(group) in CRAWLED
+            ):
+                group.kind = MIXED
+                group.sources.add("family")
                 fetches += self._release(group)
         return fetches
 
