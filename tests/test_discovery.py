@@ -385,7 +385,8 @@ def test_a_group_whose_samples_are_profiles_is_crawled_whole():
     learner = SiteLearner(seed="t")
     for url in urls("/dr/{i}-x", 30):
         assert learner.offer(url, SITEMAP, "sitemap") == []
-    samples = learner.flush()
+    assert learner.flush() == []  # named only by a sitemap: sampled when the crawl is idle
+    samples = learner.explore()
     assert [f.purpose for f in samples] == ["sample", "sample"]
     assert learner.observe(samples[0].url, samples[0].template, PROFILE) == []
     released = learner.observe(samples[1].url, samples[1].template, PROFILE)
@@ -398,7 +399,7 @@ def test_a_group_whose_samples_are_other_pages_is_not_fetched():
     learner = SiteLearner(seed="t")
     for url in urls("/news/story-{i}", 20):
         learner.offer(url, SITEMAP, "sitemap")
-    samples = learner.flush()
+    samples = learner.explore()
     for fetch in samples:
         assert learner.observe(fetch.url, fetch.template, OTHER) == []
     assert learner.groups["/news/{id}"].kind == REJECTED
@@ -411,7 +412,7 @@ def test_disagreeing_samples_get_more_and_a_mostly_useful_group_is_mixed():
     for url in urls("/{i}", 1) + [BASE + f"/p{i}" for i in range(40)]:
         learner.offer(url, SITEMAP, "sitemap")
     kinds = iter([OTHER, PROFILE, PROFILE, PROFILE])
-    fetches = learner.flush()
+    fetches = learner.explore()
     while fetches:
         fetch = fetches.pop()
         more = learner.observe(fetch.url, fetch.template, next(kinds))
@@ -425,7 +426,7 @@ def test_the_sample_budget_is_kept():
     learner = SiteLearner(budget=5, seed="t")
     for n in range(10):
         for url in urls(f"/section{chr(97 + n)}/{{i}}-y", 3):
-            learner.offer(url, SITEMAP, "sitemap")
+            learner.offer(url, SITEMAP, "content")
     assert len(learner.flush()) == 5 and learner.samples_used == 5
 
 
@@ -438,6 +439,54 @@ def test_low_priority_groups_are_explored_only_while_no_profile_was_found():
     assert fetches and fetches[0].purpose == "sample"
     learner.observe(fetches[0].url, fetches[0].template, PROFILE)
     assert learner.explore() == []
+
+
+def _sitemap_site(learner: SiteLearner, *, directory: bool) -> None:
+    """Profiles, news and a second department of profiles named by a sitemap; the profiles
+    found (from the directory's listing page, or from the sitemap alone)."""
+    for url in urls("/dept/heart/dr/{i}-x", 20) + urls("/news/story-{i}", 9):
+        learner.offer(url, SITEMAP, "sitemap")
+    learner.offer(BASE + "/dept/lung/dr/1-x", SITEMAP, "sitemap")
+    learner.offer(BASE + "/dept/lung/dr/2-x", SITEMAP, "sitemap")
+    assert learner.flush() == []
+    if directory:
+        learner.offer(BASE + "/doctors", HIGH, "entry", entry=True)
+        (entry,) = learner.flush()
+        learner.observe(entry.url, entry.template, LISTING, people=20, new_people=0)
+    first = learner.explore()
+    assert {f.template for f in first} == {"/dept/heart/dr/{id}"}  # the largest group first
+    for fetch in first:
+        learner.observe(fetch.url, fetch.template, PROFILE)
+
+
+def test_a_directory_lists_its_people_so_groups_only_a_sitemap_names_are_left():
+    learner = SiteLearner(seed="t")
+    _sitemap_site(learner, directory=True)
+    # Only the other department of the crawled profiles' family is sampled; the news are not.
+    assert {f.template for f in learner.explore()} == {"/dept/lung/dr/{id}"}
+    assert learner.groups["/news/{id}"].fetched == 0
+
+
+def test_without_a_directory_every_group_of_the_sitemap_is_sampled():
+    learner = SiteLearner(seed="t")
+    _sitemap_site(learner, directory=False)
+    assert {f.template for f in learner.explore()} == {"/dept/lung/dr/{id}", "/news/{id}"}
+
+
+def test_a_group_rejected_on_pages_that_were_the_sites_missing_page_is_judged_again():
+    learner = SiteLearner(seed="t")
+    for url in urls("/dr/{i}-x", 10):
+        learner.offer(url, HIGH, "person")
+    first = learner.flush()
+    for fetch in first:  # two soft 404s, read as "other" pages
+        learner.observe(fetch.url, fetch.template, OTHER)
+    assert learner.groups["/dr/{id}"].kind == REJECTED
+    # The same page came back for another address: both were the site's missing page.
+    again = learner.reclassify(first[0].url, GONE) + learner.reclassify(first[1].url, GONE)
+    assert learner.groups["/dr/{id}"].kind == "unknown" and len(again) == 2
+    released = [f for fetch in again for f in learner.observe(fetch.url, fetch.template, PROFILE)]
+    assert learner.groups["/dr/{id}"].kind == PROFILE and len(released) == 6
+    assert +learner.groups["/dr/{id}"].outcomes == {GONE: 2, PROFILE: 2}
 
 
 def test_templates_learned_before_are_used_and_noticed_when_they_stop_yielding():
@@ -466,12 +515,15 @@ def test_a_listing_group_that_leads_to_nobody_new_is_left():
 def test_the_registry_entry_parses_and_its_patterns_match_what_was_learned(tmp_path):
     learner = SiteLearner(seed="t")
     learner.offer(BASE + "/find-a-doctor", HIGH, "entry", entry=True)
-    for url in urls("/Doctors/Jane-Doe-{i}.aspx", 5) + urls("/find-a-doctor?page={i}", 4):
+    for url in urls("/Doctors/Jane-Doe-{i}.aspx", 5):
         learner.offer(url, SITEMAP, "sitemap")
     queue = learner.flush()
-    while queue:
+    while queue or (queue := learner.explore()):  # (explore: what the spider does when idle)
         fetch = queue.pop()
         kind = LISTING if "find-a-doctor" in fetch.url else PROFILE
+        if fetch.url == BASE + "/find-a-doctor":  # the entry links its pages
+            for url in urls("/find-a-doctor?page={i}", 4):
+                queue += learner.offer(url, HIGH, "pagination", paging=True)
         queue += learner.observe(fetch.url, fetch.template, kind, people=3, new_people=3)
     report = discovery_report(
         start_url=BASE + "/", entry=BASE + "/find-a-doctor", sitemaps=[BASE + "/sitemap.xml"],

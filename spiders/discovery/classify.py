@@ -8,7 +8,8 @@
   has profile sections (specialty, locations, education, board certification ...).
 - **listing**: a page that leads to people: repeated blocks or links naming people, result cards,
   or pagination / an A-Z index of a directory.
-- **gone**: an error page, a soft 404.
+- **gone**: an error page, a soft 404 (its title or heading says so; a 200 answer worded
+  otherwise is told by ``page_fingerprint``: the same as the site gave for another address).
 - **other**: everything else — news with Person authors, reviews, location pages that name no
   doctor, staff contacts, organisations.
 
@@ -18,12 +19,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from spiders.discovery.cards import result_cards
 from spiders.discovery.links import CHROME as CHROME_LINK
@@ -314,6 +316,30 @@ def profile_cues(root) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cues))
 
 
+def page_fingerprint(response: Any) -> str:
+    """What a page says, as a short key: its body text with its own address taken out, in
+    every form (a missing-page answer may echo the address asked for). Two addresses with one
+    key are one answer — a site's "not found" page, however it is worded, when neither shows a
+    person. Never raises (an unreadable page is keyed by its bytes)."""
+    try:
+        text = " ".join(" ".join(BODY_TEXT(response.selector.root)).split())
+        urls = [getattr(response, "url", ""), *(getattr(response, "meta", None) or {}).get(
+            "redirect_urls", ())]  # fmt: skip
+        pieces = set()
+        for url in urls:
+            parts = urlsplit(url)
+            path = unquote(parts.path)
+            pieces |= {url, path, f"{path}?{parts.query}", parts.query}
+            pieces |= {p for p in re.split(r"[/?&=]+", f"{path}?{unquote(parts.query)}") if p}
+        for piece in sorted(pieces, key=len, reverse=True):
+            if len(piece) > 1:
+                text = text.replace(piece, " ")
+        text = " ".join(text.split())
+    except Exception:  # (no selector: not a text page)
+        text = repr(getattr(response, "body", b""))
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+
+
 def classify_page(response: Any) -> PageClass:
     """What the page is (PROFILE, LISTING, GONE or OTHER) and the evidence; never raises."""
     try:
@@ -416,4 +442,7 @@ def _classify(response: Any) -> PageClass:
     return PageClass(OTHER, tuple(why + evidence), links=tuple(links), pagination=forms)
 
 
-__all__ = ["GONE", "LISTING", "NESTED_KEYS", "OTHER", "PROFILE", "PageClass", "classify_page"]
+__all__ = [
+    "GONE", "LISTING", "NESTED_KEYS", "OTHER", "PROFILE", "PageClass", "classify_page",
+    "page_fingerprint",
+]  # fmt: skip

@@ -12,7 +12,11 @@ found) and left.
 Samples of undecided groups come out of a per-site budget (counting the samples that found
 neither a profile nor a listing: those that did are pages the crawl wanted anyway). Groups
 offered with a low priority (links in a page's content but not on a listing, or in the site's
-menus) are sampled only when the crawl has found no profiles otherwise (``explore``).
+menus) are sampled only when the crawl has found no people otherwise (``explore``). So are the
+groups only a sitemap names (a site's news, events, leadership pages ... beside its
+profiles): a directory lists its people, so once it has led to them those groups are left —
+but for the members of a crawled group's family (``/dept/{other}/dr/{id}``); a site without
+a directory has only its sitemap, and every group of it is sampled.
 
 Pure Python, no Scrapy: the spider turns the returned ``Fetch``es into requests.
 """
@@ -210,18 +214,33 @@ class SiteLearner:
         after a batch of offers (a page's links, a sitemap), so samples are drawn from the
         whole batch."""
         fetches = []
-        families: Counter = Counter()
-        for group in self.groups.values():
-            if group.template[0] not in "=~":
-                families.update(dict.fromkeys(template_families(group.template), group.offered))
         for group in list(self.groups.values()):
-            if group.kind != UNKNOWN or group.priority < SITEMAP:
-                continue
-            family_size = max((families[f] for f in template_families(group.template)), default=0)
-            if group.sources == {"sitemap"} and max(group.offered, family_size) <= SMALL_GROUP:
-                continue  # a site's own pages (about, contact): only if nothing else works
+            if group.kind != UNKNOWN or group.priority < SITEMAP or self._sitemap_only(group):
+                continue  # (sitemap-only groups wait for ``explore``)
             fetches += self._sample(group)
         return fetches
+
+    @staticmethod
+    def _sitemap_only(group: Group) -> bool:
+        """Named by a sitemap (and perhaps the site's menus), never linked as a person, an
+        entry or a page of a listing."""
+        return (
+            "sitemap" in group.sources
+            and group.sources <= {"sitemap", "chrome"}
+            and group.priority <= SITEMAP
+        )
+
+    def _small(self, group: Group) -> bool:
+        """A sitemap group of one or two pages with no larger family: the site's own pages
+        (about, contact), sampled only if nothing else works."""
+        if group.template[0] in "=~":
+            return False
+        sizes = [
+            sum(g.offered for g in self.groups.values()
+                if g.template[0] not in "=~" and family in template_families(g.template))
+            for family in template_families(group.template)
+        ]  # fmt: skip
+        return max([group.offered, *sizes]) <= SMALL_GROUP
 
     def is_new(self, url: str) -> bool:
         return canonical(url) not in self.seen
@@ -269,19 +288,38 @@ class SiteLearner:
         those still out (a sample that finds a profile is a page the crawl wanted anyway)."""
         return self.samples_wasted + len(self.samples_out)
 
-    def explore(self) -> list[Fetch]:
-        """When the crawl has nothing left to do: sample groups offered with low priority, if
-        the site has shown no profiles yet. Empty when there is nothing worth trying."""
-        if any(g.outcomes[PROFILE] for g in self.groups.values()):
-            return []
+    def explore(self, *, cards: bool = False) -> list[Fetch]:
+        """When the crawl has nothing left to do: samples of the groups that waited (offered
+        with low priority, or named only by a sitemap). While the site has shown nobody (no
+        profile; ``cards``: no result card either), one group at a time, the best-led and
+        largest first. Once it has, only members of a crawled group's family — and, on a site
+        without a directory (no listing page led to people), every sitemap group but the
+        site's own pages. Empty when there is nothing worth trying."""
         waiting = [
             g for g in self.groups.values() if g.kind == UNKNOWN and g.pending and not g.in_flight
         ]
         waiting.sort(key=lambda g: (-g.priority, -(len(g.pending) + g.fetched), g.template))
+        if not cards and not any(g.outcomes[PROFILE] for g in self.groups.values()):
+            for group in waiting:
+                if fetches := self._sample(group):
+                    return fetches
+            return []
+        directory = cards or any(g.listing_pages for g in self.groups.values())
+        crawled = {
+            family
+            for g in self.groups.values()
+            if g.kind in CRAWLED and g.template[0] not in "=~"
+            for family in template_families(g.template)
+        }
+        fetches = []
         for group in waiting:
-            if fetches := self._sample(group):
-                return fetches
-        return []
+            related = group.template[0] not in "=~" and crawled & set(
+                template_families(group.template)
+            )
+            sitemap = self._sitemap_only(group) and not self._small(group)
+            if related or (sitemap and not directory):
+                fetches += self._sample(group)
+        return fetches
 
     # -- observations -----------------------------------------------------------------------------
     def observe(
@@ -318,6 +356,24 @@ class SiteLearner:
                 group.kind = REDUNDANT
                 return []
             return self._release(group)  # on probation, one more; proven, the rest
+        return []
+
+    def reclassify(self, url: str, kind: str) -> list[Fetch]:
+        """The page at ``url`` was not what it seemed (an "other" page that turned out to be
+        the site's answer for a missing page): its group's samples and yield say so now, and
+        a group rejected on it is judged again. Returns what to fetch now."""
+        key = canonical(url)
+        old = self.fetched.get(key)
+        group = self.groups.get(self.seen.get(key, ""))
+        if old is None or old == kind or group is None:
+            return []
+        self.fetched[key] = kind
+        group.outcomes[old] -= 1
+        group.outcomes[kind] += 1
+        group.samples = [(u, kind if canonical(u) == key else k) for u, k in group.samples]
+        if group.kind in (REJECTED, UNKNOWN) and group.samples and not group.learned:
+            group.kind = UNKNOWN
+            return self._decide(group)
         return []
 
     def _decide(self, group: Group) -> list[Fetch]:

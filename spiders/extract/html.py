@@ -225,6 +225,20 @@ def facts(root: Any) -> dict[str, str]:
     return out
 
 
+# Labels of a fact that lists post-nominal credentials: "Credentials", "Degree(s)",
+# "Professional Designations", "Post-nominals".
+_CREDENTIALS_LABEL = re.compile(r"\b(credentials?|degrees?|designations?|post-?nominals?)\b")
+
+
+def labelled_credentials(known: dict[str, str]) -> list[str]:
+    """The credentials of the first fact labelled as such whose value reads as credentials
+    ("Degree(s): DNP, APRN"; not "Degrees: Medical School, 2013")."""
+    for label, value in known.items():
+        if _CREDENTIALS_LABEL.search(label) and (found := degrees_from_suffix(value)):
+            return found
+    return []
+
+
 def extract_html(response: Selector | Any, wanted: Collection[str] | None = None) -> dict[str, Any]:
     """Listing fields from headings, sections and labelled facts; name from h1 or <title>.
 
@@ -259,9 +273,7 @@ def extract_html(response: Selector | Any, wanted: Collection[str] | None = None
         "name": listed,
         "honorific_prefix": name["honorific_prefix"],
         "honorific_suffix": name["honorific_suffix"],
-        "degrees": unique(
-            name["degrees"] + degrees_from_suffix(known.get("credentials") or known.get("degrees"))
-        ),
+        "degrees": unique(name["degrees"] + labelled_credentials(known)),
         "job_title": known.get("title") or known.get("academic title") or known.get("position"),
         "department": known.get("department"),
         "specialties": section("specialties", list_values)

@@ -276,7 +276,10 @@ def education_type(label: str | None, name: str | None = None) -> str:
 
 
 _PHYSICIAN_DEGREES = PHYSICIAN_CREDENTIALS
-_CLINICAL_TITLE = re.compile(r"\b(physician|clinical|attending|surgeon|hospitalist)\b", re.I)
+# (A "physician assistant" or "physician associate" is not a physician.)
+_CLINICAL_TITLE = re.compile(
+    r"\b(physician(?!\s+(assistant|associate))|clinical|attending|surgeon|hospitalist)\b", re.I
+)
 
 
 def is_physician(degrees: Iterable[str], title: str | None = None) -> bool | None:
@@ -285,6 +288,8 @@ def is_physician(degrees: Iterable[str], title: str | None = None) -> bool | Non
 
     >>> is_physician(["PhD"], "Professor of Biochemistry"), is_physician(["M.D.", "PhD"])
     (False, True)
+    >>> is_physician([], "Attending Physician"), is_physician([], "Physician Assistant")
+    (True, None)
     """
     codes = {re.sub(r"[^A-Z]", "", d.upper()) for d in degrees}
     if codes & _PHYSICIAN_DEGREES:

@@ -37,9 +37,20 @@ from spiders.discovery.classify import (
     PageClass,
     classify_page,
     is_view_of,
+    page_fingerprint,
     sub_listings,
 )
-from spiders.discovery.learner import CHROME, HIGH, LOW, SITEMAP, Fetch, SiteLearner, canonical
+from spiders.discovery.learner import (
+    CHROME,
+    HIGH,
+    LOW,
+    MIXED,
+    SITEMAP,
+    UNKNOWN,
+    Fetch,
+    SiteLearner,
+    canonical,
+)
 from spiders.discovery.links import CHROME as CHROME_LINK
 from spiders.discovery.links import CONTENT, ENTRY, PAGINATION, PERSON, Link, page_links
 from spiders.discovery.report import discovery_report
@@ -79,6 +90,12 @@ class DiscoverySpider(DirectorySpider):
         self.sitemaps: list[str] = []
         self.samples: list[dict] = []  # the first few listings, for `credcheck discover`
         self.offsite_people: set[str] = set()  # profile links to other sites, seen on listings
+        self.cards_seen = False  # a listing showed result cards: the site has shown people
+        # Pages wait while sitemaps are out: what the sitemaps name is known before a listing
+        # page is judged by the people it leads to (new ones, or ones a sitemap named).
+        self.sitemaps_out = 0
+        self.held: list[Request] = []
+        self.answers: dict[str, str] = {}  # fingerprint of an "other" page -> its first address
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
@@ -114,6 +131,7 @@ class DiscoverySpider(DirectorySpider):
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
             if SITEMAP_URL.search(urlsplit(url).path):
+                self.sitemaps_out += 1
                 yield Request(
                     url,
                     self._parse_sitemap,
@@ -138,16 +156,21 @@ class DiscoverySpider(DirectorySpider):
         )
 
     def requests_for(self, fetches: Iterable[Fetch]) -> Iterator[Request]:
+        """Requests for the learner's fetches; held while sitemaps are out (``sitemaps_out``)."""
         for fetch in fetches:
             if fetch.purpose == "sample":
                 self.crawler.stats.inc_value("credcheck/discovery/samples")
-            yield self.request_for(fetch)
+            if self.sitemaps_out > 0:
+                self.held.append(self.request_for(fetch))
+            else:
+                yield self.request_for(fetch)
 
     def same_site(self, url: str) -> bool:
         return netloc_of(url) in self.allowed_netlocs
 
     # -- sitemaps ---------------------------------------------------------------------------------
     def _parse_sitemap(self, response: Response) -> Iterator[Request]:
+        self.sitemaps_out -= 1
         fetches: list[Fetch] = []
         found = list(super()._parse_sitemap(response))
         if not found and response.meta.get("probes"):
@@ -158,6 +181,7 @@ class DiscoverySpider(DirectorySpider):
             self.sitemaps += [response.url] if not response.url.endswith("/robots.txt") else []
         for request in found:
             if request.callback == self._parse_sitemap:
+                self.sitemaps_out += 1
                 yield request.replace(
                     priority=REQUEST_PRIORITY["sitemap"],
                     errback=self.on_sitemap_error,
@@ -168,6 +192,13 @@ class DiscoverySpider(DirectorySpider):
             else:
                 self.crawler.stats.inc_value("offsite/filtered")
         yield from self.requests_for(fetches + self.learner.flush())
+        yield from self.release_held()
+
+    def release_held(self) -> Iterator[Request]:
+        """The pages that waited for the sitemaps, once none is out."""
+        if self.sitemaps_out <= 0 and self.held:
+            held, self.held = self.held, []
+            yield from held
 
     def probe(self, url: str, places: tuple[str, ...]) -> Request:
         parts = urlsplit(url)
@@ -178,11 +209,14 @@ class DiscoverySpider(DirectorySpider):
     def on_sitemap_error(self, failure: Any) -> Iterator[Request]:
         """A sitemap (or robots.txt) that cannot be had: try the next conventional place."""
         self.crawler.stats.inc_value("credcheck/discovery/sitemap_unavailable")
+        self.sitemaps_out -= 1
         request = failure.request
         if places := request.meta.get("probes"):
+            self.sitemaps_out += 1
             yield self.probe(request.url, places).replace(
                 priority=REQUEST_PRIORITY["sitemap"], errback=self.on_sitemap_error
             )
+        yield from self.release_held()
 
     # -- pages ------------------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
@@ -195,6 +229,12 @@ class DiscoverySpider(DirectorySpider):
             )
             return
         page = classify_page(response)
+        fetches: list[Fetch] = []
+        if page.kind == OTHER and (first := self.same_answer(response)):
+            # A 200 answer worded as no error page we know, given for two addresses: the
+            # site's page for a missing one (never a profile, a listing, or a reason to sample).
+            page = PageClass(GONE, (f"the same page as at {first}: the site's missing page",))
+            fetches += self.learner.reclassify(first, GONE)
         stats.inc_value(f"credcheck/discovery/pages/{page.kind}")
         card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
         if page.kind == PROFILE:
@@ -202,7 +242,6 @@ class DiscoverySpider(DirectorySpider):
             yield from self.profile_items(response, page, card)
         elif card is not None:
             yield self.card_item(card, why=f"profile link led to a {page.kind} page")
-        fetches: list[Fetch] = []
         new_people = 0
         if page.kind in (LISTING, OTHER) or meta.get("start"):
             links = list(page.links) or page_links(response.selector.root, response.url)
@@ -213,30 +252,40 @@ class DiscoverySpider(DirectorySpider):
                 start=bool(meta.get("start")),
                 entry=meta["template"].startswith("="),
             )
+        undecided = 0  # cards whose profile's group is not judged yet
         if page.kind == LISTING:
             # People known only by their cards are people this listing found too.
             for card in page.cards:
                 profile = card["profile_url"]
                 key = profile or (card.get("name") or "").casefold()
+                group = self.learner.group_kind(profile) if profile else None
+                if group == UNKNOWN and self.same_site(profile):
+                    undecided += 1  # news or not as its profile's group will be judged
+                    continue
                 # A card is news unless its profile will be (or was) read as a profile.
-                covered = (
-                    profile
-                    and self.same_site(profile)
-                    and (self.learner.group_kind(profile) in (PROFILE, "mixed"))
-                )
+                covered = profile and self.same_site(profile) and group in (PROFILE, MIXED)
                 if not covered:
                     new_people += key not in self.offsite_people
                     self.offsite_people.add(key)
             stats.inc_value("credcheck/pages/listing")
+            self.cards_seen = self.cards_seen or bool(page.cards)
             self.entry = self.entry or response.url
             self.listing_forms.update(page.pagination)
             yield from self.hold_cards(page, response)
         people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
+        if undecided and not new_people:
+            people = 0  # (a page of people known, whose cards may yet be news: no verdict)
         fetches += self.learner.observe(
             meta["learn_url"], meta["template"], page.kind, people=people, new_people=new_people
         )
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
+
+    def same_answer(self, response: Response) -> str | None:
+        """The address that gave this very page before (see ``page_fingerprint``), if any."""
+        here = canonical(response.meta["learn_url"])
+        first = self.answers.setdefault(page_fingerprint(response), here)
+        return first if first != here else None
 
     def offer_links(
         self,
@@ -399,10 +448,14 @@ class DiscoverySpider(DirectorySpider):
     def on_idle(self) -> None:
         """Nothing left to fetch: explore links of low priority if no profile was found yet;
         then release the cards whose profile was never fetched."""
-        fetches = self.learner.flush() or self.learner.explore()
-        for request in self.requests_for(fetches):
+        self.sitemaps_out = 0  # (nothing is out: a sitemap request was dropped unanswered)
+        held, self.held = self.held, []
+        fetches = []
+        if not held:
+            fetches = self.learner.flush() or self.learner.explore(cards=self.cards_seen)
+        for request in [*held, *self.requests_for(fetches)]:
             self.crawler.engine.crawl(request)
-        if fetches:
+        if held or fetches:
             raise DontCloseSpider
         if self.pending_cards and self.learner.crawl:
             cards, self.pending_cards = list(self.pending_cards.values()), {}
