@@ -7,7 +7,7 @@ the crawl finds them (sitemap entries, links with a priority from their role); a
 again. Every fetch of a decided group is still judged by its content, and its yield counted: a
 group learned in an earlier run that stops yielding is noticed (``stale``) and sampled afresh; a
 listing group whose pages lead to nobody new is ``redundant`` (a second index of people already
-found) and left.
+found, by many of them) and left.
 
 Samples of undecided groups come out of a per-site budget (counting the samples that found
 neither a profile nor a listing: those that did are pages the crawl wanted anyway). Groups
@@ -40,7 +40,10 @@ HIGH, SITEMAP, LOW, CHROME = 3, 2, 1, 0
 SAMPLES = 2  # agreeing samples that decide a group (a group of one URL: one)
 MAX_SAMPLES = 4  # a group whose samples disagree gets this many before it is decided
 STALE_AFTER = 4  # fetches of a learned group without a profile or listing: it stopped yielding
-REDUNDANT_AFTER = 3  # listing pages (with people on them) of a group that led to nobody new
+REDUNDANT_AFTER = 3  # pages of a listing group that led to nobody new (empty ones too) ...
+# ... showing this many people, all known: a directory whose share of people found nowhere else
+# (a card whose profile link is broken) is 6% or more shows one among 50 with odds of 95%.
+REDUNDANT_PEOPLE = 50
 MAX_ENTRIES = 8  # directory entry links tried per site
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
@@ -71,10 +74,13 @@ class Group:
     in_flight: int = 0  # samples requested, not yet observed
     outcomes: Counter = field(default_factory=Counter)  # page kind -> fetches
     new_people: int = 0  # people first found on this group's listing pages
-    listing_pages: int = 0
+    listing_pages: int = 0  # listing pages that led to people
+    quiet_pages: int = 0  # pages of a listing group that led to nobody new (empty ones too)
+    quiet_people: int = 0  # the people those pages showed, all known already
     sources: set[str] = field(default_factory=set)
     example: str | None = None
     learned: bool = False  # decided in an earlier run
+    late: bool = False  # sampled after the site's people were found: one sample decides
     stale: bool = False
     offered: int = 0
 
@@ -146,10 +152,10 @@ class SiteLearner:
         pages (next, numbered, A-Z): its group is a listing by that place, without samples
         (a sample could be an empty letter). Returns what to fetch now."""
         key = canonical(url)
-        if key in self.seen:
-            self.groups[self.seen[key]].priority = max(
-                self.groups[self.seen[key]].priority, priority
-            )
+        if key in self.seen:  # offered again, maybe in a better role: the group knows it
+            seen = self.groups[self.seen[key]]
+            seen.priority = max(seen.priority, priority)
+            seen.sources.add(source)
             return []
         if entry and self.entries_tried >= MAX_ENTRIES:
             entry = False  # enough single pages tried: the rest go with their template
@@ -261,7 +267,7 @@ class SiteLearner:
 
     def _needed(self, group: Group) -> int:
         small = group.offered <= SMALL_GROUP + 1  # a group of three pages: one says enough
-        return 1 if small or group.template.startswith("=") else SAMPLES
+        return 1 if small or group.late or group.template.startswith("=") else SAMPLES
 
     def _sample(self, group: Group) -> list[Fetch]:
         if group.kind != UNKNOWN or not group.pending:
@@ -318,16 +324,25 @@ class SiteLearner:
             )
             sitemap = self._sitemap_only(group) and not self._small(group)
             if related or (sitemap and not directory):
+                # The site's people are found: one sample says whether a group adds to them.
+                group.late = True
                 fetches += self._sample(group)
         return fetches
 
     # -- observations -----------------------------------------------------------------------------
     def observe(
-        self, url: str, template: str, kind: str, *, people: int = 0, new_people: int = 0
+        self,
+        url: str,
+        template: str,
+        kind: str,
+        *,
+        people: int = 0,
+        new_people: int = 0,
+        judged: bool = True,
     ) -> list[Fetch]:
         """The page at ``url`` (fetched for ``template``'s group) turned out to be ``kind``
-        (a listing: leading to ``people``, ``new_people`` of them not seen before); returns what
-        to fetch now."""
+        (a listing: leading to ``people``, ``new_people`` of them not seen before; ``judged``
+        False: whether they are new is not known yet); returns what to fetch now."""
         group = self.groups.get(template)
         if group is None:
             return []
@@ -339,6 +354,9 @@ class SiteLearner:
         if kind == LISTING and people:  # (an empty letter says nothing either way)
             group.listing_pages += 1
             group.new_people += new_people
+        if group.kind == LISTING and judged and not new_people:
+            group.quiet_pages += 1  # (an empty letter found nobody new either)
+            group.quiet_people += people
         if group.in_flight:
             group.in_flight -= 1
         if group.kind == UNKNOWN:
@@ -352,7 +370,11 @@ class SiteLearner:
                 group.samples = []
                 return self._sample(group)
         if group.kind == LISTING and not group.template.startswith("="):
-            if group.new_people == 0 and group.listing_pages >= REDUNDANT_AFTER:
+            if (
+                group.new_people == 0
+                and group.quiet_pages >= REDUNDANT_AFTER
+                and group.quiet_people >= REDUNDANT_PEOPLE
+            ):
                 group.kind = REDUNDANT
                 return []
             return self._release(group)  # on probation, one more; proven, the rest

@@ -261,6 +261,7 @@ class DiscoverySpider(DirectorySpider):
                 group = self.learner.group_kind(profile) if profile else None
                 if group == UNKNOWN and self.same_site(profile):
                     undecided += 1  # news or not as its profile's group will be judged
+                    self.offsite_people.add(key)  # (seen here first, whatever it is)
                     continue
                 # A card is news unless its profile will be (or was) read as a profile.
                 covered = profile and self.same_site(profile) and group in (PROFILE, MIXED)
@@ -273,10 +274,14 @@ class DiscoverySpider(DirectorySpider):
             self.listing_forms.update(page.pagination)
             yield from self.hold_cards(page, response)
         people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
-        if undecided and not new_people:
-            people = 0  # (a page of people known, whose cards may yet be news: no verdict)
+        judged = not (undecided and not new_people)  # (cards that may yet be news: no verdict)
         fetches += self.learner.observe(
-            meta["learn_url"], meta["template"], page.kind, people=people, new_people=new_people
+            meta["learn_url"],
+            meta["template"],
+            page.kind,
+            people=people if judged else 0,
+            new_people=new_people,
+            judged=judged,
         )
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
