@@ -14,6 +14,7 @@ from scrapy.http import HtmlResponse
 
 from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE, classify_page
 from spiders.discovery.learner import (
+    CHROME,
     HIGH,
     LOW,
     MIXED,
@@ -471,6 +472,35 @@ def test_without_a_directory_every_group_of_the_sitemap_is_sampled():
     learner = SiteLearner(seed="t")
     _sitemap_site(learner, directory=False)
     assert {f.template for f in learner.explore()} == {"/dept/lung/dr/{id}", "/news/{id}"}
+
+
+def test_a_directory_the_menus_link_is_sampled_though_the_sitemap_led_to_profiles():
+    """A sitemap may name only some people: one page the site's menus link (its directory,
+    perhaps) is tried; one page the sitemap alone names (about, contact) is not."""
+    learner = SiteLearner(seed="t")
+    for url in urls("/dr/{i}-x", 10):
+        learner.offer(url, SITEMAP, "sitemap")
+    learner.offer(BASE + "/find/results.aspx", SITEMAP, "sitemap")
+    learner.offer(BASE + "/find/results.aspx", CHROME, "chrome")
+    learner.offer(BASE + "/contact", SITEMAP, "sitemap")
+    for fetch in learner.explore():
+        learner.observe(fetch.url, fetch.template, PROFILE)
+    assert {f.url for f in learner.explore()} == {BASE + "/find/results.aspx"}
+
+
+def test_samples_go_first_to_addresses_two_sources_name():
+    """A listing's links that the sitemap does not name may be its broken ones: a profile
+    group is sampled on addresses both name, and is not rejected on dead links."""
+    learner = SiteLearner(seed="t")
+    alive = urls("/dr/{i}-x", 20)
+    for url in alive:
+        learner.offer(url, SITEMAP, "sitemap")
+    for url in alive + [BASE + f"/dr/{i}-x" for i in range(100, 120)]:  # 20 broken links
+        learner.offer(url, HIGH, "person")
+    samples = learner.flush()
+    assert len(samples) == 2 and {f.url for f in samples} <= set(alive)
+    assert all(learner.observe(f.url, f.template, PROFILE) is not None for f in samples)
+    assert learner.groups["/dr/{id}"].kind == PROFILE
 
 
 def test_a_group_rejected_on_pages_that_were_the_sites_missing_page_is_judged_again():

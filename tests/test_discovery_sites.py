@@ -27,6 +27,9 @@ REGRESSION_SEEDS = [
     7604067,  # both department samples were dead departments (views of a listing are listings)
     7373550,  # a directory entry that only lists departments (views of an entry are listings)
     40022,  # a department's one sample was its staff page, before its family was known
+    5002,  # profile samples drawn from a listing's broken links only (addresses two sources name)
+    5026,  # a partial sitemap, the directory one page the menus link (tried, not "small")
+    31032,  # as 5002
 ]
 DRAWN = 3
 

@@ -116,6 +116,10 @@ class SiteLearner:
         self.entries_tried = 0
         self.sitemap_offers = 0  # URLs the sitemaps named
         self.fetched: dict[str, str] = {}  # canonical URL -> the page kind observed
+        # canonical URL -> how the crawl came to it ("sitemap", "person" ...): an address two
+        # independent sources name exists; a link alone may be broken
+        self.named_by: dict[str, set[str]] = {}
+        self.best_lead: dict[str, int] = {}  # canonical URL -> its best offer's priority
         self.random = random.Random(seed)
         self.stale: list[str] = []
         # Configured patterns (a registry entry's profile_pattern ...): decided, never sampled.
@@ -156,7 +160,10 @@ class SiteLearner:
             seen = self.groups[self.seen[key]]
             seen.priority = max(seen.priority, priority)
             seen.sources.add(source)
+            self.named_by.setdefault(key, set()).add(source)
+            self.best_lead[key] = max(self.best_lead.get(key, priority), priority)
             return []
+        self.named_by[key], self.best_lead[key] = {source}, priority
         if entry and self.entries_tried >= MAX_ENTRIES:
             entry = False  # enough single pages tried: the rest go with their template
         if entry:
@@ -237,9 +244,11 @@ class SiteLearner:
         )
 
     def _small(self, group: Group) -> bool:
-        """A sitemap group of one or two pages with no larger family: the site's own pages
-        (about, contact), sampled only if nothing else works."""
-        if group.template[0] in "=~":
+        """A group of one or two pages only the sitemap names, with no larger family: the
+        site's own pages (about, contact), sampled only if nothing else works. (One the site's
+        menus link too may be its directory, which a sitemap naming some people does not
+        replace.)"""
+        if group.template[0] in "=~" or group.sources != {"sitemap"}:
             return False
         sizes = [
             sum(g.offered for g in self.groups.values()
@@ -278,16 +287,27 @@ class SiteLearner:
         wanted = (needed - evidence if evidence < needed else 1) - group.in_flight
         fetches = []
         while wanted > 0 and group.pending and self.spent() < self.budget:
-            # The best-led URL first (a person link over a menu link); among equals, any.
-            best = max(p for p, _ in group.pending)
-            ties = [i for i, (p, _) in enumerate(group.pending) if p == best]
+            # The best-led URL first (a person link over a menu link), one that two sources
+            # name (a sitemap and a listing) over one a single link names; among equals, any.
+            # (Held till the sitemaps are in, a listing's links that are new to the crawl are
+            # just those the sitemap left out: its broken ones, if it has any.)
+            leads = [self._lead(url, p) for p, url in group.pending]
+            best = max(leads)
+            ties = [i for i, lead in enumerate(leads) if lead == best]
             priority, url = group.pending.pop(self.random.choice(ties))
+            priority = best[0]
             self.samples_used += 1
             self.samples_out.add(canonical(url))
             group.sampled_priority = max(group.sampled_priority, priority)
             fetches.append(self._fetch(group, url, "sample"))
             wanted -= 1
         return fetches
+
+    def _lead(self, url: str, priority: int) -> tuple[int, bool]:
+        """How well a pending URL is led: its best offer's priority, and whether two sources
+        name it."""
+        key = canonical(url)
+        return max(priority, self.best_lead.get(key, priority)), len(self.named_by.get(key, ())) > 1
 
     def spent(self) -> int:
         """Samples that cost something: those that found neither profile nor listing, and
