@@ -30,6 +30,7 @@ REGRESSION_SEEDS = [
     5002,  # profile samples drawn from a listing's broken links only (addresses two sources name)
     5026,  # a partial sitemap, the directory one page the menus link (tried, not "small")
     31032,  # as 5002
+    52008,  # a card whose profile robots.txt keeps us from, on a letter left as redundant
 ]
 DRAWN = 3
 

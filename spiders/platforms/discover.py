@@ -252,19 +252,24 @@ class DiscoverySpider(DirectorySpider):
                 start=bool(meta.get("start")),
                 entry=meta["template"].startswith("="),
             )
-        undecided = 0  # cards whose profile's group is not judged yet
+        undecided = 0  # cards whose profile is not read yet
         if page.kind == LISTING:
             # People known only by their cards are people this listing found too.
             for card in page.cards:
                 profile = card["profile_url"]
                 key = profile or (card.get("name") or "").casefold()
                 group = self.learner.group_kind(profile) if profile else None
-                if group == UNKNOWN and self.same_site(profile):
-                    undecided += 1  # news or not as its profile's group will be judged
+                read_as = self.learner.fetched_as(profile) if profile else None
+                if group in (UNKNOWN, PROFILE, MIXED) and read_as is None and self.same_site(
+                    profile
+                ):
+                    # News or not as its profile will read: a profile, or a broken link or
+                    # one robots.txt keeps us from (then the card is all there is of them).
+                    undecided += 1
                     self.offsite_people.add(key)  # (seen here first, whatever it is)
                     continue
-                # A card is news unless its profile will be (or was) read as a profile.
-                covered = profile and self.same_site(profile) and group in (PROFILE, MIXED)
+                # A card is news unless its profile was read as a profile.
+                covered = profile and self.same_site(profile) and read_as == PROFILE
                 if not covered:
                     new_people += key not in self.offsite_people
                     self.offsite_people.add(key)
