@@ -145,6 +145,10 @@ def test_template_regex_for_query_ids():
         ("Łukasz Żółw, DO", True, True, True),
         ("Jean-Luc O'Brien, PA-C", True, True, False),
         ("Maria de la Cruz, NP", True, True, False),
+        # Particles come on top of the name words: six words, four of them name words.
+        ("Dr. Ana Lucía H. de la Fuente", True, True, False),
+        ("Maria Luisa van der Berg-de la Cruz, MD", True, True, True),
+        ("Jane Ann Mary Lou Beth Doe", False, False, False),
         ("Dr. Wei Chen", True, True, False),
         ("Elena Thompson, PhD", True, False, False),
         ("Mary Smith, RN", True, False, False),

@@ -31,6 +31,8 @@ REGRESSION_SEEDS = [
     5026,  # a partial sitemap, the directory one page the menus link (tried, not "small")
     31032,  # as 5002
     52008,  # a card whose profile robots.txt keeps us from, on a letter left as redundant
+    52016,  # "Dr. Ana Lucía H. de la Fuente": six words with particles (read as a name)
+    63033,  # "SOO-AH N. PARK, ScD": PARK read as a credential (a name in capitals)
 ]
 DRAWN = 3
 

@@ -77,12 +77,13 @@ def _shaped(name: str) -> bool:
         last, _, first = name.partition(",")
         name = f"{first.strip()} {last.strip()}"
     words = name.replace("(", " ").replace(")", " ").replace('"', " ").split()
-    if not 2 <= len(words) <= 5:
+    if not words or words[0].lower().rstrip(":") in _NOT_FIRST:
         return False
-    if words[0].lower().rstrip(":") in _NOT_FIRST:
-        return False
+    # Two to five name words; particles come on top ("Ana Lucía H. de la Fuente").
     letters = [w for w in words if w not in _PARTICLES]  # "Van Nguyen": a name word
-    if len(letters) < 2 or not all(_name_word(w) for w in letters):
+    if not 2 <= len(letters) <= 5 or len(words) > 8:
+        return False
+    if not all(_name_word(w) for w in letters):
         return False
     # At least two words that are more than an initial: "J. Doe" is a name, "A. B." is not.
     return sum(len(w.rstrip(".")) > 1 for w in letters) >= 2
@@ -105,7 +106,9 @@ def read_name(text: str | None) -> NameReading:
     parts = split_display_name(text)
     name = parts["name"] or ""
     degrees = list(parts["degrees"])
-    caps = is_caps(text)  # all capitals: only the vocabulary tells a credential from a name
+    # All capitals (or a name in capitals before credentials that are not: "JANE N. PARK,
+    # ScD"): only the vocabulary tells a credential from a name.
+    caps = is_caps(text) or is_caps(name)
     # Credentials the generic reader does not know by shape ("DPhil", "PharmD").
     parts_after = [p.strip() for p in name.split(",")]
     while name_words(parts_after[:-1]) >= 2 and is_known_credential(parts_after[-1], caps=caps):

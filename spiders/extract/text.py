@@ -154,6 +154,8 @@ def split_display_name(text: str | None) -> dict[str, Any]:
 
     >>> split_display_name("Dr. Jane Q. Doe, MD, FACC")["degrees"]
     ['MD', 'FACC']
+    >>> split_display_name("JANE N. PARK, ScD")["name"], split_display_name("JANE DOE MD")["name"]
+    ('JANE N. PARK', 'JANE DOE')
     """
     text = clean_text(text) or ""
     prefix = None
@@ -174,9 +176,11 @@ def split_display_name(text: str | None) -> dict[str, Any]:
     words = parts[cut - 1].split() if cut else []
     spaced = []
     # In capitals, credentials written after a comma are all there are ("FATIMA DE BA, MD":
-    # "BA" is her surname).
+    # "BA" is her surname). A name in capitals before credentials that are not ("SOO-AH N.
+    # PARK, ScD") is read as such: its case tells no surname from a credential either.
     peel = not (caps and cut < len(parts))
-    while peel and len(words) > 2 - (cut > 1) and is_known_credential(words[-1], caps=caps):
+    name_caps = caps or is_caps(" ".join(words))
+    while peel and len(words) > 2 - (cut > 1) and is_known_credential(words[-1], caps=name_caps):
         spaced.insert(0, words.pop())
     if spaced:
         parts = [*parts[: cut - 1], " ".join(words), *spaced, *parts[cut:]]
