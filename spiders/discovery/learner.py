@@ -200,10 +200,13 @@ class SiteLearner:
         if group.template[0] in "=~":
             return None
         for family in template_families(group.template):
+            # (A member rejected for dead addresses alone — robots.txt keeps us out of one
+            # department, a sitemap names removed pages — says nothing of what the rest are.)
             kinds = [
                 g.kind
                 for g in self.groups.values()
                 if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
+                and not (g.kind == REJECTED and g.samples and not g.evidence())
                 and g.template[0] not in "=~" and family in template_families(g.template)
             ]  # fmt: skip
             crawled = sum(k in CRAWLED for k in kinds)
