@@ -511,6 +511,29 @@ def test_a_department_of_dead_addresses_says_nothing_of_its_family():
     assert [f.purpose for f in learner.flush()] == ["sample"]
 
 
+def test_a_department_rejected_on_its_staff_page_is_crawled_once_its_family_holds_profiles():
+    learner = SiteLearner(seed="t")
+    learner.offer(BASE + "/dept/eyes/dr/1-x", HIGH, "person")
+    learner.offer(BASE + "/dept/eyes/dr/2-x", HIGH, "person")
+    (sample,) = learner.flush()  # a group of two: one sample says enough
+    learner.observe(sample.url, sample.template, OTHER)  # its staff page
+    assert learner.groups["/dept/eyes/dr/{id}"].kind == REJECTED
+    for dept in ("heart", "lung", "kidney"):
+        for url in urls(f"/dept/{dept}/dr/{{i}}-x", 3):
+            learner.offer(url, HIGH, "person")
+    released = []
+    fetches = learner.flush()
+    while fetches:
+        fetch = fetches.pop()
+        if fetch.template == "/dept/eyes/dr/{id}":
+            released.append(fetch.url)
+        else:
+            fetches += learner.observe(fetch.url, fetch.template, PROFILE)
+    assert learner.groups["/dept/eyes/dr/{id}"].kind == MIXED
+    other = {BASE + "/dept/eyes/dr/1-x", BASE + "/dept/eyes/dr/2-x"} - {sample.url}
+    assert released == list(other)
+
+
 def test_samples_go_first_to_addresses_two_sources_name():
     """A listing's links that the sitemap does not name may be its broken ones: a profile
     group is sampled on addresses both name, and is not rejected on dead links."""
