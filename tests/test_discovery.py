@@ -492,20 +492,20 @@ def test_a_directory_the_menus_link_is_sampled_though_the_sitemap_led_to_profile
     assert {f.url for f in learner.explore()} == {BASE + "/find/results.aspx"}
 
 
-def test_a_department_of_dead_addresses_says_nothing_of_its_family():
-    """One department robots.txt keeps us from (every sample gone) and one whose only page
-    is a staff page: a third department is still sampled, not rejected with them."""
+def test_departments_of_dead_addresses_or_one_staff_page_say_nothing_of_their_family():
+    """One department robots.txt keeps us from (every sample gone) and two whose sampled
+    page was a staff page: another department is still sampled, not rejected with them."""
     learner = SiteLearner(seed="t")
-    for dept, n in (("anesthesia", 3), ("eyes", 1)):
+    for dept, n in (("anesthesia", 3), ("eyes", 1), ("skin", 2)):
         for url in urls(f"/dept/{dept}/dr/{{i}}-x", n):
             learner.offer(url, HIGH, "person")
-    kinds = {"anesthesia": GONE, "eyes": OTHER}
+    kinds = {"anesthesia": GONE, "eyes": OTHER, "skin": OTHER}
     fetches = learner.flush()
     while fetches:
         fetch = fetches.pop()
         fetches += learner.observe(fetch.url, fetch.template, kinds[fetch.url.split("/")[4]])
-    assert learner.groups["/dept/anesthesia/dr/{id}"].kind == REJECTED
-    assert learner.groups["/dept/eyes/dr/{id}"].kind == REJECTED
+    for dept in kinds:
+        assert learner.groups[f"/dept/{dept}/dr/{{id}}"].kind == REJECTED
     learner.offer(BASE + "/dept/heart/dr/1-x", HIGH, "person")
     assert learner.groups["/dept/heart/dr/{id}"].kind == "unknown"
     assert [f.purpose for f in learner.flush()] == ["sample"]

@@ -34,6 +34,7 @@ REGRESSION_SEEDS = [
     52016,  # "Dr. Ana Lucía H. de la Fuente": six words with particles (read as a name)
     63033,  # "SOO-AH N. PARK, ScD": PARK read as a credential (a name in capitals)
     40031,  # a department robots.txt shuts and one staff page rejected the whole family
+    94018,  # two small departments sampled on staff pages first rejected the whole family
 ]
 DRAWN = 3
 

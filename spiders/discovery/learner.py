@@ -200,13 +200,10 @@ class SiteLearner:
         if group.template[0] in "=~":
             return None
         for family in template_families(group.template):
-            # (A member rejected for dead addresses alone — robots.txt keeps us out of one
-            # department, a sitemap names removed pages — says nothing of what the rest are.)
             kinds = [
-                g.kind
+                vote
                 for g in self.groups.values()
-                if g is not group and g.kind not in (UNKNOWN, REDUNDANT)
-                and not (g.kind == REJECTED and g.samples and not g.evidence())
+                if g is not group and (vote := self._vote(g))
                 and g.template[0] not in "=~" and family in template_families(g.template)
             ]  # fmt: skip
             crawled = sum(k in CRAWLED for k in kinds)
@@ -216,6 +213,19 @@ class SiteLearner:
             if rejected >= 2 and not crawled:
                 return REJECTED
         return None
+
+    @staticmethod
+    def _vote(group: Group) -> str | None:
+        """What a decided group says of its family: its decision when that rests on its own
+        pages (or an earlier run). Not one it inherited; not a rejection on fewer pages than
+        a decision needs — a small department's one staff page, or dead addresses alone
+        (robots.txt shuts one department, a sitemap names removed pages), say nothing of what
+        the others hold."""
+        if group.kind in (UNKNOWN, REDUNDANT) or ("family" in group.sources and not group.samples):
+            return None
+        if group.kind == REJECTED and not group.learned and len(group.evidence()) < SAMPLES:
+            return None
+        return group.kind
 
     def _inherit(self, group: Group) -> None:
         """A new group of a family whose decided members all agree (``/dept/cardiology/dr/{id}``
