@@ -475,7 +475,28 @@ def test_a_directory_lists_its_people_so_groups_only_a_sitemap_names_are_left():
 def test_without_a_directory_every_group_of_the_sitemap_is_sampled():
     learner = SiteLearner(seed="t")
     _sitemap_site(learner, directory=False)
-    assert {f.template for f in learner.explore()} == {"/dept/lung/dr/{id}", "/news/{id}"}
+    fetches = learner.explore()
+    assert {f.template for f in fetches} == {"/dept/lung/dr/{id}", "/news/{id}"}
+    # The directory may hide among the site's own pages: one sample of them does not decide.
+    news = [f for f in fetches if f.template == "/news/{id}"]
+    assert len(news) == 2
+
+
+@pytest.mark.parametrize(
+    ("kinds", "decision"),
+    [((PROFILE, OTHER, PROFILE, OTHER), MIXED), ((OTHER, PROFILE, OTHER, OTHER), REJECTED)],
+)
+def test_a_group_whose_samples_are_half_profiles_is_crawled(kinds, decision):
+    """Profiles beside staff pages in one folder: half the samples useful is enough."""
+    learner = SiteLearner(seed="t")
+    for url in urls("/people/{i}-x", 30):
+        learner.offer(url, HIGH, "person")
+    observed = iter(kinds)
+    fetches = learner.flush()
+    while fetches and learner.groups["/people/{id}"].kind == "unknown":
+        fetch = fetches.pop(0)
+        fetches += learner.observe(fetch.url, fetch.template, next(observed))
+    assert learner.groups["/people/{id}"].kind == decision
 
 
 def test_a_directory_the_menus_link_is_sampled_though_the_sitemap_led_to_profiles():

@@ -35,6 +35,8 @@ REGRESSION_SEEDS = [
     63033,  # "SOO-AH N. PARK, ScD": PARK read as a credential (a name in capitals)
     40031,  # a department robots.txt shuts and one staff page rejected the whole family
     94018,  # two small departments sampled on staff pages first rejected the whole family
+    117020,  # the directory among the menu's pages, rejected on one late sample (no directory yet)
+    128003,  # profiles beside staff pages: two samples of four useful, rejected
 ]
 DRAWN = 3
 

@@ -356,9 +356,14 @@ class SiteLearner:
                 template_families(group.template)
             )
             sitemap = self._sitemap_only(group) and not self._small(group)
-            if related or (sitemap and not directory):
-                # The site's people are found: one sample says whether a group adds to them.
+            if related:
+                # The site's people are found: one sample says whether a group of their
+                # family adds to them.
                 group.late = True
+                fetches += self._sample(group)
+            elif sitemap and not directory:
+                # No directory yet: it may be among these pages (a menu's "Find Care" beside
+                # About and Contact), which one sample would not tell.
                 fetches += self._sample(group)
         return fetches
 
@@ -446,9 +451,10 @@ class SiteLearner:
             kinds = set(useful)
             decision = kinds.pop() if len(kinds) == 1 else MIXED
         elif len(evidence) >= MAX_SAMPLES or (len(evidence) >= needed and not group.pending):
-            # Mostly useful: crawled whole; a bag of a site's own pages with one listing among
-            # them (/about, /careers, /locations/): not.
-            decision = MIXED if len(useful) / len(evidence) > 0.5 else REJECTED
+            # Half useful or more: crawled whole (a directory's profiles beside its staff
+            # pages: every page is still judged by its content); a bag of a site's own pages
+            # with one listing among them (/about, /careers, /locations/): not.
+            decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
         elif not evidence and gone >= 3:
             decision = REJECTED
         if decision is None:
