@@ -613,6 +613,22 @@ def test_a_listing_group_that_leads_to_nobody_new_is_left():
     assert learner.offer(BASE + "/dept?name=99", HIGH, "content") == []
 
 
+def test_the_id_of_a_query_template_is_the_value_that_varies():
+    """``?action=view&profile=jane-doe``: no digits, no key that says id; ``action`` is the
+    same on every profile, so the ref (and a registry pattern's group) is ``profile``'s."""
+    learner = SiteLearner(seed="t")
+    names = ["jane-doe", "wei-chen", "ana-de-la-cruz"]
+    for name in names:
+        learner.offer(BASE + f"/person?action=view&profile={name}", SITEMAP, "sitemap")
+    url = BASE + "/person?action=view&profile=wei-chen"
+    assert learner.ref_key(url) == "profile"
+    assert template_ref(url, key=learner.ref_key(url)) == "wei-chen"
+    (group,) = [t for t in learner.templates() if t["template"] == "/person?action&profile"]
+    regex = re.compile(template_regex(group["template"], group["example"], group["ref_key"]))
+    assert regex.search(url).group(1) == "wei-chen"
+    assert learner.ref_key(BASE + "/elsewhere?id=1") is None  # (never offered)
+
+
 # -- the report -----------------------------------------------------------------------------------
 def test_the_registry_entry_parses_and_its_patterns_match_what_was_learned(tmp_path):
     learner = SiteLearner(seed="t")

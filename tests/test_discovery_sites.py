@@ -37,6 +37,7 @@ REGRESSION_SEEDS = [
     94018,  # two small departments sampled on staff pages first rejected the whole family
     117020,  # the directory among the menu's pages, rejected on one late sample (no directory yet)
     128003,  # profiles beside staff pages: two samples of four useful, rejected
+    140010,  # "?action=view&profile=jane-doe": every ref read as "view" (the key that varies)
 ]
 DRAWN = 3
 

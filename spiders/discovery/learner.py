@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE
-from spiders.discovery.templates import template_families, url_template
+from spiders.discovery.templates import id_key, template_families, url_template
 
 UNKNOWN, MIXED, REJECTED, REDUNDANT = "unknown", "mixed", "rejected", "redundant"
 CRAWLED = frozenset({PROFILE, LISTING, MIXED})
@@ -83,6 +83,7 @@ class Group:
     late: bool = False  # sampled after the site's people were found: one sample decides
     stale: bool = False
     offered: int = 0
+    query_values: dict[str, set[str]] = field(default_factory=dict)  # key -> up to 2 values
 
     @property
     def fetched(self) -> int:
@@ -176,6 +177,10 @@ class SiteLearner:
             self._inherit(group)
         self.seen[key] = template
         group.offered += 1
+        for name, value in parse_qsl(urlsplit(url).query):
+            values = group.query_values.setdefault(name.lower(), set())
+            if len(values) < 2:
+                values.add(value)
         self.sitemap_offers += source == "sitemap"
         group.sources.add(source)
         group.example = group.example or url
@@ -277,6 +282,17 @@ class SiteLearner:
         """The decision on the group of a URL already offered (None: never offered)."""
         template = self.seen.get(canonical(url))
         return self.groups[template].kind if template else None
+
+    def ref_key(self, url: str) -> str | None:
+        """The query key that carries the id of ``url``'s group: the one whose value differs
+        between its URLs (``profile`` beside a constant ``action=view``); None when none is
+        known to (a group of one URL, ids in the path)."""
+        template = self.seen.get(canonical(url))
+        group = self.groups.get(template) if template else None
+        if group is None:
+            return None
+        varying = {k: min(v) for k, v in group.query_values.items() if len(v) > 1}
+        return id_key("?" + urlencode(varying)) if varying else None
 
     def fetched_as(self, url: str) -> str | None:
         """The kind the page at ``url`` was found to be, or None when not fetched (yet)."""
@@ -541,6 +557,7 @@ class SiteLearner:
                     "new_people": group.new_people,
                     "sources": sorted(group.sources),
                     "example": group.example,
+                    "ref_key": group.example and self.ref_key(group.example),
                     "learned": group.learned,
                     "stale": group.stale,
                 }

@@ -39,7 +39,7 @@ def _pattern(templates: list[dict[str, Any]]) -> str | None:
         elif t.get("entry"):  # a single page: its own path (and query)
             parts.append("(?i)^https?://[^/?#]+" + re.escape(_path_and_query(t["template"])) + "$")
         else:
-            parts.append(template_regex(t["template"], t.get("example")))
+            parts.append(template_regex(t["template"], t.get("example"), t.get("ref_key")))
     if not parts:
         return None
     bare = [p.removeprefix("(?i)") for p in parts]

@@ -111,9 +111,10 @@ def template_families(template: str) -> tuple[str, ...]:
     return tuple(families)
 
 
-def template_ref(url: str, template: str | None = None) -> str:
+def template_ref(url: str, template: str | None = None, *, key: str | None = None) -> str:
     """A stable key for the page within its site, read from the template's variable part: the
-    last digit run of the last id segment, else the slug, else the id-like query value.
+    last digit run of the last id segment, else the slug, else the id-like query value (that
+    of ``key`` when the caller knows which query key varies across the template's URLs).
 
     >>> template_ref("https://h.example/doctors/jane-q-doe-10482")
     '10482'
@@ -121,11 +122,14 @@ def template_ref(url: str, template: str | None = None) -> str:
     'jane-doe'
     >>> template_ref("https://h.example/Provider.aspx?providerId=77&tab=bio")
     '77'
+    >>> template_ref("https://h.example/person?action=view&profile=jane-doe", key="profile")
+    'jane-doe'
     """
     template = template or url_template(url)
     keys = query_keys(url)
-    if keys and (key := id_key(url)):
-        return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}[key]
+    values = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
+    if keys and (key := key if key in values else id_key(url)):
+        return values[key]
     segments = path_segments(url)
     shaped = template.partition("?")[0].split("/")[1:]
     for segment, shape in zip(reversed(segments), reversed(shaped)):
@@ -161,10 +165,11 @@ def id_key(url: str) -> str | None:
     )
 
 
-def template_regex(template: str, example: str | None = None) -> str:
+def template_regex(template: str, example: str | None = None, key: str | None = None) -> str:
     r"""A regex for the registry's ``profile_pattern`` / ``listing_pattern`` matching the template's
     URLs on any host (any case); its first group is the ref, as ``template_ref`` reads it
-    (for a query template, from the key that carries the id in ``example``, one of its URLs).
+    (for a query template, from ``key``, else the key that carries the id in ``example``, one
+    of its URLs).
 
     >>> print(template_regex("/doctors/{id}"))
     (?i)^https?://[^/?#]+/doctors/(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?/?$
@@ -190,7 +195,7 @@ def template_regex(template: str, example: str | None = None) -> str:
     if not query:
         return regex + "/?$"
     keys = query.split("&")
-    ref_key = (id_key(example) if example else None) or min(
+    ref_key = key or (id_key(example) if example else None) or min(
         keys, key=lambda k: (not (k == "id" or k.endswith("id")), k)
     )
     others = "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys if k != ref_key)

@@ -378,7 +378,7 @@ class DiscoverySpider(DirectorySpider):
             content_hash=hashlib.sha256(response.body).hexdigest(),
             ref=self.ref_for(response.url)
             if self.profile_re and self.profile_re.search(response.url)
-            else template_ref(response.url),
+            else template_ref(response.url, key=self.learner.ref_key(response.url)),
             response=response,
         )
         if item["extras"].get("is_physician") is None and page.physician is not None:
@@ -429,8 +429,11 @@ class DiscoverySpider(DirectorySpider):
         self.crawler.stats.inc_value("credcheck/discovery/cards_as_listings")
         fields = {**card["fields"], "extras": {"profile_url": card["profile_url"], "card": why}}
         profile = card["profile_url"]
-        ref = template_ref(profile) if profile else "card:" + re.sub(
-            r"[^a-z0-9]+", "-", (fields.get("name") or "").lower()).strip("-")  # fmt: skip
+        if profile:
+            ref = template_ref(profile, key=self.learner.ref_key(profile))
+        else:
+            name = (fields.get("name") or "").lower()
+            ref = "card:" + re.sub(r"[^a-z0-9]+", "-", name).strip("-")
         item = self.make_item(
             fields,
             "card",
