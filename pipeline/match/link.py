@@ -310,7 +310,17 @@ def link(
             lap("compare")
             if params is None:
                 n_records = min(chunk_records, lenc.n)
-                params = estimate_parameters(lenc, renc, vocab, levels, n_records, seed=seed)
+                params = estimate_parameters(
+                    lenc,
+                    renc,
+                    vocab,
+                    candidates.lpos,
+                    candidates.rpos,
+                    levels,
+                    tf,
+                    n_records,
+                    seed=seed,
+                )
                 lap("estimate")
             weight, decisive = _score(
                 lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf

@@ -287,25 +287,29 @@ def estimate_parameters(
     left: Encoded,
     right: Encoded,
     vocab: Vocab,
+    lpos: np.ndarray,
+    rpos: np.ndarray,
     levels: np.ndarray,
+    tf: dict,
     n_blocked_records: int | None = None,
     seed: int = 0,
 ) -> Parameters:
     """u from random pairs; m by EM on broad-rule pairs; the prior from the blocked pairs.
 
-    ``levels`` are the blocked candidate pairs' levels of ``n_blocked_records`` left records
-    (default: all of them): with m and u fixed, EM on them gives the expected number of true
-    pairs per record, hence the prior probability that two records match.
+    ``lpos``, ``rpos``, ``levels`` are the blocked candidate pairs of ``n_blocked_records``
+    left records (default: all of them) and ``tf`` the term-frequency tables: with m and u
+    fixed, EM on each record's candidates gives the share of left records that have a match
+    (``match_prior``).
     """
     start = Parameters.defaults()
     start.u = estimate_u(left, right, vocab, seed=seed)
     estimates: list[list[np.ndarray]] = [[] for _ in COMPARISONS]
     iterations = 0
     for rule, fixed in TRAINING_RULES:
-        lpos, rpos = training_pairs(left, right, rule, seed)
-        if len(lpos) < 50:
+        rule_l, rule_r = training_pairs(left, right, rule, seed)
+        if len(rule_l) < 50:
             continue
-        rule_levels = comparison_levels(PairBatch(left, right, vocab, lpos, rpos))
+        rule_levels = comparison_levels(PairBatch(left, right, vocab, rule_l, rule_r))
         frozen = [c.name in fixed or not c.estimate_m for c in COMPARISONS]
         trained = expectation_maximisation(rule_levels, start, frozen=frozen)
         iterations += trained.iterations
@@ -315,46 +319,46 @@ def estimate_parameters(
     m = [np.mean(found, axis=0) if found else default for found, default in zip(estimates, start.m)]
     params = Parameters(m=m, u=start.u, lam=start.lam, iterations=iterations, converged=True)
     n_blocked = left.n if n_blocked_records is None else n_blocked_records
-    params.lam = match_prior(levels, params, n_blocked, right.n)
+    evidence = pair_weights(PairBatch(left, right, vocab, lpos, rpos), levels, params, tf)
+    params.lam = match_prior(np.asarray(lpos), evidence.sum(axis=1), n_blocked, right.n)
     return params
 
 
-def match_prior(levels: np.ndarray, params: Parameters, n_left: int, n_right: int) -> float:
-    """P(two random records match): expected true pairs among the blocked pairs of ``n_left``
-    left records / all their pairs with the ``n_right`` right records.
-
-    The share of matches among the blocked pairs is EM's lambda with m and u held: every
-    comparison weighs in the posterior. How many listings a reference knows is data, not a
-    constant: a national registry knows nearly every listed physician, an exclusion list a
-    handful, though nearly all its few people are blocked with every listing of their city.
-    """
-    if len(levels) == 0:
-        return 1.0 / max(n_right, 2)
-    sample = levels
-    if len(levels) > EM_MAX_PAIRS:
-        pick = np.random.default_rng(0).choice(len(levels), EM_MAX_PAIRS, replace=False)
-        sample = levels[pick]
-    blocked = blocked_match_share(sample, params)
-    expected = blocked * len(levels)
-    return float(min(max(expected / max(n_left * n_right, 1), 1e-12), 0.5))
-
-
-def blocked_match_share(
-    levels: np.ndarray, params: Parameters, iterations: int = 200, tolerance: float = 1e-7
+def match_prior(
+    lpos: np.ndarray, evidence: np.ndarray, n_left: int, n_right: int, iterations: int = 200
 ) -> float:
-    """EM's estimate of the share of matches among ``levels``' pairs, m and u fixed."""
-    weights = np.zeros(len(levels))
-    for k, table in enumerate(params.weight_tables()):
-        weights += table[levels[:, k]]
-    lam = 0.5
+    """P(two random records match), such that each left record's prior odds of being one of
+    the ``n_right`` right records rather than none of them are ``pi / (1 - pi)``.
+
+    ``pi``, the share of left records that have a match, is data, not a constant (a national
+    registry knows nearly every listed physician, an exclusion list a handful): EM on the
+    records, each one's blocked candidates' evidence (``lpos`` and the summed log2 m/u of
+    each pair) held fixed. One record is at most one person, so its candidates compete for
+    one match: a record's posterior of having one is ``c S / (1 + c S)``, ``S`` the sum of its
+    candidates' likelihood ratios and ``c = pi / ((1 - pi) n_right)``, the per-pair prior odds
+    the decision rule (``pipeline.match.decide``) weighs against "none of them". A pair-level
+    share would count namesakes of one listing as several matches and weigh a listing's
+    chance of being in the reference as 1 in its candidates, not 1 in the reference.
+    """
+    if len(lpos) == 0 or n_left == 0:
+        return 1.0 / max(n_right, 2)
+    owners, inverse = np.unique(np.asarray(lpos), return_inverse=True)
+    top = np.full(len(owners), -np.inf)
+    np.maximum.at(top, inverse, evidence)
+    total = np.zeros(len(owners))
+    np.add.at(total, inverse, np.exp2(np.clip(evidence - top[inverse], -1000, 0)))
+    log2_sum = top + np.log2(total)  # log2 of each record's summed likelihood ratios
+    pi = 0.5
     for _ in range(iterations):
-        log_odds = np.clip(math.log2(lam / (1 - lam)) + weights, -1000, 1000)
-        new = float(np.mean(1.0 / (1.0 + np.exp2(-log_odds))))
-        new = min(max(new, 1e-12), 1 - 1e-9)
-        if abs(new - lam) < tolerance * max(lam, 1e-6):
-            return new
-        lam = new
-    return lam
+        log2_c = math.log2(pi / (1 - pi)) - math.log2(max(n_right, 1))
+        post = 1.0 / (1.0 + np.exp2(-np.clip(log2_c + log2_sum, -1000, 1000)))
+        new = min(max(float(post.sum()) / n_left, 1e-9), 1 - 1e-6)
+        if abs(new - pi) < 1e-7:
+            pi = new
+            break
+        pi = new
+    odds = pi / ((1 - pi) * max(n_right, 1))
+    return odds / (1 + odds)
 
 
 # ------------------------------------------------------------------------------ weights
