@@ -12,6 +12,9 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
   and the person may have moved).
 - ``first_typo``: one-deletion variants of the first name as written + the surname (a typo in
   the first name, its first letter included, wherever the person practises now).
+- ``surname_initial``: a surname + a first initial (as written and of the formal name),
+  wherever the person practises: "M. Wood" or "Jeff Knight" who moved to another state, in
+  small blocks only (a rare surname).
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
 - ``initial_place``: first initial + a city or ZIP (a surname changed, mistyped beyond the
@@ -48,6 +51,7 @@ KEY_KINDS = (
     "name_sound",
     "initial_prefix_state",
     "surname_typo",
+    "surname_initial",
     "surname_place",
     "initial_place",
     "first_typo",
@@ -57,7 +61,12 @@ KEY_KINDS = (
 MAX_BLOCK_SIZE = 400
 NEIGHBOURHOOD_WINDOW = 2
 # A first initial in a busy city is a weak key: it only counts in small blocks.
-KIND_MAX_BLOCK_SIZE = {"initial_place": 20, "initial_prefix_state": 50, "school_place": 10}
+KIND_MAX_BLOCK_SIZE = {
+    "initial_place": 20,
+    "initial_prefix_state": 50,
+    "surname_initial": 20,
+    "school_place": 10,
+}
 
 
 @dataclass
@@ -199,6 +208,10 @@ def _keys_sql(tag: str) -> str:
         UNION ALL
         SELECT s.pos, {kind["surname_typo"]}, (d.var << 28) | s.root
         FROM sur_{tag} s JOIN dels d ON d.code = s.code WHERE s.root >= 0
+        UNION ALL
+        SELECT DISTINCT s.pos, {kind["surname_initial"]}, (s.code << 28) | i.initial
+        FROM sur_{tag} s JOIN deriv i ON i.code = s.written OR i.code = s.root
+        WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code
         FROM sur_{tag} s JOIN dels d ON d.code = s.written WHERE s.code >= 0
