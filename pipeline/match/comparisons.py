@@ -182,18 +182,23 @@ class PairBatch:
             fits = one_letter & (letter[x] == letter[y])
             if first:
                 fits |= ~one_letter & _first_names(self).nicknames(x, y)
+                fits |= _contains(self.names, x, y)
             return np.where(x == y, 2, np.where((dist <= 1) & ~one_letter | fits, 1, 0))
 
-        def agree_surname(x: np.ndarray) -> np.ndarray:
-            best = agree(x, rs[:, 0])
-            for j in range(1, rs.shape[1]):
-                has = rs[:, j] >= 0
-                if has.any():
-                    best[has] = np.maximum(best[has], agree(x[has], rs[has, j]))
+        def agree_surname(forms: np.ndarray) -> np.ndarray:
+            """Best agreement of any form of one side's surname with any of the right's."""
+            best = np.zeros(len(forms), dtype=np.int64)
+            for i in range(forms.shape[1]):
+                for j in range(rs.shape[1]):
+                    has = (forms[:, i] >= 0) & (rs[:, j] >= 0)
+                    if has.any():
+                        best[has] = np.maximum(best[has], agree(forms[has, i], rs[has, j]))
             return best
 
-        straight = agree(lf, rf, first=True) + agree_surname(ll)
-        first_exchanged, surname_exchanged = agree(ll, rf, first=True), agree_surname(lf)
+        lforms = self.left.surnames[self.lpos[idx]]
+        fforms = self.left.first_as_surnames[self.lpos[idx]]
+        straight = agree(lf, rf, first=True) + agree_surname(lforms)
+        first_exchanged, surname_exchanged = agree(ll, rf, first=True), agree_surname(fforms)
         exchanged = first_exchanged + surname_exchanged
         out[idx] = (exchanged > straight) & (first_exchanged > 0) & (surname_exchanged > 0)
         return out
@@ -215,9 +220,18 @@ class PairBatch:
         rows = self.left.surnames[self.lpos].copy()
         flip = self.swapped
         if flip.any():
-            rows[flip] = -1
-            rows[flip, 0] = self.left.first[self.lpos[flip]]
+            rows[flip] = self.left.first_as_surnames[self.lpos[flip]]
         return rows
+
+
+def _contains(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of name codes: is the one of 3+ letters inside the other ("tony" / "anthony",
+    a short form no table lists)?"""
+    out = np.zeros(len(a), dtype=bool)
+    for k in np.flatnonzero((a >= 0) & (b >= 0) & (a != b)).tolist():
+        x, y = names[a[k]], names[b[k]]
+        out[k] = min(len(x), len(y)) >= 3 and (x in y or y in x)
+    return out
 
 
 def _used(rows: np.ndarray) -> np.ndarray:

@@ -102,6 +102,9 @@ class Encoded:
     middle: np.ndarray  # int32 code of the middle initial's letter, -1 missing
     middle_name: np.ndarray  # int32 name code of the whole middle name, -1 missing or an initial
     surnames: np.ndarray  # int32 (n, SURNAME_WIDTH): main surname key first, then alternates
+    # The first-name field read as a surname (its key, and a compound's parts): what a page
+    # that swapped the fields ("Garcia-Lopez Ana") put there.
+    first_as_surnames: np.ndarray  # int32 (n, SURNAME_WIDTH)
     states: np.ndarray  # uint64 bit mask of states
     places: np.ndarray  # int32 (n, PLACE_WIDTH) codes of "city|ST" and "zip:NNNNN"
     affiliations: np.ndarray  # int32 (n, AFFILIATION_WIDTH)
@@ -283,6 +286,9 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     keep = other_codes != main[other_rows]
     others = _padded(n, other_rows[keep], other_codes[keep], SURNAME_WIDTH - 1)
     surnames = np.concatenate([main[:, None], others], axis=1)
+    first_rows, first_forms, is_key = _surname_codes(np.arange(n), first_raw, names)
+    first_parts = _padded(n, first_rows[~is_key], first_forms[~is_key], SURNAME_WIDTH - 1)
+    first_as_surnames = np.concatenate([first[:, None], first_parts], axis=1)
 
     state_pos, state_vals = _exploded(_column(frame, "states"))
     bits = _per_distinct(
@@ -340,6 +346,7 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
         middle=middle,
         middle_name=middle_name,
         surnames=surnames,
+        first_as_surnames=first_as_surnames,
         states=states,
         places=places,
         affiliations=affiliations,
