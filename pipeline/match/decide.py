@@ -7,7 +7,7 @@ decision was made with, so an explanation cannot drift from the decision it expl
 One listing is at most one person, so its candidates compete: each candidate's calibrated odds
 against the others' and against "none of them", P(candidate) = odds / (1 + all candidates' odds).
 A listing is matched when its best candidate is at least ``match_probability`` (or a valid NPI
-on the page agrees and the names do not clearly disagree); ambiguous when two candidates are
+on the page agrees and neither name disagrees); ambiguous when two candidates are
 credible ("one of these two Robert Smiths": the runner-up at least ``credible_probability``,
 the two together at least ``ambiguous_probability``) — a common name alone is not ambiguous.
 """

@@ -211,7 +211,7 @@ def explanation_of(decision: dict, names: dict[str, str]) -> Explanation:
     out.append(
         "rule: matched when the best candidate's probability (its odds against every "
         f"candidate's and none) is >= {t.match_probability}, or a valid NPI on the page agrees "
-        "and the names do not clearly disagree; ambiguous when two candidates are credible "
+        "and neither name disagrees; ambiguous when two candidates are credible "
         f"(runner-up >= {t.credible_probability}, the two >= {t.ambiguous_probability})"
     )
     out += verdict

@@ -26,8 +26,8 @@ from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels
 from pipeline.match.decide import THRESHOLDS, identities, shares
 from pipeline.match.model import (
     Parameters,
+    a_name_disagrees,
     estimate_parameters,
-    names_clearly_disagree,
     pair_weights,
     term_frequency_tables,
 )
@@ -59,8 +59,11 @@ class LinkDetails:
 
 
 def _npi_decisive(levels: np.ndarray) -> np.ndarray:
-    """An equal, check-digit-valid NPI decides unless the names clearly disagree."""
-    return (levels[:, _NPI] == 0) & ~names_clearly_disagree(levels)
+    """An equal, check-digit-valid NPI decides when neither name disagrees. Where one does
+    (a colleague's number on the page, or a new surname the reference does not know), the
+    NPI is weighed with everything else: a candidate whose names and place agree can beat it.
+    """
+    return (levels[:, _NPI] == 0) & ~a_name_disagrees(levels)
 
 
 def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:

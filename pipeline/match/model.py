@@ -382,6 +382,14 @@ def names_clearly_disagree(levels: np.ndarray) -> np.ndarray:
     )
 
 
+def a_name_disagrees(levels: np.ndarray) -> np.ndarray:
+    """The surname or the first name is present and different."""
+    surname, first = COMPARISONS[_SURNAME], COMPARISONS[_FIRST]
+    return (levels[:, _SURNAME] == surname.levels.index("different")) | (
+        levels[:, _FIRST] == first.levels.index("different")
+    )
+
+
 def pair_weights(
     batch: PairBatch,
     levels: np.ndarray,
