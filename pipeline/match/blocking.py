@@ -15,6 +15,9 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
 - ``surname_initial``: a surname + a first initial (as written and of the formal name),
   wherever the person practises: "M. Wood" or "Jeff Knight" who moved to another state, in
   small blocks only (a rare surname).
+- ``surname_typo_initial``: one-deletion variants of the surname + a first initial, in small
+  blocks only: a typo in the surname and a first name that is an initial, a nickname or
+  mistyped too ("L. Uhitten", "Jo Dinone").
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
 - ``initial_place``: first initial + a city or ZIP (a surname changed, mistyped beyond the
@@ -52,6 +55,7 @@ KEY_KINDS = (
     "initial_prefix_state",
     "surname_typo",
     "surname_initial",
+    "surname_typo_initial",
     "surname_place",
     "initial_place",
     "first_typo",
@@ -65,6 +69,7 @@ KIND_MAX_BLOCK_SIZE = {
     "initial_place": 20,
     "initial_prefix_state": 50,
     "surname_initial": 20,
+    "surname_typo_initial": 20,
     "school_place": 10,
 }
 
@@ -190,6 +195,10 @@ def _register_side(
 def _keys_sql(tag: str) -> str:
     """Every (person, key kind, key value) of one side; kinds are indexes into KEY_KINDS."""
     kind = {name: i for i, name in enumerate(KEY_KINDS)}
+    # Each surname row twice, with the first name as written and its formal name (equi-joins:
+    # an OR in a join condition would make DuckDB compare every row with every name).
+    written_or_root = f"""SELECT pos, code, written AS first FROM sur_{tag}
+        UNION SELECT pos, code, root FROM sur_{tag}"""
     return f"""
         SELECT pos AS idx, {kind["npi"]} AS kind, npi AS key FROM npi_{tag}
         UNION ALL
@@ -210,8 +219,12 @@ def _keys_sql(tag: str) -> str:
         FROM sur_{tag} s JOIN dels d ON d.code = s.code WHERE s.root >= 0
         UNION ALL
         SELECT DISTINCT s.pos, {kind["surname_initial"]}, (s.code << 28) | i.initial
-        FROM sur_{tag} s JOIN deriv i ON i.code = s.written OR i.code = s.root
+        FROM ({written_or_root}) s JOIN deriv i ON i.code = s.first
         WHERE s.code >= 0
+        UNION ALL
+        SELECT DISTINCT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | i.initial
+        FROM ({written_or_root}) s JOIN dels d ON d.code = s.code
+        JOIN deriv i ON i.code = s.first
         UNION ALL
         SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code
         FROM sur_{tag} s JOIN dels d ON d.code = s.written WHERE s.code >= 0
