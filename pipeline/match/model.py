@@ -3,9 +3,10 @@
 - ``u`` (P(level | different people)) comes from *random* pairs, which are almost all
   non-matches: never from the blocked pairs, where namesakes make agreement look ordinary.
 - ``m`` (P(level | same person)) comes from expectation-maximisation on pairs that agree on a
-  broad rule, ``u`` held fixed; the share of matches among the blocked pairs (``lambda``) from
-  EM on the blocked pairs with m and u held: how many listings a reference knows is learned,
-  from a national registry (nearly all) to an exclusion list (a handful).
+  broad rule, ``u`` held fixed. The prior (``lambda``) comes from the share of listings that
+  have a match in the reference, by EM over each listing's blocked candidates with m and u
+  held (``match_prior``), spread over the reference's people: how many listings a reference
+  knows is learned, from a national registry (nearly all) to an exclusion list (a handful).
 - The exact levels of surname, first name and place use the value's own frequency as ``u``
   (term-frequency adjustment), counted among the people of both sides, leaving out the pair's
   own two records: agreeing on "Smith" counts for less than on "Zbigniewski", and a small
