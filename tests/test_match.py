@@ -22,6 +22,7 @@ from pipeline.match.comparisons import PairBatch, comparison_levels
 from pipeline.match.model import (
     Parameters,
     expectation_maximisation,
+    match_prior,
     pair_weights,
     term_frequency_tables,
 )
@@ -236,6 +237,21 @@ def test_a_shown_npi_decides_between_namesakes_and_a_wrong_one_counts_against():
         ]
     )
     assert decided.loc["npi", ["identity", "npi"]].tolist() == ["matched", "1000000012"]
+    # A colleague's NPI (another surname) does not decide: it is weighed with the rest.
+    colleague = decisions_for(
+        [
+            {
+                "rec_id": "colleague",
+                "first": "Anna",
+                "last": "Zbigniewski",
+                "states": ["IL"],
+                "cities": ["chicago"],
+                "specialties": ["Neurology"],
+                "npi": "1000000053",  # Anna Smith's, a colleague in the same department
+            }
+        ]
+    )
+    assert json.loads(colleague.loc["colleague", "comparisons"])["npi_decisive"] is False
     assert json.loads(decided.loc["npi", "comparisons"])["npi_decisive"] is True
     assert decided.loc["other", "identity"] != "matched"
     scored = pair_table(
@@ -319,6 +335,24 @@ def test_agreeing_on_a_common_surname_counts_for_less_than_on_a_rare_one():
             "name_order",
             {"first": "Smith", "last": "Bob"},  # swapped, the first name a nickname
             {"first": "Robert", "last": "Smith"},
+            "first and last names swapped",
+        ),
+        (
+            "name_order",
+            {"first": "Garcia-Lopez", "last": "Ana"},  # swapped, a compound surname
+            {"first": "Ana", "last": "Lopez", "alt_lasts": ["Garcia"]},
+            "first and last names swapped",
+        ),
+        (
+            "surname",
+            {"first": "Garcia-Lopez", "last": "Ana"},
+            {"first": "Ana", "last": "Lopez", "alt_lasts": ["Garcia"]},
+            "other name or part of a compound agrees",
+        ),
+        (
+            "name_order",
+            {"first": "Birch", "last": "Isab"},  # swapped, a short form no table lists
+            {"first": "Isabel", "last": "Birch"},
             "first and last names swapped",
         ),
         (
@@ -488,6 +522,22 @@ def test_em_recovers_m_and_lambda_from_unlabelled_pairs():
     for k, c in enumerate(COMPARISONS):
         expected = np.array(c.m[: c.null_level]) / sum(c.m[: c.null_level])
         assert np.allclose(fitted.m[k][: c.null_level], expected, atol=0.02), c.name
+
+
+def test_the_prior_is_the_share_of_listings_with_a_match_not_of_their_namesakes():
+    """900 of 1,000 listings have their person among the candidates (strong evidence), every
+    listing has namesakes (weak evidence) besides: the prior odds against "none of them" are
+    0.9 / 0.1 spread over the reference, however many namesakes each listing brings."""
+    rng = np.random.default_rng(3)
+    n_left, n_right = 1000, 100_000
+    for namesakes in (2, 20):
+        true_l = np.arange(900)
+        weak_l = np.repeat(np.arange(n_left), namesakes)
+        lpos = np.r_[true_l, weak_l]
+        evidence = np.r_[rng.normal(30, 2, len(true_l)), rng.normal(0, 2, len(weak_l))]
+        lam = match_prior(lpos, evidence, n_left, n_right)
+        odds = lam / (1 - lam) * n_right
+        assert 0.88 < odds / (1 + odds) < 0.92, namesakes
 
 
 def test_frozen_comparisons_keep_their_m_in_em():
