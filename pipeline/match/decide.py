@@ -58,7 +58,7 @@ class Thresholds:
         """Calibrated probability of a match weight (bits), alone; array in, array out.
 
         >>> round(float(THRESHOLDS.probability(10.0)), 4)
-        0.9997
+        0.9994
         """
         bits = np.clip(self.bits(weight), -1000, 1000)
         return 1.0 / (1.0 + np.power(2.0, -bits))
