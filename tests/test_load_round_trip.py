@@ -27,7 +27,12 @@ TABLES = {"nppes": "ref_nppes", "dac": "ref_dac", "leie": "ref_leie", "boards": 
 ENCODINGS = {"nppes": "iso-8859-1"}
 # Older names of a column, as a file of another year has them.
 OLDER_NAMES = {"Provider Sex Code": "Provider Gender Code"}
-REGRESSION_SEEDS: list[int] = []
+# Number columns of the files that no loader keeps (NPPES: only the practice location's phone is
+# kept): written as floats, there is nothing to repair or count.
+UNUSED = {"Provider Business Mailing Address Telephone Number", "Authorized Official Telephone Number"}
+REGRESSION_SEEDS: list[int] = [
+    675363,  # floats only in the mailing phone, a column not kept (nothing to count)
+]
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -141,6 +146,6 @@ def test_a_spreadsheet_rewrite_loads_the_same_rows(kind, seed, demo_world, origi
     assert rows == expected_rows, (seed, done)
     assert bool(repairs.get("byte_order_mark")) == done["bom"], (seed, repairs)
     assert bool(repairs.get("column_renamed")) == ("renamed" in done), (seed, repairs)
-    styles = set(done["numbers"].values())
+    styles = {style for name, style in done["numbers"].items() if name.strip() not in UNUSED}
     if "float" in styles:
         assert repairs.get("integer_written_as_float", 0) > 0, (seed, done, repairs)
