@@ -104,21 +104,31 @@ def number_sql(value: str) -> tuple[str, str, str, str]:
 
     A spreadsheet or dataframe writes integer codes and ids as floats ("1.0", "1234567890.0")
     or in scientific notation ("6.175550134E+09"); both are repaired. "6.17555E+09" lost digits:
-    kept as it is (a loader rejects or drops it). Only values with a dot pay for the regexes.
+    kept as it is (a loader rejects or drops it). The flags are never NULL.
+
+    Only values with a dot pay for the regexes: the tests are nested in CASE, which evaluates a
+    branch only on the rows that reach it (DuckDB's AND, in a SELECT list, evaluates both sides
+    on every row: ``dotted AND regexp`` cost the regex on every value, a third of the read).
     """
     dotted = f"contains({value}, '.')"
-    as_float = f"({dotted} AND regexp_full_match({value}, '[0-9]+\\.0*'))"
-    scientific = f"({dotted} AND regexp_full_match({value}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+'))"
+    scientific = f"regexp_full_match({value}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+')"
     digits = f"length(regexp_extract({value}, '\\.([0-9]+)', 1))"
     exponent = f"TRY_CAST(regexp_extract({value}, '[eE]\\+?([0-9]+)', 1) AS INTEGER)"
-    whole = f"({scientific} AND {digits} >= {exponent})"
+    no_digit_lost = f"coalesce({digits} >= {exponent}, false)"
+
+    def if_dotted(test: str) -> str:
+        return f"(CASE WHEN {dotted} THEN {test} ELSE false END)"
+
+    as_float = if_dotted(f"regexp_full_match({value}, '[0-9]+\\.0*')")
+    whole = if_dotted(f"CASE WHEN {scientific} THEN {no_digit_lost} ELSE false END")
+    lost = if_dotted(f"CASE WHEN {scientific} THEN NOT {no_digit_lost} ELSE false END")
     repaired = (
         f"CASE WHEN NOT {dotted} THEN {value} "
         f"WHEN {as_float} THEN split_part({value}, '.', 1) "
         f"WHEN {whole} THEN CAST(round(CAST({value} AS DOUBLE)) AS HUGEINT)::VARCHAR "
         f"ELSE {value} END"
     )
-    return repaired, as_float, whole, f"({scientific} AND NOT {whole})"
+    return repaired, as_float, whole, lost
 
 
 NUMBER_FLAGS = {
