@@ -199,6 +199,38 @@ def columns_used(source: Source, select: dict[str, str]) -> list[str]:
     return [c for c in unique_header(source.header) if ident(c) in exprs]
 
 
+def read_query(source: Source, select: dict[str, str], numbers: list[str] = ()) -> str:
+    """The SELECT of ``insert_from_csv``: the loader's expressions over the repaired file.
+
+    The inner query reads only the file columns the expressions use, each trimmed once; the
+    middle one repairs the number columns and flags the rows it repaired. ``?`` is the load id.
+    """
+    exprs = ", ".join(f"{expr} AS {name}" for name, expr in select.items())
+    used = columns_used(source, select)
+    cleaned = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in used)
+    repaired, dotted, flags = [], [], {"_as_float": [], "_scientific": []}
+    for c in used:
+        if c in numbers:
+            value, as_float, scientific, _ = number_sql(ident(c))
+            repaired.append(f"{value} AS {ident(c)}")
+            dotted.append(f"contains({ident(c)}, '.')")
+            flags["_as_float"].append(as_float)
+            flags["_scientific"].append(scientific)
+        else:
+            repaired.append(ident(c))
+    # Most rows have no dot in any number column: one test per row spares them the flags.
+    repaired += [
+        f"CASE WHEN {' OR '.join(dotted)} THEN {' OR '.join(f)} ELSE false END AS {name}"
+        if f
+        else f"false AS {name}"
+        for name, f in flags.items()
+    ]
+    return (
+        f"SELECT ? AS load_id, {exprs} "
+        f"FROM (SELECT {', '.join(repaired)} FROM (SELECT {cleaned} FROM {read_csv_sql(source)}))"
+    )
+
+
 def insert_from_csv(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -221,26 +253,8 @@ def insert_from_csv(
     """
     for name in ("reject_errors", "reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    exprs = ", ".join(f"{expr} AS {name}" for name, expr in select.items())
     source.columns = [n for n in select if n not in ("repairs", "layout")]
-    # The inner query reads only the file columns the expressions use, each trimmed once; the
-    # middle one repairs the number columns and flags the rows it repaired.
-    used = columns_used(source, select)
-    cleaned = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in used)
-    repaired, flags = [], {"_as_float": [], "_scientific": []}
-    for c in used:
-        if c in numbers:
-            value, as_float, scientific, _ = number_sql(ident(c))
-            repaired.append(f"{value} AS {ident(c)}")
-            flags["_as_float"].append(as_float)
-            flags["_scientific"].append(scientific)
-        else:
-            repaired.append(ident(c))
-    repaired += [f"({' OR '.join(f) or 'false'}) AS {name}" for name, f in flags.items()]
-    sql = (
-        f"INSERT INTO {table} BY NAME SELECT ? AS load_id, {exprs} "
-        f"FROM (SELECT {', '.join(repaired)} FROM (SELECT {cleaned} FROM {read_csv_sql(source)}))"
-    )
+    sql = f"INSERT INTO {table} BY NAME {read_query(source, select, numbers)}"
     with memory_for(con, "read"):
         inserted = report.run(con, f"reading {source.path.name}", sql, [source.load_id])[0][0]
     empty = con.execute(
