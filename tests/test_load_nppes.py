@@ -164,10 +164,19 @@ def test_each_real_file_quirk_on_hand_made_rows(con, tmp_path, gender_header):
         {**person(9), "NPI": "1234567890"},  # fails the Luhn check
         person(10, **{"Last Update Date": "01/01/2020", "Provider Last Name (Legal Name)": "OLD"}),
         person(10, **{"Last Update Date": "01/01/2025", "Provider Last Name (Legal Name)": "NEW"}),
+        # Slot 2 left blank, slot 3 filled: a gap does not hide the later slot.
+        person(
+            11,
+            **{
+                "Healthcare Provider Taxonomy Code_3": "208D00000X",
+                "Provider License Number State Code_3": "VT",
+                "Healthcare Provider Primary Taxonomy Switch_3": "N",
+            },
+        ),
     ]
     path = write_rows(tmp_path / "npidata.csv", rows, gender_header)
     result = load_reference(con, "nppes", path)
-    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (11, 8, 3)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (12, 9, 3)
     got = {
         r[0]: r[1:]
         for r in con.execute(
@@ -199,6 +208,12 @@ def test_each_real_file_quirk_on_hand_made_rows(con, tmp_path, gender_header):
         (2, "207R00000X", "TX99", "TX", True),
         (4, "207RC0000X", None, "NH", False),
     ]
+    gap = con.execute(
+        "SELECT taxonomy_codes, license_states, [t.slot for t in taxonomies] FROM ref_nppes "
+        "WHERE npi = ?",
+        [npi(11)],
+    ).fetchone()
+    assert gap == (["207RC0000X", "208D00000X"], ["MA", "VT"], [1, 3])
     deactivated = con.execute(
         "SELECT entity_type, deactivation_date, last_name FROM ref_nppes WHERE npi = ?", [npi(6)]
     ).fetchone()
