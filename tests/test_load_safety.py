@@ -63,6 +63,16 @@ def test_a_load_cancelled_half_way_leaves_the_previous_reference(tmp_path, files
     # The connection is usable and the next load works.
     bad = stats.quirks["bad_npi"] + stats.quirks["duplicate"]
     assert load_reference(con, "nppes", big).rows_loaded == 40_000 - bad
+    # Loading it again: the file is hashed while it is read, and the read is stopped as soon as
+    # the hash says it was loaded already (long before the checks).
+    after = reference_state(con)
+    messages.clear()
+    again = load_reference(con, "nppes", big, progress=messages.append, progress_every=0.05)
+    assert again.unchanged and not any("checking NPIs" in m for m in messages), messages
+    assert reference_state(con) == after
+    assert not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__loading'"
+    ).fetchone()[0]
     con.close()
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -96,15 +97,25 @@ def load_reference(
         raise CredcheckError(f"{kind}: no such mapping file: {mapping}")
     report = Reporter(kind, progress, progress_every)
     report(f"checking {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
-    # CMS writes the NPPES files in iso-8859-1; the others are checked while hashing.
-    sha, utf8 = _fingerprint(path, check_utf8=spec.encoding is None)
-    if mapping is not None:  # the same file under another mapping is another load
-        sha = hashlib.sha256((sha + Path(mapping).read_text(encoding="utf-8")).encode()).hexdigest()
+    # CMS writes the NPPES files in iso-8859-1; the others are checked before reading.
+    utf8 = spec.encoding is None and _decodes_as_utf8(path)
     create_tables(con, (RAW,))  # a file made by an older version gets the newer columns
-    previous = _loaded_already(con, spec, sha)
-    if previous:
-        return LoadResult(previous[0], kind, str(path), sha, *previous[1:], unchanged=True)
+    # The file is hashed while it is read (a pass of its own cost ~5% of a load); a file
+    # loaded already is found as soon as its hash is known, and its load rolled back.
+    hashing = _Hashing(path, mapping, _loaded_shas(con, spec), con)
+    try:
+        return _load(con, spec, path, mapping, report, utf8, hashing)
+    except (_Unchanged, duckdb.InterruptException):
+        if not hashing.unchanged:
+            raise
+        previous = _loaded_already(con, spec, hashing.sha)
+        return LoadResult(previous[0], kind, str(path), hashing.sha, *previous[1:], unchanged=True)
+    finally:
+        hashing.join()
 
+
+def _load(con, spec, path, mapping, report, utf8, hashing) -> LoadResult:
+    kind = spec.name
     load_id = new_id(f"load-{kind}")
     started = datetime.now(UTC).replace(tzinfo=None)
     encoding = spec.encoding or ("utf-8" if utf8 else "latin-1")
@@ -126,6 +137,7 @@ def load_reference(
                         f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0"
                     )
                     rows_read = spec.load(con, source, report)
+                    sha = hashing.result()
                 with transaction(con):
                     record = _finish(con, spec, source, kinds, report, path, sha, rows_read,
                                      started)  # fmt: skip
@@ -141,11 +153,13 @@ def load_reference(
                         f"CREATE TABLE {source.table} AS SELECT * FROM {spec.table} LIMIT 0"
                     )
                 rows_read = spec.load(con, source, report)
-                record = _finish(con, spec, source, kinds, report, path, sha, rows_read,
-                                 started)  # fmt: skip
+                record = _finish(con, spec, source, kinds, report, path, hashing.result(),
+                                 rows_read, started)  # fmt: skip
     loaded, rejected, repairs = record
     report(f"done: read {rows_read:,} rows, loaded {loaded:,}, rejected {rejected:,}")
-    return LoadResult(load_id, kind, str(path), sha, rows_read, loaded, rejected, False, repairs)
+    return LoadResult(
+        load_id, kind, str(path), hashing.sha, rows_read, loaded, rejected, False, repairs
+    )
 
 
 def _finish(con, spec, source, kinds, report, path, sha, rows_read, started) -> tuple:
@@ -194,20 +208,83 @@ def _drop_leftover(con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _fingerprint(path: Path, check_utf8: bool = True) -> tuple[str, bool]:
-    """sha256 of the file and whether it is valid UTF-8 (read once, in 1 MB blocks)."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
-    utf8 = check_utf8
+def _decodes_as_utf8(path: Path) -> bool:
+    """Whether the file is valid UTF-8 (read until the first byte that is not)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            if utf8 and decoder is not None:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-    return digest.hexdigest(), utf8
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _Unchanged(Exception):
+    """The file being loaded is one loaded already: its load is rolled back."""
+
+
+class _Hashing:
+    """The file's sha256 (with the mapping's text, if any), computed in a thread.
+
+    hashlib releases the GIL on large blocks, so the hash runs beside DuckDB's reader. If the
+    file turns out to be one of ``loaded`` (its reload is a no-op), the running statement is
+    interrupted and ``result`` raises ``_Unchanged``.
+    """
+
+    def __init__(self, path: Path, mapping: Path | None, loaded: set[str], con) -> None:
+        self.path, self.mapping, self.loaded, self.con = path, mapping, loaded, con
+        self.sha = ""
+        self.unchanged = False
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="credcheck-sha256", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self.path.open("rb") as fh:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            if self.mapping is not None:  # the same file under another mapping is another load
+                text = Path(self.mapping).read_text(encoding="utf-8")
+                sha = hashlib.sha256((sha + text).encode()).hexdigest()
+            self.sha = sha
+            if sha in self.loaded:
+                self.unchanged = True
+                self.con.interrupt()
+        except BaseException as exc:  # raised by result() in the loading thread
+            self.error = exc
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def result(self) -> str:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        if self.unchanged:
+            raise _Unchanged(self.sha)
+        return self.sha
+
+
+def _loaded_shas(con: duckdb.DuckDBPyConnection, spec: Kind) -> set[str]:
+    """The sha256 of the files whose load of ``spec`` again would be a no-op."""
+    if spec.base is None:
+        row = con.execute(
+            "SELECT sha256 FROM load_runs WHERE kind = ? ORDER BY finished_at DESC LIMIT 1",
+            [spec.name],
+        ).fetchone()
+        return {row[0]} if row else set()
+    rows = con.execute(
+        """SELECT sha256 FROM load_runs
+           WHERE kind = ? AND finished_at >= coalesce(
+               (SELECT max(finished_at) FROM load_runs WHERE kind = ?), TIMESTAMP '1900-01-01')""",
+        [spec.name, spec.base],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _loaded_already(con: duckdb.DuckDBPyConnection, spec: Kind, sha: str) -> tuple | None:
