@@ -7,7 +7,8 @@
 2. reads the whole file once, untimed, deciding its encoding the way the loader does (UTF-8 if
    it decodes, else iso-8859-1): both contenders then start with the same page cache;
 3. runs, in alternating order (loader, ceiling, ceiling, loader, ... for ``--repeat`` rounds),
-   each in a child process timed from start to exit with its peak RSS from ``wait4``:
+   each in a child process timed from start to exit, with its CPU seconds and peak RSS from
+   ``wait4``:
    - the real CLI, ``credcheck load nppes FILE``, into a fresh database;
    - the ceiling: DuckDB's bare ``read_csv`` of the same file into a table of a fresh database,
      configured as a careful DuckDB user would for this job — the same columns the loader reads
@@ -56,8 +57,8 @@ con.close()
 """
 
 
-def run_child(argv: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+def run_child(argv: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process."""
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, text=True)
     assert child.stdout is not None
@@ -67,7 +68,8 @@ def run_child(argv: list[str], env: dict | None = None) -> tuple[float, float, s
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"bench.load: {' '.join(argv)} exited with {child.returncode}")
-    return seconds, usage.ru_maxrss / 1024, out  # ru_maxrss is in KB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, out  # ru_maxrss is in KB on Linux
 
 
 def read_once(path: Path) -> str:
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"file {size_mb:,.0f} MB ({encoding}); load average {load_average()}", file=sys.stderr)
 
     work = Path(tempfile.mkdtemp(prefix="run-", dir=args.dir))
-    runs: dict[str, list[tuple[float, float]]] = {"loader": [], "ceiling": []}
+    runs: dict[str, list[tuple[float, float, float]]] = {"loader": [], "ceiling": []}
     loaded = rejected = 0
     try:
         for round_no in range(args.repeat):
@@ -131,17 +133,18 @@ def main(argv: list[str] | None = None) -> int:
                 if who == "loader":
                     env = dict(os.environ, CREDCHECK_DB=str(run_dir / "credcheck.duckdb"))
                     argv = [sys.executable, "-m", "pipeline.cli", "load", "nppes", str(npidata)]
-                    seconds, rss, out = run_child(argv, env)
+                    seconds, cpu, rss, out = run_child(argv, env)
                     loaded, rejected = (
                         int(x) for x in re.search(r"loaded (\d+), rejected (\d+)", out).groups()
                     )
                 else:
                     argv = [sys.executable, "-c", CEILING, str(run_dir / "ceiling.duckdb"),
                             str(npidata), encoding]  # fmt: skip
-                    seconds, rss, _ = run_child(argv)
-                runs[who].append((seconds, rss))
+                    seconds, cpu, rss, _ = run_child(argv)
+                runs[who].append((seconds, cpu, rss))
                 print(
-                    f"round {round_no + 1} {who}: {seconds:.1f}s, peak RSS {rss:,.0f} MB "
+                    f"round {round_no + 1} {who}: {seconds:.1f}s ({cpu:.1f} CPU s), "
+                    f"peak RSS {rss:,.0f} MB "
                     f"(load average {load_average()})",
                     file=sys.stderr,
                 )
@@ -150,13 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    seconds = sum(s for s, _ in runs["loader"]) / len(runs["loader"])
-    ceiling = sum(s for s, _ in runs["ceiling"]) / len(runs["ceiling"])
-    peak_mb = max(r for _, r in runs["loader"])
+    def mean(who: str, i: int) -> float:
+        return sum(run[i] for run in runs[who]) / len(runs[who])
+
+    seconds, ceiling = mean("loader", 0), mean("ceiling", 0)
+    peak_mb = max(r for _, _, r in runs["loader"])
     print(
         f"file {size_mb:,.0f} MB; credcheck load nppes {seconds:.1f}s mean (peak RSS "
         f"{peak_mb:,.0f} MB); bare read_csv {ceiling:.1f}s mean (peak RSS "
-        f"{max(r for _, r in runs['ceiling']):,.0f} MB)",
+        f"{max(r for _, _, r in runs['ceiling']):,.0f} MB); CPU seconds (all threads, what "
+        f"other jobs on the machine do not change much): {mean('loader', 1):.1f} against "
+        f"{mean('ceiling', 1):.1f}, ratio {mean('ceiling', 1) / mean('loader', 1):.2f}",
         file=sys.stderr,
     )
     print(
