@@ -111,7 +111,7 @@ def load_reference(
         previous = _loaded_already(con, spec, hashing.sha)
         return LoadResult(previous[0], kind, str(path), hashing.sha, *previous[1:], unchanged=True)
     finally:
-        hashing.join()
+        hashing.stop()
 
 
 def _load(con, spec, path, mapping, report, utf8, hashing) -> LoadResult:
@@ -241,13 +241,19 @@ class _Hashing:
         self.sha = ""
         self.unchanged = False
         self.error: BaseException | None = None
+        self.stopping = threading.Event()  # the load failed: no need to finish the hash
         self.thread = threading.Thread(target=self._run, name="credcheck-sha256", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
+            digest = hashlib.sha256()
             with self.path.open("rb") as fh:
-                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    if self.stopping.is_set():
+                        return
+                    digest.update(block)
+            sha = digest.hexdigest()
             if self.mapping is not None:  # the same file under another mapping is another load
                 text = Path(self.mapping).read_text(encoding="utf-8")
                 sha = hashlib.sha256((sha + text).encode()).hexdigest()
@@ -258,11 +264,12 @@ class _Hashing:
         except BaseException as exc:  # raised by result() in the loading thread
             self.error = exc
 
-    def join(self) -> None:
+    def stop(self) -> None:
+        self.stopping.set()
         self.thread.join()
 
     def result(self) -> str:
-        self.join()
+        self.thread.join()
         if self.error is not None:
             raise self.error
         if self.unchanged:
