@@ -162,6 +162,23 @@ def _names(item: dict, person) -> bool:
     return family.casefold() in text and given.casefold() in text
 
 
+def _card_for(item: dict, path: str, cards: list, found: set[int]) -> int | None:
+    """The card-only person a card listing names, of those not found yet: one shown on the
+    listing's page before one shown elsewhere, then the fullest name (the listing of "Ana Lucía
+    C. Hollingsworth" names "Lucía Hollingsworth" too, a colleague on another page)."""
+    text = " ".join(str(item.get(k) or "") for k in ("name", "given_name", "family_name"))
+    candidates = [i for i, c in enumerate(cards) if i not in found and _names(item, c)]
+    return max(
+        candidates,
+        key=lambda i: (
+            path in {_path(p) for p in cards[i].listing_paths},
+            cards[i].given.casefold() in text.casefold(),
+            len(cards[i].given),
+        ),
+        default=None,
+    )
+
+
 def configured_entry(served) -> dict:
     """The site's registry entry as its owner would write it (``configured_entry()``), made
     complete where the generator's entry cannot reach what the site lists: a site whose people
@@ -213,8 +230,7 @@ def score_site(served, outcome: CrawlOutcome, configured: CrawlOutcome, pages: i
                 right += path not in found_profiles
                 found_profiles.add(path)
             continue
-        match = next((i for i, c in enumerate(cards) if i not in found_cards and _names(item, c)),
-                     None)  # fmt: skip
+        match = _card_for(item, path, cards, found_cards)
         profile_path = _path(item["extras"].get("profile_url") or "") if item["extras"].get(
             "profile_url") else None  # fmt: skip
         if (

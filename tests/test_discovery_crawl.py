@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
@@ -62,8 +63,15 @@ def test_discover_learns_a_fixture_platform_and_its_entry_crawls_every_listing(
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    refs = {json.loads(line)["ref"] for line in feed.read_text().splitlines()}
-    assert refs == {listing["id"] for listing in SITES[site]["listings"]}
+    items = [json.loads(line) for line in feed.read_text().splitlines()]
+    listings = SITES[site]["listings"]
+    assert {urlsplit(item["source_url"]).path for item in items} == {x["path"] for x in listings}
+    # One ref per page, read from what varies in the template (the id within the slug).
+    assert len({item["ref"] for item in items}) == len(items) == len(listings)
+    assert all(item["ref"].endswith(x["id"]) for item, x in zip(
+        sorted(items, key=lambda i: urlsplit(i["source_url"]).path),
+        sorted(listings, key=lambda x: x["path"]))
+    )  # fmt: skip
 
 
 def test_crawl_url_stores_what_it_learned_and_the_next_crawl_starts_from_it(

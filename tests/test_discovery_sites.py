@@ -38,6 +38,9 @@ REGRESSION_SEEDS = [
     117020,  # the directory among the menu's pages, rejected on one late sample (no directory yet)
     128003,  # profiles beside staff pages: two samples of four useful, rejected
     140010,  # "?action=view&profile=jane-doe": every ref read as "view" (the key that varies)
+    5028,  # two profiles ending in the same number shared a ref (refs: the whole variable part)
+    197022,  # an entry of two department views, linked from the menu only, read as no listing
+    63017,  # the bench gave "Ana Lucía C. Hollingsworth"'s card to "Lucía Hollingsworth"
 ]
 DRAWN = 3
 

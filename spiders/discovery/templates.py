@@ -31,10 +31,7 @@ IGNORED_QUERY_KEYS = frozenset(
 )  # fmt: skip
 _EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.I)
 _DIGIT = re.compile(r"\d")
-_SEPARATORS = re.compile(r"[-_.~+,]")
 ID, SLUG = "{id}", "{slug}"
-# The id token of a last segment, as id_token reads it: words without digits may surround it.
-_ID_GROUP = r"(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?"
 
 
 def split_extension(segment: str) -> tuple[str, str]:
@@ -112,14 +109,18 @@ def template_families(template: str) -> tuple[str, ...]:
 
 
 def template_ref(url: str, template: str | None = None, *, key: str | None = None) -> str:
-    """A stable key for the page within its site, read from the template's variable part: the
-    last digit run of the last id segment, else the slug, else the id-like query value (that
-    of ``key`` when the caller knows which query key varies across the template's URLs).
+    """A key for the page within its site: what varies across the template's URLs. For a path
+    template, the variable segments (ids as written, slugs case folded; from the first to the
+    last, extension dropped), whole: an id inside words (``jane-q-doe-10482``) is no key of its
+    own, since two pages may end in the same number. For a query template, the id-like value
+    (that of ``key`` when the caller knows which query key varies across the template's URLs).
 
     >>> template_ref("https://h.example/doctors/jane-q-doe-10482")
-    '10482'
+    'jane-q-doe-10482'
     >>> template_ref("https://h.example/faculty/Jane-Doe.html")
     'jane-doe'
+    >>> template_ref("https://h.example/doctors/10482/Jane-Doe/")
+    '10482/jane-doe'
     >>> template_ref("https://h.example/Provider.aspx?providerId=77&tab=bio")
     '77'
     >>> template_ref("https://h.example/person?action=view&profile=jane-doe", key="profile")
@@ -132,20 +133,16 @@ def template_ref(url: str, template: str | None = None, *, key: str | None = Non
         return values[key]
     segments = path_segments(url)
     shaped = template.partition("?")[0].split("/")[1:]
-    for segment, shape in zip(reversed(segments), reversed(shaped)):
-        stem = split_extension(segment)[0]
-        if shape.startswith(ID):
-            return id_token(stem)
-        if shape.startswith(SLUG):
-            return stem.lower()
-    return url
-
-
-def id_token(stem: str) -> str:
-    """The id in a path segment: its one token with digits ("jane-doe-10482" -> "10482",
-    "115e56f71b", "JV29901"), else the whole segment ("2024-05-01")."""
-    tokens = [t for t in _SEPARATORS.split(stem) if _DIGIT.search(t)]
-    return tokens[0] if len(tokens) == 1 else stem
+    if len(shaped) != len(segments):
+        return url
+    variable = [i for i, shape in enumerate(shaped) if shape.startswith((ID, SLUG))]
+    if not variable:
+        return url
+    parts = []
+    for i in range(variable[0], variable[-1] + 1):
+        segment = split_extension(segments[i])[0] if i == len(segments) - 1 else segments[i]
+        parts.append(segment.lower() if shaped[i].startswith(SLUG) else segment)
+    return "/".join(parts)
 
 
 def id_key(url: str) -> str | None:
@@ -172,25 +169,31 @@ def template_regex(template: str, example: str | None = None, key: str | None = 
     of its URLs).
 
     >>> print(template_regex("/doctors/{id}"))
-    (?i)^https?://[^/?#]+/doctors/(?:[^/?#]*?[-_.~+,])??([^/?#\-_.~+,]*\d[^/?#\-_.~+,]*)(?:[-_.~+,][^/?#\d]*)?/?$
+    (?i)^https?://[^/?#]+/doctors/([^/?#]*\d[^/?#]*?)/?$
     >>> print(template_regex("/find/provider.aspx?id&tab"))
     (?i)^https?://[^/?#]+/find/provider\.aspx\?(?=(?:[^#]*&)?tab=)(?:[^#]*&)?id=([^&#]+)
     """
     path, _, query = template.partition("?")
     parts = path.split("/")[1:] if path != "/" else []
+    # Without a query, the ref is the variable segments, first to last (see template_ref).
+    variable = [i for i, p in enumerate(parts) if p.startswith((ID, SLUG))] if not query else []
     pieces = []
     for i, part in enumerate(parts):
-        group = i == len(parts) - 1 and not query  # the last segment holds the ref
         stem, extension = split_extension(part) if "{" in part else (part, "")
         ext = re.escape(extension)
         if stem == ID:
-            pieces.append(_ID_GROUP + ext if group else f"[^/?#]*\\d[^/?#]*{ext}")
+            piece = r"[^/?#]*\d[^/?#]*?"
         elif stem == SLUG:
-            pieces.append(f"([^/?#]+?){ext}" if group else f"[^/?#]+{ext}")
+            piece = "[^/?#]+?"
         elif part == "*":  # any folder (a template family)
-            pieces.append("[^/?#]+")
+            piece = "[^/?#]+"
         else:
-            pieces.append(re.escape(part))
+            piece = re.escape(part)
+        if variable and i == variable[0]:
+            piece = "(" + piece
+        if variable and i == variable[-1]:
+            piece += ")"
+        pieces.append(piece + ext)
     regex = "(?i)^https?://[^/?#]+/" + "/".join(pieces)
     if not query:
         return regex + "/?$"

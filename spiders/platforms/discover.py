@@ -318,6 +318,16 @@ class DiscoverySpider(DirectorySpider):
             if index and sub_listings(links, page_url) >= 3
             else {}
         )
+        # Another page's filtered views of itself (``?dept=cardiology`` beside ``?dept=urology``)
+        # are few when its directory is small: worth a sample each template, whatever the page
+        # itself showed (an index of two departments reads as no listing).
+        here = urlsplit(page_url).path
+        filters = {
+            link.url
+            for link in links
+            if here.strip("/") and link.role == CONTENT and urlsplit(link.url).path == here
+            and is_view_of(link.url, page_url)
+        }  # fmt: skip
         # A start page without a link that says "directory": its own content links are where a
         # user would click next, each a candidate entry of its own.
         guess_entries = (
@@ -341,7 +351,9 @@ class DiscoverySpider(DirectorySpider):
             candidate = guess_entries and link.role == CONTENT
             fetches += self.learner.offer(
                 link.url,
-                SITEMAP if candidate else priorities[link.role],
+                max(priorities[link.role], SITEMAP)
+                if candidate or link.url in filters
+                else priorities[link.role],
                 link.role,
                 entry=link.role == ENTRY or candidate,
                 # A listing's own pages and its department views are listings by their place.
