@@ -181,14 +181,27 @@ def _card_for(item: dict, path: str, cards: list, found: set[int]) -> int | None
 
 def configured_entry(served) -> dict:
     """The site's registry entry as its owner would write it (``configured_entry()``), made
-    complete where the generator's entry cannot reach what the site lists: a site whose people
-    are known only from result cards gets its directory entry as a start URL and its listing
-    pages as ``listing_pattern``, as a user who configured it at its best would."""
+    complete where the generator's entry cannot reach what the site lists, and no larger than a
+    user who configured it at its best would make it. A site whose people are known only from
+    result cards gets its directory entry as a start URL and, as ``listing_pattern``, the pages
+    of one full view of its directory: its full list when it has one (not the A-Z letters or
+    departments that show the same people again), else every letter or department. With no
+    profile a crawler could fetch (all off-site, forbidden, broken or unlinked), it has no
+    ``profile_pattern`` and no sitemap start either: the cards are all there is."""
     entry = dict(served.configured_entry())
-    truth = served.site.truth
+    site = served.site
+    truth = site.truth
     if truth.cards and truth.listing_pages:
-        entry["start_urls"] = [*entry["start_urls"], served.url(served.site.start_paths[-1])]
-        paths = sorted({p.rstrip("/") or "/" for p in truth.listing_pages})
+        views = site.listing_views
+        pages = set(views[None]) if None in views else set(truth.listing_pages)
+        pages.add(site.start_paths[-1])
+        if truth.profiles:
+            entry["start_urls"] = [*entry["start_urls"], served.url(site.start_paths[-1])]
+        else:
+            entry["platform"] = "html_directory"
+            entry["start_urls"] = [served.url(site.start_paths[-1])]
+            entry["profile_pattern"] = "(?!)"  # (matches nothing: no profile to fetch)
+        paths = sorted({p.rstrip("/") or "/" for p in pages})
         entry["listing_pattern"] = "^https?://[^/]+(?:" + "|".join(map(re.escape, paths)) + ")/?$"
     return entry
 

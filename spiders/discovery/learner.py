@@ -7,7 +7,8 @@ the crawl finds them (sitemap entries, links with a priority from their role); a
 again. Every fetch of a decided group is still judged by its content, and its yield counted: a
 group learned in an earlier run that stops yielding is noticed (``stale``) and sampled afresh; a
 listing group whose pages lead to nobody new is ``redundant`` (a second index of people already
-found, by many of them) and left.
+found, by many of them; or by a few, each shown already on another of the site's listings) and
+left.
 
 Samples of undecided groups come out of a per-site budget (counting the samples that found
 neither a profile nor a listing: those that did are pages the crawl wanted anyway). Groups
@@ -44,6 +45,9 @@ REDUNDANT_AFTER = 3  # pages of a listing group that led to nobody new (empty on
 # ... showing this many people, all known: a directory whose share of people found nowhere else
 # (a card whose profile link is broken) is 6% or more shows one among 50 with odds of 95%.
 REDUNDANT_PEOPLE = 50
+# ... or this many people, every one shown before on a listing of another template: the same
+# directory seen another way (its A-Z letters after its full list), whatever its size.
+RESHOWN_PEOPLE = 5
 MAX_ENTRIES = 8  # directory entry links tried per site
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
@@ -77,6 +81,8 @@ class Group:
     listing_pages: int = 0  # listing pages that led to people
     quiet_pages: int = 0  # pages of a listing group that led to nobody new (empty ones too)
     quiet_people: int = 0  # the people those pages showed, all known already
+    reshown_people: int = 0  # ... all of them shown before on another template's listings
+    reshown_only: bool = True  # every quiet page with people was one of those
     sources: set[str] = field(default_factory=set)
     example: str | None = None
     learned: bool = False  # decided in an earlier run
@@ -393,10 +399,13 @@ class SiteLearner:
         people: int = 0,
         new_people: int = 0,
         judged: bool = True,
+        shown_before: int = 0,
     ) -> list[Fetch]:
         """The page at ``url`` (fetched for ``template``'s group) turned out to be ``kind``
         (a listing: leading to ``people``, ``new_people`` of them not seen before; ``judged``
-        False: whether they are new is not known yet); returns what to fetch now."""
+        False: whether they are new is not known yet; ``shown_before``: how many people it
+        shows when every one was shown on another template's listings); returns what to fetch
+        now."""
         group = self.groups.get(template)
         if group is None:
             return []
@@ -411,6 +420,8 @@ class SiteLearner:
         if group.kind == LISTING and judged and not new_people:
             group.quiet_pages += 1  # (an empty letter found nobody new either)
             group.quiet_people += people
+            group.reshown_people += shown_before
+            group.reshown_only = group.reshown_only and (shown_before > 0 or people == 0)
         if group.in_flight:
             group.in_flight -= 1
         if group.kind == UNKNOWN:
@@ -427,7 +438,10 @@ class SiteLearner:
             if (
                 group.new_people == 0
                 and group.quiet_pages >= REDUNDANT_AFTER
-                and group.quiet_people >= REDUNDANT_PEOPLE
+                and (
+                    group.quiet_people >= REDUNDANT_PEOPLE
+                    or (group.reshown_only and group.reshown_people >= RESHOWN_PEOPLE)
+                )
             ):
                 group.kind = REDUNDANT
                 return []

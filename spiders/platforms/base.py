@@ -125,11 +125,12 @@ class DirectorySpider(SitemapSpider):
         return groups[0] if groups else url
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        """Follow profile links, next-page links and listing views; nothing else."""
+        """Follow profile links, next-page links (``<link rel=next>`` in the head too) and
+        listing views; nothing else."""
         if not isinstance(response, TextResponse):
             return
         self.crawler.stats.inc_value("credcheck/pages/listing")
-        for link in response.css("a[href]"):
+        for link in response.css("a[href], link[rel~=next][href]"):
             url = response.urljoin(link.attrib["href"]).split("#")[0]
             if not url.startswith(("http://", "https://")):
                 continue

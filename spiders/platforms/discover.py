@@ -96,6 +96,8 @@ class DiscoverySpider(DirectorySpider):
         self.sitemaps_out = 0
         self.held: list[Request] = []
         self.answers: dict[str, str] = {}  # fingerprint of an "other" page -> its first address
+        self.shown_on: dict[str, str] = {}  # person (profile URL, card) -> the listing template
+        # that showed them first
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
@@ -287,9 +289,22 @@ class DiscoverySpider(DirectorySpider):
             people=people if judged else 0,
             new_people=new_people,
             judged=judged,
+            shown_before=self.shown_before(page, meta["template"]) if page.kind == LISTING else 0,
         )
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
+
+    def shown_before(self, page: PageClass, template: str) -> int:
+        """How many people this listing page shows when every one of them was shown before on
+        a listing of another template (the same directory seen another way: its A-Z letters
+        after its full list); 0 when any of them was not."""
+        keys = {canonical(link.url) for link in page.links if link.role == PERSON} | {
+            canonical(card["profile_url"]) if card["profile_url"]
+            else "card:" + (card.get("name") or "").casefold()
+            for card in page.cards
+        }  # fmt: skip
+        earlier = [self.shown_on.setdefault(key, template) for key in keys]
+        return len(keys) if all(t != template for t in earlier) else 0
 
     def same_answer(self, response: Response) -> str | None:
         """The address that gave this very page before (see ``page_fingerprint``), if any."""

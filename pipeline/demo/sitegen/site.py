@@ -80,6 +80,8 @@ class GeneratedSite:
         self.paths: dict[str, str] = {}  # the same key -> the path as the site links it
         self.links_from: dict[str, set[str]] = {}
         self.shown_on: dict[str, list[Person]] = {}  # listing page -> people whose cards it shows
+        # the pages of the directory's full list (None) and of each letter or department view
+        self.listing_views: dict[tuple[str, str] | None, list[str]] = {}
         self._build(rng)
         self.truth = site_truth(self)
 
@@ -105,6 +107,8 @@ class GeneratedSite:
         sitemap = self._pick(rng, "sitemap")
         self._pick(rng, "robots", (0.55, 0.25, 0.2))
         self._pick(rng, "card_mode", (0.8, 0.05, 0.05, 0.05, 0.05))
+        if o["card_mode"] == "disallowed" and o["robots"] == "absent":
+            o["robots"] = "no_sitemap_line"  # profiles robots.txt forbids need a robots.txt
         self._pick(rng, "href_style", (0.6, 0.2, 0.2))
         if o["card_mode"] != "linked" or sitemap in ("absent", "partial"):
             o["listing"] = True
@@ -527,12 +531,14 @@ class GeneratedSite:
                     f"{markup.card_list(cards, self.style)}{pager}")
             self.add_html(path, markup.page(self.style, f"{heading} | {self.org}", main, head=head))
             self.listing_paths.add(path)
+            self.listing_views.setdefault(group, []).append(path)
             self.shown_on.setdefault(path, []).extend(chunk)
             if n == 1 and o["page1_alias"] and pages > 1:
                 alias = self.page_path(group, 1, explicit=True)
                 if alias != path:
                     self.add_html(alias, self.pages[path_key(path)].body)
                     self.listing_paths.add(alias)
+                    self.listing_views[group].append(alias)
                     self.shown_on.setdefault(alias, []).extend(chunk)
 
     def _pager(self, group, n: int, pages: int) -> tuple[str, str]:
