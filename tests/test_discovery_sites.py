@@ -1,6 +1,7 @@
 """Zero-config crawling of random directory sites nobody here has seen (pipeline.demo.sitegen):
 per site, recall >= 0.98 of the profiles (and card-only people) and precision >= 0.99; over the
-run's sites, no more than 1.3x the pages configured crawls of the same sites fetch.
+run's sites (not per site, as the issue asks: see the fetch test), no more than 1.3x the pages
+configured crawls of the same sites fetch.
 
 Seeds are drawn at test time and printed; a seed that ever failed joins REGRESSION_SEEDS once
 fixed. The scoring and the configured baseline are bench.discover's (the benchmark runs the same
@@ -64,9 +65,12 @@ def test_zero_config_crawl_of_a_random_site(scores, index):
 
 def test_zero_config_fetches_at_most_13_tenths_of_a_configured_crawl(scores):
     """Pages fetched, summed over the run's sites, against the configured crawls of the same
-    sites. (Per site the ratio is printed; a small site whose people are only on result cards,
-    crawled from its home page, pays the home page, robots.txt and the sitemap probes on top of
-    a configured crawl of some ten pages, and can exceed 1.3 on its own.)"""
+    sites at their best (bench.discover.configured_entry). The issue asks for 1.3 per site,
+    which is NOT met: per site the ratio is printed, and on 11-20 sites of 40 it exceeds 1.3 —
+    a directory whose sitemap names everyone is still walked while it has shown fewer than 50
+    people (a card whose profile link is broken is found nowhere else), and a card-only site
+    whose configured crawl is 2-8 pages pays robots.txt, the sitemaps, the home page and a few
+    samples on top (see the README's bench.discover figures)."""
     pages = sum(s.pages for s in scores)
     configured = sum(s.configured_pages for s in scores)
     print("per site:", [f"{s.seed}:{s.fetch_ratio:.2f}" for s in scores])
