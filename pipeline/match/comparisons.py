@@ -130,7 +130,8 @@ class PairBatch:
         )
         # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only those,
         # and names of three letters, whose Jaro window is too narrow to see a transposition.
-        short = np.fromiter((len(a) <= 3 >= len(b) for a, b in zip(left, right)), bool, len(left))
+        length = _name_lengths(self.vocab)
+        short = (length[uniq >> 32] <= 3) & (length[uniq & 0xFFFFFFFF] <= 3)
         near = np.flatnonzero((jw >= 0.6) | short)
         dl = np.full(len(uniq), 99, dtype=np.int16)
         if len(near):
@@ -182,8 +183,11 @@ class PairBatch:
             fits = one_letter & (letter[x] == letter[y])
             if first:
                 fits |= ~one_letter & _first_names(self).nicknames(x, y)
-                fits |= _contains(self.names, x, y)
-            return np.where(x == y, 2, np.where((dist <= 1) & ~one_letter | fits, 1, 0))
+            agreement = np.where(x == y, 2, np.where((dist <= 1) & ~one_letter | fits, 1, 0))
+            if first:
+                open_ = np.flatnonzero(agreement == 0)
+                agreement[open_] = _contains(self.vocab, x[open_], y[open_])
+            return agreement
 
         def agree_surname(forms: np.ndarray) -> np.ndarray:
             """Best agreement of any form of one side's surname with any of the right's."""
@@ -224,13 +228,30 @@ class PairBatch:
         return rows
 
 
-def _contains(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _name_lengths(vocab: Vocab) -> np.ndarray:
+    """Length of every name key by code (one array per size of the name table)."""
+    lengths = vocab.__dict__.get("_name_lengths")
+    if lengths is None or len(lengths) != len(vocab.names):
+        names = vocab.name_list()
+        lengths = np.fromiter((len(x) for x in names), np.int32, len(names))
+        vocab._name_lengths = lengths
+    return lengths
+
+
+def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair of name codes: is the one of 3+ letters inside the other ("tony" / "anthony",
-    a short form no table lists)?"""
+    a short form no table lists)? Each distinct pair is looked at once."""
     out = np.zeros(len(a), dtype=bool)
-    for k in np.flatnonzero((a >= 0) & (b >= 0) & (a != b)).tolist():
-        x, y = names[a[k]], names[b[k]]
-        out[k] = min(len(x), len(y)) >= 3 and (x in y or y in x)
+    length = _name_lengths(vocab)
+    todo = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))
+    todo = todo[(length[a[todo]] >= 3) & (length[b[todo]] >= 3)]
+    if len(todo) == 0:
+        return out
+    inverse, uniq = pd.factorize((a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64))
+    names = vocab.name_list()
+    xs, ys = names[uniq >> 32].tolist(), names[uniq & 0xFFFFFFFF].tolist()
+    inside = np.fromiter((x in y or y in x for x, y in zip(xs, ys)), bool, len(xs))
+    out[todo] = inside[inverse]
     return out
 
 
@@ -355,12 +376,9 @@ def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
         one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
         initial = one_letter & (table.letter[ua] == table.letter[ub])
         nick = ~one_letter & table.nicknames(ua, ub)
-        names = p.names
-        short = np.minimum(table.length[ua], table.length[ub]) >= 3
         contains = np.zeros(len(uniq), dtype=bool)
-        for k in np.flatnonzero(short & ~nick).tolist():
-            x, y = names[ua[k]], names[ub[k]]
-            contains[k] = x in y or y in x
+        open_ = np.flatnonzero(~nick)
+        contains[open_] = _contains(p.vocab, ua[open_], ub[open_])
         sub = np.full(len(ta), c.index("different"), dtype=np.int8)
         sub[initial[inverse]] = c.index("initial agrees")
         for k, threshold in c.fuzzy_levels():

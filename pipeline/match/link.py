@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_PAIRS = 1_000_000  # pairs compared at once: bounds the temporary arrays
 CHUNK_RECORDS = 100_000  # left records blocked, compared and scored at once
+COMPARE_THREADS = len(os.sched_getaffinity(0))  # the cores this process may use
 
 _NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
 
@@ -66,14 +70,29 @@ def _npi_decisive(levels: np.ndarray) -> np.ndarray:
     return (levels[:, _NPI] == 0) & ~a_name_disagrees(levels)
 
 
+def _in_batches(n_pairs: int, work: Callable[[int, int], None]) -> None:
+    """``work(start, stop)`` over CHUNK_PAIRS-sized ranges of pairs (bounding the temporary
+    arrays), on every core: the comparisons are numpy and rapidfuzz kernels that release the
+    GIL. The first range runs alone, so the name tables it builds on the vocabulary are built
+    once, not by each thread."""
+    ranges = [(start, start + CHUNK_PAIRS) for start in range(0, n_pairs, CHUNK_PAIRS)]
+    if not ranges:
+        return
+    work(*ranges[0])
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(COMPARE_THREADS) as pool:
+            list(pool.map(lambda r: work(*r), ranges[1:]))  # list(): raise the first error
+
+
 def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:
-    """Comparison levels of pairs, CHUNK_PAIRS at a time (bounds the temporary arrays)."""
+    """Comparison levels of pairs (int8, pairs x comparisons)."""
     out = np.empty((len(lpos), len(COMPARISONS)), dtype=np.int8)
-    for start in range(0, len(lpos), CHUNK_PAIRS):
-        stop = start + CHUNK_PAIRS
-        out[start:stop] = comparison_levels(
-            PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
-        )
+
+    def work(start: int, stop: int) -> None:
+        batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
+        out[start:stop] = comparison_levels(batch)
+
+    _in_batches(len(lpos), work)
     return out
 
 
@@ -82,12 +101,14 @@ def _score(left, right, vocab, lpos, rpos, levels, params, tf) -> tuple[np.ndarr
     total = np.empty(len(lpos), dtype=np.float64)
     decisive = np.empty(len(lpos), dtype=bool)
     prior = params.prior_weight
-    for start in range(0, len(lpos), CHUNK_PAIRS):
-        stop = start + CHUNK_PAIRS
+
+    def work(start: int, stop: int) -> None:
         batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
         part = levels[start:stop]
         total[start:stop] = prior + pair_weights(batch, part, params, tf).sum(axis=1)
         decisive[start:stop] = _npi_decisive(part)
+
+    _in_batches(len(lpos), work)
     return total, decisive
 
 

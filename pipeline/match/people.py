@@ -75,9 +75,14 @@ class Vocab:
         return code
 
     def name_list(self) -> np.ndarray:
-        out = np.empty(len(self.names), dtype=object)
-        for text, code in self.names.items():
-            out[code] = text
+        """Every name key at its code (built once per size of the table: comparisons ask for
+        it per batch of pairs)."""
+        out = self.__dict__.get("_name_list")
+        if out is None or len(out) != len(self.names):
+            out = np.empty(len(self.names), dtype=object)
+            for text, code in self.names.items():
+                out[code] = text
+            self._name_list = out
         return out
 
     @cached_property
