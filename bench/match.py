@@ -131,17 +131,25 @@ def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
 
     from pipeline.match import link
 
-    listings = pd.read_parquet(directory / "listings.parquet")
-    reference = pd.read_parquet(directory / "reference.parquet")
+    def ids(name: str) -> pd.Series:
+        return pd.read_parquet(directory / f"{name}.parquet", columns=["rec_id"])["rec_id"]
+
+    listing_ids, ref_ids = ids("listings"), ids("reference").to_numpy(dtype=object)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory}'")
     start = time.perf_counter()
     # Every candidate pair is kept for the blocking report up to 200,000 listings; beyond, only
     # the count (a national link keeps one chunk's pairs at a time).
-    keep = len(listings) <= BLOCKING_REPORT_MAX_LISTINGS
-    decisions, details = link(listings, reference, con=con, keep_candidates=keep)
+    keep = len(listing_ids) <= BLOCKING_REPORT_MAX_LISTINGS
+    # The frames are read inside the timed link and handed over, as a national job would:
+    # the link keeps their encoding, not the frames.
+    decisions, details = link(
+        pd.read_parquet(directory / "listings.parquet"),
+        pd.read_parquet(directory / "reference.parquet"),
+        con=con,
+        keep_candidates=keep,
+    )
     seconds = time.perf_counter() - start
-    ref_ids = reference["rec_id"].to_numpy(dtype=object)
     matched = decisions["identity"].to_numpy() == "matched"
     pairs = pd.DataFrame(
         {
@@ -155,8 +163,8 @@ def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
     report = pd.DataFrame([{"key": "all", "pairs": details.pairs, "recall": float("nan")}])
     if details.candidates is not None:
         truth = pd.read_parquet(directory / "truth.parquet")
-        lpos = pd.Series(np.arange(len(listings)), index=listings["rec_id"])
-        rpos = pd.Series(np.arange(len(reference)), index=reference["rec_id"])
+        lpos = pd.Series(np.arange(len(listing_ids)), index=listing_ids)
+        rpos = pd.Series(np.arange(len(ref_ids)), index=ref_ids)
         report = blocking_report(
             details.candidates,
             lpos[truth["listing"]].to_numpy(),

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_PAIRS = 1_000_000  # pairs compared at once: bounds the temporary arrays
 CHUNK_RECORDS = 100_000  # left records blocked, compared and scored at once
+EXPLAIN_RECORDS = 100_000  # records whose explanations are built at once
 COMPARE_THREADS = len(os.sched_getaffinity(0))  # the cores this process may use
 
 _NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
@@ -210,6 +211,39 @@ def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> pa.Array:
     return _join(*pieces, "}")
 
 
+def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows) -> np.ndarray:
+    """The ``comparisons`` JSON text (object array) of records ``rows``, which have a candidate."""
+    expl_b = _explain_pairs(left, right, vocab, rows, top.best_r[rows], params, tf)
+    runner_text = np.full(len(rows), "null", dtype=object)
+    with_runner = np.flatnonzero(top.runner_r[rows] >= 0)
+    if len(with_runner):
+        rows_r = rows[with_runner]
+        runner_text[with_runner] = _join(
+            '{"npi": ',
+            _json_strings([runner_npi[i] for i in rows_r.tolist()]),
+            ', "match_weight": ',
+            _json_numbers(top.runner_w[rows_r]),
+            ', "comparisons": ',
+            _explain_pairs(left, right, vocab, rows_r, top.runner_r[rows_r], params, tf),
+            "}",
+        ).to_numpy(zero_copy_only=False)
+    flags = pa.array(np.where(top.best_decisive[rows], "true", "false"), pa.string())
+    text = _join(
+        f'{{"prior": {round(params.prior_weight, 3)}, "match_weight": ',
+        _json_numbers(top.best_w[rows]),
+        ', "npi_decisive": ',
+        flags,
+        ', "other_candidates_bits": ',
+        _json_numbers(top.others[rows]),
+        ', "comparisons": ',
+        expl_b,
+        ', "runner_up": ',
+        pa.array(runner_text, pa.string()),
+        f', "thresholds": {json.dumps(THRESHOLDS.as_dict())}}}',
+    )
+    return text.to_numpy(zero_copy_only=False)
+
+
 def resolve(
     left: Encoded,
     right: Encoded,
@@ -242,38 +276,14 @@ def resolve(
     candidate_npi = npi_of(top.best_r)
     runner_npi = npi_of(top.runner_r)
 
-    # Explanations (JSON text) only for records that have a candidate.
-    rows_b = np.flatnonzero(has)
-    expl_b = _explain_pairs(left, right, vocab, rows_b, top.best_r[rows_b], params, tf)
-    rows_r = np.flatnonzero(has_runner)
-    expl_r = _explain_pairs(left, right, vocab, rows_r, top.runner_r[rows_r], params, tf)
-    runner_text = np.full(n, "null", dtype=object)
-    if len(rows_r):
-        runner_text[rows_r] = _join(
-            '{"npi": ',
-            _json_strings([runner_npi[i] for i in rows_r.tolist()]),
-            ', "match_weight": ',
-            _json_numbers(top.runner_w[rows_r]),
-            ', "comparisons": ',
-            expl_r,
-            "}",
-        ).to_numpy(zero_copy_only=False)
-    flags = pa.array(np.where(top.best_decisive[rows_b], "true", "false"), pa.string())
-    text = _join(
-        f'{{"prior": {round(params.prior_weight, 3)}, "match_weight": ',
-        _json_numbers(top.best_w[rows_b]),
-        ', "npi_decisive": ',
-        flags,
-        ', "other_candidates_bits": ',
-        _json_numbers(top.others[rows_b]),
-        ', "comparisons": ',
-        expl_b,
-        ', "runner_up": ',
-        pa.array(runner_text[rows_b], pa.string()),
-        f', "thresholds": {json.dumps(THRESHOLDS.as_dict())}}}',
-    )
+    # Explanations (JSON text) only for records that have a candidate, a slice of records at a
+    # time: a national link's explanations are gigabytes, and each slice's Arrow pieces are
+    # dropped once its text is made.
     comparisons = np.full(n, None, dtype=object)
-    comparisons[rows_b] = text.to_numpy(zero_copy_only=False)
+    rows_b = np.flatnonzero(has)
+    for start in range(0, len(rows_b), EXPLAIN_RECORDS):
+        rows = rows_b[start : start + EXPLAIN_RECORDS]
+        comparisons[rows] = _explanations(left, right, vocab, top, params, tf, runner_npi, rows)
     return pd.DataFrame(
         {
             "rec_id": left.frame["rec_id"].to_numpy(dtype=object),
@@ -318,6 +328,9 @@ def link(
         clock = now
 
     lenc, renc, vocab = encode_sides(left, right)
+    # From here on the encoded arrays are all the link reads: a caller that handed its frames
+    # over without keeping them gets their memory back for the rest of the link.
+    del left, right
     lap("encode")
     log.info("encoded %d left and %d right records in %.1fs", lenc.n, renc.n, timings["encode"])
     top = TopTwo.empty(lenc.n)
