@@ -759,3 +759,24 @@ def test_quality_is_asserted_only_on_seeds_never_fitted_on():
 
     assert DEMO_SEED in ASSERTION_SEEDS
     assert not set(FITTING_SEEDS) & set(ASSERTION_SEEDS)
+
+
+def test_decisions_do_not_depend_on_how_the_work_is_sliced(monkeypatch):
+    """Pairs compared in parallel batches, records in chunks, explanations in slices: the same
+    decisions and explanations as in one piece."""
+    import importlib
+
+    from pipeline.demo.linkage_world import generate, staged
+
+    link_module = importlib.import_module("pipeline.match.link")  # the module, not the function
+
+    listings, reference, _ = generate(1500, 6000, seed=3)
+    listings, reference = staged(listings), staged(reference)
+    whole, details = link(listings, reference)
+    monkeypatch.setattr(link_module, "CHUNK_PAIRS", 997)
+    monkeypatch.setattr(link_module, "EXPLAIN_RECORDS", 101)
+    sliced, sliced_details = link(
+        listings, reference, params=details.parameters, chunk_records=400
+    )
+    assert sliced_details.pairs == details.pairs > 997 * 4  # several batches per chunk
+    pd.testing.assert_frame_equal(sliced, whole)
