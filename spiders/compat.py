@@ -6,7 +6,8 @@ around, and the Scrapy versions they were written and tested for.
   pauses that end on time, the delay counted from a download's real start, and one cap on
   downloads in flight shared by all the sites of a process;
 - ``StrictRobotsTxtMiddleware``: ``RobotsTxtMiddleware._parse_robots`` / ``_robots_error`` —
-  RFC 9309: an unreachable robots.txt (5xx, network error) means "disallow all";
+  RFC 9309: an unreachable robots.txt (5xx, network error) means "disallow all"; and a spider's
+  own request for robots.txt (its sitemaps) is answered with the copy the middleware fetched;
 - ``StatsCollector``: ``MemoryStatsCollector.__getattribute__`` — the stats collector without
   the per-attribute deprecation shim (several percent of a crawl's CPU).
 
@@ -32,6 +33,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
@@ -197,9 +199,31 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     RobotsTxtMiddleware parses whatever body a robots.txt request returns, so a 5xx error page
     reads as "no rules", and a download error allows everything; no upstream issue asks for
     RFC 9309 here (searched, 2026). tests/test_spiders.py checks the behaviour.
+
+    Also overrides ``process_request`` (public, but it must run after the parser is known): a
+    spider that reads robots.txt for its sitemaps is answered from the response the middleware
+    fetched, rather than fetching the file a second time.
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._fetched: dict[str, Response] = {}  # netloc -> the robots.txt answer, as fetched
+
+    async def process_request(self, request: Request, spider: object = None) -> Response | None:
+        """As Scrapy's; and a spider's own request for a site's robots.txt (to read its
+        ``Sitemap:`` lines) gets the answer fetched for the rules: one request, not two."""
+        await super().process_request(request)
+        if request.meta.get("dont_obey_robotstxt"):
+            return None
+        url = urlparse_cached(request)
+        kept = self._fetched.get(url.netloc)
+        if kept is None or url.path != "/robots.txt" or url.query:
+            return None
+        self._stats.inc_value("credcheck/robotstxt/reused")
+        return kept.replace(url=request.url, request=request)
+
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        self._fetched[netloc] = response
         if response.status >= 500:
             self._disallowing(netloc, f"answered {response.status}")
             response = response.replace(body=DISALLOW_ALL)

@@ -584,6 +584,29 @@ def test_a_robots_txt_that_cannot_be_fetched_means_disallow_all(tmp_path):
     assert stats["credcheck/robotstxt/unavailable_disallow_all"] == 1
 
 
+def test_robots_txt_is_fetched_once_for_its_rules_and_its_sitemaps(tmp_path):
+    # The zero-config spider reads robots.txt's Sitemap lines: it gets the copy the robots
+    # middleware fetched for the rules, not a second request.
+    sitemap = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>{0}/doctors/jane-doe-1</loc></url><url><loc>{0}/doctors/wei-chen-2</loc></url>"
+        "</urlset>"
+    )
+    routes = {
+        "/robots.txt": [(200, {"Content-Type": "text/plain"}, "User-agent: *\nSitemap: /sm.xml\n")],
+        "/": [(200, {}, "<html><body><h1>Mercy</h1></body></html>")],
+        "/doctors/jane-doe-1": [(200, {}, PROFILE.format("Dr. Jane Doe, MD"))],
+        "/doctors/wei-chen-2": [(200, {}, PROFILE.format("Dr. Wei Chen, MD"))],
+    }
+    with tiny_site(routes) as (url, log):
+        routes["/sm.xml"] = [(200, {"Content-Type": "application/xml"}, sitemap.format(url))]
+        items, stats = crawl(tmp_path, "directory", "-a", f"url={url}/")
+    paths = [path for _, path in log]
+    assert paths.count("/robots.txt") == 1 and "/sm.xml" in paths, paths
+    assert sorted(item["ref"] for item in items) == ["jane-doe-1", "wei-chen-2"]
+    assert stats["credcheck/robotstxt/reused"] == 1
+
+
 def test_crawl_delay_and_retry_after_space_the_requests(tmp_path):
     robots = "User-agent: *\nCrawl-delay: 0.5\n"
     routes = {
