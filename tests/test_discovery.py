@@ -24,7 +24,7 @@ from spiders.discovery.learner import (
     SiteLearner,
     canonical,
 )
-from spiders.discovery.links import PAGINATION, PERSON, page_links, pagination_kinds
+from spiders.discovery.links import ENTRY, PAGINATION, PERSON, page_links, pagination_kinds
 from spiders.discovery.names import read_name
 from spiders.discovery.report import discovery_report, format_text, registry_entry
 from spiders.discovery.templates import template_ref, template_regex, url_template
@@ -314,6 +314,26 @@ def test_classify_page_never_raises(junk):
     body = b"<html><body><div itemscope itemtype='https://schema.org/Person'>" + junk
     result = classify_page(HtmlResponse(BASE + "/j", body=body, encoding="utf-8"))
     assert result.kind in (PROFILE, LISTING, OTHER, GONE)
+
+
+# Menu words of real directories (hospital, practice, faculty and foreign sites), and the menu
+# items beside them that lead to no directory.
+@pytest.mark.parametrize(
+    "text, entry",
+    [
+        ("Find Care", True), ("Find a Specialist", True), ("Our Consultants", True),
+        ("Meet the Team", True), ("Physician Directory", True), ("Who's Who", True),
+        ("Cuadro médico", True), ("Nuestros medicos", True), ("Unsere Ärzte", True),
+        ("Trouver un médecin", True), ("Corpo clínico", True), ("Onze artsen", True),
+        ("Find a Location", False), ("Find Urgent Care", False), ("Pay Your Bill", False),
+        ("Find a Clinical Trial", False), ("Careers", False), ("Leadership", False),
+        ("Medical Records", False), ("Patient Stories", False),
+    ],
+)  # fmt: skip
+def test_directory_entry_links_are_known_by_their_words(text, entry):
+    body = html(f'<main><p>Welcome.</p><a href="/go">{text}</a></main>')
+    roles = [link.role for link in page_links(page(body, "/").selector.root, BASE + "/")]
+    assert (ENTRY in roles) is entry, roles
 
 
 # -- listings: people links, pagination, cards ------------------------------------------------------

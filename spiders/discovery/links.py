@@ -20,18 +20,31 @@ from spiders.extract.text import clean_text
 
 ENTRY, PAGINATION, PERSON, CONTENT, CHROME = "entry", "pagination", "person", "content", "chrome"
 
-# The words of a link into a people directory: "Find a Doctor", "Our Physicians", "Faculty
-# Directory", "Meet the Team", "People" ... (link text or the last words of its path).
+# The words of a link into a people directory, as hospital, practice and faculty sites word
+# their menus: "Find a Doctor", "Find Care", "Our Physicians", "Faculty Directory", "Meet the
+# Team", "Our Consultants", "People" ... and the same in the languages of sites abroad ("Nuestros
+# médicos", "Cuadro médico", "Unsere Ärzte", "Trouver un médecin", "Corpo clínico").
 _PEOPLE = (
     r"doctors?|physicians?|providers?|clinicians?|specialists?|surgeons?|faculty|people|staff"
-    r"|experts?|team|practitioners?"
+    r"|experts?|team|practitioners?|consultants?|dentists?|professionals|care team"
+)
+_PEOPLE_ABROAD = (  # doctors / specialists / our team, in Spanish, Portuguese, French, Italian,
+    # German, Dutch (each written with and without its accents)
+    r"m[ée]dicos|doctores|especialistas|profesionales|cuadro m[ée]dico|equipo m[ée]dico"
+    r"|corpo cl[íi]nico|equipe m[ée]dica|m[ée]decins|praticiens|[ée]quipe m[ée]dicale"
+    r"|medici|specialisti|[äa]rzte|[äa]rztinnen|[äa]rzteteam|arztsuche|artsen|specialisten"
+    r"|zorgverleners"
 )
 ENTRY_WORDS = re.compile(
     rf"\b(?:(?:find|search(?: for)?|browse|choose|locate)(?: [\w&-]+){{0,3}} (?:{_PEOPLE})"
     rf"|(?:our|meet|all)(?: [\w&-]+){{0,2}} (?:{_PEOPLE})"
     rf"|(?:{_PEOPLE}) (?:directory|finder|search|profiles|list(?:ing)?|index|a-z)"
+    rf"|find(?: a| your)? care|who'?s who"
     rf"|directory|faculty|physicians|doctors|providers|people|clinicians|specialists"
-    rf"|(?:medical|clinical|care|our) (?:staff|team|experts))\b",
+    rf"|consultants|(?:medical|clinical|care|our) (?:staff|team|experts)"
+    rf"|(?:nuestros |nossos |nos |i nostri |unsere |onze )?(?:{_PEOPLE_ABROAD})"
+    rf"|(?:buscar|busque|encuentre|encontre|trouver|trova|vind|finden)(?: [\w-]+){{0,2}}"
+    rf" (?:m[ée]dicos?|doctor|m[ée]decin|medico|arzt|arts|especialista))\b",
     re.I,
 )
 # "Next", "Next page", "More results", "›", "»", ">" ... once punctuation is stripped.
