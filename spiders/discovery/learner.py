@@ -48,6 +48,11 @@ REDUNDANT_PEOPLE = 50
 # ... or this many people, every one shown before on a listing of another template: the same
 # directory seen another way (its A-Z letters after its full list), whatever its size.
 RESHOWN_PEOPLE = 5
+# A group of filtered views (A-Z letters, departments) read once the lists it filters were
+# walked to their end: this many pages of it, each showing people and only people those lists
+# showed, say it is them again (two, drawn at random: a list cut short after its first pages
+# would show in one of them).
+VIEW_REDUNDANT_AFTER = 2
 MAX_ENTRIES = 8  # directory entry links tried per site
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
@@ -82,6 +87,7 @@ class Group:
     quiet_pages: int = 0  # pages of a listing group that led to nobody new (empty ones too)
     quiet_people: int = 0  # the people those pages showed, all known already
     reshown_people: int = 0  # ... all of them shown before on another template's listings
+    reshown_pages: int = 0  # quiet pages with people, every one shown on another's listings
     reshown_only: bool = True  # every quiet page with people was one of those
     sources: set[str] = field(default_factory=set)
     example: str | None = None
@@ -90,6 +96,7 @@ class Group:
     stale: bool = False
     offered: int = 0
     query_values: dict[str, set[str]] = field(default_factory=dict)  # key -> up to 2 values
+    view: bool = False  # linked as a filtered view of a listing (its A-Z letters, departments)
 
     @property
     def fetched(self) -> int:
@@ -129,6 +136,8 @@ class SiteLearner:
         self.best_lead: dict[str, int] = {}  # canonical URL -> its best offer's priority
         self.random = random.Random(seed)
         self.stale: list[str] = []
+        # The crawl has walked every list it found before turning to their filtered views.
+        self.views_open = False
         # Configured patterns (a registry entry's profile_pattern ...): decided, never sampled.
         self.patterns = [(re.compile(regex), f"~{regex}") for regex, _ in patterns]
         for regex, kind in patterns:
@@ -156,12 +165,21 @@ class SiteLearner:
         return self._fetch(group, url, "sample")
 
     def offer(
-        self, url: str, priority: int, source: str, *, entry: bool = False, paging: bool = False
+        self,
+        url: str,
+        priority: int,
+        source: str,
+        *,
+        entry: bool = False,
+        paging: bool = False,
+        view: bool = False,
     ) -> list[Fetch]:
         """A URL the crawl found: fetched at once when its group is decided for crawling,
         else kept for sampling (``flush``). ``paging``: a listing links it as one of its own
         pages (next, numbered, A-Z): its group is a listing by that place, without samples
-        (a sample could be an empty letter). Returns what to fetch now."""
+        (a sample could be an empty letter). ``view``: a listing links it as a filtered view
+        of itself (a letter, a department): its group is marked so (``is_view``). Returns what
+        to fetch now."""
         key = canonical(url)
         if key in self.seen:  # offered again, maybe in a better role: the group knows it
             seen = self.groups[self.seen[key]]
@@ -183,6 +201,7 @@ class SiteLearner:
             self._inherit(group)
         self.seen[key] = template
         group.offered += 1
+        group.view = group.view or view
         for name, value in parse_qsl(urlsplit(url).query):
             values = group.query_values.setdefault(name.lower(), set())
             if len(values) < 2:
@@ -299,6 +318,12 @@ class SiteLearner:
             return None
         varying = {k: min(v) for k, v in group.query_values.items() if len(v) > 1}
         return id_key("?" + urlencode(varying)) if varying else None
+
+    def is_view(self, template: str) -> bool:
+        """The group is one of filtered views of a listing (see ``offer``): the spider reads
+        them after the lists they filter, which they may only repeat."""
+        group = self.groups.get(template)
+        return group is not None and group.view and group.kind not in (PROFILE, MIXED)
 
     def fetched_as(self, url: str) -> str | None:
         """The kind the page at ``url`` was found to be, or None when not fetched (yet)."""
@@ -421,6 +446,7 @@ class SiteLearner:
             group.quiet_pages += 1  # (an empty letter found nobody new either)
             group.quiet_people += people
             group.reshown_people += shown_before
+            group.reshown_pages += shown_before > 0
             group.reshown_only = group.reshown_only and (shown_before > 0 or people == 0)
         if group.in_flight:
             group.in_flight -= 1
@@ -435,12 +461,17 @@ class SiteLearner:
                 group.samples = []
                 return self._sample(group)
         if group.kind == LISTING and not group.template.startswith("="):
-            if (
-                group.new_people == 0
-                and group.quiet_pages >= REDUNDANT_AFTER
-                and (
-                    group.quiet_people >= REDUNDANT_PEOPLE
-                    or (group.reshown_only and group.reshown_people >= RESHOWN_PEOPLE)
+            # Views read after the lists they filter were walked whole are judged against all
+            # of those lists' people: fewer pages tell.
+            view = group.view and self.views_open and group.reshown_only
+            if group.new_people == 0 and (
+                (view and group.reshown_pages >= VIEW_REDUNDANT_AFTER)
+                or (
+                    group.quiet_pages >= REDUNDANT_AFTER
+                    and (
+                        group.quiet_people >= REDUNDANT_PEOPLE
+                        or (group.reshown_only and group.reshown_people >= RESHOWN_PEOPLE)
+                    )
                 )
             ):
                 group.kind = REDUNDANT

@@ -95,6 +95,10 @@ class DiscoverySpider(DirectorySpider):
         # page is judged by the people it leads to (new ones, or ones a sitemap named).
         self.sitemaps_out = 0
         self.held: list[Request] = []
+        # Filtered views of a listing (its A-Z letters, its departments) wait till the crawl has
+        # nothing else to do: the full list they filter is walked first, and they are judged
+        # against it (people they only repeat make them redundant, not news).
+        self.views_later: list[Request] = []
         self.answers: dict[str, str] = {}  # fingerprint of an "other" page -> its first address
         self.shown_on: dict[str, str] = {}  # person (profile URL, card) -> the listing template
         # that showed them first
@@ -162,7 +166,9 @@ class DiscoverySpider(DirectorySpider):
         for fetch in fetches:
             if fetch.purpose == "sample":
                 self.crawler.stats.inc_value("credcheck/discovery/samples")
-            if self.sitemaps_out > 0:
+            if not self.learner.views_open and self.learner.is_view(fetch.template):
+                self.views_later.append(self.request_for(fetch))
+            elif self.sitemaps_out > 0:
                 self.held.append(self.request_for(fetch))
             else:
                 yield self.request_for(fetch)
@@ -374,6 +380,8 @@ class DiscoverySpider(DirectorySpider):
                 # A listing's own pages and its department views are listings by their place.
                 paging=(page.kind == LISTING and link.role == PAGINATION)
                 or (link.role == CONTENT and bool(views.get(link.url))),
+                view=(page.kind == LISTING and link.form == "a-z letters")
+                or (link.role == CONTENT and bool(views.get(link.url))),
             )
         return new_people, fetches + self.learner.flush()
 
@@ -490,6 +498,10 @@ class DiscoverySpider(DirectorySpider):
         then release the cards whose profile was never fetched."""
         self.sitemaps_out = 0  # (nothing is out: a sitemap request was dropped unanswered)
         held, self.held = self.held, []
+        if not held and not self.learner.views_open:
+            # Every list is walked: its filtered views now (and from now on, as they come).
+            self.learner.views_open = True
+            held, self.views_later = self.views_later, []
         fetches = []
         if not held:
             fetches = self.learner.flush() or self.learner.explore(cards=self.cards_seen)
