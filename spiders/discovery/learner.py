@@ -54,6 +54,14 @@ RESHOWN_PEOPLE = 5
 # would show in one of them).
 VIEW_REDUNDANT_AFTER = 2
 MAX_ENTRIES = 8  # directory entry links tried per site
+# Members of one template family (``/dept/{x}/dr/{id}``) sampled at once: the rest wait, and
+# are decided by what those say of the family (inherited) or sampled after them.
+FAMILY_SAMPLING = 2
+# Samples of a family's members, none of them a profile or a listing, from this many members:
+# the family is left (a directory whose every profile link is broken: its cards are its
+# listings). With a tenth of a directory's links broken, six dead samples in a row would
+# come one time in a million.
+DEAD_FAMILY_SAMPLES, DEAD_FAMILY_MEMBERS = 6, 3
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
 
@@ -273,8 +281,43 @@ class SiteLearner:
         for group in list(self.groups.values()):
             if group.kind != UNKNOWN or group.priority < SITEMAP or self._sitemap_only(group):
                 continue  # (sitemap-only groups wait for ``explore``)
+            if not group.samples and not group.in_flight:
+                if self._dead_family(group):
+                    group.kind = REJECTED
+                    group.sources.add("family")
+                    continue
+                if self._family_busy(group):
+                    continue  # (sampled once its family has spoken, at a later flush)
             fetches += self._sample(group)
         return fetches
+
+    def _relatives(self, group: Group) -> list[Group]:
+        """The other groups of the group's template families."""
+        if group.template[0] in "=~":
+            return []
+        families = set(template_families(group.template))
+        return [
+            g for g in self.groups.values()
+            if g is not group and g.template[0] not in "=~"
+            and families & set(template_families(g.template))
+        ]  # fmt: skip
+
+    def _family_busy(self, group: Group) -> bool:
+        """FAMILY_SAMPLING of its relatives are being sampled, undecided yet."""
+        busy = sum(1 for g in self._relatives(group) if g.kind == UNKNOWN and g.in_flight)
+        return busy >= FAMILY_SAMPLING
+
+    def _dead_family(self, group: Group) -> bool:
+        """Its relatives' samples (DEAD_FAMILY_SAMPLES or more, from DEAD_FAMILY_MEMBERS
+        members or more) found neither a profile nor a listing, and no relative is crawled."""
+        relatives = self._relatives(group)
+        if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in relatives):
+            return False
+        sampled = [g for g in relatives if g.samples]
+        return (
+            len(sampled) >= DEAD_FAMILY_MEMBERS
+            and sum(len(g.samples) for g in sampled) >= DEAD_FAMILY_SAMPLES
+        )
 
     @staticmethod
     def _sitemap_only(group: Group) -> bool:

@@ -490,7 +490,7 @@ class DiscoverySpider(DirectorySpider):
         if card is not None:
             yield self.card_item(card, why=f"profile unreachable ({type(failure.value).__name__})")
         yield from self.requests_for(
-            self.learner.observe(meta["learn_url"], meta["template"], GONE)
+            self.learner.observe(meta["learn_url"], meta["template"], GONE) + self.learner.flush()
         )
 
     def on_idle(self) -> None:
