@@ -545,9 +545,10 @@ def test_departments_of_dead_addresses_or_one_staff_page_say_nothing_of_their_fa
             learner.offer(url, HIGH, "person")
     kinds = {"anesthesia": GONE, "eyes": OTHER, "skin": OTHER}
     fetches = learner.flush()
-    while fetches:
+    while fetches:  # (as the spider does: what an answer released, then what waited)
         fetch = fetches.pop()
         fetches += learner.observe(fetch.url, fetch.template, kinds[fetch.url.split("/")[4]])
+        fetches += learner.flush()
     for dept in kinds:
         assert learner.groups[f"/dept/{dept}/dr/{{id}}"].kind == REJECTED
     learner.offer(BASE + "/dept/heart/dr/1-x", HIGH, "person")
@@ -634,6 +635,46 @@ def test_a_listing_group_that_leads_to_nobody_new_is_left():
         learner.observe(BASE + f"/dept?name={i}", "/dept?name", LISTING, people=15, new_people=0)
     assert learner.groups["/dept?name"].kind == REDUNDANT
     assert learner.offer(BASE + "/dept?name=99", HIGH, "content") == []
+
+
+def test_letters_read_after_the_full_list_are_redundant_after_two_pages_that_only_repeat_it():
+    learner = SiteLearner(seed="t")
+    learner.views_open = True  # (the spider: every list walked, nothing else to fetch)
+    fetches = []
+    for letter in "ABCDEFGH":
+        fetches += learner.offer(
+            BASE + f"/people?letter={letter}", HIGH, "pagination", paging=True, view=True
+        )
+    assert learner.is_view("/people?letter")
+    (first,) = fetches  # (on probation: one page at a time)
+    (second,) = learner.observe(first.url, first.template, LISTING, people=3, shown_before=3)
+    assert learner.observe(second.url, second.template, LISTING, people=2, shown_before=2) == []
+    assert learner.groups["/people?letter"].kind == REDUNDANT
+    # Read before the lists were walked, two such pages are not enough.
+    early = SiteLearner(seed="t")
+    for letter in "ABCDEFGH":
+        early.offer(BASE + f"/people?letter={letter}", HIGH, "pagination", paging=True, view=True)
+    early.observe(BASE + "/people?letter=A", "/people?letter", LISTING, people=3, shown_before=3)
+    early.observe(BASE + "/people?letter=B", "/people?letter", LISTING, people=2, shown_before=2)
+    assert early.groups["/people?letter"].kind == LISTING
+
+
+def test_a_family_of_dead_profile_links_is_sampled_two_members_at_a_time_and_then_left():
+    """Every card's profile link broken, one per department: six dead samples from three
+    departments, and the other departments are not fetched."""
+    learner = SiteLearner(seed="t")
+    depts = ["heart", "lung", "kidney", "skin", "eyes", "bone", "brain", "blood"]
+    for dept in depts:
+        learner.offer(BASE + f"/dept/{dept}/dr/1-x", HIGH, "person")
+    fetches, fetched = learner.flush(), []
+    assert len(fetches) == 2
+    while fetches:
+        fetch = fetches.pop()
+        fetched.append(fetch.url)
+        fetches += learner.observe(fetch.url, fetch.template, GONE) + learner.flush()
+    assert 6 <= len(fetched) <= 7  # (six dead, and one out when the sixth came back)
+    assert all(learner.groups[f"/dept/{d}/dr/{{id}}"].kind == REJECTED for d in depts
+               if BASE + f"/dept/{d}/dr/1-x" not in fetched)  # fmt: skip
 
 
 def test_the_id_of_a_query_template_is_the_value_that_varies():

@@ -57,10 +57,11 @@ MAX_ENTRIES = 8  # directory entry links tried per site
 # Members of one template family (``/dept/{x}/dr/{id}``) sampled at once: the rest wait, and
 # are decided by what those say of the family (inherited) or sampled after them.
 FAMILY_SAMPLING = 2
-# Samples of a family's members, none of them a profile or a listing, from this many members:
-# the family is left (a directory whose every profile link is broken: its cards are its
-# listings). With a tenth of a directory's links broken, six dead samples in a row would
-# come one time in a million.
+# Dead addresses (errors, the site's missing page) sampled from this many members of a family,
+# this many in all, and not one profile or listing among its samples: the family is left (a
+# directory whose every profile link is broken: its cards are its listings). With a tenth of a
+# directory's links broken, six dead samples in a row come one time in a million; one
+# department robots.txt shuts is one member, whatever its samples.
 DEAD_FAMILY_SAMPLES, DEAD_FAMILY_MEMBERS = 6, 3
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
@@ -308,16 +309,14 @@ class SiteLearner:
         return busy >= FAMILY_SAMPLING
 
     def _dead_family(self, group: Group) -> bool:
-        """Its relatives' samples (DEAD_FAMILY_SAMPLES or more, from DEAD_FAMILY_MEMBERS
-        members or more) found neither a profile nor a listing, and no relative is crawled."""
+        """Its relatives' samples found dead addresses (DEAD_FAMILY_SAMPLES or more, from
+        DEAD_FAMILY_MEMBERS members or more) and neither a profile nor a listing, and no
+        relative is crawled."""
         relatives = self._relatives(group)
         if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in relatives):
             return False
-        sampled = [g for g in relatives if g.samples]
-        return (
-            len(sampled) >= DEAD_FAMILY_MEMBERS
-            and sum(len(g.samples) for g in sampled) >= DEAD_FAMILY_SAMPLES
-        )
+        dead = [sum(1 for _, kind in g.samples if kind == GONE) for g in relatives]
+        return sum(n > 0 for n in dead) >= DEAD_FAMILY_MEMBERS and sum(dead) >= DEAD_FAMILY_SAMPLES
 
     @staticmethod
     def _sitemap_only(group: Group) -> bool:
