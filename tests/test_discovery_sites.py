@@ -42,6 +42,7 @@ REGRESSION_SEEDS = [
     5028,  # two profiles ending in the same number shared a ref (refs: the whole variable part)
     197022,  # an entry of two department views, linked from the menu only, read as no listing
     63017,  # the bench gave "Ana Lucía C. Hollingsworth"'s card to "Lucía Hollingsworth"
+    958016,  # a broken link's card (a page-1 alias's relative links) beat its profile to the ref
 ]
 DRAWN = 3
 

@@ -102,6 +102,10 @@ class DiscoverySpider(DirectorySpider):
         self.answers: dict[str, str] = {}  # fingerprint of an "other" page -> its first address
         self.shown_on: dict[str, str] = {}  # person (profile URL, card) -> the listing template
         # that showed them first
+        # Cards whose profile link failed, as (card, why): listings at the end, unless a profile
+        # of the same ref was read meanwhile (a broken link to a profile another link reaches)
+        self.stand_ins: list[tuple[dict, str]] = []
+        self.profile_refs: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
@@ -249,7 +253,7 @@ class DiscoverySpider(DirectorySpider):
             stats.inc_value("credcheck/pages/profile")
             yield from self.profile_items(response, page, card)
         elif card is not None:
-            yield self.card_item(card, why=f"profile link led to a {page.kind} page")
+            self.stand_ins.append((card, f"profile link led to a {page.kind} page"))
         new_people = 0
         if page.kind in (LISTING, OTHER) or meta.get("start"):
             links = list(page.links) or page_links(response.selector.root, response.url)
@@ -416,6 +420,7 @@ class DiscoverySpider(DirectorySpider):
             else template_ref(response.url, key=self.learner.ref_key(response.url)),
             response=response,
         )
+        self.profile_refs.add(item["ref"])
         if item["extras"].get("is_physician") is None and page.physician is not None:
             item["extras"]["is_physician"] = page.physician  # the page's type or title says
         self.keep_sample(item)
@@ -456,19 +461,21 @@ class DiscoverySpider(DirectorySpider):
                 if seen_as is None:  # not fetched yet: the profile may still come
                     self.pending_cards.setdefault(canonical(profile), card)
                 elif seen_as != PROFILE:
-                    yield self.card_item(card, why=f"profile link led to a {seen_as} page")
+                    self.stand_ins.append((card, f"profile link led to a {seen_as} page"))
                 continue  # (a profile already read stands on its own)
             yield self.card_item(card, why="off-site profile" if profile else "no profile link")
+
+    def card_ref(self, card: dict) -> str:
+        """The card's key in the site: its profile's, or its name's when it links none."""
+        if profile := card["profile_url"]:
+            return template_ref(profile, key=self.learner.ref_key(profile))
+        name = (card["fields"].get("name") or "").lower()
+        return "card:" + re.sub(r"[^a-z0-9]+", "-", name).strip("-")
 
     def card_item(self, card: dict, *, why: str) -> ListingItem:
         self.crawler.stats.inc_value("credcheck/discovery/cards_as_listings")
         fields = {**card["fields"], "extras": {"profile_url": card["profile_url"], "card": why}}
-        profile = card["profile_url"]
-        if profile:
-            ref = template_ref(profile, key=self.learner.ref_key(profile))
-        else:
-            name = (fields.get("name") or "").lower()
-            ref = "card:" + re.sub(r"[^a-z0-9]+", "-", name).strip("-")
+        ref = self.card_ref(card)
         item = self.make_item(
             fields,
             "card",
@@ -488,7 +495,7 @@ class DiscoverySpider(DirectorySpider):
         self.crawler.stats.inc_value("credcheck/discovery/pages/gone")
         card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
         if card is not None:
-            yield self.card_item(card, why=f"profile unreachable ({type(failure.value).__name__})")
+            self.stand_ins.append((card, f"profile unreachable ({type(failure.value).__name__})"))
         yield from self.requests_for(
             self.learner.observe(meta["learn_url"], meta["template"], GONE) + self.learner.flush()
         )
@@ -509,17 +516,27 @@ class DiscoverySpider(DirectorySpider):
             self.crawler.engine.crawl(request)
         if held or fetches:
             raise DontCloseSpider
-        if self.pending_cards and self.learner.crawl:
-            cards, self.pending_cards = list(self.pending_cards.values()), {}
+        cards = list(self.pending_cards.values()) if self.learner.crawl else []
+        if cards or self.stand_ins:
+            self.pending_cards = {}
+            cards = [(card, "profile not crawled (its template was not kept)") for card in cards]
+            cards, self.stand_ins = self.stand_ins + cards, []
             self.crawler.engine.crawl(
                 Request("data:,", callback=self.release_cards, cb_kwargs={"cards": cards},
                         dont_filter=True, meta={"allow_offsite": True})
             )  # fmt: skip
             raise DontCloseSpider
 
-    def release_cards(self, response: Response, cards: list[dict]) -> Iterator[ListingItem]:
-        for card in cards:
-            yield self.card_item(card, why="profile not crawled (its template was not kept)")
+    def release_cards(
+        self, response: Response, cards: list[tuple[dict, str]]
+    ) -> Iterator[ListingItem]:
+        """Cards whose profile was not read become listings, but for those whose ref a profile
+        that was read has (a broken link, beside another that reached the profile)."""
+        for card, why in cards:
+            if self.card_ref(card) in self.profile_refs:
+                self.crawler.stats.inc_value("credcheck/discovery/cards_of_profiles_read")
+                continue
+            yield self.card_item(card, why=why)
 
     # -- what was learned -------------------------------------------------------------------------
     def keep_sample(self, item: ListingItem) -> None:
