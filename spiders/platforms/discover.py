@@ -292,6 +292,17 @@ class DiscoverySpider(DirectorySpider):
             yield from self.hold_cards(page, response)
         people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
         judged = not (undecided and not new_people)  # (cards that may yet be news: no verdict)
+        # (a letter of one person reads as no listing, but is one of its group's pages)
+        view = self.learner.is_view(meta["template"])
+        shown_before = (
+            self.shown_before(page, meta["template"])
+            if page.kind == LISTING or (page.kind == OTHER and view)
+            else 0
+        )
+        if shown_before and self.learner.views_open and view:
+            # A filtered view showing only people the walked lists showed: whatever their
+            # profiles turn out to be, those lists' cards stand for them.
+            judged = True
         fetches += self.learner.observe(
             meta["learn_url"],
             meta["template"],
@@ -299,7 +310,7 @@ class DiscoverySpider(DirectorySpider):
             people=people if judged else 0,
             new_people=new_people,
             judged=judged,
-            shown_before=self.shown_before(page, meta["template"]) if page.kind == LISTING else 0,
+            shown_before=shown_before,
         )
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
