@@ -20,6 +20,9 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
   mistyped too ("L. Uhitten", "Jo Dinone").
 - ``surname_place``: the whole surname + a city or ZIP (a nickname the vocabulary does not
   know, in the same place).
+- ``surname_initial_place``: a surname + a first initial + a city or ZIP: where a common
+  surname's block in a big city is too big to keep ("Davis" in a city of 400 of them), "D.
+  Davis" there is still a small block.
 - ``initial_place``: first initial + a city or ZIP (a surname changed, mistyped beyond the
   other keys or missing, in the same place).
 - ``school_place``: the medical school + a city or ZIP (both names changed or garbled, the
@@ -57,6 +60,7 @@ KEY_KINDS = (
     "surname_initial",
     "surname_typo_initial",
     "surname_place",
+    "surname_initial_place",
     "initial_place",
     "first_typo",
     "school_place",
@@ -234,6 +238,11 @@ def _keys_sql(tag: str) -> str:
         UNION ALL
         SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place
         FROM sur_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
+        UNION ALL
+        SELECT DISTINCT s.pos, {kind["surname_initial_place"]},
+               (s.code << 36) | (i.initial << 28) | p.place
+        FROM ({written_or_root}) s JOIN deriv i ON i.code = s.first JOIN pl_{tag} p USING (pos)
+        WHERE s.code >= 0
         UNION ALL
         SELECT DISTINCT s.pos, {kind["initial_place"]}, (i.initial << 40) | p.place
         FROM sur_{tag} s JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root
