@@ -45,7 +45,10 @@ log = logging.getLogger(__name__)
 CHUNK_PAIRS = 1_000_000  # pairs compared at once: bounds the temporary arrays
 CHUNK_RECORDS = 100_000  # left records blocked, compared and scored at once
 EXPLAIN_RECORDS = 100_000  # records whose explanations are built at once
-COMPARE_THREADS = len(os.sched_getaffinity(0))  # the cores this process may use
+# The cores this process may use (sched_getaffinity is Linux-only).
+COMPARE_THREADS = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 
 _NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
 
