@@ -5,6 +5,8 @@ A link runs in chunks of ``CHUNK_RECORDS`` left records: each chunk's pairs are 
 compared, scored and folded into every record's best two candidates and the summed odds of the
 rest (``TopTwo``), then dropped; memory follows the chunk and the reference, not the number of
 pairs, so a national link (a million listings against seven million NPIs) fits one machine.
+Within a chunk, pairs are compared and scored ``CHUNK_PAIRS`` at a time on every core; the
+decisions' explanations are written ``EXPLAIN_RECORDS`` records at a time.
 """
 
 from __future__ import annotations
