@@ -43,6 +43,7 @@ REGRESSION_SEEDS = [
     197022,  # an entry of two department views, linked from the menu only, read as no listing
     63017,  # the bench gave "Ana Lucía C. Hollingsworth"'s card to "Lucía Hollingsworth"
     958016,  # a broken link's card (a page-1 alias's relative links) beat its profile to the ref
+    958023,  # /Team/{dept}/?physician=ID: departments before a query joined no family
 ]
 DRAWN = 3
 

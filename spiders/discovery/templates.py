@@ -92,16 +92,22 @@ def template_families(template: str) -> tuple[str, ...]:
     '/departments/*/doctors/{slug}'
     >>> template_families("/news/{slug}")
     ()
+    >>> template_families("/team/cardiology?physician")
+    ('/*/cardiology?physician', '/team/*?physician')
+    >>> template_families("/doctors?id")
+    ()
     """
     path, sep, query = template.partition("?")
     parts = path.split("/")[1:]
-    last = len(parts) - 1 if not query else len(parts)  # with a query, the script is literal
+    # With a query the last segment is a script, literal (``profile.jsp``) — unless it has no
+    # extension: then it may as well be a folder (``/team/cardiology/?id=7``), one of many.
+    script = bool(query) and bool(parts) and "." in parts[-1]
     families = []
-    for i, part in enumerate(parts[:last] if not query else parts[:-1]):
+    for i, part in enumerate(parts[:-1] if script or not query else parts):
         if "{" in part or part == "*":
             continue
         rest = [p for j, p in enumerate(parts) if j != i and "{" not in p]
-        if not rest and not query:
+        if not rest:  # (a query alone, ``/*?id``, is no family)
             continue
         key = [*parts[:i], "*", *parts[i + 1:]]
         families.append("/" + "/".join(key) + (sep + query if sep else ""))
