@@ -303,6 +303,19 @@ def test_a_page_listing_many_people_is_a_listing_not_a_profile():
     assert classify_page(page(body)).kind == LISTING
 
 
+def test_a_doctor_of_philosophy_over_an_academic_title_is_a_researchers_profile():
+    fields = (
+        "<div><b>Post-nominals</b> PhD, MPH</div>"
+        "<div><b>Title</b> Adjunct Professor of Cell Biology</div>"
+        "<div><b>Research Focus</b> cohort studies of cardiovascular risk</div>"
+    )
+    result = classify_page(page(html(f"<h1>Dr. Minh Kaczmarek</h1>{fields}")))
+    assert result.kind == PROFILE and result.physician is False, result.evidence
+    # "Dr." over neither an academic title nor a doctorate is no one's profile yet.
+    plain = classify_page(page(html("<h1>Dr. Minh Kaczmarek</h1><p>Welcome to our blog.</p>")))
+    assert plain.kind == OTHER
+
+
 def test_error_pages_are_gone():
     assert classify_page(page(html("<h1>Error 404 - page not found</h1>"))).kind == GONE
     assert classify_page(page(html("<h1>Dr. Jane Doe, MD</h1>"), status=404)).kind == GONE

@@ -44,6 +44,7 @@ REGRESSION_SEEDS = [
     63017,  # the bench gave "Ana Lucía C. Hollingsworth"'s card to "Lucía Hollingsworth"
     958016,  # a broken link's card (a page-1 alias's relative links) beat its profile to the ref
     958023,  # /Team/{dept}/?physician=ID: departments before a query joined no family
+    702030,  # "Dr. Minh Kaczmarek" over "PhD, MPH" and "Adjunct Professor": a researcher
 ]
 DRAWN = 3
 

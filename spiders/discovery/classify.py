@@ -75,6 +75,7 @@ _CLINICAL_TITLE = re.compile(
     r"|radiologist|intensivist|m\.?d\.?|d\.?o\.?)\b",
     re.I,
 )
+_RESEARCH_DOCTORATE = re.compile(r"\b(?:Ph\.?\s?D|D\.?\s?Phil|Sc\.?\s?D|Dr\.?\s?P\.?H)\b\.?")
 _ACADEMIC_TITLE = re.compile(
     r"\b(professor|lecturer|instructor|research(er)?|scientist|investigator|faculty|fellow"
     r"|chair|dean|postdoc\w*|scholar)\b",
@@ -380,6 +381,19 @@ def _classify(response: Any) -> PageClass:
                 (f"heading names {reading.name!r} with {', '.join(reading.degrees) or 'Dr.'}",
                  "cues: " + ", ".join(cues[:6])),
                 physician=reading.physician or None,
+                syntax="html",
+            )  # fmt: skip
+        body = " ".join(BODY_TEXT(root))[:3000]
+        academic = _ACADEMIC_TITLE.search(body)
+        doctorate = _RESEARCH_DOCTORATE.search(body)
+        if not reading.degrees and academic and doctorate and not article:
+            # "Dr. Jane Doe" over an academic title and a research doctorate, with nothing
+            # clinical: a researcher's profile.
+            return PageClass(
+                PROFILE,
+                (f"heading names researcher {reading.name!r} (Dr., {doctorate.group(0)})",
+                 f"academic title {academic.group(0)!r}"),
+                physician=False,
                 syntax="html",
             )  # fmt: skip
     elif reading.shaped and not article and len(
