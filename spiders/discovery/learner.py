@@ -230,7 +230,22 @@ class SiteLearner:
         group.pending.append((priority, url))
         if group.kind == REJECTED and priority > group.sampled_priority >= 0:
             group.kind = UNKNOWN  # a better lead into a group judged on weaker ones: look again
+        elif self._judged_small(group) and group.offered > SMALL_GROUP + 1:
+            group.kind = UNKNOWN  # rejected on one page while it looked small; it is not
         return []
+
+    @staticmethod
+    def _judged_small(group: Group) -> bool:
+        """Rejected on its own samples, fewer than a group of its size needs: one page said
+        enough while the group looked like a site's few own pages (a directory's first
+        profile links, its one sample a staff page)."""
+        return (
+            group.kind == REJECTED
+            and not group.learned
+            and bool(group.samples)
+            and len(group.evidence()) < SAMPLES
+            and "family" not in group.sources
+        )
 
     def _family_kind(self, group: Group) -> str | None:
         """What the group's family says, by a clear majority of its other decided members:
