@@ -311,10 +311,10 @@ class _FirstNames:
     "bobby" share "robert"); the sets are stored CSR-style so that the test runs in numpy.
     """
 
-    def __init__(self, names: np.ndarray, codes: np.ndarray) -> None:
+    def __init__(self, names: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> None:
         size = len(names)
         # Length and first letter of every name (a swapped surname is compared as a first name).
-        self.length = np.fromiter((len(x) for x in names), np.int32, size)
+        self.length = lengths
         self.letter = np.fromiter((ord(x[0]) if x else 0 for x in names), np.int32, size)
         counts = np.zeros(size, dtype=np.int64)
         ids: dict[str, int] = {}
@@ -353,7 +353,7 @@ def _first_names(p: PairBatch) -> _FirstNames:
     if table is None or len(table.length) < len(p.vocab.names):
         # The left side's surnames too: a page may have put them in the first-name field.
         codes = np.unique(np.r_[p.left.first, p.left.last, p.right.first])
-        table = _FirstNames(p.names, codes[codes >= 0])
+        table = _FirstNames(p.names, codes[codes >= 0], _name_lengths(p.vocab))
         p.vocab._first_names = table
     return table
 

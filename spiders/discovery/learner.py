@@ -235,15 +235,18 @@ class SiteLearner:
         return []
 
     @staticmethod
+    def _rejected_on_few(group: Group) -> bool:
+        """Rejected in this run on fewer pages than a decision of a group of some size needs."""
+        return group.kind == REJECTED and not group.learned and len(group.evidence()) < SAMPLES
+
+    @staticmethod
     def _judged_small(group: Group) -> bool:
         """Rejected on its own samples, fewer than a group of its size needs: one page said
         enough while the group looked like a site's few own pages (a directory's first
         profile links, its one sample a staff page)."""
         return (
-            group.kind == REJECTED
-            and not group.learned
+            SiteLearner._rejected_on_few(group)
             and bool(group.samples)
-            and len(group.evidence()) < SAMPLES
             and "family" not in group.sources
         )
 
@@ -277,7 +280,7 @@ class SiteLearner:
         the others hold."""
         if group.kind in (UNKNOWN, REDUNDANT) or ("family" in group.sources and not group.samples):
             return None
-        if group.kind == REJECTED and not group.learned and len(group.evidence()) < SAMPLES:
+        if SiteLearner._rejected_on_few(group):
             return None
         return group.kind
 
