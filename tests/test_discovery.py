@@ -418,8 +418,8 @@ def test_pagination_forms(anchor, form):
 
 
 # -- the learner ----------------------------------------------------------------------------------
-def urls(template: str, n: int) -> list[str]:
-    return [BASE + template.format(i=i) for i in range(n)]
+def urls(template: str, n: int, start: int = 0) -> list[str]:
+    return [BASE + template.format(i=i) for i in range(start, start + n)]
 
 
 def test_a_group_whose_samples_are_profiles_is_crawled_whole():
@@ -617,8 +617,11 @@ def test_a_group_rejected_on_pages_that_were_the_sites_missing_page_is_judged_ag
     assert learner.groups["/dr/{id}"].kind == REJECTED
     # The same page came back for another address: both were the site's missing page.
     again = learner.reclassify(first[0].url, GONE) + learner.reclassify(first[1].url, GONE)
-    assert learner.groups["/dr/{id}"].kind == "unknown" and len(again) == 2
-    released = [f for fetch in again for f in learner.observe(fetch.url, fetch.template, PROFILE)]
+    # (after two dead addresses, one sample at a time: a third would leave the group)
+    assert learner.groups["/dr/{id}"].kind == "unknown" and len(again) == 1
+    second = learner.observe(again[0].url, again[0].template, PROFILE)
+    assert len(second) == 1 and second[0].purpose == "sample"
+    released = learner.observe(second[0].url, second[0].template, PROFILE)
     assert learner.groups["/dr/{id}"].kind == PROFILE and len(released) == 6
     assert +learner.groups["/dr/{id}"].outcomes == {GONE: 2, PROFILE: 2}
 
@@ -688,6 +691,28 @@ def test_a_family_of_dead_profile_links_is_sampled_two_members_at_a_time_and_the
     assert 6 <= len(fetched) <= 7  # (six dead, and one out when the sixth came back)
     assert all(learner.groups[f"/dept/{d}/dr/{{id}}"].kind == REJECTED for d in depts
                if BASE + f"/dept/{d}/dr/1-x" not in fetched)  # fmt: skip
+
+
+def test_a_group_of_dead_profile_links_is_left_after_three_and_stays_left_as_it_grows():
+    """Every card's profile link broken (one template): the first sample a removed profile's
+    redirect to the directory (a listing), then dead addresses one at a time; three of them
+    and the group is left, and the listing pages that offer more of its links do not reopen it
+    (seed 6304001: 40 soft 404s fetched; seed 1003: 16 404s)."""
+    learner = SiteLearner(seed="t")
+    for url in urls("/dr/{i}-x", 4):
+        learner.offer(url, HIGH, "person")
+    fetches, fetched = learner.flush(), []
+    while fetches:
+        fetch = fetches.pop()
+        fetched.append(fetch.url)
+        kind = LISTING if len(fetched) == 1 else GONE
+        fetches += learner.observe(fetch.url, fetch.template, kind) + learner.flush()
+    assert len(fetched) == 4 and learner.groups["/dr/{id}"].kind == REJECTED
+    for page_number in range(5):  # more listing pages, more of its links
+        for url in urls("/dr/{i}-x", 10, start=10 * page_number + 10):
+            assert learner.offer(url, HIGH, "person") == []
+        assert learner.flush() == []
+    assert learner.groups["/dr/{id}"].kind == REJECTED
 
 
 def test_the_id_of_a_query_template_is_the_value_that_varies():

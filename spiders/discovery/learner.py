@@ -63,6 +63,7 @@ FAMILY_SAMPLING = 2
 # directory's links broken, six dead samples in a row come one time in a million; one
 # department robots.txt shuts is one member, whatever its samples.
 DEAD_FAMILY_SAMPLES, DEAD_FAMILY_MEMBERS = 6, 3
+DEAD_SAMPLES = 3  # dead addresses sampled from one group, more than its pages, no profile: left
 SMALL_GROUP = 2  # sitemap groups this small are a site's own pages, explored only if needed
 
 
@@ -241,14 +242,20 @@ class SiteLearner:
 
     @staticmethod
     def _judged_small(group: Group) -> bool:
-        """Rejected on its own samples, fewer than a group of its size needs: one page said
+        """Rejected on its own pages, fewer than a group of its size needs: one page said
         enough while the group looked like a site's few own pages (a directory's first
-        profile links, its one sample a staff page)."""
+        profile links, its one sample a staff page). Not one rejected on dead addresses alone:
+        more of them are more links of a directory whose profile links are broken."""
         return (
             SiteLearner._rejected_on_few(group)
-            and bool(group.samples)
+            and bool(group.evidence())
+            and SiteLearner._dead_samples(group) < DEAD_SAMPLES
             and "family" not in group.sources
         )
+
+    @staticmethod
+    def _dead_samples(group: Group) -> int:
+        return sum(1 for _, kind in group.samples if kind == GONE)
 
     def _family_kind(self, group: Group) -> str | None:
         """What the group's family says, by a clear majority of its other decided members:
@@ -333,7 +340,7 @@ class SiteLearner:
         relatives = self._relatives(group)
         if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in relatives):
             return False
-        dead = [sum(1 for _, kind in g.samples if kind == GONE) for g in relatives]
+        dead = [self._dead_samples(g) for g in relatives]
         return sum(n > 0 for n in dead) >= DEAD_FAMILY_MEMBERS and sum(dead) >= DEAD_FAMILY_SAMPLES
 
     @staticmethod
@@ -405,6 +412,10 @@ class SiteLearner:
         needed = self._needed(group)
         # Samples that disagreed get company one at a time.
         wanted = (needed - evidence if evidence < needed else 1) - group.in_flight
+        dead = self._dead_samples(group)
+        if dead and not any(kind == PROFILE for kind in group.evidence()):
+            # Dead addresses: no more out at once than it takes to leave the group.
+            wanted = min(wanted, max(1, DEAD_SAMPLES - dead) - group.in_flight)
         fetches = []
         while wanted > 0 and group.pending and self.spent() < self.budget:
             # The best-led URL first (a person link over a menu link), one that two sources
@@ -561,7 +572,7 @@ class SiteLearner:
         evidence = group.evidence()
         useful = [k for k in evidence if k in (PROFILE, LISTING)]
         needed = self._needed(group)
-        gone = sum(1 for _, k in group.samples if k == GONE)
+        gone = self._dead_samples(group)
         decision = None
         # Pages a listing links as its pagination (A-Z letters, next pages) are listings by
         # their place, even when the samples drawn were empty ("0 results" under "F").
@@ -576,7 +587,9 @@ class SiteLearner:
             # pages: every page is still judged by its content); a bag of a site's own pages
             # with one listing among them (/about, /careers, /locations/): not.
             decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
-        elif not evidence and gone >= 3:
+        elif gone >= DEAD_SAMPLES and PROFILE not in evidence and gone > len(evidence):
+            # Mostly dead addresses and not one profile (a directory's broken profile links; a
+            # removed profile's redirect to the directory among them): its cards are all.
             decision = REJECTED
         if decision is None:
             return self._sample(group)
