@@ -329,18 +329,27 @@ class SiteLearner:
         ]  # fmt: skip
 
     def _family_busy(self, group: Group) -> bool:
-        """FAMILY_SAMPLING of its relatives are being sampled, undecided yet."""
+        """FAMILY_SAMPLING of its relatives are being sampled, undecided yet (one, while the
+        family has found only dead addresses)."""
         busy = sum(1 for g in self._relatives(group) if g.kind == UNKNOWN and g.in_flight)
-        return busy >= FAMILY_SAMPLING
+        return busy >= (1 if self._dying(group) else FAMILY_SAMPLING)
+
+    def _dying(self, group: Group) -> bool:
+        """Samples of the group or its family found dead addresses and not one profile or
+        listing: the next sample may be the last needed to leave them, so one at a time."""
+        family = [group, *self._relatives(group)]
+        return any(self._dead_samples(g) for g in family) and not any(
+            g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in family
+        )
 
     def _dead_family(self, group: Group) -> bool:
-        """Its relatives' samples found dead addresses (DEAD_FAMILY_SAMPLES or more, from
-        DEAD_FAMILY_MEMBERS members or more) and neither a profile nor a listing, and no
-        relative is crawled."""
-        relatives = self._relatives(group)
-        if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in relatives):
+        """Its family's samples (its own among them) found dead addresses (DEAD_FAMILY_SAMPLES
+        or more, from DEAD_FAMILY_MEMBERS members or more) and neither a profile nor a listing,
+        and no member is crawled."""
+        family = [group, *self._relatives(group)] if self._relatives(group) else []
+        if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in family):
             return False
-        dead = [self._dead_samples(g) for g in relatives]
+        dead = [self._dead_samples(g) for g in family]
         return sum(n > 0 for n in dead) >= DEAD_FAMILY_MEMBERS and sum(dead) >= DEAD_FAMILY_SAMPLES
 
     @staticmethod
@@ -416,6 +425,8 @@ class SiteLearner:
         if dead and not any(kind == PROFILE for kind in group.evidence()):
             # Dead addresses: no more out at once than it takes to leave the group.
             wanted = min(wanted, max(1, DEAD_SAMPLES - dead) - group.in_flight)
+        elif self._dying(group):
+            wanted = min(wanted, 1 - group.in_flight)  # (its family's: one at a time)
         fetches = []
         while wanted > 0 and group.pending and self.spent() < self.budget:
             # The best-led URL first (a person link over a menu link), one that two sources
@@ -587,9 +598,12 @@ class SiteLearner:
             # pages: every page is still judged by its content); a bag of a site's own pages
             # with one listing among them (/about, /careers, /locations/): not.
             decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
-        elif gone >= DEAD_SAMPLES and PROFILE not in evidence and gone > len(evidence):
+        elif gone and PROFILE not in evidence and (
+            (gone >= DEAD_SAMPLES and gone > len(evidence)) or self._dead_family(group)
+        ):
             # Mostly dead addresses and not one profile (a directory's broken profile links; a
-            # removed profile's redirect to the directory among them): its cards are all.
+            # removed profile's redirect to the directory among them), in the group or in its
+            # family: its cards are all there is.
             decision = REJECTED
         if decision is None:
             return self._sample(group)
