@@ -83,6 +83,24 @@ def test_zero_config_fetches_at_most_13_tenths_of_a_configured_crawl(scores):
     assert pages <= 1.3 * configured, (pages, configured)
 
 
+# Directories of result cards with no profile behind them: off-site links, links robots.txt
+# forbids (started at the home page and at the directory), broken links; each site has a
+# sitemap (or robots.txt sends a crawler probing for one).
+CARD_DIRECTORIES = [1004, 1012, 6304007, 1003]
+
+
+def test_a_directory_of_cards_alone_is_crawled_without_its_sitemaps():
+    """The sitemaps wait while the start page's directory is read: the cards are the people
+    (no profile reachable behind them), so the sitemaps, which name pages about others, are
+    never fetched; every card is found. (A directory whose cards lead to profiles reads its
+    sitemaps at the first profile: the regression seeds above.)"""
+    for score in evaluate(CARD_DIRECTORIES, parallel=2):
+        assert score.recall == 1.0 and score.precision == 1.0, score.line()
+        assert score.expected > 0 and not score.kinds["sitemap"] and not score.kinds["probe"], (
+            score.line(), score.kinds)
+        assert score.configured_kinds["listing"] == score.kinds["listing"], score.line()
+
+
 def test_bench_discover_prints_its_summary_line_last():
     proc = subprocess.run(
         [sys.executable, "-m", "bench.discover", "--sites", "2", "--seed", "5"],

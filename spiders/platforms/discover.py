@@ -95,6 +95,12 @@ class DiscoverySpider(DirectorySpider):
         # page is judged by the people it leads to (new ones, or ones a sitemap named).
         self.sitemaps_out = 0
         self.held: list[Request] = []
+        # Sitemaps wait while the start page's directory is read (None: they are read at once).
+        # They are for profiles: the first profile read sends them; a directory whose people
+        # are all result cards, no profile reachable behind them (off-site, unlinked, forbidden
+        # or broken links), is what the site has of them, and they are left unread.
+        self.sitemaps_waiting: list[Request] | None = None
+        self.profiles_read = 0
         # Filtered views of a listing (its A-Z letters, its departments) wait till the crawl has
         # nothing else to do: the full list they filter is walked first, and they are judged
         # against it (people they only repeat make them redundant, not news).
@@ -139,6 +145,8 @@ class DiscoverySpider(DirectorySpider):
         return [("", "parse_page")]  # every sitemap URL; the learner decides
 
     async def start(self) -> AsyncIterator[Any]:
+        if not all(SITEMAP_URL.search(urlsplit(url).path) for url in self.start_urls):
+            self.sitemaps_waiting = []  # a page to start from: its directory first
         for url in self.start_urls:
             if SITEMAP_URL.search(urlsplit(url).path):
                 self.sitemaps_out += 1
@@ -166,13 +174,16 @@ class DiscoverySpider(DirectorySpider):
         )
 
     def requests_for(self, fetches: Iterable[Fetch]) -> Iterator[Request]:
-        """Requests for the learner's fetches; held while sitemaps are out (``sitemaps_out``)."""
+        """Requests for the learner's fetches; held while sitemaps are out (``sitemaps_out``),
+        and but for samples while they wait (``sitemaps_waiting``)."""
         for fetch in fetches:
             if fetch.purpose == "sample":
                 self.crawler.stats.inc_value("credcheck/discovery/samples")
             if not self.learner.views_open and self.learner.is_view(fetch.template):
                 self.views_later.append(self.request_for(fetch))
-            elif self.sitemaps_out > 0:
+            elif self.sitemaps_out > 0 or (
+                self.sitemaps_waiting is not None and fetch.purpose != "sample"
+            ):
                 self.held.append(self.request_for(fetch))
             else:
                 yield self.request_for(fetch)
@@ -193,12 +204,11 @@ class DiscoverySpider(DirectorySpider):
             self.sitemaps += [response.url] if not response.url.endswith("/robots.txt") else []
         for request in found:
             if request.callback == self._parse_sitemap:
-                self.sitemaps_out += 1
-                yield request.replace(
+                yield from self.sitemap_request(request.replace(
                     priority=REQUEST_PRIORITY["sitemap"],
                     errback=self.on_sitemap_error,
                     meta={**request.meta, "probes": request.meta.get("probes", ())},
-                )
+                ))  # fmt: skip
             elif self.same_site(request.url):
                 fetches += self.learner.offer(request.url, SITEMAP, "sitemap")
             else:
@@ -206,9 +216,25 @@ class DiscoverySpider(DirectorySpider):
         yield from self.requests_for(fetches + self.learner.flush())
         yield from self.release_held()
 
+    def sitemap_request(self, request: Request) -> Iterator[Request]:
+        """A sitemap (or a conventional place to look for one): fetched now, or kept while
+        sitemaps wait."""
+        if self.sitemaps_waiting is not None:
+            self.sitemaps_waiting.append(request)
+            return
+        self.sitemaps_out += 1
+        yield request
+
+    def read_sitemaps(self) -> Iterator[Request]:
+        """The sitemaps that waited: now (the pages held meanwhile wait for them)."""
+        waiting, self.sitemaps_waiting = self.sitemaps_waiting or [], None
+        self.sitemaps_out += len(waiting)
+        yield from waiting
+        yield from self.release_held()
+
     def release_held(self) -> Iterator[Request]:
         """The pages that waited for the sitemaps, once none is out."""
-        if self.sitemaps_out <= 0 and self.held:
+        if self.sitemaps_out <= 0 and self.sitemaps_waiting is None and self.held:
             held, self.held = self.held, []
             yield from held
 
@@ -224,10 +250,9 @@ class DiscoverySpider(DirectorySpider):
         self.sitemaps_out -= 1
         request = failure.request
         if places := request.meta.get("probes"):
-            self.sitemaps_out += 1
-            yield self.probe(request.url, places).replace(
+            yield from self.sitemap_request(self.probe(request.url, places).replace(
                 priority=REQUEST_PRIORITY["sitemap"], errback=self.on_sitemap_error
-            )
+            ))  # fmt: skip
         yield from self.release_held()
 
     # -- pages ------------------------------------------------------------------------------------
@@ -250,6 +275,7 @@ class DiscoverySpider(DirectorySpider):
         stats.inc_value(f"credcheck/discovery/pages/{page.kind}")
         card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
         if page.kind == PROFILE:
+            self.profiles_read += 1
             stats.inc_value("credcheck/pages/profile")
             yield from self.profile_items(response, page, card)
         elif card is not None:
@@ -292,6 +318,8 @@ class DiscoverySpider(DirectorySpider):
             yield from self.hold_cards(page, response)
         people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
         judged = not (undecided and not new_people)  # (cards that may yet be news: no verdict)
+        if self.sitemaps_waiting is not None:
+            judged = False  # (people the sitemaps, still unread, may name: no verdict either)
         # (a letter of one person reads as no listing, but is one of its group's pages)
         view = self.learner.is_view(meta["template"])
         shown_before = (
@@ -312,8 +340,21 @@ class DiscoverySpider(DirectorySpider):
             judged=judged,
             shown_before=shown_before,
         )
+        yield from self.sitemaps_if_settled()
         # A sample that found a profile gave its budget back: groups that waited may go now.
         yield from self.requests_for(fetches + self.learner.flush())
+
+    def sitemaps_if_settled(self) -> Iterator[Request]:
+        """The sitemaps that wait, once a profile was read or the start page has led to no
+        directory (no listing read or known by its place, no entry page still out)."""
+        if self.sitemaps_waiting is None:
+            return
+        groups = self.learner.groups
+        directory = self.entry is not None or any(
+            g.kind == LISTING or (t[0] == "=" and g.in_flight) for t, g in groups.items()
+        )
+        if self.profiles_read or not directory:
+            yield from self.read_sitemaps()
 
     def shown_before(self, page: PageClass, template: str) -> int:
         """How many people this listing page shows when every one of them was shown before on
@@ -507,9 +548,9 @@ class DiscoverySpider(DirectorySpider):
         card = self.pending_cards.pop(canonical(meta["learn_url"]), None)
         if card is not None:
             self.stand_ins.append((card, f"profile unreachable ({type(failure.value).__name__})"))
-        yield from self.requests_for(
-            self.learner.observe(meta["learn_url"], meta["template"], GONE) + self.learner.flush()
-        )
+        fetches = self.learner.observe(meta["learn_url"], meta["template"], GONE)
+        yield from self.sitemaps_if_settled()
+        yield from self.requests_for(fetches + self.learner.flush())
 
     def on_idle(self) -> None:
         """Nothing left to fetch: explore links of low priority if no profile was found yet;
@@ -520,6 +561,10 @@ class DiscoverySpider(DirectorySpider):
             # Every list is walked: its filtered views now (and from now on, as they come).
             self.learner.views_open = True
             held, self.views_later = self.views_later, []
+        if not held and self.sitemaps_waiting is not None and not self.cards_seen:
+            # The start page's directory, if any, is walked and showed nobody: the sitemaps
+            # now, before pages of lesser promise are tried.
+            held = list(self.read_sitemaps())
         fetches = []
         if not held:
             fetches = self.learner.flush() or self.learner.explore(cards=self.cards_seen)
@@ -527,6 +572,12 @@ class DiscoverySpider(DirectorySpider):
             self.crawler.engine.crawl(request)
         if held or fetches:
             raise DontCloseSpider
+        if self.sitemaps_waiting is not None:
+            # A directory of result cards walked whole, no profile behind them: the cards are
+            # what the site has of its people; its sitemaps would name pages about others.
+            self.crawler.stats.inc_value("credcheck/discovery/sitemaps_unread",
+                                         len(self.sitemaps_waiting))  # fmt: skip
+            self.sitemaps_waiting = None
         cards = list(self.pending_cards.values()) if self.learner.crawl else []
         if cards or self.stand_ins:
             self.pending_cards = {}
