@@ -12,7 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
-from spiders.discovery.classify import GONE, LISTING, OTHER, PROFILE, classify_page
+from spiders.discovery.classify import (
+    GONE,
+    LISTING,
+    OTHER,
+    PROFILE,
+    classify_page,
+    stated_total,
+)
 from spiders.discovery.learner import (
     CHROME,
     HIGH,
@@ -314,6 +321,24 @@ def test_a_doctor_of_philosophy_over_an_academic_title_is_a_researchers_profile(
     # "Dr." over neither an academic title nor a doctorate is no one's profile yet.
     plain = classify_page(page(html("<h1>Dr. Minh Kaczmarek</h1><p>Welcome to our blog.</p>")))
     assert plain.kind == OTHER
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [
+        ("<p>47 results</p>", 47),
+        ("<p>Showing 1-10 of 1,247 physicians</p>", 1247),
+        ("<p>Results: 47</p><nav>Page 1 of 5</nav>", 47),
+        ("<h2>12 doctors found</h2><p>Showing 1–12 of 12</p>", 12),
+        ("<p>Ergebnisse (31)</p>", 31),
+        ("<p>Mostrando 1-20 de 85 médicos</p>", 85),
+        ("<nav>Page 1 of 5</nav>", None),  # pages, not results
+        ("<p>3 results</p><p>4 results</p>", None),  # two counts: none to trust
+        ("<p>Call 555-0147 for an appointment.</p>", None),
+    ],
+)
+def test_a_listing_page_says_how_many_results_its_list_holds(text, total):
+    assert stated_total(page(html(text)).selector.root) == total
 
 
 def test_error_pages_are_gone():

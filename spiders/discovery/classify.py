@@ -95,6 +95,20 @@ CLINICAL_SECTIONS = frozenset(
 )
 _CITY_STATE_ZIP = re.compile(r"\b[A-Z][A-Za-z .'-]+,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?\b")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[|:]\s*")
+# How results pages state their count: "47 results", "Showing 1-10 of 47", "Results: 47",
+# "47 physicians found" (English and the other languages of directory words).
+_RESULT_WORDS = (
+    r"(?:results?|matches|hits|providers?|physicians?|doctors?|clinicians?|specialists?"
+    r"|experts?|consultants?|people|persons|members|profiles|records|entries|listings"
+    r"|résultats?|resultados?|risultati|ergebnisse|treffer|resultaten|médecins|médicos"
+    r"|medici|ärzte|artsen)"
+)
+_NUMBER = r"(\d{1,3}(?:[,.\u00a0 ]\d{3})+|\d+)"
+_STATED_TOTAL = (
+    re.compile(rf"\b\d+\s*[-–—]\s*\d+\s+(?:of|de|di|von|van|sur|sobre|su)\s+{_NUMBER}\b", re.I),
+    re.compile(rf"(?<![\d,.\-/])\b{_NUMBER}\s+{_RESULT_WORDS}\b", re.I),
+    re.compile(rf"\b{_RESULT_WORDS}\s*(?::|\()\s*{_NUMBER}\b", re.I),
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class PageClass:
     links: tuple[Link, ...] = ()
     cards: tuple[dict, ...] = ()
     pagination: tuple[str, ...] = field(default=())
+    total: int | None = None  # for a listing: how many results it says its list holds
 
 
 @dataclass
@@ -317,6 +332,18 @@ def profile_cues(root) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cues))
 
 
+def stated_total(root) -> int | None:
+    """The number of results a listing page says its list holds ("47 results", "Showing
+    1-10 of 47"), when it states exactly one such number; None otherwise."""
+    text = " ".join(" ".join(BODY_TEXT(root)).split())
+    numbers = {
+        int(re.sub(r"\D", "", match.group(1)))
+        for pattern in _STATED_TOTAL
+        for match in pattern.finditer(text)
+    }
+    return numbers.pop() if len(numbers) == 1 else None
+
+
 def page_fingerprint(response: Any) -> str:
     """What a page says, as a short key: its body text with its own address taken out, in
     every form (a missing-page answer may echo the address asked for). Two addresses with one
@@ -446,8 +473,11 @@ def _classify(response: Any) -> PageClass:
         or views >= 5
     )
     if len(led_to) >= 3 or cards or len(found) >= 3 or listed or (led_to and forms) or index:
+        total = stated_total(root)
+        if total is not None:
+            evidence.append(f"states {total} results")
         return PageClass(LISTING, tuple(evidence), links=tuple(links), cards=cards,
-                         pagination=forms)  # fmt: skip
+                         pagination=forms, total=total)  # fmt: skip
     why = ["no person is the page's subject"]
     if article:
         why.append("an article/review page")

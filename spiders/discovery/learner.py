@@ -395,6 +395,12 @@ class SiteLearner:
         varying = {k: min(v) for k, v in group.query_values.items() if len(v) > 1}
         return id_key("?" + urlencode(varying)) if varying else None
 
+    def leave_views(self) -> None:
+        """The filtered views of the site's lists are left unread (the lists are whole)."""
+        for group in self.groups.values():
+            if group.view and group.kind in (UNKNOWN, LISTING):
+                group.kind, group.pending = REDUNDANT, []
+
     def is_view(self, template: str) -> bool:
         """The group is one of filtered views of a listing (see ``offer``): the spider reads
         them after the lists they filter, which they may only repeat."""

@@ -112,6 +112,9 @@ class DiscoverySpider(DirectorySpider):
         # of the same ref was read meanwhile (a broken link to a profile another link reaches)
         self.stand_ins: list[tuple[dict, str]] = []
         self.profile_refs: set[str] = set()
+        # The people the site's lists (listing pages but for filtered views) showed, by the
+        # number of results the pages said their list holds (None: a page that said none).
+        self.listed: dict[int | None, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverySpider:
@@ -312,6 +315,8 @@ class DiscoverySpider(DirectorySpider):
                     new_people += key not in self.offsite_people
                     self.offsite_people.add(key)
             stats.inc_value("credcheck/pages/listing")
+            if not self.learner.is_view(meta["template"]):
+                self.listed.setdefault(page.total, set()).update(self.people_keys(page))
             self.cards_seen = self.cards_seen or bool(page.cards)
             self.entry = self.entry or response.url
             self.listing_forms.update(page.pagination)
@@ -356,17 +361,30 @@ class DiscoverySpider(DirectorySpider):
         if self.profiles_read or not directory:
             yield from self.read_sitemaps()
 
-    def shown_before(self, page: PageClass, template: str) -> int:
-        """How many people this listing page shows when every one of them was shown before on
-        a listing of another template (the same directory seen another way: its A-Z letters
-        after its full list); 0 when any of them was not."""
-        keys = {canonical(link.url) for link in page.links if link.role == PERSON} | {
+    @staticmethod
+    def people_keys(page: PageClass) -> set[str]:
+        """The people a listing page shows: their profile links, or their cards' names."""
+        return {canonical(link.url) for link in page.links if link.role == PERSON} | {
             canonical(card["profile_url"]) if card["profile_url"]
             else "card:" + (card.get("name") or "").casefold()
             for card in page.cards
         }  # fmt: skip
+
+    def shown_before(self, page: PageClass, template: str) -> int:
+        """How many people this listing page shows when every one of them was shown before on
+        a listing of another template (the same directory seen another way: its A-Z letters
+        after its full list); 0 when any of them was not."""
+        keys = self.people_keys(page)
         earlier = [self.shown_on.setdefault(key, template) for key in keys]
         return len(keys) if all(t != template for t in earlier) else 0
+
+    def lists_whole(self) -> bool:
+        """Every list the crawl walked said how many results it holds, and showed that many
+        people: the lists are whole, and their filtered views (A-Z letters, departments) can
+        only show them again."""
+        return bool(self.listed) and all(
+            total is not None and len(people) >= total for total, people in self.listed.items()
+        )
 
     def same_answer(self, response: Response) -> str | None:
         """The address that gave this very page before (see ``page_fingerprint``), if any."""
@@ -558,9 +576,14 @@ class DiscoverySpider(DirectorySpider):
         self.sitemaps_out = 0  # (nothing is out: a sitemap request was dropped unanswered)
         held, self.held = self.held, []
         if not held and not self.learner.views_open:
-            # Every list is walked: its filtered views now (and from now on, as they come).
+            # Every list is walked: its filtered views now (and from now on, as they come) —
+            # unless the lists said how many they hold and showed that many.
             self.learner.views_open = True
             held, self.views_later = self.views_later, []
+            if held and self.lists_whole():
+                self.crawler.stats.inc_value("credcheck/discovery/views_left", len(held))
+                self.learner.leave_views()
+                held = []
         if not held and self.sitemaps_waiting is not None and not self.cards_seen:
             # The start page's directory, if any, is walked and showed nobody: the sitemaps
             # now, before pages of lesser promise are tried.
