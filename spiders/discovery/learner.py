@@ -307,13 +307,12 @@ class SiteLearner:
         for group in list(self.groups.values()):
             if group.kind != UNKNOWN or group.priority < SITEMAP or self._sitemap_only(group):
                 continue  # (sitemap-only groups wait for ``explore``)
-            if not group.samples and not group.in_flight:
-                if self._dead_family(group):
-                    group.kind = REJECTED
-                    group.sources.add("family")
-                    continue
-                if self._family_busy(group):
-                    continue  # (sampled once its family has spoken, at a later flush)
+            if not group.in_flight and self._dead_family(group):
+                group.kind = REJECTED  # (its own samples so far among the dead, perhaps)
+                group.sources.add("family")
+                continue
+            if not group.samples and not group.in_flight and self._family_busy(group):
+                continue  # (sampled once its family has spoken, at a later flush)
             fetches += self._sample(group)
         return fetches
 
