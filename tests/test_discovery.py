@@ -741,6 +741,26 @@ def test_a_group_of_dead_profile_links_is_left_after_three_and_stays_left_as_it_
     assert learner.groups["/dr/{id}"].kind == REJECTED
 
 
+def test_members_of_a_dead_family_with_samples_of_their_own_are_left_with_it():
+    """Departments whose one broken link each was sampled, dead: six of them, and the family
+    is dead; the next listing page offers each another link, and none is sampled (the
+    departments sampled so far are left with the family, not sampled on)."""
+    learner = SiteLearner(seed="t")
+    depts = ["heart", "lung", "kidney", "skin", "eyes", "bone"]
+    fetched = []
+    for page_number in range(2):
+        fetches = []
+        for dept in depts:
+            fetches += learner.offer(BASE + f"/dept/{dept}/dr/{page_number}-x", HIGH, "person")
+        fetches += learner.flush()
+        while fetches:
+            fetch = fetches.pop(0)
+            fetched.append(fetch.url)
+            fetches += learner.observe(fetch.url, fetch.template, GONE) + learner.flush()
+    assert len(fetched) == 6 and all("/0-x" in url for url in fetched)
+    assert all(learner.groups[f"/dept/{d}/dr/{{id}}"].kind == REJECTED for d in depts)
+
+
 def test_the_id_of_a_query_template_is_the_value_that_varies():
     """``?action=view&profile=jane-doe``: no digits, no key that says id; ``action`` is the
     same on every profile, so the ref (and a registry pattern's group) is ``profile``'s."""
