@@ -47,6 +47,8 @@ REGRESSION_SEEDS = [
     702030,  # "Dr. Minh Kaczmarek" over "PhD, MPH" and "Adjunct Professor": a researcher
     2468023,  # profiles in the directory's template rejected on one sample (a staff page)
     # while the template looked small; 13 of them offered later (judged again when it grows)
+    9300037,  # sitegen: robots.txt shut the decoys' folder /about/, the directory's too (no
+    # polite crawler could reach the 60 profiles the truth expected; the generator's fault)
 ]
 DRAWN = 3
 

@@ -88,8 +88,12 @@ def build_robots(site: GeneratedSite) -> None:
     if o["disallow"] == "search":
         site.disallow_prefixes.append("/search")
     elif o["disallow"] == "decoys" and site.decoy_paths:
-        folder = "/" + sorted(site.decoy_paths)[0].strip("/").split("/")[0] + "/"
-        site.disallow_prefixes.append(folder)
+        # A decoys' folder that holds no page of the directory (its entry may share the
+        # folder of a decoy: /about/team/ beside /about/leadership/).
+        directory = {site.entry_path, *site.listing_paths} if o["listing"] else set()
+        folders = ["/" + p.strip("/").split("/")[0] + "/" for p in sorted(site.decoy_paths)]
+        folder = next((f for f in folders if not any(p.startswith(f) for p in directory)), None)
+        site.disallow_prefixes += [folder] if folder else []
     elif o["disallow"] == "profiles":
         site.disallow_prefixes.append(site.profile_prefix())
     elif o["disallow"] == "department":
