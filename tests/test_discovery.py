@@ -560,6 +560,27 @@ def test_a_group_whose_samples_are_half_profiles_is_crawled(kinds, decision):
     assert learner.groups["/people/{id}"].kind == decision
 
 
+@pytest.mark.parametrize(("new_people", "decision"), [(0, REJECTED), (4, MIXED)])
+def test_a_bag_of_pages_whose_listings_show_only_people_found_before_is_not_crawled(
+    new_people, decision
+):
+    """A site's menu pages: a news index and a staff list (listings of people found before:
+    their links are offered already) beside two other pages are no reason to fetch the rest;
+    listings that led to people nobody had found are."""
+    learner = SiteLearner(seed="t")
+    for url in urls("/{i}-page", 9):
+        learner.offer(url, SITEMAP, "chrome")
+    observed = iter((LISTING, OTHER, LISTING, OTHER))
+    fetches = learner.flush()
+    while fetches and learner.groups["/{id}"].kind == "unknown":
+        fetch = fetches.pop(0)
+        kind = next(observed)
+        people = 5 if kind == LISTING else 0
+        fetches += learner.observe(fetch.url, fetch.template, kind, people=people,
+                                   new_people=min(people, new_people))  # fmt: skip
+    assert learner.groups["/{id}"].kind == decision
+
+
 def test_a_directory_the_menus_link_is_sampled_though_the_sitemap_led_to_profiles():
     """A sitemap may name only some people: one page the site's menus link (its directory,
     perhaps) is tried; one page the sitemap alone names (about, contact) is not."""

@@ -107,6 +107,7 @@ class Group:
     offered: int = 0
     query_values: dict[str, set[str]] = field(default_factory=dict)  # key -> up to 2 values
     view: bool = False  # linked as a filtered view of a listing (its A-Z letters, departments)
+    known_listings: int = 0  # samples that were listings of people all found before
 
     @property
     def fetched(self) -> int:
@@ -539,6 +540,7 @@ class SiteLearner:
             group.in_flight -= 1
         if group.kind == UNKNOWN:
             group.samples.append((url, kind))
+            group.known_listings += kind == LISTING and judged and not new_people
             return self._decide(group)
         if group.learned and not group.stale:
             useful = group.outcomes[PROFILE] + group.outcomes[LISTING]
@@ -601,8 +603,11 @@ class SiteLearner:
         elif len(evidence) >= MAX_SAMPLES or (len(evidence) >= needed and not group.pending):
             # Half useful or more: crawled whole (a directory's profiles beside its staff
             # pages: every page is still judged by its content); a bag of a site's own pages
-            # with one listing among them (/about, /careers, /locations/): not.
-            decision = MIXED if len(useful) / len(evidence) >= 0.5 else REJECTED
+            # with one listing among them (/about, /careers, /locations/): not; nor one whose
+            # listings only showed people found before (a news index, a staff list: what they
+            # link is offered already).
+            news = len(useful) - group.known_listings
+            decision = MIXED if news / len(evidence) >= 0.5 else REJECTED
         elif gone and PROFILE not in evidence and (
             (gone >= DEAD_SAMPLES and gone > len(evidence)) or self._dead_family(group)
         ):
