@@ -173,6 +173,7 @@ def run_credcheck(directory: Path, memory: str = "3GB") -> dict:
     return {
         "seconds": seconds,
         "timings": details.timings,
+        "cpu_timings": details.cpu_timings,
         "blocking": report.to_dict("records"),
         "ambiguous": int((decisions["identity"] == "ambiguous").sum()),
     }
@@ -623,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         ours = _child("credcheck", directory, args.febrl, args.duckdb_memory)
         ours.update(score(directory, "credcheck"))
         print(f"credcheck timings: {ours['timings']}; ambiguous: {ours['ambiguous']}")
+        print(f"credcheck CPU seconds: {ours['cpu_timings']}")
         print(pd.DataFrame(ours["blocking"]).to_string(index=False))
         print(_line("credcheck", ours), flush=True)
         results = {"credcheck": ours}

@@ -69,3 +69,25 @@ def test_one_changed_digit_is_caught():
                 continue
             changed = VALID[0][:position] + replacement + VALID[0][position + 1 :]
             assert not is_valid_npi(changed)
+
+
+def test_vectorized_npi_numbers_agree_with_the_one_value_rule():
+    """The matcher's Arrow/numpy reading of a whole NPI column (``npi_numbers``) gives what
+    ``clean_npi`` gives value by value: random ten-digit numbers (a tenth pass the check),
+    text around numbers, other scripts' digits, numbers as numbers, gaps."""
+    import random
+
+    import pandas as pd
+
+    from pipeline.match.people import npi_numbers
+
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    values: list = [str(rng.randrange(10**9, 10**10)) for _ in range(3000)]
+    values += [f"NPI: {v}" for v in values[:50]] + [f" {v} " for v in values[50:100]]
+    values += ["１２３４５６７８９３", "٣٣٣٣٣٣٣٣٣٣", "123456789X", "", None, 1234567893, float("nan")]
+    rng.shuffle(values)
+    expected = [int(clean_npi(v) or 0) for v in values]
+    got = npi_numbers(pd.Series(values, dtype=object)).tolist()
+    assert got == expected, f"seed {seed}"
+    assert sum(x > 0 for x in expected) > 100, f"seed {seed}"  # the valid branch was taken

@@ -108,9 +108,10 @@ class _NameDerivations:
         self.initial = pd.factorize(text.str.slice(0, 1))[0].astype(np.int64) + 1
         self.names = names
 
-    def deletions(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(name code, variant code) for the name and each one-deletion variant of it (names of
-        3+ letters; shorter ones are too ambiguous to key on a typo)."""
+    def deletions(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(name code, variant code, strict) for the name and each one-deletion variant of it
+        (names of 3+ letters; shorter ones are too ambiguous to key on a typo). ``strict``: the
+        variant is shorter than the name (the first variant of each name is the name itself)."""
         uniq = np.unique(codes[codes >= 0])
         words = pd.Series(self.names[uniq], dtype="string[pyarrow]").str.replace(" ", "")
         lengths = words.str.len().to_numpy(dtype=np.int64, na_value=0)
@@ -125,8 +126,11 @@ class _NameDerivations:
             var.append(part.str.slice(0, i) + part.str.slice(i + 1))
         src_all = np.concatenate(src).astype(np.int64)
         var_codes = pd.factorize(pd.concat(var, ignore_index=True))[0].astype(np.int64)
+        whole = np.full(int(uniq.max()) + 1 if len(uniq) else 0, -1, dtype=np.int64)
+        whole[uniq] = var_codes[: len(uniq)]
         pair = np.unique((src_all << 32) | var_codes)  # "ll" loses either l: one variant
-        return pair >> 32, pair & 0xFFFFFFFF
+        src_u, var_u = pair >> 32, pair & 0xFFFFFFFF
+        return src_u, var_u, var_u != whole[src_u]
 
 
 def _state_bits(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,56 +203,64 @@ def _register_side(
     return np.r_[codes, written]
 
 
+def _initials_sql(tag: str) -> str:
+    """``ini_{tag}``: each (person, surname) with the initial of the first name as written and,
+    where it differs, of the formal name ("Bill" -> b and w). Made once, read by three keys."""
+    return f"""CREATE OR REPLACE TEMP TABLE ini_{tag} AS SELECT DISTINCT pos, code, initial FROM (
+        SELECT s.pos, s.code, w.initial FROM sur_{tag} s JOIN deriv w ON w.code = s.written
+        UNION ALL
+        SELECT s.pos, s.code, f.initial FROM sur_{tag} s JOIN deriv f ON f.code = s.root)"""
+
+
 def _keys_sql(tag: str) -> str:
     """Every (person, key kind, key value) of one side; kinds are indexes into KEY_KINDS."""
     kind = {name: i for i, name in enumerate(KEY_KINDS)}
-    # Each surname row twice, with the first name as written and its formal name (equi-joins:
-    # an OR in a join condition would make DuckDB compare every row with every name).
-    written_or_root = f"""SELECT pos, code, written AS first FROM sur_{tag}
-        UNION SELECT pos, code, root FROM sur_{tag}"""
+    # ``dup``: for a strict deletion variant, the name it came from. Two people with the same
+    # name share all its variants; the pair counts once, through the whole name (whose block
+    # is never bigger than a variant's), so the join skips variant rows of equal names.
+    dup = "CASE WHEN d.strict THEN d.code ELSE -1 END"
     return f"""
-        SELECT pos AS idx, {kind["npi"]} AS kind, npi AS key FROM npi_{tag}
+        SELECT pos AS idx, {kind["npi"]} AS kind, npi AS key, -1 AS dup FROM npi_{tag}
         UNION ALL
         SELECT s.pos, {kind["name_sound"]},
-               (least(dr.sound, ds.sound) << 28) | greatest(dr.sound, ds.sound)
+               (least(dr.sound, ds.sound) << 28) | greatest(dr.sound, ds.sound), -1
         FROM sur_{tag} s JOIN deriv ds ON ds.code = s.code JOIN deriv dr ON dr.code = s.root
         UNION ALL
-        SELECT s.pos, {kind["initial_prefix_state"]}, (i.initial << 40) | (ds.prefix << 8) | t.bit
+        SELECT s.pos, {kind["initial_prefix_state"]},
+               (i.initial << 40) | (ds.prefix << 8) | t.bit, -1
         FROM sur_{tag} s JOIN st_{tag} t USING (pos) JOIN deriv ds ON ds.code = s.code
         JOIN deriv i ON i.code = s.root
         UNION ALL
-        SELECT s.pos, {kind["initial_prefix_state"]}, (i.initial << 40) | (ds.prefix << 8) | t.bit
+        SELECT s.pos, {kind["initial_prefix_state"]},
+               (i.initial << 40) | (ds.prefix << 8) | t.bit, -1
         FROM sur_{tag} s JOIN st_{tag} t USING (pos) JOIN deriv ds ON ds.code = s.code
         JOIN deriv i ON i.code = s.written JOIN deriv dr ON dr.code = s.root
         WHERE i.initial <> dr.initial
         UNION ALL
-        SELECT s.pos, {kind["surname_typo"]}, (d.var << 28) | s.root
+        SELECT s.pos, {kind["surname_typo"]}, (d.var << 28) | s.root, {dup}
         FROM sur_{tag} s JOIN dels d ON d.code = s.code WHERE s.root >= 0
         UNION ALL
-        SELECT DISTINCT s.pos, {kind["surname_initial"]}, (s.code << 28) | i.initial
-        FROM ({written_or_root}) s JOIN deriv i ON i.code = s.first
-        WHERE s.code >= 0
+        SELECT s.pos, {kind["surname_initial"]}, (s.code << 28) | s.initial, -1
+        FROM ini_{tag} s WHERE s.code >= 0
         UNION ALL
-        SELECT DISTINCT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | i.initial
-        FROM ({written_or_root}) s JOIN dels d ON d.code = s.code
-        JOIN deriv i ON i.code = s.first
+        SELECT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | s.initial, {dup}
+        FROM ini_{tag} s JOIN dels d ON d.code = s.code
         UNION ALL
-        SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code
+        SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code, {dup}
         FROM sur_{tag} s JOIN dels d ON d.code = s.written WHERE s.code >= 0
         UNION ALL
-        SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place
+        SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place, -1
         FROM sur_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
         UNION ALL
         SELECT DISTINCT s.pos, {kind["surname_initial_place"]},
-               (s.code << 36) | (i.initial << 28) | p.place
-        FROM ({written_or_root}) s JOIN deriv i ON i.code = s.first JOIN pl_{tag} p USING (pos)
-        WHERE s.code >= 0
+               (s.code << 36) | (s.initial << 28) | p.place, -1
+        FROM ini_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
         UNION ALL
-        SELECT DISTINCT s.pos, {kind["initial_place"]}, (i.initial << 40) | p.place
-        FROM sur_{tag} s JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root
-        WHERE NOT s.flipped
+        SELECT s.pos, {kind["initial_place"]}, (i.initial << 40) | p.place, -1
+        FROM (SELECT DISTINCT pos, root FROM sur_{tag} WHERE NOT flipped) s
+        JOIN pl_{tag} p USING (pos) JOIN deriv i ON i.code = s.root
         UNION ALL
-        SELECT e.pos, {kind["school_place"]}, (e.school << 28) | p.place
+        SELECT e.pos, {kind["school_place"]}, (e.school << 28) | p.place, -1
         FROM sch_{tag} e JOIN pl_{tag} p USING (pos)"""
 
 
@@ -311,6 +323,7 @@ class Blocker:
         self.con = con or duckdb.connect()
         self.max_block_size = max_block_size
         self._tables: list[str] = []
+        self._insertion_order: bool | None = None
 
     def __enter__(self) -> Blocker:
         self.prepare()
@@ -329,8 +342,8 @@ class Blocker:
         lcodes = _register_side(con, self.left, "l", swapped=True)
         rcodes = _register_side(con, self.right, "r")
         self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch") for s in "lr"]
-        src, var = d.deletions(np.r_[lcodes, rcodes])
-        self._register("dels", pd.DataFrame({"code": src, "var": var}))
+        src, var, strict = d.deletions(np.r_[lcodes, rcodes])
+        self._register("dels", pd.DataFrame({"code": src, "var": var, "strict": strict}))
         self._register(
             "deriv",
             pd.DataFrame(
@@ -342,16 +355,23 @@ class Blocker:
                 }
             ),
         )
+        for tag in "lr":
+            con.execute(_initials_sql(tag))
         near_l, near_r = neighbourhood_pairs(self.left, self.right, self.vocab)
         self._register("near", pd.DataFrame({"l": near_l, "r": near_r}))
-        # Left keys in small blocks only; reference keys that some left record shares.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE block_lkeys AS SELECT DISTINCT * FROM ({_keys_sql('l')})"
-        )
+        # Left keys in small blocks only; reference keys that some left record shares. No
+        # DISTINCT on the left and no ORDER BY: a repeated left key only repeats pairs, which
+        # ``candidates`` folds anyway, and a chunk's range filter is a cheap scan.
+        # CTAS without order bookkeeping; a caller's connection gets its setting back (close).
+        self._insertion_order = con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchone()[0]
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE block_lkeys AS {_keys_sql('l')}")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE block_rkeys AS
                 SELECT r.* FROM ({_keys_sql("r")}) r
-                SEMI JOIN (SELECT DISTINCT kind, key FROM block_lkeys) USING (kind, key)"""
+                SEMI JOIN block_lkeys USING (kind, key)"""
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE block_small AS
@@ -360,8 +380,7 @@ class Blocker:
         )
         con.execute(
             """CREATE OR REPLACE TEMP TABLE block_lkeys AS
-               SELECT l.* FROM block_lkeys l SEMI JOIN block_small USING (kind, key)
-               ORDER BY idx"""
+               SELECT l.* FROM block_lkeys l SEMI JOIN block_small USING (kind, key)"""
         )
         con.execute(
             """CREATE OR REPLACE TEMP TABLE block_rkeys AS
@@ -376,6 +395,7 @@ class Blocker:
             f"""SELECT lk.idx AS l, r.idx AS r, lk.kind FROM block_lkeys lk
                 JOIN block_rkeys r USING (kind, key)
                 WHERE lk.idx >= {int(start)} AND lk.idx < {int(stop)}
+                  AND NOT (lk.dup >= 0 AND lk.dup = r.dup)
                 UNION ALL
                 SELECT l, r, {KEY_KINDS.index("neighbourhood")} FROM near
                 WHERE l >= {int(start)} AND l < {int(stop)}"""
@@ -397,13 +417,15 @@ class Blocker:
         return Candidates(lpos=pair >> r_bits, rpos=pair & r_mask, keys=keys.astype(np.uint16))
 
     def close(self) -> None:
-        for table in ("block_lkeys", "block_rkeys", "block_small"):
+        for table in ("block_lkeys", "block_rkeys", "block_small", "ini_l", "ini_r"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
         for table in self._tables:
             self.con.unregister(table)
         self._tables = []
         if self.own:
             self.con.close()
+        elif self._insertion_order is not None:
+            self.con.execute(f"SET preserve_insertion_order = {bool(self._insertion_order)}")
 
 
 def block_candidates(
