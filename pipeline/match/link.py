@@ -345,10 +345,17 @@ def link(
     kept: list[Candidates] = []
     n_pairs = 0
     tf = term_frequency_tables(lenc, renc, vocab)
-    with Blocker(lenc, renc, vocab, con) as blocker:
+    starts = range(0, max(lenc.n, 1), chunk_records)
+    # The next chunk's candidates are joined (DuckDB, numpy sort: both outside the GIL) while
+    # this chunk is compared and scored; two chunks' pairs are held at most.
+    with Blocker(lenc, renc, vocab, con) as blocker, ThreadPoolExecutor(1) as ahead:
         lap("block")
-        for start in range(0, max(lenc.n, 1), chunk_records):
-            candidates = blocker.candidates(start, start + chunk_records)
+        pending = ahead.submit(blocker.candidates, starts[0], starts[0] + chunk_records)
+        for start in starts:
+            candidates = pending.result()
+            if start + chunk_records < lenc.n:
+                nxt = start + chunk_records
+                pending = ahead.submit(blocker.candidates, nxt, nxt + chunk_records)
             n_pairs += len(candidates)
             lap("block")
             levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
