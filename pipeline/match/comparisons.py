@@ -648,6 +648,16 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
+def build_tables(left: Encoded, right: Encoded, vocab: Vocab) -> None:
+    """Build the vocabulary's lookup tables that comparisons fill lazily (name lengths, first
+    names' relatives, the sex each first name tells, specialty agreement) for every name of
+    both sides: comparisons running on several threads then only read them."""
+    batch = PairBatch(left, right, vocab, np.empty(0, np.int64), np.empty(0, np.int64))
+    _first_names(batch)
+    _name_sexes(batch, np.r_[left.first, left.last, right.first])
+    vocab.specialty_agreement  # noqa: B018 - a cached property, computed here once
+
+
 def comparison_levels(batch: PairBatch) -> np.ndarray:
     """Level index of every comparison for every pair: int8 array (pairs, comparisons)."""
     out = np.empty((len(batch), len(COMPARISONS)), dtype=np.int8)

@@ -16,8 +16,9 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import duckdb
@@ -27,12 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.match.blocking import Blocker, Candidates
-from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels
+from pipeline.match.comparisons import COMPARISONS, PairBatch, build_tables, comparison_levels
 from pipeline.match.decide import THRESHOLDS, identities, shares
 from pipeline.match.model import (
     Parameters,
     a_name_disagrees,
     estimate_parameters,
+    match_prior,
     pair_weights,
     term_frequency_tables,
 )
@@ -80,15 +82,13 @@ def _npi_decisive(levels: np.ndarray) -> np.ndarray:
 def _in_batches(n_pairs: int, work: Callable[[int, int], None]) -> None:
     """``work(start, stop)`` over CHUNK_PAIRS-sized ranges of pairs (bounding the temporary
     arrays), on every core: the comparisons are numpy and rapidfuzz kernels that release the
-    GIL. The first range runs alone, so the name tables it builds on the vocabulary are built
-    once, not by each thread."""
+    GIL, and read the vocabulary's tables that ``build_tables`` made beforehand."""
     ranges = [(start, start + CHUNK_PAIRS) for start in range(0, n_pairs, CHUNK_PAIRS)]
-    if not ranges:
-        return
-    work(*ranges[0])
-    if len(ranges) > 1:
+    if len(ranges) == 1:
+        work(*ranges[0])
+    elif ranges:
         with ThreadPoolExecutor(COMPARE_THREADS) as pool:
-            list(pool.map(lambda r: work(*r), ranges[1:]))  # list(): raise the first error
+            list(pool.map(lambda r: work(*r), ranges))  # list(): raise the first error
 
 
 def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:
@@ -103,16 +103,16 @@ def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:
     return out
 
 
-def _score(left, right, vocab, lpos, rpos, levels, params, tf) -> tuple[np.ndarray, np.ndarray]:
-    """Total match weight and NPI-decisiveness of pairs whose levels are known."""
+def _evidence(left, right, vocab, lpos, rpos, levels, params, tf) -> tuple[np.ndarray, np.ndarray]:
+    """Summed log2 m/u (the match weight less the prior) and NPI-decisiveness of pairs whose
+    levels are known."""
     total = np.empty(len(lpos), dtype=np.float64)
     decisive = np.empty(len(lpos), dtype=bool)
-    prior = params.prior_weight
 
     def work(start: int, stop: int) -> None:
         batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
         part = levels[start:stop]
-        total[start:stop] = prior + pair_weights(batch, part, params, tf).sum(axis=1)
+        total[start:stop] = pair_weights(batch, part, params, tf).sum(axis=1)
         decisive[start:stop] = _npi_decisive(part)
 
     _in_batches(len(lpos), work)
@@ -305,6 +305,23 @@ def resolve(
     )
 
 
+def _joined_ahead(
+    blocker: Blocker, pool: ThreadPoolExecutor, n: int, size: int
+) -> Iterator[tuple[int, Candidates]]:
+    """(start, candidates) of each chunk of ``size`` left records. The next chunk's pairs are
+    joined on ``pool`` (DuckDB and a numpy sort, both outside the GIL) while the caller
+    compares and scores this one: two chunks' pairs are held at most."""
+    pending = pool.submit(blocker.candidates, 0, size)
+    try:
+        for start in range(0, max(n, 1), size):
+            candidates = pending.result()
+            if start + size < n:
+                pending = pool.submit(blocker.candidates, start + size, start + 2 * size)
+            yield start, candidates
+    finally:
+        wait([pending])  # a join in flight ends before the blocker drops its tables
+
+
 def link(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -319,11 +336,13 @@ def link(
 
     Left records go through blocking, comparison and scoring ``chunk_records`` at a time;
     only each record's best two candidates (and what the rest add up to) are kept, so memory
-    follows the chunk, not the link. Parameters are estimated on the first chunk's pairs.
+    follows the chunk, not the link. m and u are estimated on sampled pairs, the prior on the
+    first chunk's candidates.
     ``keep_candidates``: also keep every candidate pair (for a blocking report).
 
     Returns (one decision per left record, the link's details incl. the learned parameters).
     """
+    fixed_params = params is not None
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}  # CPU over wall time: how well a step uses the cores
     clock, cpu_clock = time.perf_counter(), time.process_time()
@@ -344,52 +363,46 @@ def link(
     top = TopTwo.empty(lenc.n)
     kept: list[Candidates] = []
     n_pairs = 0
-    tf = term_frequency_tables(lenc, renc, vocab)
-    starts = range(0, max(lenc.n, 1), chunk_records)
-    # The next chunk's candidates are joined (DuckDB, numpy sort: both outside the GIL) while
-    # this chunk is compared and scored; two chunks' pairs are held at most.
-    with Blocker(lenc, renc, vocab, con) as blocker, ThreadPoolExecutor(1) as ahead:
-        lap("block")
-        pending = ahead.submit(blocker.candidates, starts[0], starts[0] + chunk_records)
-        for start in starts:
-            candidates = pending.result()
-            if start + chunk_records < lenc.n:
-                nxt = start + chunk_records
-                pending = ahead.submit(blocker.candidates, nxt, nxt + chunk_records)
-            n_pairs += len(candidates)
+    # Work done beside the main line: the vocabulary's comparison tables while DuckDB prepares
+    # the blocking keys, then each next chunk's candidates (``_joined_ahead``).
+    with ThreadPoolExecutor(1) as aside:
+        tables = aside.submit(build_tables, lenc, renc, vocab)
+        tf = term_frequency_tables(lenc, renc, vocab)
+        with (
+            Blocker(lenc, renc, vocab, con) as blocker,
+            closing(_joined_ahead(blocker, aside, lenc.n, chunk_records)) as chunks,
+        ):
+            tables.result()
             lap("block")
-            levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
-            lap("compare")
-            if params is None:
-                n_records = min(chunk_records, lenc.n)
-                params = estimate_parameters(
-                    lenc,
-                    renc,
-                    vocab,
-                    candidates.lpos,
-                    candidates.rpos,
-                    levels,
-                    tf,
-                    n_records,
-                    seed=seed,
+            for start, candidates in chunks:
+                n_pairs += len(candidates)
+                lap("block")
+                levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
+                lap("compare")
+                if params is None:
+                    params = estimate_parameters(lenc, renc, vocab, seed=seed)
+                    lap("estimate")
+                weight, decisive = _evidence(
+                    lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf
                 )
-                lap("estimate")
-            weight, decisive = _score(
-                lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf
-            )
-            top.add(candidates.lpos, candidates.rpos, weight, decisive)
-            lap("score")
-            log.info(
-                "records %d-%d of %d: %d candidate pairs (%d so far)",
-                start,
-                min(start + chunk_records, lenc.n),
-                lenc.n,
-                len(candidates),
-                n_pairs,
-            )
-            if keep_candidates:
-                kept.append(candidates)
-            del candidates, levels, weight, decisive
+                if start == 0 and not fixed_params:
+                    # The prior: the share of the first chunk's records that have a match.
+                    n_records = min(chunk_records, lenc.n)
+                    params.lam = match_prior(candidates.lpos, weight, n_records, renc.n)
+                weight += params.prior_weight
+                top.add(candidates.lpos, candidates.rpos, weight, decisive)
+                lap("score")
+                log.info(
+                    "records %d-%d of %d: %d candidate pairs (%d so far)",
+                    start,
+                    min(start + chunk_records, lenc.n),
+                    lenc.n,
+                    len(candidates),
+                    n_pairs,
+                )
+                if keep_candidates:
+                    kept.append(candidates)
+                del candidates, levels, weight, decisive
     decisions = resolve(lenc, renc, vocab, top, params, tf)
     lap("decide")
     if kept:

@@ -284,24 +284,10 @@ def training_pairs(
     return np.asarray(got["l"], np.int64), np.asarray(got["r"], np.int64)
 
 
-def estimate_parameters(
-    left: Encoded,
-    right: Encoded,
-    vocab: Vocab,
-    lpos: np.ndarray,
-    rpos: np.ndarray,
-    levels: np.ndarray,
-    tf: dict,
-    n_blocked_records: int | None = None,
-    seed: int = 0,
-) -> Parameters:
-    """u from random pairs; m by EM on broad-rule pairs; the prior from the blocked pairs.
-
-    ``lpos``, ``rpos``, ``levels`` are the blocked candidate pairs of ``n_blocked_records``
-    left records (default: all of them) and ``tf`` the term-frequency tables: with m and u
-    fixed, EM on each record's candidates gives the share of left records that have a match
-    (``match_prior``).
-    """
+def estimate_parameters(left: Encoded, right: Encoded, vocab: Vocab, seed: int = 0) -> Parameters:
+    """u from random pairs; m by EM on broad-rule pairs. The prior is the caller's to set, from
+    the blocked pairs' evidence under these m and u (``match_prior``): the link scores its
+    first chunk's pairs once, for the prior and for the decisions."""
     start = Parameters.defaults()
     start.u = estimate_u(left, right, vocab, seed=seed)
     estimates: list[list[np.ndarray]] = [[] for _ in COMPARISONS]
@@ -318,11 +304,7 @@ def estimate_parameters(
             if not frozen[k] and (rule_levels[:, k] != c.null_level).any():
                 estimates[k].append(trained.m[k])
     m = [np.mean(found, axis=0) if found else default for found, default in zip(estimates, start.m)]
-    params = Parameters(m=m, u=start.u, lam=start.lam, iterations=iterations, converged=True)
-    n_blocked = left.n if n_blocked_records is None else n_blocked_records
-    evidence = pair_weights(PairBatch(left, right, vocab, lpos, rpos), levels, params, tf)
-    params.lam = match_prior(np.asarray(lpos), evidence.sum(axis=1), n_blocked, right.n)
-    return params
+    return Parameters(m=m, u=start.u, lam=start.lam, iterations=iterations, converged=True)
 
 
 def match_prior(
