@@ -199,12 +199,18 @@ class PairBatch:
                         best[has] = np.maximum(best[has], agree(forms[has, i], rs[has, j]))
             return best
 
-        lforms = self.left.surnames[self.lpos[idx]]
-        fforms = self.left.first_as_surnames[self.lpos[idx]]
-        straight = agree(lf, rf, first=True) + agree_surname(lforms)
-        first_exchanged, surname_exchanged = agree(ll, rf, first=True), agree_surname(fforms)
-        exchanged = first_exchanged + surname_exchanged
-        out[idx] = (exchanged > straight) & (first_exchanged > 0) & (surname_exchanged > 0)
+        # Both exchanged names must agree: the rarer of the two tests first, then the rest
+        # only where it holds.
+        surname_exchanged = agree_surname(self.left.first_as_surnames[self.lpos[idx]])
+        keep = np.flatnonzero(surname_exchanged > 0)
+        idx, lf, ll, rf, rs = idx[keep], lf[keep], ll[keep], rf[keep], rs[keep]
+        surname_exchanged = surname_exchanged[keep]
+        first_exchanged = agree(ll, rf, first=True)
+        keep = np.flatnonzero(first_exchanged > 0)
+        idx, lf, ll, rf, rs = idx[keep], lf[keep], ll[keep], rf[keep], rs[keep]
+        exchanged = first_exchanged[keep] + surname_exchanged[keep]
+        straight = agree(lf, rf, first=True) + agree_surname(self.left.surnames[self.lpos[idx]])
+        out[idx] = exchanged > straight
         return out
 
     @cached_property
@@ -283,10 +289,11 @@ def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
     best = np.zeros(len(p), dtype=np.float32)
     closest = np.full(len(p), 99, dtype=np.int16)
     used_l, used_r = _used(ls), _used(rs)
+    shared = _any_equal(used_l, used_r)  # a level above any score: no need to score them
     for i in range(used_l.shape[1]):
         for j in range(used_r.shape[1]):
             a, b = used_l[:, i], used_r[:, j]
-            ok = (a >= 0) & (b >= 0) & (a != b)
+            ok = (a >= 0) & (b >= 0) & (a != b) & ~shared
             if not ok.any():
                 continue
             sim, dist = p.scores(a[ok], b[ok])
@@ -295,7 +302,7 @@ def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
     for k, threshold in c.fuzzy_levels():
         level[best >= threshold] = k
     level[closest <= 1] = c.index("one typo apart")
-    level[_any_equal(ls, rs)] = c.index("other name or part of a compound agrees")
+    level[shared] = c.index("other name or part of a compound agrees")
     level[(ls[:, 0] == rs[:, 0]) & ~missing] = c.tf_level
     level[missing] = c.null_level
     return level
