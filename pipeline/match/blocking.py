@@ -112,7 +112,7 @@ class _NameDerivations:
         """(name code, variant code, strict) for the name and each one-deletion variant of it
         (names of 3+ letters; shorter ones are too ambiguous to key on a typo). ``strict``: the
         variant is shorter than the name (the first variant of each name is the name itself)."""
-        uniq = np.unique(codes[codes >= 0])
+        uniq = pd.unique(codes[codes >= 0])  # hashing: no sort of millions of codes
         words = pd.Series(self.names[uniq], dtype="string[pyarrow]").str.replace(" ", "")
         lengths = words.str.len().to_numpy(dtype=np.int64, na_value=0)
         keep = lengths >= 3
@@ -128,7 +128,7 @@ class _NameDerivations:
         var_codes = pd.factorize(pd.concat(var, ignore_index=True))[0].astype(np.int64)
         whole = np.full(int(uniq.max()) + 1 if len(uniq) else 0, -1, dtype=np.int64)
         whole[uniq] = var_codes[: len(uniq)]
-        pair = np.unique((src_all << 32) | var_codes)  # "ll" loses either l: one variant
+        pair = pd.unique((src_all << 32) | var_codes)  # "ll" loses either l: one variant
         src_u, var_u = pair >> 32, pair & 0xFFFFFFFF
         return src_u, var_u, var_u != whole[src_u]
 

@@ -129,9 +129,12 @@ class TopTwo:
     runner_r: np.ndarray
     runner_w: np.ndarray
     others: np.ndarray  # log2 of the summed calibrated odds of the remaining candidates
+    best_levels: np.ndarray  # int8 (records, comparisons): kept for the explanations
+    runner_levels: np.ndarray
 
     @classmethod
     def empty(cls, n: int) -> TopTwo:
+        no_levels = np.zeros((n, len(COMPARISONS)), np.int8)
         return cls(
             np.full(n, -1, np.int64),
             np.full(n, np.nan),
@@ -139,9 +142,11 @@ class TopTwo:
             np.full(n, -1, np.int64),
             np.full(n, np.nan),
             np.full(n, -np.inf),
+            no_levels,
+            no_levels.copy(),
         )
 
-    def add(self, lpos, rpos, weight, decisive) -> None:
+    def add(self, lpos, rpos, weight, decisive, levels) -> None:
         """Fold in the scored candidates of some records (``lpos`` sorted, records complete)."""
         if len(lpos) == 0:
             return
@@ -164,6 +169,8 @@ class TopTwo:
         self.best_r[owner] = rpos[best]
         self.best_w[owner] = weight[best]
         self.best_decisive[owner] = decisive[best]
+        self.best_levels[owner] = levels[best]
+        self.runner_levels[owner[has_runner]] = levels[runner[has_runner]]
         self.runner_r[owner[has_runner]] = rpos[runner[has_runner]]
         self.runner_w[owner[has_runner]] = weight[runner[has_runner]]
         bits = THRESHOLDS.bits(weight)
@@ -199,15 +206,13 @@ def _join(*pieces) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> pa.Array:
+def _explain_pairs(left, right, vocab, lpos, rpos, levels, params, tf) -> pa.Array:
     """Per-comparison level names and weights of chosen pairs, as JSON objects (text).
 
     Built column by column with Arrow string kernels: a national link explains a million
     decisions, and a dict per comparison per pair would cost more than the matching.
     """
-    batch = PairBatch(left, right, vocab, lpos, rpos)
-    levels = comparison_levels(batch) if len(lpos) else np.zeros((0, len(COMPARISONS)), np.int8)
-    weights = pair_weights(batch, levels, params, tf)
+    weights = pair_weights(PairBatch(left, right, vocab, lpos, rpos), levels, params, tf)
     pieces: list = ["{"]
     for k, c in enumerate(COMPARISONS):
         names = pa.array([json.dumps(level) for level in c.levels], pa.string())
@@ -219,7 +224,9 @@ def _explain_pairs(left, right, vocab, lpos, rpos, params, tf) -> pa.Array:
 
 def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows) -> np.ndarray:
     """The ``comparisons`` JSON text (object array) of records ``rows``, which have a candidate."""
-    expl_b = _explain_pairs(left, right, vocab, rows, top.best_r[rows], params, tf)
+    expl_b = _explain_pairs(
+        left, right, vocab, rows, top.best_r[rows], top.best_levels[rows], params, tf
+    )
     runner_text = np.full(len(rows), "null", dtype=object)
     with_runner = np.flatnonzero(top.runner_r[rows] >= 0)
     if len(with_runner):
@@ -230,7 +237,16 @@ def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows)
             ', "match_weight": ',
             _json_numbers(top.runner_w[rows_r]),
             ', "comparisons": ',
-            _explain_pairs(left, right, vocab, rows_r, top.runner_r[rows_r], params, tf),
+            _explain_pairs(
+                left,
+                right,
+                vocab,
+                rows_r,
+                top.runner_r[rows_r],
+                top.runner_levels[rows_r],
+                params,
+                tf,
+            ),
             "}",
         ).to_numpy(zero_copy_only=False)
     flags = pa.array(np.where(top.best_decisive[rows], "true", "false"), pa.string())
@@ -390,7 +406,7 @@ def link(
                     n_records = min(chunk_records, lenc.n)
                     params.lam = match_prior(candidates.lpos, weight, n_records, renc.n)
                 weight += params.prior_weight
-                top.add(candidates.lpos, candidates.rpos, weight, decisive)
+                top.add(candidates.lpos, candidates.rpos, weight, decisive, levels)
                 lap("score")
                 log.info(
                     "records %d-%d of %d: %d candidate pairs (%d so far)",
