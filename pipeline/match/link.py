@@ -321,21 +321,27 @@ def resolve(
     )
 
 
-def _joined_ahead(
-    blocker: Blocker, pool: ThreadPoolExecutor, n: int, size: int
-) -> Iterator[tuple[int, Candidates]]:
-    """(start, candidates) of each chunk of ``size`` left records. The next chunk's pairs are
-    joined on ``pool`` (DuckDB and a numpy sort, both outside the GIL) while the caller
-    compares and scores this one: two chunks' pairs are held at most."""
-    pending = pool.submit(blocker.candidates, 0, size)
-    try:
-        for start in range(0, max(n, 1), size):
-            candidates = pending.result()
-            if start + size < n:
-                pending = pool.submit(blocker.candidates, start + size, start + 2 * size)
+class _JoinedAhead:
+    """(start, candidates) of each chunk of ``size`` left records, joined one chunk ahead on
+    ``pool`` (DuckDB and a numpy sort, both outside the GIL) while the caller works: the first
+    chunk's from the moment this is made, each next one's while the caller compares and scores
+    the last. Two chunks' pairs are held at most. ``close`` waits for a join in flight, so
+    that the blocker may drop its tables."""
+
+    def __init__(self, blocker: Blocker, pool: ThreadPoolExecutor, n: int, size: int) -> None:
+        self.blocker, self.pool, self.n, self.size = blocker, pool, n, size
+        self.pending = pool.submit(blocker.candidates, 0, size)
+
+    def __iter__(self) -> Iterator[tuple[int, Candidates]]:
+        for start in range(0, max(self.n, 1), self.size):
+            candidates = self.pending.result()
+            if start + self.size < self.n:
+                nxt = start + self.size
+                self.pending = self.pool.submit(self.blocker.candidates, nxt, nxt + self.size)
             yield start, candidates
-    finally:
-        wait([pending])  # a join in flight ends before the blocker drops its tables
+
+    def close(self) -> None:
+        wait([self.pending])
 
 
 def link(
@@ -380,24 +386,25 @@ def link(
     kept: list[Candidates] = []
     n_pairs = 0
     # Work done beside the main line: the vocabulary's comparison tables while DuckDB prepares
-    # the blocking keys, then each next chunk's candidates (``_joined_ahead``).
+    # the blocking keys; the first chunk's candidates while m and u are estimated; each next
+    # chunk's while this one is compared and scored (``_JoinedAhead``).
     with ThreadPoolExecutor(1) as aside:
         tables = aside.submit(build_tables, lenc, renc, vocab)
         tf = term_frequency_tables(lenc, renc, vocab)
         with (
             Blocker(lenc, renc, vocab, con) as blocker,
-            closing(_joined_ahead(blocker, aside, lenc.n, chunk_records)) as chunks,
+            closing(_JoinedAhead(blocker, aside, lenc.n, chunk_records)) as chunks,
         ):
             tables.result()
             lap("block")
+            if params is None:
+                params = estimate_parameters(lenc, renc, vocab, seed=seed)
+                lap("estimate")
             for start, candidates in chunks:
                 n_pairs += len(candidates)
                 lap("block")
                 levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
                 lap("compare")
-                if params is None:
-                    params = estimate_parameters(lenc, renc, vocab, seed=seed)
-                    lap("estimate")
                 weight, decisive = _evidence(
                     lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf
                 )
