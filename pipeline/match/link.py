@@ -189,9 +189,11 @@ def _json_numbers(values: np.ndarray) -> pa.Array:
     """Floats as JSON numbers (3 decimals), ``null`` where not finite: each distinct value is
     formatted once (weights take few distinct values)."""
     values = np.round(np.asarray(values, dtype=np.float64), 3)
-    distinct, inverse = np.unique(values, return_inverse=True)
+    inverse, distinct = pd.factorize(values)  # hashing, not sorting (NaN: code -1)
     text = [repr(float(x)) if math.isfinite(x) else "null" for x in distinct.tolist()]
-    return pc.take(pa.array(text, pa.string()), pa.array(inverse.ravel()))
+    text.append("null")
+    inverse = np.where(inverse < 0, len(text) - 1, inverse)
+    return pc.take(pa.array(text, pa.string()), pa.array(inverse))
 
 
 def _json_strings(values) -> pa.Array:

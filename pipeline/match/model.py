@@ -325,7 +325,7 @@ def match_prior(
     """
     if len(lpos) == 0 or n_left == 0:
         return 1.0 / max(n_right, 2)
-    owners, inverse = np.unique(np.asarray(lpos), return_inverse=True)
+    inverse, owners = pd.factorize(np.asarray(lpos))  # hashing: no sort of millions of pairs
     top = np.full(len(owners), -np.inf)
     np.maximum.at(top, inverse, evidence)
     total = np.zeros(len(owners))
