@@ -161,7 +161,7 @@ class PairBatch:
         equal to someone's surname is no swap when the other name says nothing.
         """
         lf, ll = self.left.first[self.lpos], self.left.last[self.lpos]
-        rf, rs = self.right.first[self.rpos], self.right.surnames[self.rpos]
+        rf, rs = self.right.first[self.rpos], _rows(self.right, "surnames", self.rpos)
         out = np.zeros(len(self), dtype=bool)
         letter = _first_names(self).letter
         length = _first_names(self).length
@@ -261,6 +261,22 @@ def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+_PADDED = ("surnames", "places", "affiliations", "specialties")
+
+
+def _rows(side: Encoded, name: str, pos: np.ndarray) -> np.ndarray:
+    """``side.<name>[pos]`` (padded code rows) from the columns some row of the side uses, the
+    first always: most of a padded table is padding, and a gather moves every column."""
+    compact = side.__dict__.setdefault("_compact_rows", {})
+    table = compact.get(name)
+    if table is None:
+        table = getattr(side, name)
+        used = (table >= 0).any(axis=0)
+        used[0] = True
+        table = compact[name] = np.ascontiguousarray(table[:, used])
+    return table[pos]
+
+
 def _used(rows: np.ndarray) -> np.ndarray:
     """The columns of padded code rows that hold a value somewhere (often just the first)."""
     return rows[:, (rows >= 0).any(axis=0)] if rows.size else rows
@@ -283,7 +299,7 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
     """Every surname form of each side against every one of the other (other names, parts)."""
-    ls, rs = p.left_surnames, p.right.surnames[p.rpos]
+    ls, rs = p.left_surnames, _rows(p.right, "surnames", p.rpos)
     level = np.full(len(p), c.index("different"), dtype=np.int8)
     missing = (ls[:, 0] < 0) | (rs[:, 0] < 0)
     best = np.zeros(len(p), dtype=np.float32)
@@ -429,9 +445,11 @@ def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
     unknown_state = (ls == 0) | (rs == 0)  # a place outside the states we know
     level = np.where(same_state, c.index("same state, other city"), c.index("other state"))
     level = level.astype(np.int8)
-    same_group = _any_equal(p.left.affiliations[p.lpos], p.right.affiliations[p.rpos])
+    same_group = _any_equal(
+        _rows(p.left, "affiliations", p.lpos), _rows(p.right, "affiliations", p.rpos)
+    )
     level[same_group] = c.index("same hospital or group")
-    same_place = _any_equal(p.left.places[p.lpos], p.right.places[p.rpos])
+    same_place = _any_equal(_rows(p.left, "places", p.lpos), _rows(p.right, "places", p.rpos))
     same_place &= same_state | unknown_state
     level[same_place] = c.index("same state and city or ZIP")
     level[same_place & same_group] = c.index("same place and same hospital, group or address")
@@ -444,7 +462,8 @@ def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
 
 
 def specialty_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    ls, rs = _used(p.left.specialties[p.lpos]), _used(p.right.specialties[p.rpos])
+    ls = _used(_rows(p.left, "specialties", p.lpos))
+    rs = _used(_rows(p.right, "specialties", p.rpos))
     agree_matrix = p.vocab.specialty_agreement
     hit = np.zeros(len(p), dtype=bool)
     for i in range(ls.shape[1]):
@@ -656,13 +675,18 @@ COMPARISONS: tuple[Comparison, ...] = (
 
 
 def build_tables(left: Encoded, right: Encoded, vocab: Vocab) -> None:
-    """Build the vocabulary's lookup tables that comparisons fill lazily (name lengths, first
-    names' relatives, the sex each first name tells, specialty agreement) for every name of
-    both sides: comparisons running on several threads then only read them."""
+    """Build the tables comparisons would otherwise fill lazily (first names' relatives, the
+    sex each first name tells, specialty agreement, each side's padded code tables without
+    their empty columns) for every name of both sides: comparisons running on several threads
+    then only read them."""
     batch = PairBatch(left, right, vocab, np.empty(0, np.int64), np.empty(0, np.int64))
     _first_names(batch)
     _name_sexes(batch, np.r_[left.first, left.last, right.first])
     vocab.specialty_agreement  # noqa: B018 - a cached property, computed here once
+    empty = np.empty(0, np.int64)
+    for side in (left, right):
+        for name in _PADDED:
+            _rows(side, name, empty)
 
 
 def comparison_levels(batch: PairBatch) -> np.ndarray:
