@@ -198,6 +198,9 @@ REGRESSIONS = {
         b'<script type="application/ld+json">' + b"[" * 5000 + b"]" * 5000 + b"</script>"
         + (JANE % "").encode(), "Jane Doe"),
     "numbers where an address belongs": ((JANE % ', "address": [5, null]').encode(), "Jane Doe"),
+    "itemref naming another item's element (extruct's KeyError)": (
+        (PHYSICIAN + '<k itemscope itemref="//"></html><a itemscope itemprop id="//">').encode(),
+        "Jane Doe, MD"),
 }  # fmt: skip
 
 

@@ -19,7 +19,8 @@ def microdata_nodes(root: etree._Element, base_url: str | None = None) -> list[d
     ``root`` is the tree the response's selector already parsed: extruct re-parsing the text
     would fail where parsel recovers (a document that is only a comment, NUL bytes, an XML
     declaration naming an encoding). An item extruct cannot read (an href such as
-    ``http://[x`` that urljoin rejects) loses the page's microdata, logged as a skip.
+    ``http://[x`` that urljoin rejects, an ``itemref`` naming another item's element) loses
+    the page's microdata, logged as a skip.
     """
     # Imported on first use: extruct brings every syntax's parser (some 0.4 s), and most
     # directories publish JSON-LD, so most crawls never get here.
@@ -27,7 +28,7 @@ def microdata_nodes(root: etree._Element, base_url: str | None = None) -> list[d
 
     try:
         data = extruct.extract(root, base_url=base_url, syntaxes=["microdata"], uniform=True)
-    except ValueError as exc:
+    except (ValueError, LookupError, RecursionError) as exc:  # itemref to an item: KeyError
         logger.warning("Skipped unreadable microdata on %s: %s", base_url, exc)
         return []
     return list(flatten(data.get("microdata", [])))
