@@ -780,3 +780,37 @@ def test_decisions_do_not_depend_on_how_the_work_is_sliced(monkeypatch):
     )
     assert sliced_details.pairs == details.pairs > 997 * 4  # several batches per chunk
     pd.testing.assert_frame_equal(sliced, whole)
+
+
+def test_a_failure_inside_a_link_reaches_the_caller_and_leaves_its_connection_clean(monkeypatch):
+    """An error while a chunk is compared (the next chunk's join running beside it) reaches the
+    caller, and the caller's DuckDB connection is left as it was: no blocking tables or views,
+    its settings back."""
+    import importlib
+
+    from pipeline.demo.linkage_world import generate, staged
+
+    link_module = importlib.import_module("pipeline.match.link")
+    listings, reference, _ = generate(600, 2000, seed=5)
+    listings, reference = staged(listings), staged(reference)
+    real_levels, calls = link_module._levels, []
+
+    def failing_on_the_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real_levels(*args)
+
+    monkeypatch.setattr(link_module, "_levels", failing_on_the_second_chunk)
+    con = duckdb.connect()
+    setting = "SELECT current_setting('preserve_insertion_order')"
+    before = con.execute(setting).fetchone()
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        link(listings, reference, con=con, chunk_records=200)
+    assert len(calls) == 2
+    left = con.execute(
+        """SELECT table_name FROM duckdb_tables()
+           UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"""
+    ).fetchall()
+    assert left == []
+    assert con.execute(setting).fetchone() == before
