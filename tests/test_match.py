@@ -814,3 +814,50 @@ def test_a_failure_inside_a_link_reaches_the_caller_and_leaves_its_connection_cl
     ).fetchall()
     assert left == []
     assert con.execute(setting).fetchone() == before
+
+
+_LETTERS = "abcdeilnorst ẞé-'0"
+
+
+@st.composite
+def _name_pairs(draw):
+    """A name and another: unrelated, or the first after a few random edits (substitutions,
+    insertions, deletions, neighbours exchanged), which lands near the fuzzy thresholds."""
+    x = draw(st.text(alphabet=_LETTERS, min_size=1, max_size=12))
+    if draw(st.booleans()):
+        return x, draw(st.text(alphabet=_LETTERS, min_size=1, max_size=12))
+    y = list(x)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(y)))
+        kind = draw(st.sampled_from(["sub", "ins", "del", "swap"]))
+        letter = draw(st.sampled_from(_LETTERS))
+        if kind == "ins" or not y:
+            y.insert(at, letter)
+        elif kind == "sub":
+            y[min(at, len(y) - 1)] = letter
+        elif kind == "del" and len(y) > 1:
+            del y[min(at, len(y) - 1)]
+        elif kind == "swap" and at + 1 < len(y):
+            y[at], y[at + 1] = y[at + 1], y[at]
+    return x, "".join(y)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(_name_pairs(), min_size=1, max_size=40))
+def test_names_left_unscored_could_reach_no_fuzzy_level_and_no_typo(pairs):
+    """The letter bound that spares most candidate names from scoring never spares a pair that
+    reaches the loosest Jaro-Winkler level or is one edit apart."""
+    from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+    from pipeline.match.comparisons import _could_be_close
+    from pipeline.match.people import Vocab
+
+    vocab = Vocab()
+    a = np.array([Vocab.code(vocab.names, x) for x, _ in pairs])
+    b = np.array([Vocab.code(vocab.names, y) for _, y in pairs])
+    kept = _could_be_close(vocab, a, b)
+    loosest = min(t for c in COMPARISONS for _, t in c.fuzzy_levels())
+    for (x, y), keep in zip(pairs, kept.tolist()):
+        close = JaroWinkler.normalized_similarity(x, y) >= loosest
+        close |= DamerauLevenshtein.distance(x, y) <= 1
+        assert keep or not close, (x, y)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -112,8 +112,10 @@ class PairBatch:
         return self._names
 
     def scores(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(Jaro-Winkler similarity, Damerau-Levenshtein distance) of name codes; each distinct
-        code pair is scored once. Missing names: similarity 0, distance 99."""
+        """(Jaro-Winkler similarity, Damerau-Levenshtein distance) of name codes, as far as the
+        levels need them: the similarity where it could reach the loosest fuzzy level (else 0),
+        the distance where it could be one (else 99). Each distinct code pair is looked at
+        once; missing names: similarity 0, distance 99."""
         sim = np.zeros(len(a), dtype=np.float32)
         dist = np.full(len(a), 99, dtype=np.int16)
         ok = (a >= 0) & (b >= 0)
@@ -121,34 +123,35 @@ class PairBatch:
             return sim, dist
         key = (a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64)
         inverse, uniq = pd.factorize(key)
-        names = self.names
-        left = names[(uniq >> 32).astype(np.int64)].tolist()
-        right = names[(uniq & 0xFFFFFFFF).astype(np.int64)].tolist()
-        jw = np.asarray(
-            process.cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=-1),
-            dtype=np.float32,
-        )
-        # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only those,
-        # and names of three letters, whose Jaro window is too narrow to see a transposition.
-        length = _name_lengths(self.vocab)
-        short = (length[uniq >> 32] <= 3) & (length[uniq & 0xFFFFFFFF] <= 3)
-        near = np.flatnonzero((jw >= 0.6) | short)
+        ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+        jw = np.zeros(len(uniq), dtype=np.float32)
         dl = np.full(len(uniq), 99, dtype=np.int16)
-        if len(near):
-            got = process.cpdist(
-                [left[k] for k in near.tolist()],
-                [right[k] for k in near.tolist()],
-                scorer=DamerauLevenshtein.distance,
-                workers=-1,
+        # Most candidate names share too few letters to be close: they are not scored (scoring
+        # also holds the GIL while rapidfuzz reads the strings).
+        todo = np.flatnonzero(_could_be_close(self.vocab, ua, ub))
+        if len(todo):
+            names = self.names
+            left, right = names[ua[todo]].tolist(), names[ub[todo]].tolist()
+            jw[todo] = process.cpdist(
+                left, right, scorer=JaroWinkler.normalized_similarity, workers=-1
             )
-            dl[near] = np.minimum(np.asarray(got), 99)
+            # One edit apart implies a Jaro-Winkler similarity well above 0.6: measure only
+            # those, and names of three letters, whose Jaro window is too narrow to see a
+            # transposition.
+            length = _name_lengths(self.vocab)
+            short = (length[ua[todo]] <= 3) & (length[ub[todo]] <= 3)
+            near = np.flatnonzero((jw[todo] >= 0.6) | short)
+            if len(near):
+                got = process.cpdist(
+                    [left[k] for k in near.tolist()],
+                    [right[k] for k in near.tolist()],
+                    scorer=DamerauLevenshtein.distance,
+                    workers=-1,
+                )
+                dl[todo[near]] = np.minimum(np.asarray(got), 99)
         sim[ok] = jw[inverse]
         dist[ok] = dl[inverse]
         return sim, dist
-
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Jaro-Winkler similarity of name codes, each distinct code pair scored once."""
-        return self.scores(a, b)[0]
 
     @cached_property
     def swapped(self) -> np.ndarray:
@@ -242,6 +245,44 @@ def _name_lengths(vocab: Vocab) -> np.ndarray:
         lengths = np.fromiter((len(x) for x in names), np.int32, len(names))
         vocab._name_lengths = lengths
     return lengths
+
+
+def _letter_counts(vocab: Vocab) -> np.ndarray:
+    """How often each character (a-z, 0-9, anything else) occurs in every name key, by code:
+    uint8 (names, 37)."""
+    counts = vocab.__dict__.get("_letter_counts")
+    if counts is None or len(counts) != len(vocab.names):
+        text = vocab.name_list().tolist()
+        data = np.frombuffer("".join(text).encode("ascii", "replace"), np.uint8)
+        symbol = np.full(256, 36, dtype=np.int64)
+        symbol[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", np.uint8)] = np.arange(36)
+        owner = np.repeat(np.arange(len(text), dtype=np.int64), _name_lengths(vocab))
+        flat = np.bincount(owner * 37 + symbol[data], minlength=len(text) * 37)
+        counts = np.minimum(flat, 255).astype(np.uint8).reshape(len(text), 37)
+        vocab._letter_counts = counts
+    return counts
+
+
+@lru_cache(maxsize=1)
+def _jaro_needed() -> float:
+    """The Jaro similarity below which Jaro-Winkler cannot reach the loosest fuzzy level: the
+    Winkler bonus (a 0.1 share of the gap per common prefix letter, four at most) applies above
+    a Jaro of 0.7 only, so Jaro-Winkler <= 0.6 + 0.4 x Jaro there and = Jaro below."""
+    loosest = min(t for c in COMPARISONS for _, t in c.fuzzy_levels())
+    return loosest if loosest <= 0.7 else max(0.7, (loosest - 0.6) / 0.4)
+
+
+def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of name codes: could they reach a fuzzy level or be one edit apart? Upper
+    bounds from the letters they share (``m``, counted with repeats, at least the Jaro
+    matches): Jaro <= (m / len a + m / len b + 1) / 3; one edit needs lengths at most one
+    apart and all letters but one shared."""
+    counts, length = _letter_counts(vocab), _name_lengths(vocab)
+    shared = np.minimum(counts[a], counts[b]).sum(axis=1, dtype=np.int32)
+    la, lb = np.maximum(length[a], 1), np.maximum(length[b], 1)
+    jaro_bound = (shared / la + shared / lb + 1) / 3
+    one_edit = (np.abs(la - lb) <= 1) & (shared >= np.maximum(la, lb) - 1)
+    return (jaro_bound >= _jaro_needed() - 1e-9) | one_edit
 
 
 def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -681,6 +722,7 @@ def build_tables(left: Encoded, right: Encoded, vocab: Vocab) -> None:
     then only read them."""
     batch = PairBatch(left, right, vocab, np.empty(0, np.int64), np.empty(0, np.int64))
     _first_names(batch)
+    _letter_counts(vocab)
     _name_sexes(batch, np.r_[left.first, left.last, right.first])
     vocab.specialty_agreement  # noqa: B018 - a cached property, computed here once
     empty = np.empty(0, np.int64)
