@@ -128,7 +128,8 @@ class PairBatch:
         dl = np.full(len(uniq), 99, dtype=np.int16)
         # Most candidate names share too few letters to be close: they are not scored (scoring
         # also holds the GIL while rapidfuzz reads the strings).
-        todo = np.flatnonzero(_could_be_close(self.vocab, ua, ub))
+        fuzzy, one_edit = _could_be_close(self.vocab, ua, ub)
+        todo = np.flatnonzero(fuzzy)
         if len(todo):
             names = self.names
             left, right = names[ua[todo]].tolist(), names[ub[todo]].tolist()
@@ -140,7 +141,7 @@ class PairBatch:
             # transposition.
             length = _name_lengths(self.vocab)
             short = (length[ua[todo]] <= 3) & (length[ub[todo]] <= 3)
-            near = np.flatnonzero((jw[todo] >= 0.6) | short)
+            near = np.flatnonzero(((jw[todo] >= 0.6) | short) & one_edit[todo])
             if len(near):
                 got = process.cpdist(
                     [left[k] for k in near.tolist()],
@@ -272,17 +273,17 @@ def _jaro_needed() -> float:
     return loosest if loosest <= 0.7 else max(0.7, (loosest - 0.6) / 0.4)
 
 
-def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per pair of name codes: could they reach a fuzzy level or be one edit apart? Upper
-    bounds from the letters they share (``m``, counted with repeats, at least the Jaro
-    matches): Jaro <= (m / len a + m / len b + 1) / 3; one edit needs lengths at most one
-    apart and all letters but one shared."""
+def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of name codes: could they reach a fuzzy level, and could they be one edit
+    apart? Upper bounds from the letters they share (``m``, counted with repeats, at least
+    the Jaro matches): Jaro <= (m / len a + m / len b + 1) / 3; one edit needs lengths at most
+    one apart and all letters but one shared."""
     counts, length = _letter_counts(vocab), _name_lengths(vocab)
     shared = np.minimum(counts[a], counts[b]).sum(axis=1, dtype=np.int32)
     la, lb = np.maximum(length[a], 1), np.maximum(length[b], 1)
     jaro_bound = (shared / la + shared / lb + 1) / 3
     one_edit = (np.abs(la - lb) <= 1) & (shared >= np.maximum(la, lb) - 1)
-    return (jaro_bound >= _jaro_needed() - 1e-9) | one_edit
+    return (jaro_bound >= _jaro_needed() - 1e-9) | one_edit, one_edit
 
 
 def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -295,9 +296,15 @@ def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(todo) == 0:
         return out
     inverse, uniq = pd.factorize((a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64))
+    ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+    # Only where every letter of the shorter name is in the longer one is it worth a look.
+    counts = _letter_counts(vocab)
+    shared = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int32)
+    look = np.flatnonzero(shared >= np.minimum(length[ua], length[ub]))
     names = vocab.name_list()
-    xs, ys = names[uniq >> 32].tolist(), names[uniq & 0xFFFFFFFF].tolist()
-    inside = np.fromiter((x in y or y in x for x, y in zip(xs, ys)), bool, len(xs))
+    xs, ys = names[ua[look]].tolist(), names[ub[look]].tolist()
+    inside = np.zeros(len(uniq), dtype=bool)
+    inside[look] = np.fromiter((x in y or y in x for x, y in zip(xs, ys)), bool, len(xs))
     out[todo] = inside[inverse]
     return out
 
