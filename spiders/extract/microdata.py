@@ -28,7 +28,7 @@ def microdata_nodes(root: etree._Element, base_url: str | None = None) -> list[d
 
     try:
         data = extruct.extract(root, base_url=base_url, syntaxes=["microdata"], uniform=True)
-    except (ValueError, LookupError, RecursionError) as exc:  # itemref to an item: KeyError
+    except Exception as exc:  # extruct raises several kinds on broken items (KeyError, ValueError)
         logger.warning("Skipped unreadable microdata on %s: %s", base_url, exc)
         return []
     return list(flatten(data.get("microdata", [])))
