@@ -89,8 +89,9 @@ def test_zero_config_fetches_at_most_13_tenths_of_a_configured_crawl(scores):
 # Directories of result cards with no profile behind them: off-site links, links robots.txt
 # forbids (started at the home page and at the directory), broken links; each site has a
 # sitemap (or robots.txt sends a crawler probing for one). 5018's full list, which says how
-# many results it holds, has A-Z letters beside it.
-CARD_DIRECTORIES = [1004, 1012, 6304007, 1003, 5018]
+# many results it holds, has A-Z letters beside it. 9600034's entry shows no card but links two
+# filtered views of itself, which do.
+CARD_DIRECTORIES = [1004, 1012, 6304007, 1003, 5018, 9600034]
 
 
 def test_a_directory_of_cards_alone_is_crawled_without_its_sitemaps():

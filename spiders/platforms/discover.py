@@ -351,12 +351,13 @@ class DiscoverySpider(DirectorySpider):
 
     def sitemaps_if_settled(self) -> Iterator[Request]:
         """The sitemaps that wait, once a profile was read or the start page has led to no
-        directory (no listing read or known by its place, no entry page still out)."""
+        directory (no listing read or known by its place, no sample still out: an entry page,
+        a filter of one)."""
         if self.sitemaps_waiting is None:
             return
-        groups = self.learner.groups
         directory = self.entry is not None or any(
-            g.kind == LISTING or (t[0] == "=" and g.in_flight) for t, g in groups.items()
+            g.kind == LISTING or (g.kind == UNKNOWN and g.in_flight)
+            for g in self.learner.groups.values()
         )
         if self.profiles_read or not directory:
             yield from self.read_sitemaps()
