@@ -166,6 +166,11 @@ def test_template_regex_for_query_ids():
         # All capitals, surname first: case tells no name word from a credential.
         ("DE LA FUENTE, SUNITA, MD", True, True, True),
         ("NGUYEN, VAN, DO", True, True, True),
+        # ... particles in capitals come on top too (seed 9700030), but a capital VAN alone
+        # with a surname is still two name words.
+        ("ANA LUCÍA V. VAN DER MEER, MD", True, True, True),
+        ("VAN NGUYEN, MD", True, True, True),
+        ("JANE ANN MARY LOU BETH DOE", False, False, False),
         ("DOE, FRANK, MD, CPPS", True, True, True),
         ("LEE, ANN", True, False, False),
         ("KIM, PAUL, PA-C", True, True, False),

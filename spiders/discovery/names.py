@@ -81,7 +81,10 @@ def _shaped(name: str) -> bool:
         return False
     # Two to five name words; particles come on top ("Ana Lucía H. de la Fuente").
     letters = [w for w in words if w not in _PARTICLES]  # "Van Nguyen": a name word
-    if not 2 <= len(letters) <= 5 or len(words) > 8:
+    # In capitals particles are capitals too ("ANA LUCÍA V. VAN DER MEER"): on top of the five
+    # as well, but name words for the two ("VAN NGUYEN").
+    capital_particles = sum(1 for w in letters if w.isupper() and w.lower() in _PARTICLES)
+    if len(letters) < 2 or len(letters) - capital_particles > 5 or len(words) > 8:
         return False
     if not all(_name_word(w) for w in letters):
         return False
