@@ -24,7 +24,7 @@ from time import monotonic
 import scrapy
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -84,7 +84,10 @@ class PoliteDownloader(Downloader):
       from the server's log);
     - the delay counts from when a download really starts: in a process busy with many sites
       the event loop may start it late, and counting from the dequeue would let the next
-      request follow it too closely;
+      request follow it too closely; and a site's floor counts from its last response too
+      when that came later: a busy loop may also write a started request late, and the
+      server must never see two requests closer than its floor (its response, not our
+      start, proves the request was there);
     - downloads in flight are capped across every crawler of the process
       (``FLEET_PROCESS_CONCURRENT_REQUESTS``; 0: no cap), for many sites in one process
       (spiders/fleet.py).
@@ -93,10 +96,17 @@ class PoliteDownloader(Downloader):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.floors: dict[str, float] = {}  # slot key -> seconds no request may follow closer
+        self.answered: dict[str, float] = {}  # slot key (with a floor) -> its last response
         self.pauses: dict[str, float] = {}  # slot key -> monotonic time its pause ends
         self.budget = DownloadBudget.shared(
             crawler.settings.getint("FLEET_PROCESS_CONCURRENT_REQUESTS")
         )
+        crawler.signals.connect(self._response_arrived, signal=signals.response_downloaded)
+
+    def _response_arrived(self, request: Request) -> None:
+        key = request.meta.get(self.DOWNLOAD_SLOT, "")
+        if key in self.floors:  # before Scrapy's downloader picks the slot's next request
+            self.answered[key] = monotonic()
 
     def set_floor(self, key: str, seconds: float) -> None:
         self.floors[key] = max(seconds, self.floors.get(key, 0.0))
@@ -113,8 +123,12 @@ class PoliteDownloader(Downloader):
     def _wait(self, slot: Slot, now: float) -> tuple[float, float]:
         """(seconds before the slot's next request may leave, the delay between requests)."""
         key = slot.queue[0][0].meta.get(self.DOWNLOAD_SLOT, "")
-        delay = max(slot.download_delay(), self.floors.get(key, 0.0))
-        wait = delay - (now - slot.lastseen) if delay else 0.0
+        pace, floor = slot.download_delay(), self.floors.get(key, 0.0)
+        wait = pace - (now - slot.lastseen) if pace else 0.0
+        if floor:
+            since = max(slot.lastseen, self.answered.get(key, 0.0))
+            wait = max(wait, floor - (now - since))
+        delay = max(pace, floor)
         if (until := self.pauses.get(key)) is not None:
             if until > now:
                 wait = max(wait, until - now)

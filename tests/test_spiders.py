@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from contextlib import contextmanager
 from datetime import datetime
@@ -536,6 +537,8 @@ def tiny_site(routes: dict[str, list[tuple[int, dict, str]]]):
             answers = routes.get(self.path, [(404, {}, "not found")])
             n = served[self.path] = served.get(self.path, -1) + 1
             status, headers, body = answers[min(n, len(answers) - 1)]
+            headers = dict(headers)
+            time.sleep(float(headers.pop("_think_seconds", 0)))  # a slow server
             if not status:  # hang up without answering
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -628,6 +631,29 @@ def test_crawl_delay_and_retry_after_space_the_requests(tmp_path):
     assert rate_limited[1] - rate_limited[0] >= 0.95  # and the retry waited for Retry-After
     assert stats["credcheck/retry_after"] == 1
     assert stats["credcheck/robotstxt/crawl_delay"] == 0.5
+
+
+def test_a_crawl_delay_holds_from_the_last_answer_of_a_slow_server(tmp_path):
+    """A Crawl-delay counts from the last answer too (as Nutch and Heritrix count it): the
+    answer proves the request was there, while a request started here may leave late from a
+    busy process, and the server must not see the next one closer than the floor."""
+    robots = "User-agent: *\nCrawl-delay: 0.3\n"
+    slow = {"_think_seconds": "0.4"}
+    names = ["jane-doe-1", "wei-chen-2", "ana-ruiz-3"]
+    routes = {
+        "/robots.txt": [(200, {"Content-Type": "text/plain"}, robots)],
+        "/": [(200, {}, "<html><body>" + "".join(f'<a href="/doctors/{n}">x</a>' for n in names))],
+        **{f"/doctors/{n}": [(200, slow, PROFILE.format(f"Dr. {n.split('-')[0].title()} Doe, MD"))]
+           for n in names},
+    }  # fmt: skip
+    with tiny_site(routes) as (url, log):
+        items, _ = crawl(tmp_path, "directory", "-a", f"url={url}/")
+    assert len(items) == 3
+    first, second, third = [t for t, path in log if path.startswith("/doctors/")]
+    assert second - first >= 0.3 - 0.02, log  # two in flight, the floor apart
+    # The third waits the floor after the first answer (0.4 s after the first request), not
+    # merely after the second request started (which would be 0.3 + 0.3 after the first).
+    assert third - first >= 0.4 + 0.3 - 0.02, log
 
 
 def test_registry_entries_take_only_their_platforms_options(tmp_path):
