@@ -338,16 +338,20 @@ class SiteLearner:
         """Samples of the group or its family found dead addresses and not one profile or
         listing: the next sample may be the last needed to leave them, so one at a time."""
         family = [group, *self._relatives(group)]
-        return any(self._dead_samples(g) for g in family) and not any(
-            g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in family
-        )
+        return any(self._dead_samples(g) for g in family) and not self._found_any(family)
+
+    @staticmethod
+    def _found_any(groups: list[Group]) -> bool:
+        """One of the groups is crawled, or its samples found a profile or a listing."""
+        return any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in groups)
 
     def _dead_family(self, group: Group) -> bool:
         """Its family's samples (its own among them) found dead addresses (DEAD_FAMILY_SAMPLES
         or more, from DEAD_FAMILY_MEMBERS members or more) and neither a profile nor a listing,
         and no member is crawled."""
-        family = [group, *self._relatives(group)] if self._relatives(group) else []
-        if any(g.kind in CRAWLED or g.outcomes[PROFILE] or g.outcomes[LISTING] for g in family):
+        relatives = self._relatives(group)
+        family = [group, *relatives] if relatives else []
+        if self._found_any(family):
             return False
         dead = [self._dead_samples(g) for g in family]
         return sum(n > 0 for n in dead) >= DEAD_FAMILY_MEMBERS and sum(dead) >= DEAD_FAMILY_SAMPLES
