@@ -176,7 +176,7 @@ def test_nickname_and_location_resolve_the_right_namesake():
 def test_namesakes_with_no_distinguishing_evidence_are_ambiguous_not_guessed():
     decided = decisions_for([{"rec_id": "x", "first": "Robert", "last": "Smith"}])
     assert decided.loc["x", "identity"] == "ambiguous"
-    assert decided.loc["x", "npi"] is None
+    assert pd.isna(decided.loc["x", "npi"])  # no NPI is claimed
     assert {decided.loc["x", "candidate_npi"], decided.loc["x", "runner_up_npi"]} == {
         "1000000004",
         "1000000012",

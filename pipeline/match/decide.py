@@ -91,9 +91,7 @@ def identities(best, runner, others, decisive, t: Thresholds = THRESHOLDS) -> np
     best = np.asarray(best, dtype=float)
     b_p, r_p = shares(best, runner, others, t)
     matched = (~np.isnan(best) & np.asarray(decisive, dtype=bool)) | (b_p >= t.match_probability)
-    ambiguous = (
-        ~matched & (r_p >= t.credible_probability) & (b_p + r_p >= t.ambiguous_probability)
-    )
+    ambiguous = ~matched & (r_p >= t.credible_probability) & (b_p + r_p >= t.ambiguous_probability)
     return np.where(matched, "matched", np.where(ambiguous, "ambiguous", "unmatched"))
 
 

@@ -101,9 +101,7 @@ def score_identities(
     )
     crawled = joined["identity"].notna()
     agreement = (
-        (joined.loc[crawled, "certification"] == expected[crawled]).mean()
-        if crawled.any()
-        else 0.0
+        (joined.loc[crawled, "certification"] == expected[crawled]).mean() if crawled.any() else 0.0
     )
     return IdentityScore(
         truth_listings=len(truth),

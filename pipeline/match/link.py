@@ -196,11 +196,22 @@ def _json_numbers(values: np.ndarray) -> pa.Array:
     return pc.take(pa.array(text, pa.string()), pa.array(inverse))
 
 
-def _json_strings(values) -> pa.Array:
-    """Strings (or None) as JSON values, each distinct one encoded once."""
-    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    text = [json.dumps(v) for v in distinct.tolist()] + ["null"]
-    return pc.take(pa.array(text, pa.string()), pa.array(np.where(codes < 0, len(text) - 1, codes)))
+def _json_strings(values: pd.Series) -> pa.Array:
+    """Strings (or missing) as JSON values: plain printable ASCII is quoted by Arrow, anything
+    else goes through ``json.dumps``, once per distinct value."""
+    text = pa.array(values.astype("str"), pa.string())
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^[ !#-\[\]-~]*$"), False)
+    quoted = pc.binary_join_element_wise('"', text, '"', "")
+    out = pc.if_else(plain, quoted, pa.nulls(len(text), pa.string()))
+    plain_np = plain.to_numpy(zero_copy_only=False)
+    other = np.flatnonzero(~plain_np & text.is_valid().to_numpy(zero_copy_only=False))
+    if len(other):
+        codes, distinct = pd.factorize(values.iloc[other], use_na_sentinel=True)
+        dumped = np.array([json.dumps(v) for v in distinct.tolist()], dtype=object)[codes]
+        full = np.array(out.to_pylist(), dtype=object)
+        full[other] = dumped
+        out = pa.array(full, pa.string())
+    return pc.fill_null(out, "null")
 
 
 def _join(*pieces) -> pa.Array:
@@ -224,35 +235,29 @@ def _explain_pairs(left, right, vocab, lpos, rpos, levels, params, tf) -> pa.Arr
     return _join(*pieces, "}")
 
 
-def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows) -> np.ndarray:
-    """The ``comparisons`` JSON text (object array) of records ``rows``, which have a candidate."""
+def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows) -> pa.Array:
+    """The ``comparisons`` JSON text of records ``rows``, which have a candidate."""
     expl_b = _explain_pairs(
         left, right, vocab, rows, top.best_r[rows], top.best_levels[rows], params, tf
     )
-    runner_text = np.full(len(rows), "null", dtype=object)
     with_runner = np.flatnonzero(top.runner_r[rows] >= 0)
-    if len(with_runner):
-        rows_r = rows[with_runner]
-        runner_text[with_runner] = _join(
-            '{"npi": ',
-            _json_strings([runner_npi[i] for i in rows_r.tolist()]),
-            ', "match_weight": ',
-            _json_numbers(top.runner_w[rows_r]),
-            ', "comparisons": ',
-            _explain_pairs(
-                left,
-                right,
-                vocab,
-                rows_r,
-                top.runner_r[rows_r],
-                top.runner_levels[rows_r],
-                params,
-                tf,
-            ),
-            "}",
-        ).to_numpy(zero_copy_only=False)
+    rows_r = rows[with_runner]
+    runner = _join(
+        '{"npi": ',
+        _json_strings(runner_npi.iloc[rows_r]),
+        ', "match_weight": ',
+        _json_numbers(top.runner_w[rows_r]),
+        ', "comparisons": ',
+        _explain_pairs(
+            left, right, vocab, rows_r, top.runner_r[rows_r], top.runner_levels[rows_r], params, tf
+        ),
+        "}",
+    )
+    at = np.full(len(rows), -1, dtype=np.int64)
+    at[with_runner] = np.arange(len(rows_r))
+    runner_text = pc.fill_null(pc.take(runner, pa.array(at, mask=at < 0)), "null")
     flags = pa.array(np.where(top.best_decisive[rows], "true", "false"), pa.string())
-    text = _join(
+    return _join(
         f'{{"prior": {round(params.prior_weight, 3)}, "match_weight": ',
         _json_numbers(top.best_w[rows]),
         ', "npi_decisive": ',
@@ -262,10 +267,9 @@ def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows)
         ', "comparisons": ',
         expl_b,
         ', "runner_up": ',
-        pa.array(runner_text, pa.string()),
+        runner_text,
         f', "thresholds": {json.dumps(THRESHOLDS.as_dict())}}}',
     )
-    return text.to_numpy(zero_copy_only=False)
 
 
 def resolve(
@@ -288,39 +292,56 @@ def resolve(
     has, has_runner = top.best_r >= 0, top.runner_r >= 0
     identity = identities(top.best_w, top.runner_w, top.others, top.best_decisive, THRESHOLDS)
     b_p, r_p = shares(top.best_w, top.runner_w, top.others, THRESHOLDS)
-    matched = identity == "matched"
     r_p = np.where(has_runner, r_p, np.nan)
-    right_npi = right.frame["npi"].to_numpy(dtype=object) if "npi" in right.frame else None
-
-    def npi_of(positions: np.ndarray) -> list:
-        if right_npi is None:
-            return [None] * n
-        return [right_npi[x] if x >= 0 else None for x in positions.tolist()]
-
-    candidate_npi = npi_of(top.best_r)
-    runner_npi = npi_of(top.runner_r)
+    right_npi = right.frame.get("npi")
+    candidate_npi = _ids_at(right_npi, top.best_r)
+    runner_npi = _ids_at(right_npi, top.runner_r)
 
     # Explanations (JSON text) only for records that have a candidate, a slice of records at a
     # time: a national link's explanations are gigabytes, and each slice's Arrow pieces are
     # dropped once its text is made.
-    comparisons = np.full(n, None, dtype=object)
     rows_b = np.flatnonzero(has)
-    for start in range(0, len(rows_b), EXPLAIN_RECORDS):
-        rows = rows_b[start : start + EXPLAIN_RECORDS]
-        comparisons[rows] = _explanations(left, right, vocab, top, params, tf, runner_npi, rows)
+    pieces = [
+        _explanations(left, right, vocab, top, params, tf, runner_npi, rows_b[start:stop])
+        for start, stop in _slices(len(rows_b), EXPLAIN_RECORDS)
+    ]
+    at = np.full(n, -1, dtype=np.int64)
+    at[rows_b] = np.arange(len(rows_b))
+    texts = pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
+    comparisons = pc.take(texts, pa.array(at, mask=at < 0))
     return pd.DataFrame(
         {
-            "rec_id": left.frame["rec_id"].to_numpy(dtype=object),
-            "npi": [c if m else None for c, m in zip(candidate_npi, matched.tolist())],
+            "rec_id": _as_column(left.frame["rec_id"]),
+            "npi": _ids_at(right_npi, np.where(identity == "matched", top.best_r, -1)),
             "identity": identity,
             "match_score": np.round(b_p, 6),
             "candidate_npi": candidate_npi,
             "runner_up_npi": runner_npi,
             "runner_up_score": r_p,
-            "comparisons": comparisons,
+            "comparisons": pd.Series(comparisons, dtype="str"),
             "best_r": top.best_r,
         }
     )
+
+
+def _slices(n: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _as_column(values: pd.Series) -> pd.Series:
+    """A frame's column as a result column: text stays Arrow text, anything else is handed on
+    as Python objects, as before."""
+    values = values.reset_index(drop=True)
+    return values if isinstance(values.dtype, pd.StringDtype) else values.astype(object)
+
+
+def _ids_at(ids: pd.Series | None, positions: np.ndarray) -> pd.Series:
+    """The ids at right positions (missing at -1 or without an id column)."""
+    if ids is None:
+        return pd.Series([None] * len(positions), dtype=object)
+    ids = _as_column(ids)
+    taken = ids.take(np.maximum(positions, 0)).reset_index(drop=True)
+    return taken.where(pd.Series(positions >= 0), None if taken.dtype == object else np.nan)
 
 
 class _JoinedAhead:
@@ -440,5 +461,3 @@ def link(
         everything = None
     details = LinkDetails(params, everything, timings, cpu_timings, lenc, renc, vocab, n_pairs)
     return decisions, details
-
-

@@ -140,14 +140,49 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
-def _exploded(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(row positions, values) of a list column or a scalar column (values may be missing)."""
-    values = series.reset_index(drop=True)
+@dataclass
+class _Distinct:
+    """A column's entries as codes into its distinct values: derived values are computed once
+    per distinct value, never per row. A list column is exploded (``pos``: each entry's row)."""
+
+    pos: np.ndarray  # int64 row of each entry
+    codes: np.ndarray  # index into ``uniques`` per entry, -1 missing
+    uniques: np.ndarray  # object: the distinct values
+
+    def map(self, fn, missing=None) -> np.ndarray:
+        """``fn`` of each entry's value (object array); ``missing`` for a missing value."""
+        mapped = np.empty(len(self.uniques) + 1, dtype=object)
+        mapped[:-1] = [fn(u) for u in self.uniques.tolist()]
+        mapped[-1] = missing
+        return mapped[self.codes]
+
+    def coded(self, fn, table: dict[str, int]) -> np.ndarray:
+        """int32 vocabulary code of ``fn(value)`` per entry (-1 when empty or missing)."""
+        mapped = np.empty(len(self.uniques) + 1, dtype=np.int32)
+        mapped[:-1] = [
+            Vocab.code(table, fn(u) if isinstance(u, str) else "") for u in self.uniques.tolist()
+        ]
+        mapped[-1] = -1
+        return mapped[self.codes]
+
+
+def _distinct(frame: pd.DataFrame, name: str) -> _Distinct:
+    """A column (all missing when the frame lacks it) as a ``_Distinct``. Text columns are
+    factorized where they are (Arrow strings by Arrow's dictionary encoding): only the distinct
+    values ever become Python objects."""
+    if name not in frame.columns:
+        n = len(frame)
+        return _Distinct(np.arange(n), np.full(n, -1, np.int64), np.empty(0, dtype=object))
+    values = frame[name].reset_index(drop=True)
     # List columns hold lists (or nothing) in every row: the first non-empty rows tell.
-    head = values.dropna().head(100)
-    if any(_is_list(v) for v in head):
+    if any(_is_list(v) for v in values.dropna().head(100)):
         values = values.explode()
-    return np.asarray(values.index, dtype=np.int64), values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _Distinct(
+        np.asarray(values.index, dtype=np.int64),
+        np.asarray(codes, dtype=np.int64),
+        np.asarray(uniques, dtype=object),
+    )
 
 
 def _is_list(value) -> bool:
@@ -156,28 +191,6 @@ def _is_list(value) -> bool:
 
 def _is_nan(value) -> bool:
     return isinstance(value, float) and value != value
-
-
-def _per_distinct(values: np.ndarray, fn, missing=None) -> np.ndarray:
-    """``fn`` applied once per distinct value; ``missing`` for None/NaN."""
-    if len(values) == 0:
-        return np.empty(0, dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:-1] = [fn(u) for u in uniques]
-    mapped[-1] = missing
-    return mapped[codes]
-
-
-def _codes(values: np.ndarray, fn, table: dict[str, int]) -> np.ndarray:
-    """int32 vocabulary code per value of ``fn(value)`` (-1 when empty or missing)."""
-    if len(values) == 0:
-        return np.empty(0, dtype=np.int32)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.empty(len(uniques) + 1, dtype=np.int32)
-    mapped[:-1] = [Vocab.code(table, fn(u) if isinstance(u, str) else "") for u in uniques]
-    mapped[-1] = -1
-    return mapped[codes]
 
 
 def _padded(n: int, pos: np.ndarray, codes: np.ndarray, width: int) -> np.ndarray:
@@ -234,20 +247,18 @@ def _flag(value) -> int:
 
 
 def _surname_codes(
-    pos: np.ndarray, values: np.ndarray, names: dict[str, int]
+    column: _Distinct, names: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row position, surname key code, is the row's first key) for each surname key of each row.
-
-    Keys are derived and coded once per distinct surname, then spread to rows with numpy.
-    """
-    if len(values) == 0:
+    """(row position, surname key code, is the row's first key) for each surname key of each
+    entry. Keys are derived and coded once per distinct surname, then spread with numpy."""
+    if len(column.codes) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=bool)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     per_unique = [
         [Vocab.code(names, k) for k in surname_forms(u)] if isinstance(u, str) else []
-        for u in uniques
+        for u in column.uniques.tolist()
     ] + [[]]
+    codes = column.codes
     counts_u = np.fromiter((len(k) for k in per_unique), np.int64, len(per_unique))
     starts_u = np.cumsum(counts_u) - counts_u
     flat_u = np.fromiter((c for k in per_unique for c in k), np.int64, int(counts_u.sum()))
@@ -256,7 +267,7 @@ def _surname_codes(
     row_of = np.repeat(np.arange(len(codes)), counts)
     within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     flat = flat_u[starts_u[codes][row_of] + within]
-    return pos[row_of], flat, within == 0
+    return column.pos[row_of], flat, within == 0
 
 
 def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
@@ -265,84 +276,70 @@ def encode(frame: pd.DataFrame, vocab: Vocab) -> Encoded:
     n = len(frame)
     names, values = vocab.names, vocab.values
 
-    first_raw = _column(frame, "first").to_numpy(dtype=object)
-    first = _codes(first_raw, name_key, names)
-    first_root = _codes(first_raw, canonical_first_name, names)
-    middle_init = _per_distinct(
-        _column(frame, "middle").to_numpy(dtype=object),
-        lambda v: ord(name_key(v)[0]) if isinstance(v, str) and name_key(v) else -1,
-        -1,
-    )
-    middle = middle_init.astype(np.int32)
-    middle_name = _codes(
-        _column(frame, "middle").to_numpy(dtype=object),
-        lambda v: name_key(v) if len(name_key(v)) > 1 else "",
-        names,
-    )
+    first_raw = _distinct(frame, "first")
+    first = first_raw.coded(name_key, names)
+    first_root = first_raw.coded(canonical_first_name, names)
+    middle_raw = _distinct(frame, "middle")
+    middle = middle_raw.map(
+        lambda v: ord(name_key(v)[0]) if isinstance(v, str) and name_key(v) else -1, -1
+    ).astype(np.int32)
+    middle_name = middle_raw.coded(lambda v: name_key(v) if len(name_key(v)) > 1 else "", names)
 
     # Surnames: the main one first, then its parts and the other / former names with theirs.
-    main_rows, main_codes, main_first = _surname_codes(
-        np.arange(n), _column(frame, "last").to_numpy(dtype=object), names
-    )
+    main_rows, main_codes, main_first = _surname_codes(_distinct(frame, "last"), names)
     main = np.full(n, -1, dtype=np.int32)
     main[main_rows[main_first]] = main_codes[main_first]
-    alt_pos, alt_vals = _exploded(_column(frame, "alt_lasts"))
-    alt_rows, alt_codes, _ = _surname_codes(alt_pos, alt_vals, names)
+    alt_rows, alt_codes, _ = _surname_codes(_distinct(frame, "alt_lasts"), names)
     other_rows = np.r_[main_rows[~main_first], alt_rows]
     other_codes = np.r_[main_codes[~main_first], alt_codes]
     keep = other_codes != main[other_rows]
     others = _padded(n, other_rows[keep], other_codes[keep], SURNAME_WIDTH - 1)
     surnames = np.concatenate([main[:, None], others], axis=1)
-    first_rows, first_forms, is_key = _surname_codes(np.arange(n), first_raw, names)
+    first_rows, first_forms, is_key = _surname_codes(first_raw, names)
     first_parts = _padded(n, first_rows[~is_key], first_forms[~is_key], SURNAME_WIDTH - 1)
     first_as_surnames = np.concatenate([first[:, None], first_parts], axis=1)
 
-    state_pos, state_vals = _exploded(_column(frame, "states"))
-    bits = _per_distinct(
-        state_vals,
-        lambda s: (1 << _state_bit(normalize_state(s) or "")) if normalize_state(s) else 0,
-        0,
+    state_raw = _distinct(frame, "states")
+    bits = state_raw.map(
+        lambda s: (1 << _state_bit(normalize_state(s) or "")) if normalize_state(s) else 0, 0
     )
     states = np.zeros(n, dtype=np.uint64)
-    np.bitwise_or.at(states, state_pos, bits.astype(np.uint64))
+    np.bitwise_or.at(states, state_raw.pos, bits.astype(np.uint64))
 
-    city_pos, city_vals = _exploded(_column(frame, "cities"))
-    city_codes = _codes(city_vals, lambda c: f"city:{name_key(c)}", values)
-    zip_pos, zip_vals = _exploded(_column(frame, "zips"))
-    zip_codes = _codes(zip_vals, lambda z: f"zip:{z[:5]}", values)
+    city_raw, zip_raw = _distinct(frame, "cities"), _distinct(frame, "zips")
+    city_codes = city_raw.coded(lambda c: f"city:{name_key(c)}", values)
+    zip_codes = zip_raw.coded(lambda z: f"zip:{z[:5]}", values)
     places = np.concatenate(
         [
-            _padded(n, city_pos, city_codes, PLACE_WIDTH // 2),
-            _padded(n, zip_pos, zip_codes, PLACE_WIDTH // 2),
+            _padded(n, city_raw.pos, city_codes, PLACE_WIDTH // 2),
+            _padded(n, zip_raw.pos, zip_codes, PLACE_WIDTH // 2),
         ],
         axis=1,
     )
 
-    aff_pos, aff_vals = _exploded(_column(frame, "affiliations"))
-    aff_codes = _codes(aff_vals, lambda a: f"org:{name_key(a)}", values)
-    affiliations = _padded(n, aff_pos, aff_codes, AFFILIATION_WIDTH)
+    aff_raw = _distinct(frame, "affiliations")
+    aff_codes = aff_raw.coded(lambda a: f"org:{name_key(a)}", values)
+    affiliations = _padded(n, aff_raw.pos, aff_codes, AFFILIATION_WIDTH)
 
-    spec_pos, spec_vals = _exploded(_column(frame, "specialties"))
-    spec_codes = _codes(spec_vals, lambda s: s, vocab.specialties)
-    specialties = _padded(n, spec_pos, spec_codes, SPECIALTY_WIDTH)
+    spec_raw = _distinct(frame, "specialties")
+    spec_codes = spec_raw.coded(lambda s: s, vocab.specialties)
+    specialties = _padded(n, spec_raw.pos, spec_codes, SPECIALTY_WIDTH)
 
     npi = npi_numbers(_column(frame, "npi"))
-    physician = _per_distinct(_column(frame, "physician").to_numpy(dtype=object), _flag, -1).astype(
-        np.int8
-    )
+    physician = _distinct(frame, "physician").map(_flag, -1).astype(np.int8)
 
-    school_pos, school_vals = _exploded(_column(frame, "schools"))
-    school_codes = _codes(school_vals, lambda s: f"school:{s}", values)
+    school_raw = _distinct(frame, "schools")
+    school_codes = school_raw.coded(lambda s: f"school:{s}", values)
     school = np.full(n, -1, dtype=np.int32)
     ok = school_codes >= 0
-    school[school_pos[ok][::-1]] = school_codes[ok][::-1]  # the first school listed wins
+    school[school_raw.pos[ok][::-1]] = school_codes[ok][::-1]  # the first school listed wins
     year = np.zeros(n, dtype=np.int16)
-    year_pos, year_vals = _exploded(_column(frame, "grad_years"))
-    year_num = _per_distinct(year_vals, _year, 0).astype(np.int16)
+    year_raw = _distinct(frame, "grad_years")
+    year_num = year_raw.map(_year, 0).astype(np.int16)
     ok = year_num > 0
-    year[year_pos[ok][::-1]] = year_num[ok][::-1]
+    year[year_raw.pos[ok][::-1]] = year_num[ok][::-1]
 
-    gender = _per_distinct(_column(frame, "gender").to_numpy(dtype=object), sex_code, 0)
+    gender = _distinct(frame, "gender").map(sex_code, 0)
 
     return Encoded(
         # Only the ids decisions report are kept: a national reference's other columns would
@@ -393,7 +390,9 @@ def npi_numbers(values: pd.Series) -> np.ndarray:
     other = ~plain & pc.is_valid(text).to_numpy(zero_copy_only=False)
     if other.any():
         raw = values.reset_index(drop=True).to_numpy(dtype=object)[other]
-        out[other] = _per_distinct(raw, lambda v: int(clean_npi(v) or 0), 0).astype(np.int64)
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        column = _Distinct(np.flatnonzero(other), codes, np.asarray(uniques, dtype=object))
+        out[other] = column.map(lambda v: int(clean_npi(v) or 0), 0).astype(np.int64)
     return out
 
 
