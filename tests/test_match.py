@@ -793,15 +793,15 @@ def test_a_failure_inside_a_link_reaches_the_caller_and_leaves_its_connection_cl
     link_module = importlib.import_module("pipeline.match.link")
     listings, reference, _ = generate(600, 2000, seed=5)
     listings, reference = staged(listings), staged(reference)
-    real_levels, calls = link_module._levels, []
+    real_compare, calls = link_module._compare, []
 
     def failing_on_the_second_chunk(*args):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
-        return real_levels(*args)
+        return real_compare(*args)
 
-    monkeypatch.setattr(link_module, "_levels", failing_on_the_second_chunk)
+    monkeypatch.setattr(link_module, "_compare", failing_on_the_second_chunk)
     con = duckdb.connect()
     setting = "SELECT current_setting('preserve_insertion_order')"
     before = con.execute(setting).fetchone()

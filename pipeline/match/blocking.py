@@ -238,16 +238,16 @@ def _keys_sql(tag: str) -> str:
         WHERE i.initial <> dr.initial
         UNION ALL
         SELECT s.pos, {kind["surname_typo"]}, (d.var << 28) | s.root, {dup}
-        FROM sur_{tag} s JOIN dels d ON d.code = s.code WHERE s.root >= 0
+        FROM sur_{tag} s JOIN dels_{tag} d ON d.code = s.code WHERE s.root >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_initial"]}, (s.code << 28) | s.initial, -1
         FROM ini_{tag} s WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | s.initial, {dup}
-        FROM ini_{tag} s JOIN dels d ON d.code = s.code
+        FROM ini_{tag} s JOIN dels_{tag} d ON d.code = s.code
         UNION ALL
         SELECT s.pos, {kind["first_typo"]}, (d.var << 28) | s.code, {dup}
-        FROM sur_{tag} s JOIN dels d ON d.code = s.written WHERE s.code >= 0
+        FROM sur_{tag} s JOIN dels_{tag} d ON d.code = s.written WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place, -1
         FROM sur_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
@@ -343,7 +343,15 @@ class Blocker:
         rcodes = _register_side(con, self.right, "r")
         self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch") for s in "lr"]
         src, var, strict = d.deletions(np.r_[lcodes, rcodes])
-        self._register("dels", pd.DataFrame({"code": src, "var": var, "strict": strict}))
+        # A reference name's variant that no left name has cannot key a pair: the reference
+        # side keys only the variants the left side shares (a fraction of a national reference's).
+        on_left = np.isin(src, lcodes)
+        shared = np.isin(var, var[on_left])
+        for tag, rows in (("l", on_left), ("r", shared)):
+            self._register(
+                f"dels_{tag}",
+                pd.DataFrame({"code": src[rows], "var": var[rows], "strict": strict[rows]}),
+            )
         self._register(
             "deriv",
             pd.DataFrame(

@@ -11,6 +11,7 @@ decisions' explanations are written ``EXPLAIN_RECORDS`` records at a time.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -79,44 +80,51 @@ def _npi_decisive(levels: np.ndarray) -> np.ndarray:
     return (levels[:, _NPI] == 0) & ~a_name_disagrees(levels)
 
 
-def _in_batches(n_pairs: int, work: Callable[[int, int], None]) -> None:
-    """``work(start, stop)`` over CHUNK_PAIRS-sized ranges of pairs (bounding the temporary
-    arrays), on every core: the comparisons are numpy and rapidfuzz kernels that release the
-    GIL, and read the vocabulary's tables that ``build_tables`` made beforehand."""
-    ranges = [(start, start + CHUNK_PAIRS) for start in range(0, n_pairs, CHUNK_PAIRS)]
-    if len(ranges) == 1:
-        work(*ranges[0])
-    elif ranges:
+def _record_batches(lpos: np.ndarray) -> list[tuple[int, int]]:
+    """Ranges of about CHUNK_PAIRS pairs (bounding the temporary arrays) that never split a
+    left record's pairs (``lpos`` sorted): each batch folds into records no other one touches."""
+    cuts = np.searchsorted(lpos, lpos[CHUNK_PAIRS::CHUNK_PAIRS]) if len(lpos) else []
+    bounds = np.unique(np.r_[0, cuts, len(lpos)]).tolist()
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _on_cores(batches: list[tuple[int, int]], work: Callable[[int, int], None]) -> None:
+    """``work(start, stop)`` for each batch on every core: the comparisons are numpy and
+    rapidfuzz kernels that release the GIL, and read the vocabulary's tables that
+    ``build_tables`` made beforehand."""
+    if len(batches) == 1:
+        work(*batches[0])
+    elif batches:
         with ThreadPoolExecutor(COMPARE_THREADS) as pool:
-            list(pool.map(lambda r: work(*r), ranges))  # list(): raise the first error
+            list(pool.map(lambda r: work(*r), batches))  # list(): raise the first error
 
 
-def _levels(left, right, vocab, lpos, rpos) -> np.ndarray:
-    """Comparison levels of pairs (int8, pairs x comparisons)."""
-    out = np.empty((len(lpos), len(COMPARISONS)), dtype=np.int8)
+@dataclass
+class _Compared:
+    """A chunk's pairs compared: levels, the summed log2 m/u (the match weight less the
+    prior) and whether an NPI decides the pair."""
+
+    levels: np.ndarray  # int8 (pairs, comparisons)
+    evidence: np.ndarray  # float64
+    decisive: np.ndarray  # bool
+
+
+def _compare(left, right, vocab, candidates: Candidates, params, tf, batches) -> _Compared:
+    """Levels and evidence of a chunk's pairs, batch by batch on every core."""
+    n = len(candidates)
+    out = _Compared(
+        np.empty((n, len(COMPARISONS)), np.int8), np.empty(n, np.float64), np.empty(n, bool)
+    )
 
     def work(start: int, stop: int) -> None:
-        batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
-        out[start:stop] = comparison_levels(batch)
+        lpos, rpos = candidates.lpos[start:stop], candidates.rpos[start:stop]
+        batch = PairBatch(left, right, vocab, lpos, rpos)
+        levels = out.levels[start:stop] = comparison_levels(batch)
+        out.evidence[start:stop] = pair_weights(batch, levels, params, tf).sum(axis=1)
+        out.decisive[start:stop] = _npi_decisive(levels)
 
-    _in_batches(len(lpos), work)
+    _on_cores(batches, work)
     return out
-
-
-def _evidence(left, right, vocab, lpos, rpos, levels, params, tf) -> tuple[np.ndarray, np.ndarray]:
-    """Summed log2 m/u (the match weight less the prior) and NPI-decisiveness of pairs whose
-    levels are known."""
-    total = np.empty(len(lpos), dtype=np.float64)
-    decisive = np.empty(len(lpos), dtype=bool)
-
-    def work(start: int, stop: int) -> None:
-        batch = PairBatch(left, right, vocab, lpos[start:stop], rpos[start:stop])
-        part = levels[start:stop]
-        total[start:stop] = pair_weights(batch, part, params, tf).sum(axis=1)
-        decisive[start:stop] = _npi_decisive(part)
-
-    _in_batches(len(lpos), work)
-    return total, decisive
 
 
 @dataclass
@@ -183,6 +191,22 @@ class TopTwo:
             total = np.add.reduceat(np.exp2(shifted), starts)
             others = np.where(total > 0, top + np.log2(total), -np.inf)
         self.others[owner] = others
+
+
+def _fold(top: TopTwo, candidates: Candidates, weight, compared: _Compared, batches) -> None:
+    """Fold a chunk's scored pairs into ``top``, batch by batch on every core (a batch's
+    records are its own)."""
+
+    def work(start: int, stop: int) -> None:
+        top.add(
+            candidates.lpos[start:stop],
+            candidates.rpos[start:stop],
+            weight[start:stop],
+            compared.decisive[start:stop],
+            compared.levels[start:stop],
+        )
+
+    _on_cores(batches, work)
 
 
 def _json_numbers(values: np.ndarray) -> pa.Array:
@@ -426,17 +450,16 @@ def link(
             for start, candidates in chunks:
                 n_pairs += len(candidates)
                 lap("block")
-                levels = _levels(lenc, renc, vocab, candidates.lpos, candidates.rpos)
+                batches = _record_batches(candidates.lpos)
+                compared = _compare(lenc, renc, vocab, candidates, params, tf, batches)
                 lap("compare")
-                weight, decisive = _evidence(
-                    lenc, renc, vocab, candidates.lpos, candidates.rpos, levels, params, tf
-                )
                 if start == 0 and not fixed_params:
                     # The prior: the share of the first chunk's records that have a match.
                     n_records = min(chunk_records, lenc.n)
-                    params.lam = match_prior(candidates.lpos, weight, n_records, renc.n)
+                    params.lam = match_prior(candidates.lpos, compared.evidence, n_records, renc.n)
+                weight = compared.evidence
                 weight += params.prior_weight
-                top.add(candidates.lpos, candidates.rpos, weight, decisive, levels)
+                _fold(top, candidates, weight, compared, batches)
                 lap("score")
                 log.info(
                     "records %d-%d of %d: %d candidate pairs (%d so far)",
@@ -448,7 +471,7 @@ def link(
                 )
                 if keep_candidates:
                     kept.append(candidates)
-                del candidates, levels, weight, decisive
+                del candidates, compared, weight
     decisions = resolve(lenc, renc, vocab, top, params, tf)
     lap("decide")
     if kept:
