@@ -134,16 +134,10 @@ class _NameDerivations:
 
 
 def _state_bits(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position, state bit) for every state of every person."""
-    pos, bit = [], []
-    for b in range(64):
-        has = np.flatnonzero(states & np.uint64(1 << b))
-        if len(has):
-            pos.append(has)
-            bit.append(np.full(len(has), b, dtype=np.int64))
-    if not pos:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(pos), np.concatenate(bit)
+    """(position, state bit) for every state of every person, in position order."""
+    as_bytes = states.astype("<u8").view(np.uint8).reshape(-1, 8)
+    pos, bit = np.nonzero(np.unpackbits(as_bytes, axis=1, bitorder="little"))
+    return pos.astype(np.int64), bit.astype(np.int64)
 
 
 def _register_side(

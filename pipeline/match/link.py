@@ -260,27 +260,25 @@ def _explain_pairs(left, right, vocab, lpos, rpos, levels, params, tf) -> pa.Arr
 
 
 def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows) -> pa.Array:
-    """The ``comparisons`` JSON text of records ``rows``, which have a candidate."""
-    expl_b = _explain_pairs(
-        left, right, vocab, rows, top.best_r[rows], top.best_levels[rows], params, tf
-    )
-    with_runner = np.flatnonzero(top.runner_r[rows] >= 0)
-    rows_r = rows[with_runner]
+    """The ``comparisons`` JSON text of records ``rows`` (null for a record without a
+    candidate). Every record's pieces are made: a piece that is null (no candidate, no
+    runner-up) nulls its record's text, so no text is ever moved into place."""
+    has_best, has_runner = top.best_r[rows] >= 0, top.runner_r[rows] >= 0
+    if not has_best.any():
+        return pa.nulls(len(rows), pa.string())
+    best_r = np.where(has_best, top.best_r[rows], 0)  # 0: a stand-in whose text is dropped
+    runner_r = np.where(has_runner, top.runner_r[rows], 0)
     runner = _join(
         '{"npi": ',
-        _json_strings(runner_npi.iloc[rows_r]),
+        _json_strings(runner_npi.iloc[rows]),
         ', "match_weight": ',
-        _json_numbers(top.runner_w[rows_r]),
+        _json_numbers(top.runner_w[rows]),
         ', "comparisons": ',
-        _explain_pairs(
-            left, right, vocab, rows_r, top.runner_r[rows_r], top.runner_levels[rows_r], params, tf
-        ),
+        _explain_pairs(left, right, vocab, rows, runner_r, top.runner_levels[rows], params, tf),
         "}",
     )
-    at = np.full(len(rows), -1, dtype=np.int64)
-    at[with_runner] = np.arange(len(rows_r))
-    runner_text = pc.fill_null(pc.take(runner, pa.array(at, mask=at < 0)), "null")
-    flags = pa.array(np.where(top.best_decisive[rows], "true", "false"), pa.string())
+    no_runner = pa.array(np.full(len(rows), "null", dtype=object), pa.string())
+    flags = pa.array(np.where(top.best_decisive[rows], "true", "false"), mask=~has_best)
     return _join(
         f'{{"prior": {round(params.prior_weight, 3)}, "match_weight": ',
         _json_numbers(top.best_w[rows]),
@@ -289,9 +287,9 @@ def _explanations(left, right, vocab, top: TopTwo, params, tf, runner_npi, rows)
         ', "other_candidates_bits": ',
         _json_numbers(top.others[rows]),
         ', "comparisons": ',
-        expl_b,
+        _explain_pairs(left, right, vocab, rows, best_r, top.best_levels[rows], params, tf),
         ', "runner_up": ',
-        runner_text,
+        pc.if_else(has_runner, runner, no_runner),
         f', "thresholds": {json.dumps(THRESHOLDS.as_dict())}}}',
     )
 
@@ -313,7 +311,7 @@ def resolve(
     and the decision's inputs (None without a candidate).
     """
     n = left.n
-    has, has_runner = top.best_r >= 0, top.runner_r >= 0
+    has_runner = top.runner_r >= 0
     identity = identities(top.best_w, top.runner_w, top.others, top.best_decisive, THRESHOLDS)
     b_p, r_p = shares(top.best_w, top.runner_w, top.others, THRESHOLDS)
     r_p = np.where(has_runner, r_p, np.nan)
@@ -321,18 +319,14 @@ def resolve(
     candidate_npi = _ids_at(right_npi, top.best_r)
     runner_npi = _ids_at(right_npi, top.runner_r)
 
-    # Explanations (JSON text) only for records that have a candidate, a slice of records at a
-    # time: a national link's explanations are gigabytes, and each slice's Arrow pieces are
-    # dropped once its text is made.
-    rows_b = np.flatnonzero(has)
+    # Explanations (JSON text), a slice of records at a time: a national link's explanations
+    # are gigabytes, and each slice's Arrow pieces are dropped once its text is made.
+    everyone = np.arange(n)
     pieces = [
-        _explanations(left, right, vocab, top, params, tf, runner_npi, rows_b[start:stop])
-        for start, stop in _slices(len(rows_b), EXPLAIN_RECORDS)
+        _explanations(left, right, vocab, top, params, tf, runner_npi, everyone[start:stop])
+        for start, stop in _slices(n, EXPLAIN_RECORDS)
     ]
-    at = np.full(n, -1, dtype=np.int64)
-    at[rows_b] = np.arange(len(rows_b))
-    texts = pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
-    comparisons = pc.take(texts, pa.array(at, mask=at < 0))
+    comparisons = pa.chunked_array(pieces, pa.string())
     return pd.DataFrame(
         {
             "rec_id": _as_column(left.frame["rec_id"]),
