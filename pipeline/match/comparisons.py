@@ -154,6 +154,29 @@ class PairBatch:
         dist[ok] = dl[inverse]
         return sim, dist
 
+    def distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Damerau-Levenshtein distance of name codes where it could be one (else 99): only
+        names one edit may separate are measured, each distinct code pair once."""
+        dist = np.full(len(a), 99, dtype=np.int16)
+        ok = np.flatnonzero((a >= 0) & (b >= 0))
+        if not len(ok):
+            return dist
+        inverse, uniq = pd.factorize((a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64))
+        ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+        dl = np.full(len(uniq), 99, dtype=np.int16)
+        near = np.flatnonzero(_could_be_close(self.vocab, ua, ub)[1])
+        if len(near):
+            names = self.names
+            got = process.cpdist(
+                names[ua[near]].tolist(),
+                names[ub[near]].tolist(),
+                scorer=DamerauLevenshtein.distance,
+                workers=-1,
+            )
+            dl[near] = np.minimum(np.asarray(got), 99)
+        dist[ok] = dl[inverse]
+        return dist
+
     @cached_property
     def swapped(self) -> np.ndarray:
         """The left record's first and last names are in each other's fields ("Wong Mei" for
@@ -182,7 +205,7 @@ class PairBatch:
         lf, ll, rf, rs = lf[idx], ll[idx], rf[idx], rs[idx]
 
         def agree(x: np.ndarray, y: np.ndarray, first: bool = False) -> np.ndarray:
-            _, dist = self.scores(x, y)
+            dist = self.distances(x, y)
             one_letter = (length[x] == 1) | (length[y] == 1)
             fits = one_letter & (letter[x] == letter[y])
             if first:
@@ -228,15 +251,6 @@ class PairBatch:
         root = self.left.first_root[self.lpos]
         return np.where(self.swapped, self.left.last[self.lpos], root)
 
-    @cached_property
-    def left_surnames(self) -> np.ndarray:
-        """The left record's surname rows per pair, in the order that fits (``swapped``)."""
-        rows = self.left.surnames[self.lpos].copy()
-        flip = self.swapped
-        if flip.any():
-            rows[flip] = self.left.first_as_surnames[self.lpos[flip]]
-        return rows
-
 
 def _name_lengths(vocab: Vocab) -> np.ndarray:
     """Length of every name key by code (one array per size of the name table)."""
@@ -273,17 +287,43 @@ def _jaro_needed() -> float:
     return loosest if loosest <= 0.7 else max(0.7, (loosest - 0.6) / 0.4)
 
 
+def _letter_sets(vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
+    """Per name code: the set of characters it holds as a bit mask (uint64, the 37 symbols of
+    ``_letter_counts``) and its letters beyond one of each (its repeats)."""
+    sets = vocab.__dict__.get("_letter_sets")
+    if sets is None or len(sets[0]) != len(vocab.names):
+        counts = _letter_counts(vocab)
+        present = counts > 0
+        bits = np.left_shift(np.uint64(1), np.arange(37, dtype=np.uint64))
+        mask = np.bitwise_or.reduce(np.where(present, bits, np.uint64(0)), axis=1)
+        repeats = counts.sum(axis=1, dtype=np.int32) - present.sum(axis=1, dtype=np.int32)
+        sets = vocab._letter_sets = (mask, repeats)
+    return sets
+
+
 def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair of name codes: could they reach a fuzzy level, and could they be one edit
     apart? Upper bounds from the letters they share (``m``, counted with repeats, at least
     the Jaro matches): Jaro <= (m / len a + m / len b + 1) / 3; one edit needs lengths at most
-    one apart and all letters but one shared."""
-    counts, length = _letter_counts(vocab), _name_lengths(vocab)
-    shared = np.minimum(counts[a], counts[b]).sum(axis=1, dtype=np.int32)
+    one apart and all letters but one shared. ``m`` is bounded cheaply first (the characters
+    both hold, plus the fewer repeats) and counted exactly only where that bound passes."""
+    length = _name_lengths(vocab)
     la, lb = np.maximum(length[a], 1), np.maximum(length[b], 1)
-    jaro_bound = (shared / la + shared / lb + 1) / 3
-    one_edit = (np.abs(la - lb) <= 1) & (shared >= np.maximum(la, lb) - 1)
-    return (jaro_bound >= _jaro_needed() - 1e-9) | one_edit, one_edit
+
+    def bounds(shared: np.ndarray, la: np.ndarray, lb: np.ndarray):
+        jaro_bound = (shared / la + shared / lb + 1) / 3
+        one_edit = (np.abs(la - lb) <= 1) & (shared >= np.maximum(la, lb) - 1)
+        return (jaro_bound >= _jaro_needed() - 1e-9) | one_edit, one_edit
+
+    mask, repeats = _letter_sets(vocab)
+    rough = np.bitwise_count(mask[a] & mask[b]) + np.minimum(repeats[a], repeats[b])
+    close, one_edit = bounds(rough, la, lb)
+    look = np.flatnonzero(close)
+    counts = _letter_counts(vocab)
+    a, b = a[look], b[look]
+    shared = np.minimum(counts[a], counts[b]).sum(axis=1, dtype=np.int32)
+    close[look], one_edit[look] = bounds(shared, la[look], lb[look])
+    return close, one_edit
 
 
 def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -345,13 +385,49 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ surname
 
 
+def _row_ids(rows: np.ndarray) -> np.ndarray:
+    """An id per row of padded codes, equal exactly where the rows are."""
+    ids = np.zeros(len(rows), dtype=np.int64)
+    for k in range(rows.shape[1]):
+        ids = pd.factorize((ids << 32) | (rows[:, k].astype(np.int64) + 1))[0].astype(np.int64)
+    return ids
+
+
+def _surname_row_ids(side: Encoded) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of a side's surname rows and of its first-name fields read as surnames, in one id
+    space (a swapped page compares the latter), made once per side."""
+    ids = side.__dict__.get("_surname_row_ids")
+    if ids is None:
+        both = _row_ids(np.concatenate([side.surnames, side.first_as_surnames]))
+        ids = side._surname_row_ids = (both[: side.n], both[side.n :])
+    return ids
+
+
+def _first_of_each(inverse: np.ndarray, count: int) -> np.ndarray:
+    """The first position of each of ``count`` values, from a factorization's codes."""
+    first = np.empty(count, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
+    return first
+
+
 def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    """Every surname form of each side against every one of the other (other names, parts)."""
-    ls, rs = p.left_surnames, _rows(p.right, "surnames", p.rpos)
-    level = np.full(len(p), c.index("different"), dtype=np.int8)
+    """Every surname form of each side against every one of the other (other names, parts).
+    Many pairs compare the same two rows of surnames: each distinct two is compared once."""
+    surnames, as_swapped = _surname_row_ids(p.left)
+    lid = np.where(p.swapped, as_swapped[p.lpos], surnames[p.lpos])
+    rid = _surname_row_ids(p.right)[0][p.rpos]
+    inverse, uniq = pd.factorize((lid << 32) | rid)
+    first = _first_of_each(inverse, len(uniq))
+    lpos, flip = p.lpos[first], p.swapped[first]
+    ls = np.where(flip[:, None], p.left.first_as_surnames[lpos], p.left.surnames[lpos])
+    return _surname_rows_level(p, c, ls, _rows(p.right, "surnames", p.rpos[first]))[inverse]
+
+
+def _surname_rows_level(p: PairBatch, c: Comparison, ls: np.ndarray, rs: np.ndarray) -> np.ndarray:
+    level = np.full(len(ls), c.index("different"), dtype=np.int8)
     missing = (ls[:, 0] < 0) | (rs[:, 0] < 0)
-    best = np.zeros(len(p), dtype=np.float32)
-    closest = np.full(len(p), 99, dtype=np.int16)
+    best = np.zeros(len(ls), dtype=np.float32)
+    closest = np.full(len(ls), 99, dtype=np.int16)
     used_l, used_r = _used(ls), _used(rs)
     shared = _any_equal(used_l, used_r)  # a level above any score: no need to score them
     for i in range(used_l.shape[1]):
@@ -729,7 +805,9 @@ def build_tables(left: Encoded, right: Encoded, vocab: Vocab) -> None:
     then only read them."""
     batch = PairBatch(left, right, vocab, np.empty(0, np.int64), np.empty(0, np.int64))
     _first_names(batch)
-    _letter_counts(vocab)
+    _letter_sets(vocab)
+    for side in (left, right):
+        _surname_row_ids(side)
     _name_sexes(batch, np.r_[left.first, left.last, right.first])
     vocab.specialty_agreement  # noqa: B018 - a cached property, computed here once
     empty = np.empty(0, np.int64)
