@@ -123,9 +123,17 @@ class PairBatch:
             return sim, dist
         key = (a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64)
         inverse, uniq = pd.factorize(key)
-        ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
-        jw = np.zeros(len(uniq), dtype=np.float32)
-        dl = np.full(len(uniq), 99, dtype=np.int16)
+        jw, dl = self.distinct_scores(
+            (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+        )
+        sim[ok] = jw[inverse]
+        dist[ok] = dl[inverse]
+        return sim, dist
+
+    def distinct_scores(self, ua: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``scores`` of distinct pairs of (present) name codes."""
+        jw = np.zeros(len(ua), dtype=np.float32)
+        dl = np.full(len(ua), 99, dtype=np.int16)
         # Most candidate names share too few letters to be close: they are not scored (scoring
         # also holds the GIL while rapidfuzz reads the strings).
         fuzzy, one_edit = _could_be_close(self.vocab, ua, ub)
@@ -150,9 +158,11 @@ class PairBatch:
                     workers=-1,
                 )
                 dl[todo[near]] = np.minimum(np.asarray(got), 99)
-        sim[ok] = jw[inverse]
-        dist[ok] = dl[inverse]
-        return sim, dist
+        return jw, dl
+
+    def distinct(self, pairs: np.ndarray) -> PairBatch:
+        """The batch of some of these pairs (``pairs``: their indexes)."""
+        return PairBatch(self.left, self.right, self.vocab, self.lpos[pairs], self.rpos[pairs])
 
     def distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Damerau-Levenshtein distance of name codes where it could be one (else 99): only
@@ -330,23 +340,29 @@ def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair of name codes: is the one of 3+ letters inside the other ("tony" / "anthony",
     a short form no table lists)? Each distinct pair is looked at once."""
     out = np.zeros(len(a), dtype=bool)
-    length = _name_lengths(vocab)
     todo = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))
-    todo = todo[(length[a[todo]] >= 3) & (length[b[todo]] >= 3)]
     if len(todo) == 0:
         return out
     inverse, uniq = pd.factorize((a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64))
     ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
-    # Only where every letter of the shorter name is in the longer one is it worth a look.
+    out[todo] = _distinct_contains(vocab, ua, ub)[inverse]
+    return out
+
+
+def _distinct_contains(vocab: Vocab, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """``_contains`` of distinct pairs of present, different name codes."""
+    inside = np.zeros(len(ua), dtype=bool)
+    length = _name_lengths(vocab)
+    # Only where every letter of the shorter name (of 3+) is in the longer one is it worth a
+    # look.
     counts = _letter_counts(vocab)
     shared = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int32)
-    look = np.flatnonzero(shared >= np.minimum(length[ua], length[ub]))
+    shorter = np.minimum(length[ua], length[ub])
+    look = np.flatnonzero((shorter >= 3) & (shared >= shorter))
     names = vocab.name_list()
     xs, ys = names[ua[look]].tolist(), names[ub[look]].tolist()
-    inside = np.zeros(len(uniq), dtype=bool)
     inside[look] = np.fromiter((x in y or y in x for x, y in zip(xs, ys)), bool, len(xs))
-    out[todo] = inside[inverse]
-    return out
+    return inside
 
 
 _PADDED = ("surnames", "places", "affiliations", "specialties")
@@ -514,27 +530,27 @@ def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
     missing = (a < 0) | (b < 0)
     todo = ~missing & (a != b)
     if todo.any():
-        ta, tb = a[todo], b[todo]
-        sim, dist = p.scores(ta, tb)
-        key = (ta.astype(np.int64) << 32) | tb.astype(np.int64)
+        # Every test below is of the two names alone: each distinct pair is tested once.
+        key = (a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64)
         inverse, uniq = pd.factorize(key)
         ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+        sim, dist = p.distinct_scores(ua, ub)
         table = _first_names(p)
         one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
-        initial = one_letter & (table.letter[ua] == table.letter[ub])
         nick = ~one_letter & table.nicknames(ua, ub)
         contains = np.zeros(len(uniq), dtype=bool)
         open_ = np.flatnonzero(~nick)
-        contains[open_] = _contains(p.vocab, ua[open_], ub[open_])
-        sub = np.full(len(ta), c.index("different"), dtype=np.int8)
-        sub[initial[inverse]] = c.index("initial agrees")
+        contains[open_] = _distinct_contains(p.vocab, ua[open_], ub[open_])
+        sub = np.full(len(uniq), c.index("different"), dtype=np.int8)
+        sub[one_letter & (table.letter[ua] == table.letter[ub])] = c.index("initial agrees")
         for k, threshold in c.fuzzy_levels():
-            sub[(sim >= threshold) & ~one_letter[inverse]] = k
-        sub[contains[inverse]] = c.index("one contains the other")
-        typo = (dist <= 1) & ~one_letter[inverse]
-        sub[typo] = c.index("one typo apart")
+            sub[(sim >= threshold) & ~one_letter] = k
+        sub[contains] = c.index("one contains the other")
+        sub[(dist <= 1) & ~one_letter] = c.index("one typo apart")
+        sub[nick] = c.index("nickname of each other")
+        sub = sub[inverse]
         same_root = p.left_first_root[todo] == p.right.first_root[p.rpos[todo]]
-        sub[nick[inverse] | same_root] = c.index("nickname of each other")
+        sub[same_root] = c.index("nickname of each other")
         level[todo] = sub
     level[~missing & (a == b)] = c.tf_level
     level[missing] = c.null_level
@@ -562,8 +578,27 @@ def middle_level(p: PairBatch, c: Comparison) -> np.ndarray:
     return level
 
 
+def _location_row_ids(side: Encoded) -> np.ndarray:
+    """Ids of a side's (states, places, affiliations) rows, equal exactly where all three are;
+    made once per side."""
+    ids = side.__dict__.get("_location_row_ids")
+    if ids is None:
+        states = side.states.view(np.int64)
+        rows = np.column_stack([states >> 32, states & 0xFFFFFFFF, side.places, side.affiliations])
+        ids = side._location_row_ids = _row_ids(rows)
+    return ids
+
+
 def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
-    """Practice state, city, ZIP and affiliation move together: ONE comparison, not four."""
+    """Practice state, city, ZIP and affiliation move together: ONE comparison, not four.
+    Each distinct pair of whereabouts is compared once (most pairs share theirs with others)."""
+    lid, rid = _location_row_ids(p.left)[p.lpos], _location_row_ids(p.right)[p.rpos]
+    inverse, uniq = pd.factorize((lid << 32) | rid)
+    first = _first_of_each(inverse, len(uniq))
+    return _whereabouts_level(p.distinct(first), c)[inverse]
+
+
+def _whereabouts_level(p: PairBatch, c: Comparison) -> np.ndarray:
     ls, rs = p.left.states[p.lpos], p.right.states[p.rpos]
     same_state = (ls & rs) != 0
     unknown_state = (ls == 0) | (rs == 0)  # a place outside the states we know
@@ -635,12 +670,14 @@ def _name_sexes(p: PairBatch, codes: np.ndarray) -> np.ndarray:
         if table is not None:
             grown[: len(table)] = table
         table = p.vocab._name_sexes = grown
-    todo = np.unique(codes[codes >= 0])
-    todo = todo[table[todo] < 0]
+    known = table[np.maximum(codes, 0)]
+    todo = codes[(codes >= 0) & (known < 0)]  # none once ``build_tables`` has run
     if len(todo):
+        todo = np.unique(todo)
         names = p.names
         table[todo] = [name_sex(names[k]) for k in todo.tolist()]
-    return np.where(codes >= 0, table[np.maximum(codes, 0)], UNKNOWN)
+        known = table[np.maximum(codes, 0)]
+    return np.where(codes >= 0, known, UNKNOWN)
 
 
 def sex_level(p: PairBatch, c: Comparison) -> np.ndarray:
@@ -808,6 +845,7 @@ def build_tables(left: Encoded, right: Encoded, vocab: Vocab) -> None:
     _letter_sets(vocab)
     for side in (left, right):
         _surname_row_ids(side)
+        _location_row_ids(side)
     _name_sexes(batch, np.r_[left.first, left.last, right.first])
     vocab.specialty_agreement  # noqa: B018 - a cached property, computed here once
     empty = np.empty(0, np.int64)
