@@ -322,10 +322,15 @@ def resolve(
     # Explanations (JSON text), a slice of records at a time: a national link's explanations
     # are gigabytes, and each slice's Arrow pieces are dropped once its text is made.
     everyone = np.arange(n)
-    pieces = [
-        _explanations(left, right, vocab, top, params, tf, runner_npi, everyone[start:stop])
-        for start, stop in _slices(n, EXPLAIN_RECORDS)
-    ]
+    with ThreadPoolExecutor(COMPARE_THREADS) as pool:  # Arrow's kernels release the GIL
+        pieces = list(
+            pool.map(
+                lambda r: _explanations(
+                    left, right, vocab, top, params, tf, runner_npi, everyone[r[0] : r[1]]
+                ),
+                _slices(n, EXPLAIN_RECORDS),
+            )
+        )
     comparisons = pa.chunked_array(pieces, pa.string())
     return pd.DataFrame(
         {
