@@ -43,6 +43,7 @@ people apart, and the other keys still reach the true pair.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -331,6 +332,12 @@ class Blocker:
         self._tables.append(name)
 
     def prepare(self) -> None:
+        # The sorted neighbourhood (numpy sorts, outside the GIL) beside DuckDB's keys.
+        with ThreadPoolExecutor(1) as aside:
+            near = aside.submit(neighbourhood_pairs, self.left, self.right, self.vocab)
+            self._prepare_keys(near)
+
+    def _prepare_keys(self, near: Future) -> None:
         con, d = self.con, _NameDerivations(self.vocab)
         con.execute("SET enable_progress_bar = false")
         lcodes = _register_side(con, self.left, "l", swapped=True)
@@ -359,8 +366,6 @@ class Blocker:
         )
         for tag in "lr":
             con.execute(_initials_sql(tag))
-        near_l, near_r = neighbourhood_pairs(self.left, self.right, self.vocab)
-        self._register("near", pd.DataFrame({"l": near_l, "r": near_r}))
         # Left keys in small blocks only; reference keys that some left record shares. No
         # DISTINCT on the left and no ORDER BY: a repeated left key only repeats pairs, which
         # ``candidates`` folds anyway, and a chunk's range filter is a cheap scan.
@@ -388,6 +393,8 @@ class Blocker:
             """CREATE OR REPLACE TEMP TABLE block_rkeys AS
                SELECT r.* FROM block_rkeys r SEMI JOIN block_small USING (kind, key)"""
         )
+        near_l, near_r = near.result()
+        self._register("near", pd.DataFrame({"l": near_l, "r": near_r}))
 
     def candidates(self, start: int = 0, stop: int | None = None) -> Candidates:
         """Distinct pairs of the left records ``start <= l < stop`` with the kinds that
