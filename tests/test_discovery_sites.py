@@ -120,3 +120,12 @@ def test_bench_discover_prints_its_summary_line_last():
         r" seconds=\d+",
         lines[-1],
     ), lines[-1]
+
+
+def test_a_letter_group_is_left_only_after_fifty_people_counted_once():
+    """A listing page whose cards link their profiles shows each person once, not twice (the
+    card and its link): three quiet letters of 25 people are not the 50 that leave a letter
+    group as redundant. Seed 9500034 left its letters after 25 people (counted 50), and missed
+    the card of a person whose profile robots.txt forbids, on a letter never read."""
+    (score,) = evaluate([9500034], parallel=1)
+    assert score.recall == 1.0 and score.precision == 1.0, score.line()

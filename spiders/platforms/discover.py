@@ -321,7 +321,7 @@ class DiscoverySpider(DirectorySpider):
             self.entry = self.entry or response.url
             self.listing_forms.update(page.pagination)
             yield from self.hold_cards(page, response)
-        people = sum(1 for link in page.links if link.role == PERSON) + len(page.cards)
+        people = len(self.people_keys(page))  # (a card and its profile link: one person)
         judged = not (undecided and not new_people)  # (cards that may yet be news: no verdict)
         if self.sitemaps_waiting is not None:
             judged = False  # (people the sitemaps, still unread, may name: no verdict either)
