@@ -9,6 +9,7 @@ strings become integer codes so that blocking and scoring work on numpy arrays a
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -75,6 +76,14 @@ class Vocab:
         if code is None:
             code = table[text] = len(table)
         return code
+
+    @staticmethod
+    def codes(table: dict[str, int], texts: list[str]) -> np.ndarray:
+        """``code`` of each text (int64), new texts coded in order of first appearance: the
+        dictionary's own loops, not one Python call per text."""
+        new = (t for t in dict.fromkeys(texts) if t and t not in table)
+        table.update(zip(new, itertools.count(len(table))))
+        return np.fromiter(map(table.get, texts, itertools.repeat(-1)), np.int64, len(texts))
 
     def name_list(self) -> np.ndarray:
         """Every name key at its code (built once per size of the table: comparisons ask for
@@ -158,11 +167,8 @@ class _Distinct:
 
     def coded(self, fn, table: dict[str, int]) -> np.ndarray:
         """int32 vocabulary code of ``fn(value)`` per entry (-1 when empty or missing)."""
-        mapped = np.empty(len(self.uniques) + 1, dtype=np.int32)
-        mapped[:-1] = [
-            Vocab.code(table, fn(u) if isinstance(u, str) else "") for u in self.uniques.tolist()
-        ]
-        mapped[-1] = -1
+        texts = [fn(u) if isinstance(u, str) else "" for u in self.uniques.tolist()]
+        mapped = np.append(Vocab.codes(table, texts), -1).astype(np.int32)
         return mapped[self.codes]
 
 
@@ -174,15 +180,15 @@ def _distinct(frame: pd.DataFrame, name: str) -> _Distinct:
         n = len(frame)
         return _Distinct(np.arange(n), np.full(n, -1, np.int64), np.empty(0, dtype=object))
     values = frame[name].reset_index(drop=True)
-    # List columns hold lists (or nothing) in every row: the first non-empty rows tell.
-    if any(_is_list(v) for v in values.dropna().head(100)):
+    pos = np.arange(len(values), dtype=np.int64)
+    # List columns hold lists (or nothing) in every row: the first non-empty rows tell. (A
+    # text, number or flag column holds none: no need to look.)
+    may_hold_lists = values.dtype == object or isinstance(values.dtype, pd.ArrowDtype)
+    if may_hold_lists and any(_is_list(v) for v in values.dropna().head(100)):
         values = values.explode()
+        pos = np.asarray(values.index, dtype=np.int64)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return _Distinct(
-        np.asarray(values.index, dtype=np.int64),
-        np.asarray(codes, dtype=np.int64),
-        np.asarray(uniques, dtype=object),
-    )
+    return _Distinct(pos, np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
 
 
 def _is_list(value) -> bool:
@@ -254,14 +260,12 @@ def _surname_codes(
     if len(column.codes) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=bool)
-    per_unique = [
-        [Vocab.code(names, k) for k in surname_forms(u)] if isinstance(u, str) else []
-        for u in column.uniques.tolist()
-    ] + [[]]
+    per_unique = [surname_forms(u) if isinstance(u, str) else [] for u in column.uniques.tolist()]
+    per_unique.append([])
     codes = column.codes
-    counts_u = np.fromiter((len(k) for k in per_unique), np.int64, len(per_unique))
+    counts_u = np.fromiter(map(len, per_unique), np.int64, len(per_unique))
     starts_u = np.cumsum(counts_u) - counts_u
-    flat_u = np.fromiter((c for k in per_unique for c in k), np.int64, int(counts_u.sum()))
+    flat_u = Vocab.codes(names, list(itertools.chain.from_iterable(per_unique)))
     counts = counts_u[codes]
     total = int(counts.sum())
     row_of = np.repeat(np.arange(len(codes)), counts)
