@@ -247,7 +247,7 @@ def _keys_sql(tag: str) -> str:
         SELECT s.pos, {kind["surname_place"]}, (s.code << 28) | p.place, -1
         FROM sur_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
         UNION ALL
-        SELECT DISTINCT s.pos, {kind["surname_initial_place"]},
+        SELECT s.pos, {kind["surname_initial_place"]},
                (s.code << 36) | (s.initial << 28) | p.place, -1
         FROM ini_{tag} s JOIN pl_{tag} p USING (pos) WHERE s.code >= 0
         UNION ALL
