@@ -173,6 +173,17 @@ def test_nickname_and_location_resolve_the_right_namesake():
     assert decided.loc["rob-ca", ["identity", "npi"]].tolist() == ["matched", "1000000012"]
 
 
+def test_an_empty_reference_leaves_every_listing_unmatched():
+    """Nobody to match against (a reference file that loaded no row): every listing is
+    unmatched, with no candidate and no explanation, rather than an error."""
+    listings = people([{"rec_id": "x", "first": "Robert", "last": "Smith"}])
+    decided, details = link(listings, REFERENCE.iloc[:0])
+    assert decided["rec_id"].tolist() == ["x"] and details.pairs == 0
+    row = decided.iloc[0]
+    assert row["identity"] == "unmatched"
+    assert pd.isna(row["npi"]) and pd.isna(row["candidate_npi"]) and pd.isna(row["comparisons"])
+
+
 def test_namesakes_with_no_distinguishing_evidence_are_ambiguous_not_guessed():
     decided = decisions_for([{"rec_id": "x", "first": "Robert", "last": "Smith"}])
     assert decided.loc["x", "identity"] == "ambiguous"

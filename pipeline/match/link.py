@@ -360,7 +360,7 @@ def _as_column(values: pd.Series) -> pd.Series:
 
 def _ids_at(ids: pd.Series | None, positions: np.ndarray) -> pd.Series:
     """The ids at right positions (missing at -1 or without an id column)."""
-    if ids is None:
+    if ids is None or len(ids) == 0:
         return pd.Series([None] * len(positions), dtype=object)
     ids = _as_column(ids)
     taken = ids.take(np.maximum(positions, 0)).reset_index(drop=True)
