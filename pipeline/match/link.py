@@ -177,8 +177,8 @@ class TopTwo:
         self.best_r[owner] = rpos[best]
         self.best_w[owner] = weight[best]
         self.best_decisive[owner] = decisive[best]
-        self.best_levels[owner] = levels[best]
-        self.runner_levels[owner[has_runner]] = levels[runner[has_runner]]
+        self.best_levels[owner] = levels.take(best, axis=0)
+        self.runner_levels[owner[has_runner]] = levels.take(runner[has_runner], axis=0)
         self.runner_r[owner[has_runner]] = rpos[runner[has_runner]]
         self.runner_w[owner[has_runner]] = weight[runner[has_runner]]
         bits = THRESHOLDS.bits(weight)

@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels
+from pipeline.match.comparisons import COMPARISONS, PairBatch, comparison_levels, equals_any
 from pipeline.match.people import Encoded, Vocab
 
 PROBABILITY_FLOOR = 1e-6
@@ -411,13 +411,14 @@ def pair_weights(
 def _shared_place_bearers(batch: PairBatch, rows: np.ndarray, people: np.ndarray) -> np.ndarray:
     """Per pair (``rows`` of the batch): how many people name the rarest place (city or ZIP
     code) both records name; infinite where they share none."""
-    lp, rp = batch.left.places[batch.lpos[rows]], batch.right.places[batch.rpos[rows]]
+    lp = batch.left.places.take(batch.lpos[rows], axis=0)
+    rp = batch.right.places.take(batch.rpos[rows], axis=0)
     out = np.full(len(lp), np.inf)
     for i in range(lp.shape[1]):
         col = lp[:, i]
         if not (col >= 0).any():
             continue
-        shared = (col >= 0) & (col[:, None] == rp).any(axis=1)
+        shared = (col >= 0) & equals_any(col, rp)
         out[shared] = np.minimum(out[shared], people[col[shared]])
     return out
 
