@@ -385,13 +385,15 @@ def pair_weights(
     else's number (a colleague's, the group's), not evidence that this is that person.
     """
     tables = params.weight_tables()
-    out = np.empty(levels.shape, dtype=np.float32)
+    # Built column by column (Fortran order: each column contiguous), handed on in rows.
+    out = np.empty(levels.shape, dtype=np.float32, order="F")
     others = max(tf["people"] - 2, 1)
     for k, c in enumerate(COMPARISONS):
-        out[:, k] = tables[k][levels[:, k]]
+        level = np.ascontiguousarray(levels[:, k])
+        out[:, k] = tables[k].astype(np.float32).take(level)
         if c.tf_level is None or c.name not in tf:
             continue
-        exact = levels[:, k] == c.tf_level
+        exact = level == c.tf_level
         if not exact.any():
             continue
         if c.name == "location":
@@ -405,7 +407,7 @@ def pair_weights(
         m = max(params.m[k][c.tf_level], PROBABILITY_FLOOR)
         out[exact, k] = np.log2(m / freq)
     out[(levels[:, _NPI] == 0) & names_clearly_disagree(levels), _NPI] = 0.0
-    return out
+    return np.ascontiguousarray(out)
 
 
 def _shared_place_bearers(batch: PairBatch, rows: np.ndarray, people: np.ndarray) -> np.ndarray:
