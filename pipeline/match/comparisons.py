@@ -385,7 +385,10 @@ def _rows(side: Encoded, name: str, pos: np.ndarray) -> np.ndarray:
 
 def _used(rows: np.ndarray) -> np.ndarray:
     """The columns of padded code rows that hold a value somewhere (often just the first)."""
-    return rows[:, (rows >= 0).any(axis=0)] if rows.size else rows
+    if not rows.size:
+        return rows
+    used = [j for j in range(rows.shape[1]) if rows[:, j].max() >= 0]  # (not a short-row any)
+    return rows if len(used) == rows.shape[1] else rows[:, used]
 
 
 def equals_any(col: np.ndarray, rows: np.ndarray) -> np.ndarray:
