@@ -333,7 +333,7 @@ def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     look = np.flatnonzero(close)
     counts = _letter_counts(vocab)
     a, b = a[look], b[look]
-    shared = np.minimum(counts[a], counts[b]).sum(axis=1, dtype=np.int32)
+    shared = np.minimum(counts.take(a, axis=0), counts.take(b, axis=0)).sum(axis=1, dtype=np.int32)
     close[look], one_edit[look] = bounds(shared, la[look], lb[look])
     return close, one_edit
 
@@ -358,7 +358,9 @@ def _distinct_contains(vocab: Vocab, ua: np.ndarray, ub: np.ndarray) -> np.ndarr
     # Only where every letter of the shorter name (of 3+) is in the longer one is it worth a
     # look.
     counts = _letter_counts(vocab)
-    shared = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int32)
+    shared = np.minimum(counts.take(ua, axis=0), counts.take(ub, axis=0)).sum(
+        axis=1, dtype=np.int32
+    )
     shorter = np.minimum(length[ua], length[ub])
     look = np.flatnonzero((shorter >= 3) & (shared >= shorter))
     names = vocab.name_list()
