@@ -655,6 +655,57 @@ def test_blocking_keys_reach_typos_nicknames_swaps_and_other_names():
     assert len(capped) <= 4 * NEIGHBOURHOOD_WINDOW  # the sorted neighbourhood's fixed budget
 
 
+def test_an_initial_and_a_common_surname_who_moved_are_reached_through_the_year():
+    """"J. Sanchez" (2009) practises in another state now: the surname + initial block is too
+    big to keep and the place keys look in the old state; the graduation year splits it."""
+    states, firsts = ["TX", "CA", "FL", "NY", "IL"], ["JACK", "JAMES", "JANE", "JASON", "JOSE"]
+    reference = people(
+        [
+            {
+                "rec_id": f"j{i}",
+                "first": firsts[i % 5],
+                "middle": "ALAN",
+                "last": "SANCHEZ",
+                "states": [states[i % 5]],
+                "cities": [f"town{i}"],
+                "grad_years": 1975 + i,
+            }
+            for i in range(30)  # over the surname + initial cap
+        ]
+        + [
+            {
+                "rec_id": "jimmy",
+                "first": "JIMMY",
+                "middle": "WILLIAM",
+                "last": "SANCHEZ",
+                "states": ["VA"],
+                "cities": ["richmond"],
+                "grad_years": 2009,
+            }
+        ]
+    )
+    listing = people(
+        [
+            {
+                "rec_id": "moved",
+                "first": "J.",
+                "middle": "WILLIAM",
+                "last": "SANCHEZ",
+                "states": ["AZ"],
+                "cities": ["phoenix"],
+                "grad_years": 2009,
+            }
+        ]
+    )
+    lenc, renc, vocab = encode_sides(listing, reference)
+    report = blocking_report(block_candidates(lenc, renc, vocab), [0], [30]).set_index("key")
+    assert report.loc["all", "recall"] == 1.0
+    assert report.loc["surname_initial", "recall"] == 0.0  # the block is over its cap
+    decided, _ = link(listing, reference, params=fixed_parameters(len(reference)))
+    assert decided.loc[0, "identity"] == "matched"
+    assert reference["rec_id"][decided.loc[0, "best_r"]] == "jimmy"
+
+
 def test_one_person_listed_on_two_sites_resolves_to_one_npi():
     decided = decisions_for(
         [

@@ -15,6 +15,9 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
 - ``surname_initial``: a surname + a first initial (as written and of the formal name),
   wherever the person practises: "M. Wood" or "Jeff Knight" who moved to another state, in
   small blocks only (a rare surname).
+- ``surname_initial_year``: a surname + a first initial + the graduation year, wherever the
+  person practises: "J. Sanchez" (2009) who moved out of state, where the common surname's
+  initial block is too big to keep and its place blocks are in the old state.
 - ``surname_typo_initial``: one-deletion variants of the surname + a first initial, in small
   blocks only: a typo in the surname and a first name that is an initial, a nickname or
   mistyped too ("L. Uhitten", "Jo Dinone").
@@ -59,6 +62,7 @@ KEY_KINDS = (
     "initial_prefix_state",
     "surname_typo",
     "surname_initial",
+    "surname_initial_year",
     "surname_typo_initial",
     "surname_place",
     "surname_initial_place",
@@ -77,6 +81,7 @@ KIND_MAX_BLOCK_SIZE = {
     "initial_place": 20,
     "initial_prefix_state": 50,
     "surname_initial": 20,
+    "surname_initial_year": 20,
     "surname_typo_initial": 20,
     "school_place": 10,
 }
@@ -191,6 +196,11 @@ def _register_side(
             {"pos": s_rows.astype(np.int32), "school": side.school[s_rows].astype(np.int64)}
         ),
     )
+    y_rows = np.flatnonzero(side.year > 0)
+    con.register(
+        f"yr_{tag}",
+        pd.DataFrame({"pos": y_rows.astype(np.int32), "year": side.year[y_rows].astype(np.int64)}),
+    )
     has_npi = np.flatnonzero(side.npi > 0)
     con.register(
         f"npi_{tag}", pd.DataFrame({"pos": has_npi.astype(np.int32), "npi": side.npi[has_npi]})
@@ -237,6 +247,10 @@ def _keys_sql(tag: str) -> str:
         UNION ALL
         SELECT s.pos, {kind["surname_initial"]}, (s.code << 28) | s.initial, -1
         FROM ini_{tag} s WHERE s.code >= 0
+        UNION ALL
+        SELECT s.pos, {kind["surname_initial_year"]},
+               (s.code << 28) | (s.initial << 12) | y.year, -1
+        FROM ini_{tag} s JOIN yr_{tag} y USING (pos) WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | s.initial, {dup}
         FROM ini_{tag} s JOIN dels_{tag} d ON d.code = s.code
@@ -342,7 +356,7 @@ class Blocker:
         con.execute("SET enable_progress_bar = false")
         lcodes = _register_side(con, self.left, "l", swapped=True)
         rcodes = _register_side(con, self.right, "r")
-        self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch") for s in "lr"]
+        self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch", "yr") for s in "lr"]
         src, var, strict = d.deletions(np.r_[lcodes, rcodes])
         # A reference name's variant that no left name has cannot key a pair: the reference
         # side keys only the variants the left side shares (a fraction of a national reference's).
