@@ -656,7 +656,7 @@ def test_blocking_keys_reach_typos_nicknames_swaps_and_other_names():
 
 
 def test_an_initial_and_a_common_surname_who_moved_are_reached_through_the_year():
-    """"J. Sanchez" (2009) practises in another state now: the surname + initial block is too
+    """J. Sanchez (2009) practises in another state now: the surname + initial block is too
     big to keep and the place keys look in the old state; the graduation year splits it."""
     states, firsts = ["TX", "CA", "FL", "NY", "IL"], ["JACK", "JAMES", "JANE", "JASON", "JOSE"]
     reference = people(
@@ -704,6 +704,28 @@ def test_an_initial_and_a_common_surname_who_moved_are_reached_through_the_year(
     decided, _ = link(listing, reference, params=fixed_parameters(len(reference)))
     assert decided.loc[0, "identity"] == "matched"
     assert reference["rec_id"][decided.loc[0, "best_r"]] == "jimmy"
+
+
+def test_a_nickname_the_tables_do_not_know_is_reached_through_the_middle_name():
+    """Livvy Sabrina Small is Olivia Sabrina Small, in another city: no name key relates the
+    first names and the sorted neighbourhood holds other Smalls; the whole middle name does."""
+    firsts = ["LINDA", "LISA", "LOIS", "MARY", "NANCY", "NORA", "MARK", "OLGA"]
+    town = {"states": ["OH"], "last": "SMALL"}
+    reference = people(
+        [
+            {"rec_id": f"s{i}", "first": first, "middle": "ANN", "cities": [f"town{i}"], **town}
+            for i, first in enumerate(firsts)
+        ]
+        + [{"rec_id": "olivia", "first": "OLIVIA", "middle": "SABRINA", "cities": ["x"], **town}]
+    )
+    listing = people(
+        [{"rec_id": "livvy", "first": "Livvy", "middle": "SABRINA", "cities": ["dayton"], **town}]
+    )
+    lenc, renc, vocab = encode_sides(listing, reference)
+    candidates = block_candidates(lenc, renc, vocab)
+    report = blocking_report(candidates, [0], [len(firsts)]).set_index("key")
+    assert report.loc["all", "recall"] == 1.0
+    assert report.loc["surname_middle", "only_this_key"] == 1
 
 
 def test_one_person_listed_on_two_sites_resolves_to_one_npi():

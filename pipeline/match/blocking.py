@@ -18,6 +18,8 @@ Keys (each a kind and a 64-bit value; the parts are integer codes of per-value d
 - ``surname_initial_year``: a surname + a first initial + the graduation year, wherever the
   person practises: "J. Sanchez" (2009) who moved out of state, where the common surname's
   initial block is too big to keep and its place blocks are in the old state.
+- ``surname_middle``: a surname + the whole middle name, wherever the person practises: a first
+  name the vocabulary cannot relate ("Livvy" for Olivia) with the middle name kept.
 - ``surname_typo_initial``: one-deletion variants of the surname + a first initial, in small
   blocks only: a typo in the surname and a first name that is an initial, a nickname or
   mistyped too ("L. Uhitten", "Jo Dinone").
@@ -63,6 +65,7 @@ KEY_KINDS = (
     "surname_typo",
     "surname_initial",
     "surname_initial_year",
+    "surname_middle",
     "surname_typo_initial",
     "surname_place",
     "surname_initial_place",
@@ -82,6 +85,7 @@ KIND_MAX_BLOCK_SIZE = {
     "initial_prefix_state": 50,
     "surname_initial": 20,
     "surname_initial_year": 20,
+    "surname_middle": 20,
     "surname_typo_initial": 20,
     "school_place": 10,
 }
@@ -201,6 +205,13 @@ def _register_side(
         f"yr_{tag}",
         pd.DataFrame({"pos": y_rows.astype(np.int32), "year": side.year[y_rows].astype(np.int64)}),
     )
+    m_rows = np.flatnonzero(side.middle_name >= 0)
+    con.register(
+        f"mid_{tag}",
+        pd.DataFrame(
+            {"pos": m_rows.astype(np.int32), "middle": side.middle_name[m_rows].astype(np.int64)}
+        ),
+    )
     has_npi = np.flatnonzero(side.npi > 0)
     con.register(
         f"npi_{tag}", pd.DataFrame({"pos": has_npi.astype(np.int32), "npi": side.npi[has_npi]})
@@ -251,6 +262,9 @@ def _keys_sql(tag: str) -> str:
         SELECT s.pos, {kind["surname_initial_year"]},
                (s.code << 28) | (s.initial << 12) | y.year, -1
         FROM ini_{tag} s JOIN yr_{tag} y USING (pos) WHERE s.code >= 0
+        UNION ALL
+        SELECT s.pos, {kind["surname_middle"]}, (s.code << 28) | m.middle, -1
+        FROM sur_{tag} s JOIN mid_{tag} m USING (pos) WHERE s.code >= 0
         UNION ALL
         SELECT s.pos, {kind["surname_typo_initial"]}, (d.var << 28) | s.initial, {dup}
         FROM ini_{tag} s JOIN dels_{tag} d ON d.code = s.code
@@ -356,7 +370,8 @@ class Blocker:
         con.execute("SET enable_progress_bar = false")
         lcodes = _register_side(con, self.left, "l", swapped=True)
         rcodes = _register_side(con, self.right, "r")
-        self._tables += [f"{t}_{s}" for t in ("sur", "st", "pl", "npi", "sch", "yr") for s in "lr"]
+        tables = ("sur", "st", "pl", "npi", "sch", "yr", "mid")
+        self._tables += [f"{t}_{s}" for t in tables for s in "lr"]
         src, var, strict = d.deletions(np.r_[lcodes, rcodes])
         # A reference name's variant that no left name has cannot key a pair: the reference
         # side keys only the variants the left side shares (a fraction of a national reference's).
