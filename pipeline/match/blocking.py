@@ -395,9 +395,11 @@ class Blocker:
         )
         for tag in "lr":
             con.execute(_initials_sql(tag))
-        # Left keys in small blocks only; reference keys that some left record shares. No
-        # DISTINCT on the left and no ORDER BY: a repeated left key only repeats pairs, which
-        # ``candidates`` folds anyway, and a chunk's range filter is a cheap scan.
+        # Reference keys that some left record shares, in small blocks only (a left key in a
+        # big block finds no partner in ``candidates``: filtering the left keys too costs more
+        # than it saves). No DISTINCT on the left and no ORDER BY: a repeated left key only
+        # repeats pairs, which ``candidates`` folds anyway, and a chunk's range filter is a
+        # cheap scan.
         # CTAS without order bookkeeping; a caller's connection gets its setting back (close).
         self._insertion_order = con.execute(
             "SELECT current_setting('preserve_insertion_order')"
@@ -413,10 +415,6 @@ class Blocker:
             f"""CREATE OR REPLACE TEMP TABLE block_small AS
                 SELECT kind, key FROM block_rkeys GROUP BY kind, key
                 HAVING count(*) <= {_cap_sql(self.max_block_size)}"""
-        )
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE block_lkeys AS
-               SELECT l.* FROM block_lkeys l SEMI JOIN block_small USING (kind, key)"""
         )
         con.execute(
             """CREATE OR REPLACE TEMP TABLE block_rkeys AS
