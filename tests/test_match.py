@@ -945,3 +945,22 @@ def test_names_left_unscored_could_reach_no_fuzzy_level_and_no_typo(pairs):
         typo = DamerauLevenshtein.distance(x, y) <= 1
         assert could or not (typo or JaroWinkler.normalized_similarity(x, y) >= loosest), (x, y)
         assert could_typo or not typo, (x, y)
+
+
+@settings(deadline=None, max_examples=12)  # a small world and its blocking per example
+@given(world=st.integers(0, 10_000), subset=st.integers(0, 2**32 - 1))
+def test_a_pairs_levels_do_not_depend_on_the_other_pairs_of_its_batch(world, subset):
+    """Comparisons work once per distinct pair of names, rows and places in a batch: a pair's
+    levels must be the same whatever else shares its batch (any subset, in any order)."""
+    from pipeline.demo.linkage_world import generate, staged
+
+    listings, reference, _ = generate(150, 600, seed=world)
+    lenc, renc, vocab = encode_sides(staged(listings), staged(reference))
+    candidates = block_candidates(lenc, renc, vocab)
+    whole = comparison_levels(PairBatch(lenc, renc, vocab, candidates.lpos, candidates.rpos))
+    rng = np.random.default_rng(subset)
+    some = rng.permutation(len(candidates))[: rng.integers(1, len(candidates) + 1)]
+    part = comparison_levels(
+        PairBatch(lenc, renc, vocab, candidates.lpos[some], candidates.rpos[some])
+    )
+    np.testing.assert_array_equal(part, whole[some])
