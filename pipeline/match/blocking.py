@@ -193,35 +193,23 @@ def _register_side(
             {"pos": p_rows.astype(np.int32), "place": side.places[p_rows, p_cols].astype(np.int64)}
         ),
     )
-    s_rows = np.flatnonzero(side.school >= 0)
-    con.register(
-        f"sch_{tag}",
-        pd.DataFrame(
-            {"pos": s_rows.astype(np.int32), "school": side.school[s_rows].astype(np.int64)}
-        ),
-    )
-    y_rows = np.flatnonzero(side.year > 0)
-    con.register(
-        f"yr_{tag}",
-        pd.DataFrame({"pos": y_rows.astype(np.int32), "year": side.year[y_rows].astype(np.int64)}),
-    )
-    m_rows = np.flatnonzero(side.middle_name >= 0)
-    con.register(
-        f"mid_{tag}",
-        pd.DataFrame(
-            {"pos": m_rows.astype(np.int32), "middle": side.middle_name[m_rows].astype(np.int64)}
-        ),
-    )
-    has_npi = np.flatnonzero(side.npi > 0)
-    con.register(
-        f"npi_{tag}", pd.DataFrame({"pos": has_npi.astype(np.int32), "npi": side.npi[has_npi]})
-    )
+    # One table per single-valued field: (pos, value) of the people who have one.
+    for table, column, values, present in (
+        ("sch", "school", side.school, side.school >= 0),
+        ("yr", "year", side.year, side.year > 0),
+        ("mid", "middle", side.middle_name, side.middle_name >= 0),
+        ("npi", "npi", side.npi, side.npi > 0),
+    ):
+        rows = np.flatnonzero(present)
+        frame = {"pos": rows.astype(np.int32), column: values[rows].astype(np.int64)}
+        con.register(f"{table}_{tag}", pd.DataFrame(frame))
     return np.r_[codes, written]
 
 
 def _initials_sql(tag: str) -> str:
     """``ini_{tag}``: each (person, surname) with the initial of the first name as written and,
-    where it differs, of the formal name ("Bill" -> b and w). Made once, read by three keys."""
+    where it differs, of the formal name ("Bill" -> b and w). Made once, read by every key with
+    an initial."""
     return f"""CREATE OR REPLACE TEMP TABLE ini_{tag} AS SELECT DISTINCT pos, code, initial FROM (
         SELECT s.pos, s.code, w.initial FROM sur_{tag} s JOIN deriv w ON w.code = s.written
         UNION ALL

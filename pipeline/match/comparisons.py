@@ -121,11 +121,8 @@ class PairBatch:
         ok = (a >= 0) & (b >= 0)
         if not ok.any():
             return sim, dist
-        key = (a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64)
-        inverse, uniq = pd.factorize(key)
-        jw, dl = self.distinct_scores(
-            (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
-        )
+        inverse, ua, ub = _distinct_pairs(a[ok], b[ok])
+        jw, dl = self.distinct_scores(ua, ub)
         sim[ok] = jw[inverse]
         dist[ok] = dl[inverse]
         return sim, dist
@@ -160,7 +157,7 @@ class PairBatch:
                 dl[todo[near]] = np.minimum(np.asarray(got), 99)
         return jw, dl
 
-    def distinct(self, pairs: np.ndarray) -> PairBatch:
+    def subset(self, pairs: np.ndarray) -> PairBatch:
         """The batch of some of these pairs (``pairs``: their indexes)."""
         return PairBatch(self.left, self.right, self.vocab, self.lpos[pairs], self.rpos[pairs])
 
@@ -171,9 +168,8 @@ class PairBatch:
         ok = np.flatnonzero((a >= 0) & (b >= 0))
         if not len(ok):
             return dist
-        inverse, uniq = pd.factorize((a[ok].astype(np.int64) << 32) | b[ok].astype(np.int64))
-        ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
-        dl = np.full(len(uniq), 99, dtype=np.int16)
+        inverse, ua, ub = _distinct_pairs(a[ok], b[ok])
+        dl = np.full(len(ua), 99, dtype=np.int16)
         near = np.flatnonzero(_could_be_close(self.vocab, ua, ub)[1])
         if len(near):
             names = self.names
@@ -338,6 +334,13 @@ def _could_be_close(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return close, one_edit
 
 
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inverse, ua, ub): pairs of codes (non-negative, below 2**32) numbered by distinct pair,
+    and the distinct pairs' two codes: work per distinct pair, spread back with ``inverse``."""
+    inverse, uniq = pd.factorize((a.astype(np.int64) << 32) | b.astype(np.int64))
+    return inverse, (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+
+
 def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair of name codes: is the one of 3+ letters inside the other ("tony" / "anthony",
     a short form no table lists)? Each distinct pair is looked at once."""
@@ -345,8 +348,7 @@ def _contains(vocab: Vocab, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     todo = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))
     if len(todo) == 0:
         return out
-    inverse, uniq = pd.factorize((a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64))
-    ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+    inverse, ua, ub = _distinct_pairs(a[todo], b[todo])
     out[todo] = _distinct_contains(vocab, ua, ub)[inverse]
     return out
 
@@ -435,11 +437,13 @@ def _surname_row_ids(side: Encoded) -> tuple[np.ndarray, np.ndarray]:
     return ids
 
 
-def _first_of_each(inverse: np.ndarray, count: int) -> np.ndarray:
-    """The first position of each of ``count`` values, from a factorization's codes."""
-    first = np.empty(count, dtype=np.int64)
+def _once_each(lid: np.ndarray, rid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, first): the pairs of ids numbered by distinct pair, and the first position of
+    each distinct pair (the one compared for all of them)."""
+    inverse, ua, _ = _distinct_pairs(lid, rid)
+    first = np.empty(len(ua), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
-    return first
+    return inverse, first
 
 
 def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
@@ -448,8 +452,7 @@ def surname_level(p: PairBatch, c: Comparison) -> np.ndarray:
     surnames, as_swapped = _surname_row_ids(p.left)
     lid = np.where(p.swapped, as_swapped[p.lpos], surnames[p.lpos])
     rid = _surname_row_ids(p.right)[0][p.rpos]
-    inverse, uniq = pd.factorize((lid << 32) | rid)
-    first = _first_of_each(inverse, len(uniq))
+    inverse, first = _once_each(lid, rid)
     lpos, flip = p.lpos[first], p.swapped[first]
     ls = np.where(
         flip[:, None],
@@ -551,17 +554,15 @@ def first_level(p: PairBatch, c: Comparison) -> np.ndarray:
     todo = ~missing & (a != b)
     if todo.any():
         # Every test below is of the two names alone: each distinct pair is tested once.
-        key = (a[todo].astype(np.int64) << 32) | b[todo].astype(np.int64)
-        inverse, uniq = pd.factorize(key)
-        ua, ub = (uniq >> 32).astype(np.int64), (uniq & 0xFFFFFFFF).astype(np.int64)
+        inverse, ua, ub = _distinct_pairs(a[todo], b[todo])
         sim, dist = p.distinct_scores(ua, ub)
         table = _first_names(p)
         one_letter = (table.length[ua] == 1) | (table.length[ub] == 1)
         nick = ~one_letter & table.nicknames(ua, ub)
-        contains = np.zeros(len(uniq), dtype=bool)
+        contains = np.zeros(len(ua), dtype=bool)
         open_ = np.flatnonzero(~nick)
         contains[open_] = _distinct_contains(p.vocab, ua[open_], ub[open_])
-        sub = np.full(len(uniq), c.index("different"), dtype=np.int8)
+        sub = np.full(len(ua), c.index("different"), dtype=np.int8)
         sub[one_letter & (table.letter[ua] == table.letter[ub])] = c.index("initial agrees")
         for k, threshold in c.fuzzy_levels():
             sub[(sim >= threshold) & ~one_letter] = k
@@ -613,9 +614,8 @@ def location_level(p: PairBatch, c: Comparison) -> np.ndarray:
     """Practice state, city, ZIP and affiliation move together: ONE comparison, not four.
     Each distinct pair of whereabouts is compared once (most pairs share theirs with others)."""
     lid, rid = _location_row_ids(p.left)[p.lpos], _location_row_ids(p.right)[p.rpos]
-    inverse, uniq = pd.factorize((lid << 32) | rid)
-    first = _first_of_each(inverse, len(uniq))
-    return _whereabouts_level(p.distinct(first), c)[inverse]
+    inverse, first = _once_each(lid, rid)
+    return _whereabouts_level(p.subset(first), c)[inverse]
 
 
 def _whereabouts_level(p: PairBatch, c: Comparison) -> np.ndarray:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -55,6 +56,7 @@ COMPARE_THREADS = (
     len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
 
+T = TypeVar("T")
 _NPI = next(i for i, c in enumerate(COMPARISONS) if c.name == "npi")
 
 
@@ -88,15 +90,14 @@ def _record_batches(lpos: np.ndarray) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _on_cores(batches: list[tuple[int, int]], work: Callable[[int, int], None]) -> None:
-    """``work(start, stop)`` for each batch on every core: the comparisons are numpy and
-    rapidfuzz kernels that release the GIL, and read the vocabulary's tables that
-    ``build_tables`` made beforehand."""
-    if len(batches) == 1:
-        work(*batches[0])
-    elif batches:
-        with ThreadPoolExecutor(COMPARE_THREADS) as pool:
-            list(pool.map(lambda r: work(*r), batches))  # list(): raise the first error
+def _on_cores(batches: list[tuple[int, int]], work: Callable[[int, int], T]) -> list[T]:
+    """``work(start, stop)`` of each batch, in order, on every core: the comparisons are numpy
+    and rapidfuzz kernels and the explanations Arrow kernels, all releasing the GIL; they read
+    the vocabulary's tables that ``build_tables`` made beforehand."""
+    if len(batches) <= 1:
+        return [work(*batch) for batch in batches]
+    with ThreadPoolExecutor(COMPARE_THREADS) as pool:
+        return list(pool.map(lambda r: work(*r), batches))  # list(): raise the first error
 
 
 @dataclass
@@ -315,22 +316,18 @@ def resolve(
     identity = identities(top.best_w, top.runner_w, top.others, top.best_decisive, THRESHOLDS)
     b_p, r_p = shares(top.best_w, top.runner_w, top.others, THRESHOLDS)
     r_p = np.where(has_runner, r_p, np.nan)
-    right_npi = right.frame.get("npi")
+    right_npi = _as_column(right.frame["npi"]) if "npi" in right.frame else None
     candidate_npi = _ids_at(right_npi, top.best_r)
     runner_npi = _ids_at(right_npi, top.runner_r)
 
     # Explanations (JSON text), a slice of records at a time: a national link's explanations
     # are gigabytes, and each slice's Arrow pieces are dropped once its text is made.
-    everyone = np.arange(n)
-    with ThreadPoolExecutor(COMPARE_THREADS) as pool:  # Arrow's kernels release the GIL
-        pieces = list(
-            pool.map(
-                lambda r: _explanations(
-                    left, right, vocab, top, params, tf, runner_npi, everyone[r[0] : r[1]]
-                ),
-                _slices(n, EXPLAIN_RECORDS),
-            )
-        )
+    pieces = _on_cores(
+        _slices(n, EXPLAIN_RECORDS),
+        lambda start, stop: _explanations(
+            left, right, vocab, top, params, tf, runner_npi, np.arange(start, stop)
+        ),
+    )
     comparisons = pa.chunked_array(pieces, pa.string())
     return pd.DataFrame(
         {
@@ -359,10 +356,9 @@ def _as_column(values: pd.Series) -> pd.Series:
 
 
 def _ids_at(ids: pd.Series | None, positions: np.ndarray) -> pd.Series:
-    """The ids at right positions (missing at -1 or without an id column)."""
+    """The ids (an ``_as_column``) at right positions (missing at -1 or without ids)."""
     if ids is None or len(ids) == 0:
         return pd.Series([None] * len(positions), dtype=object)
-    ids = _as_column(ids)
     taken = ids.take(np.maximum(positions, 0)).reset_index(drop=True)
     return taken.where(pd.Series(positions >= 0), None if taken.dtype == object else np.nan)
 

@@ -158,6 +158,12 @@ class _Distinct:
     codes: np.ndarray  # index into ``uniques`` per entry, -1 missing
     uniques: np.ndarray  # object: the distinct values
 
+    @classmethod
+    def of(cls, values, pos: np.ndarray) -> _Distinct:
+        """Entries ``values`` (a Series or an array) at rows ``pos``."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return cls(pos, np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
+
     def map(self, fn, missing=None) -> np.ndarray:
         """``fn`` of each entry's value (object array); ``missing`` for a missing value."""
         mapped = np.empty(len(self.uniques) + 1, dtype=object)
@@ -187,8 +193,7 @@ def _distinct(frame: pd.DataFrame, name: str) -> _Distinct:
     if may_hold_lists and any(_is_list(v) for v in values.dropna().head(100)):
         values = values.explode()
         pos = np.asarray(values.index, dtype=np.int64)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return _Distinct(pos, np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
+    return _Distinct.of(values, pos)
 
 
 def _is_list(value) -> bool:
@@ -394,8 +399,7 @@ def npi_numbers(values: pd.Series) -> np.ndarray:
     other = ~plain & pc.is_valid(text).to_numpy(zero_copy_only=False)
     if other.any():
         raw = values.reset_index(drop=True).to_numpy(dtype=object)[other]
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        column = _Distinct(np.flatnonzero(other), codes, np.asarray(uniques, dtype=object))
+        column = _Distinct.of(raw, np.flatnonzero(other))
         out[other] = column.map(lambda v: int(clean_npi(v) or 0), 0).astype(np.int64)
     return out
 
