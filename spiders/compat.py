@@ -37,6 +37,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from spiders.render import remember_robots
+
 # The Scrapy releases these patches were written against and tested on (pyproject.toml too).
 SCRAPY_VERSIONS = ">=2.19,<2.20"
 
@@ -242,6 +244,9 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._disallowing(netloc, f"answered {response.status}")
             response = response.replace(body=DISALLOW_ALL)
         await super()._parse_robots(response, netloc, request)
+        # A rendered page's own requests (spiders.render) obey the same rules.
+        agent = self._robotstxt_useragent or self._default_useragent
+        remember_robots(netloc, self._parsers.get(netloc), agent)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if isinstance(exc, IgnoreRequest):  # filtered by us (offsite...), not unreachable

@@ -5,6 +5,7 @@ a named bot with a contact URL, robots.txt obeyed, a download delay and low per-
 """
 
 from spiders.items import LISTING_FIELDS
+from spiders.render import find_browser
 
 BOT_NAME = "credcheck"
 SPIDER_MODULES = ["spiders.spiders"]
@@ -72,8 +73,24 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.ConditionalRequestMiddleware": 570,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "spiders.middlewares.LoopAwareRedirectMiddleware": 600,
+    # an app shell is fetched again, rendered (after redirects on the way out)
+    "spiders.render.RenderAppShellMiddleware": 590,
     "spiders.middlewares.ResponseCheckMiddleware": 610,
 }
+# Client-rendered directories (spiders.render): an app shell is rendered in headless chromium,
+# one browser per process, started on the first shell; only pages asked to render use it.
+RENDER_APP_SHELLS = True
+RENDER_BROWSER = find_browser()  # "": none, shells are counted and left as they are
+RENDER_WAIT = "networkidle"  # the page's data calls answered
+DOWNLOAD_HANDLERS = {
+    scheme: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    for scheme in ("http", "https")
+}
+PLAYWRIGHT_BROWSER_PROVIDER = "spiders.render.SharedChromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {"headless": True, "executable_path": RENDER_BROWSER or None}
+PLAYWRIGHT_ABORT_REQUEST = "spiders.render.block_subrequest"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = CONCURRENT_REQUESTS_PER_DOMAIN
 SPIDER_MIDDLEWARES = {
     "spiders.middlewares.ParseErrorMiddleware": 950,
 }

@@ -137,6 +137,12 @@ def _failure_reason(stats: dict, items: int, close_reason: str | None) -> str | 
         )
     if not stats.get("response_received_count"):
         return "no page could be fetched"
+    if stats.get("credcheck/render/no_browser"):
+        return (
+            f"no listings found: {stats['credcheck/render/no_browser']} page(s) are built by "
+            "JavaScript and no browser is installed to render them (Debian: apt-get install "
+            "chromium, or set CREDCHECK_CHROMIUM)"
+        )
     return "no listings found"
 
 

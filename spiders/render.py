@@ -1,0 +1,238 @@
+"""Client-rendered directories: an "app shell" is rendered in headless chromium before anyone
+reads it.
+
+Many directories answer every route with the same near-empty document (a mount element and a
+script bundle) and fill it in the browser from a JSON call. Read as served, such a page holds no
+person and no link. ``RenderAppShellMiddleware`` recognises a shell by its content
+(``is_app_shell``: no readable text, no links, a script to run) and has the page fetched again
+through scrapy-playwright in a headless chromium; the spider then reads the DOM the page's own
+scripts built, with every extractor and recogniser as usual. Server-rendered pages are never
+sent to the browser, whatever their URL.
+
+Politeness holds for rendered pages too:
+- the page goes through the site's download slot like any request (its delay, its pauses,
+  robots.txt, our User-Agent);
+- the browser's own requests for it (``block_subrequest``) carry our User-Agent, go only to the
+  page's own host, fetch only documents, scripts and data (never images, fonts, media or
+  stylesheets) and never a URL the site's robots.txt forbids;
+- one chromium serves every crawler of a process (``SharedChromium``; a fleet crawls hundreds
+  of sites in one process), started on the first shell, not with the crawl.
+
+Without a browser (``RENDER_BROWSER`` empty: none found) a shell is counted
+(``credcheck/render/no_browser``) and a warning per site says what to install.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from typing import Any
+
+from lxml import html as lxml_html
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import HtmlResponse, Response
+
+from spiders.platforms.base import netloc_of
+
+logger = logging.getLogger(__name__)
+
+RENDERED = "credcheck_rendered"  # request meta: this request is the page's rendering
+# Resource types a rendered page may load: what builds its DOM. The rest is looks.
+RENDER_RESOURCE_TYPES = frozenset({"document", "script", "xhr", "fetch"})
+# A shell says next to nothing ("Loading..."): fewer readable characters than a name with its
+# specialty and office...
+SHELL_MAX_TEXT = 40
+# ... and links to next to nothing (a logo's home link, a skip link).
+SHELL_MAX_LINKS = 2
+_INVISIBLE = " or ".join(f"ancestor::{tag}" for tag in ("script", "style", "noscript", "template"))
+
+
+def find_browser(name: str | None = None) -> str:
+    """The chromium to render with: ``$CREDCHECK_CHROMIUM`` (a path or a command) or Debian's
+    ``chromium`` on PATH; "" when there is none."""
+    wanted = name or os.environ.get("CREDCHECK_CHROMIUM") or "chromium"
+    return shutil.which(wanted) or ""
+
+
+def is_app_shell(response: Response) -> bool:
+    """A client-rendered page as served: HTML with no readable text and no links, that runs a
+    script (a bundle, or inline code) to build itself. Pure; never raises on any bytes."""
+    if not isinstance(response, HtmlResponse) or response.status != 200 or not response.body:
+        return False
+    try:
+        root = lxml_html.document_fromstring(response.body)
+    except (ValueError, lxml_html.etree.ParserError):
+        return False
+    scripts = root.xpath("//script[@src or string-length(normalize-space(.)) > 40]"
+                         "[not(@type) or contains(@type, 'javascript') or @type = 'module']")
+    if not scripts:
+        return False
+    if len(root.xpath("//body//a[@href]")) > SHELL_MAX_LINKS:
+        return False
+    text = " ".join(" ".join(root.xpath(f"//body//text()[not({_INVISIBLE})]")).split())
+    return len(text) <= SHELL_MAX_TEXT
+
+
+class RenderAppShellMiddleware:
+    """Fetch an app shell again, rendered (see the module docstring).
+
+    Settings: ``RENDER_APP_SHELLS`` (default True), ``RENDER_BROWSER`` (the chromium; "" for
+    none), ``RENDER_WAIT`` (the Playwright load state a rendering waits for: "networkidle",
+    the page's data calls answered).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.browser = crawler.settings.get("RENDER_BROWSER") or ""
+        self.wait = crawler.settings.get("RENDER_WAIT", "networkidle")
+        self.warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RenderAppShellMiddleware:
+        if not crawler.settings.getbool("RENDER_APP_SHELLS", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get(RENDERED):
+            return _without_validators(response)
+        if not is_app_shell(response):
+            return response
+        netloc = netloc_of(response.url)
+        if not self.browser:
+            self.stats.inc_value("credcheck/render/no_browser")
+            if netloc not in self.warned:
+                self.warned.add(netloc)
+                logger.warning(
+                    "%s builds its pages with JavaScript (%s is an empty app shell) and no "
+                    "browser is installed to render them: install chromium (Debian: apt-get "
+                    "install chromium) or set CREDCHECK_CHROMIUM to a chromium binary",
+                    netloc, response.url)
+            return response
+        self.stats.inc_value("credcheck/render/app_shells")
+        _RENDERED_SITES.add(netloc)
+        from scrapy_playwright.page import PageMethod
+
+        meta = {
+            **request.meta,
+            RENDERED: True,
+            "playwright": True,
+            "playwright_page_methods": [PageMethod("wait_for_load_state", self.wait)],
+        }
+        headers = request.headers.copy()
+        for name in (b"If-None-Match", b"If-Modified-Since"):
+            headers.pop(name, None)  # the shell's validators say nothing about its content
+        return request.replace(url=response.url, meta=meta, headers=headers, dont_filter=True)
+
+
+def _without_validators(response: Response) -> Response:
+    """A rendered page's ETag and Last-Modified are the shell's, the same for every route and
+    unchanged when the data changes: dropped, so a re-crawl renders it again."""
+    headers = response.headers.copy()
+    for name in (b"ETag", b"Last-Modified"):
+        headers.pop(name, None)
+    return response.replace(headers=headers)
+
+
+# Sites whose shells this process renders, and their robots.txt rules (filled by the robots
+# middleware, spiders.compat): what the browser's own requests are checked against.
+_RENDERED_SITES: set[str] = set()
+_ROBOTS: dict[str, Any] = {}
+
+
+def remember_robots(netloc: str, parser: Any, user_agent: str) -> None:
+    """Called by the robots middleware with each site's parsed robots.txt."""
+    _ROBOTS[netloc] = (parser, user_agent)
+
+
+def block_subrequest(request: Any) -> bool:
+    """``PLAYWRIGHT_ABORT_REQUEST``: True for a browser request a rendering must not make (see
+    the module docstring). ``request`` is a Playwright request."""
+    if request.resource_type not in RENDER_RESOURCE_TYPES:
+        return True
+    netloc = netloc_of(request.url)
+    page_url = request.frame.page.url if request.frame and request.frame.page else ""
+    sites = {netloc_of(page_url)} if page_url.startswith("http") else _RENDERED_SITES
+    if netloc not in sites:
+        return True
+    robots = _ROBOTS.get(netloc)
+    if robots is not None:
+        parser, user_agent = robots
+        if parser is not None and not parser.allowed(request.url, user_agent):
+            return True
+    return False
+
+
+class _SharedBrowser:
+    """One launched chromium, shared; ``close`` by a crawler only lets go of it."""
+
+    def __init__(self, browser: Any, owner: SharedChromium) -> None:
+        self._browser, self._owner = browser, owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    async def close(self, **_: Any) -> None:
+        await self._owner.release()
+
+
+class SharedChromium:
+    """``PLAYWRIGHT_BROWSER_PROVIDER``: one Playwright driver and one chromium per process,
+    started on the first page to render and stopped when the last crawler using it closes.
+    scrapy-playwright's own provider starts a driver for every crawler when its engine starts."""
+
+    _lock: asyncio.Lock | None = None
+    _playwright: Any = None
+    _manager: Any = None
+    _browser: Any = None
+    _users = 0
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    async def start(self) -> None:
+        """Nothing until a page needs rendering."""
+
+    async def launch_browser(self) -> Any:
+        cls = type(self)
+        if cls._lock is None:
+            cls._lock = asyncio.Lock()
+        async with cls._lock:
+            if cls._browser is None or not cls._browser.is_connected():
+                from playwright.async_api import async_playwright
+
+                if cls._playwright is None:
+                    cls._manager = async_playwright()
+                    cls._playwright = await cls._manager.start()
+                options = dict(self.config.launch_options)
+                logger.info("Launching chromium for client-rendered pages: %s",
+                            options.get("executable_path") or "Playwright's own")
+                cls._browser = await cls._playwright.chromium.launch(**options)
+            cls._users += 1
+            return _SharedBrowser(cls._browser, self)
+
+    async def launch_persistent_context(self, context_kwargs: dict) -> Any:
+        from scrapy.exceptions import NotSupported
+
+        raise NotSupported("credcheck renders in fresh contexts only")
+
+    async def release(self) -> None:
+        cls = type(self)
+        cls._users -= 1
+        if cls._users > 0:
+            return
+        browser, playwright = cls._browser, cls._playwright
+        cls._browser = cls._playwright = cls._manager = None
+        if browser is not None:
+            await browser.close()
+        if playwright is not None:
+            await playwright.stop()
+
+    async def close(self) -> None:
+        """The browser goes with its last user (``release``)."""
+
