@@ -165,7 +165,13 @@ def test_a_client_rendered_directory_is_crawled_with_zero_config_and_politely(tm
     # Each route's shell is read once as served and once rendered; never more.
     shells = [p for p in paths if p.startswith("/our-doctors")]
     assert max(shells.count(p) for p in set(shells)) == 2, shells
-    assert re.search(r"\b4 listings\b|\b[4-9] listings\b", out.stdout), out.stdout
+    # The summary counts the rendered pages and what the browser asked for them.
+    summary = re.search(r": 4 listings from \d+ pages \((\d+) rendered in a browser, which "
+                        r"asked (\d+) more\)", out.stdout)
+    assert summary, out.stdout
+    rendered, asked = map(int, summary.groups())
+    assert rendered == len(set(shells)) + 1  # and the home page
+    assert asked == sum(p == "/app.js" or p.startswith("/content/") for p in paths), paths
 
 
 def test_without_a_browser_a_shell_is_reported_not_silently_empty(tmp_path):

@@ -32,14 +32,27 @@ def crawl_progress(outcome) -> None:
     if outcome.ok:
         pages = outcome.stats.get("response_received_count", 0)
         print(
-            f"crawled {target.site_id}: {outcome.item_count} listings from {pages} pages "
-            f"in {outcome.seconds:.1f}s (log: {outcome.run_dir / 'crawl.log'})",
+            f"crawled {target.site_id}: {outcome.item_count} listings from {pages} pages"
+            f"{rendered_note(outcome.stats)} in {outcome.seconds:.1f}s "
+            f"(log: {outcome.run_dir / 'crawl.log'})",
             flush=True,
         )
     else:
         print(
             f"credcheck: error: crawl of {target.site_id} failed: {outcome.error}", file=sys.stderr
         )
+
+
+def rendered_note(stats: dict) -> str:
+    """" (N rendered in a browser, which asked M more)": the site's client-rendered pages and
+    the requests the browser made for them (scripts, data), aborted ones not counted."""
+    rendered = stats.get("credcheck/render/app_shells", 0)
+    if not rendered:
+        return ""
+    asked = (stats.get("playwright/request_count", 0)
+             - stats.get("playwright/request_count/aborted", 0)
+             - stats.get("playwright/request_count/navigation", 0))  # fmt: skip
+    return f" ({rendered} rendered in a browser, which asked {max(asked, 0)} more)"
 
 
 def print_match_summary(summary) -> None:
