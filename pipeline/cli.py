@@ -71,6 +71,7 @@ def cmd_discover(args) -> int:
     import json
     import tempfile
 
+    from pipeline.app.report import rendering
     from pipeline.crawl import ZERO_CONFIG_SPIDER, CrawlTarget, crawl_site, site_id_for_url
     from spiders.discovery.report import format_text
 
@@ -84,6 +85,7 @@ def cmd_discover(args) -> int:
     report = outcome.discovery
     if report is None:
         raise CredcheckError(f"could not discover {args.url}: {outcome.error}")
+    report["rendering"] = rendering(outcome.stats)
     if args.format == "json":
         print(json.dumps(report, indent=1, default=str))
     elif args.format == "toml":
@@ -91,7 +93,9 @@ def cmd_discover(args) -> int:
     else:
         print(format_text(report), end="")
     if not report["samples"]:
-        print(f"credcheck: error: no profiles or listings found from {args.url}", file=sys.stderr)
+        why = f" ({outcome.error})" if outcome.error else ""
+        print(f"credcheck: error: no profiles or listings found from {args.url}{why}",
+              file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 

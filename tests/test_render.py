@@ -15,6 +15,7 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from pipeline.demo.server import FixtureServer, make_handler
 from pipeline.demo.site import Page
+from spiders.discovery.report import format_text
 from spiders.render import is_app_shell
 from tests.conftest import run_cli
 from tests.web_support import require_chromium
@@ -183,3 +184,15 @@ def test_without_a_browser_a_shell_is_reported_not_silently_empty(tmp_path):
     assert out.returncode != 0
     assert "JavaScript" in text and "chromium" in text, text
     assert not any(e["path"].startswith("/content/") for e in log)
+
+
+def test_discover_says_a_directory_is_built_by_javascript_and_learns_it():
+    require_chromium()
+    with served(ClientRenderedSite()) as (base, _log):
+        report = json.loads(run_cli("discover", base + "/", "--format", "json", *FAST).stdout)
+    text = format_text(report)  # what the text format prints of the same report
+    kept = [t["template"] for t in report["templates"] if t["kind"] in ("profile", "mixed")]
+    assert kept == ["/our-doctors/{slug}"], report["templates"]
+    assert report["rendering"]["pages"] >= 2 and report["rendering"]["without_browser"] == 0
+    assert {s["name"] for s in report["samples"]} <= {f"{n}, {d}" for _, n, d, _ in PEOPLE}
+    assert "built by JavaScript: " in text and "pages rendered in a browser" in text, text

@@ -43,16 +43,27 @@ def crawl_progress(outcome) -> None:
         )
 
 
-def rendered_note(stats: dict) -> str:
-    """" (N rendered in a browser, which asked M more)": the site's client-rendered pages and
-    the requests the browser made for them (scripts, data), aborted ones not counted."""
-    rendered = stats.get("credcheck/render/app_shells", 0)
-    if not rendered:
-        return ""
+def rendering(stats: dict) -> dict[str, int]:
+    """A site's client-rendered pages (spiders.render): rendered in a browser, the requests the
+    browser made for them (scripts, data; aborted ones not counted), and shells left unread
+    for want of a browser."""
     asked = (stats.get("playwright/request_count", 0)
              - stats.get("playwright/request_count/aborted", 0)
              - stats.get("playwright/request_count/navigation", 0))  # fmt: skip
-    return f" ({rendered} rendered in a browser, which asked {max(asked, 0)} more)"
+    return {
+        "pages": stats.get("credcheck/render/app_shells", 0),
+        "browser_requests": max(asked, 0),
+        "without_browser": stats.get("credcheck/render/no_browser", 0),
+    }
+
+
+def rendered_note(stats: dict) -> str:
+    """" (N rendered in a browser, which asked M more)", or "" for a server-rendered site."""
+    counts = rendering(stats)
+    if not counts["pages"]:
+        return ""
+    pages, asked = counts["pages"], counts["browser_requests"]
+    return f" ({pages} rendered in a browser, which asked {asked} more)"
 
 
 def print_match_summary(summary) -> None:

@@ -158,6 +158,14 @@ def format_text(report: dict[str, Any]) -> str:
             )
     out.append(f"pagination: {', '.join(report.get('pagination') or []) or '(none seen)'}")
     out.append(f"samples: {report['samples_used']} of a budget of {report['sample_budget']}")
+    rendered = report.get("rendering") or {}
+    if rendered.get("pages"):
+        out.append(f"built by JavaScript: {rendered['pages']} pages rendered in a browser, which "
+                   f"asked {rendered['browser_requests']} more (scripts, data)")
+    if rendered.get("without_browser"):
+        out.append(f"built by JavaScript: {rendered['without_browser']} pages left unread, no "
+                   "browser installed (Debian: apt-get install chromium, or set "
+                   "CREDCHECK_CHROMIUM)")
     if report.get("stale"):
         out.append("stopped yielding since the last run: " + ", ".join(report["stale"]))
     out.append("")
