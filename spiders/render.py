@@ -28,7 +28,9 @@ import asyncio
 import logging
 import os
 import shutil
+from time import monotonic
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from lxml import html as lxml_html
 from scrapy import Request
@@ -81,15 +83,16 @@ class RenderAppShellMiddleware:
     """Fetch an app shell again, rendered (see the module docstring).
 
     Settings: ``RENDER_APP_SHELLS`` (default True), ``RENDER_BROWSER`` (the chromium; "" for
-    none), ``RENDER_WAIT`` (the Playwright load state a rendering waits for: "networkidle",
-    the page's data calls answered).
+    none), ``RENDER_QUIET`` (seconds without a request in flight that end a rendering; see
+    ``settle``).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.browser = crawler.settings.get("RENDER_BROWSER") or ""
-        self.wait = crawler.settings.get("RENDER_WAIT", "networkidle")
+        self.quiet = crawler.settings.getfloat("RENDER_QUIET", 0.25)
+        self.timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0)
         self.warned: set[str] = set()
 
     @classmethod
@@ -122,12 +125,46 @@ class RenderAppShellMiddleware:
             **request.meta,
             RENDERED: True,
             "playwright": True,
-            "playwright_page_methods": [PageMethod("wait_for_load_state", self.wait)],
+            "playwright_page_init_callback": track_requests,
+            "playwright_page_methods": [PageMethod(settle, self.quiet, self.timeout)],
         }
         headers = request.headers.copy()
         for name in (b"If-None-Match", b"If-Modified-Since"):
             headers.pop(name, None)  # the shell's validators say nothing about its content
         return request.replace(url=response.url, meta=meta, headers=headers, dont_filter=True)
+
+
+# Requests in flight per rendered page (``track_requests``), read by ``settle``.
+_IN_FLIGHT: WeakKeyDictionary = WeakKeyDictionary()
+
+
+async def track_requests(page: Any, request: Request) -> None:
+    """``playwright_page_init_callback``: count the page's requests in flight from its start."""
+    state = _IN_FLIGHT[page] = {"in_flight": 0, "changed": monotonic()}
+
+    def started(_: Any) -> None:
+        state["in_flight"] += 1
+        state["changed"] = monotonic()
+
+    def ended(_: Any) -> None:
+        state["in_flight"] -= 1
+        state["changed"] = monotonic()
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
+async def settle(page: Any, quiet: float, timeout: float) -> None:
+    """Wait until the page has had no request in flight for ``quiet`` seconds (its data calls
+    answered and drawn), at most ``timeout``. Playwright's "networkidle" is the same with a
+    fixed 0.5 s, which doubles the time of a typical rendering."""
+    state = _IN_FLIGHT.get(page)
+    deadline = monotonic() + timeout
+    while state is not None and monotonic() < deadline:
+        if state["in_flight"] <= 0 and monotonic() - state["changed"] >= quiet:
+            return
+        await asyncio.sleep(quiet / 5)
 
 
 def _without_validators(response: Response) -> Response:

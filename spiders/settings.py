@@ -81,7 +81,7 @@ DOWNLOADER_MIDDLEWARES = {
 # one browser per process, started on the first shell; only pages asked to render use it.
 RENDER_APP_SHELLS = True
 RENDER_BROWSER = find_browser()  # "": none, shells are counted and left as they are
-RENDER_WAIT = "networkidle"  # the page's data calls answered
+RENDER_QUIET = 0.25  # seconds without a request in flight: the page has drawn its data
 DOWNLOAD_HANDLERS = {
     scheme: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     for scheme in ("http", "https")
