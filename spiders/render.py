@@ -12,9 +12,10 @@ sent to the browser, whatever their URL.
 Politeness holds for rendered pages too:
 - the page goes through the site's download slot like any request (its delay, its pauses,
   robots.txt, our User-Agent);
-- the browser's own requests for it (``block_subrequest``) carry our User-Agent, go only to the
-  page's own host, fetch only documents, scripts and data (never images, fonts, media or
-  stylesheets) and never a URL the site's robots.txt forbids;
+- the browser's own requests for it (``block_subrequest``) carry our User-Agent, fetch only
+  documents, scripts and data (never images, fonts, media or stylesheets) and never a URL its
+  host's robots.txt forbids (a script or data call on another host, a CDN or the directory
+  vendor's API: that host's robots.txt is read first, once);
 - one chromium serves every crawler of a process (``SharedChromium``; a fleet crawls hundreds
   of sites in one process), started on the first shell, not with the crawl.
 
@@ -30,6 +31,7 @@ import os
 import shutil
 from time import monotonic
 from typing import Any
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from lxml import html as lxml_html
@@ -118,7 +120,6 @@ class RenderAppShellMiddleware:
                     netloc, response.url)
             return response
         self.stats.inc_value("credcheck/render/app_shells")
-        _RENDERED_SITES.add(netloc)
         from scrapy_playwright.page import PageMethod
 
         meta = {
@@ -176,33 +177,57 @@ def _without_validators(response: Response) -> Response:
     return response.replace(headers=headers)
 
 
-# Sites whose shells this process renders, and their robots.txt rules (filled by the robots
-# middleware, spiders.compat): what the browser's own requests are checked against.
-_RENDERED_SITES: set[str] = set()
+# robots.txt rules by host:port, as ``allowed(url) -> bool``: the crawled sites' (handed over
+# by the robots middleware, spiders.compat) and those of other hosts a rendered page calls
+# (read once, through the browser, on the first call).
 _ROBOTS: dict[str, Any] = {}
+_ROBOTS_READING: dict[str, asyncio.Task] = {}
+_USER_AGENT = {"value": ""}
 
 
 def remember_robots(netloc: str, parser: Any, user_agent: str) -> None:
-    """Called by the robots middleware with each site's parsed robots.txt."""
-    _ROBOTS[netloc] = (parser, user_agent)
+    """Called by the robots middleware with each crawled site's parsed robots.txt."""
+    _USER_AGENT["value"] = user_agent
+    _ROBOTS[netloc] = (lambda url: parser.allowed(url, user_agent)) if parser else None
 
 
-def block_subrequest(request: Any) -> bool:
+async def block_subrequest(request: Any) -> bool:
     """``PLAYWRIGHT_ABORT_REQUEST``: True for a browser request a rendering must not make (see
     the module docstring). ``request`` is a Playwright request."""
     if request.resource_type not in RENDER_RESOURCE_TYPES:
         return True
     netloc = netloc_of(request.url)
-    page_url = request.frame.page.url if request.frame and request.frame.page else ""
-    sites = {netloc_of(page_url)} if page_url.startswith("http") else _RENDERED_SITES
-    if netloc not in sites:
-        return True
-    robots = _ROBOTS.get(netloc)
-    if robots is not None:
-        parser, user_agent = robots
-        if parser is not None and not parser.allowed(request.url, user_agent):
-            return True
-    return False
+    if netloc not in _ROBOTS:
+        reading = _ROBOTS_READING.get(netloc)
+        if reading is None:
+            reading = _ROBOTS_READING[netloc] = asyncio.ensure_future(
+                _read_robots(request.frame.page.context, request.url))
+        _ROBOTS[netloc] = await reading
+    allowed = _ROBOTS[netloc]
+    return allowed is not None and not allowed(request.url)
+
+
+async def _read_robots(context: Any, url: str) -> Any:
+    """Another host's robots.txt, as RFC 9309 reads it: 4xx no rules (None), 5xx or no answer
+    all forbidden."""
+    from protego import Protego
+
+    parts = urlsplit(url)
+    agent = _USER_AGENT["value"]
+    try:
+        answer = await context.request.get(f"{parts.scheme}://{parts.netloc}/robots.txt",
+                                           headers={"User-Agent": agent}, timeout=10_000)
+        status, body = answer.status, await answer.text()
+    except Exception as exc:  # any failure to read it forbids, per RFC 9309
+        logger.info("robots.txt of %s unreadable (%s): its URLs are not rendered", parts.netloc,
+                    exc.__class__.__name__)
+        return lambda _url: False
+    if status >= 500:
+        return lambda _url: False
+    if status >= 400:
+        return None
+    rules = Protego.parse(body)
+    return lambda page_url: rules.can_fetch(page_url, agent)
 
 
 class _SharedBrowser:
