@@ -12,7 +12,7 @@ import random
 import re
 import urllib.request
 from collections import deque
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import extruct
 import lxml.html
@@ -20,20 +20,15 @@ import pytest
 
 from pipeline.demo.sitegen import OPTIONS, GeneratedSite, serve_generated_sites
 from pipeline.demo.sitegen.markup import BASE
+from tests.sitegen_support import BASE_URL, fetch
 
 COVERAGE_SEEDS = range(200)
-BASE_URL = "http://127.0.0.1:9"
 PERSON_TYPES = {"Physician", "IndividualPhysician", "Person"}
 
 
 @pytest.fixture(scope="module")
 def sites() -> list[GeneratedSite]:
     return [GeneratedSite(seed) for seed in COVERAGE_SEEDS]
-
-
-def fetch(site: GeneratedSite, path_and_query: str):
-    parts = urlsplit(path_and_query)
-    return site.handle(parts.path, parse_qs(parts.query), BASE_URL)
 
 
 def test_same_seed_builds_the_same_site_and_other_seeds_differ():
@@ -225,9 +220,9 @@ def test_configured_patterns_match_exactly_the_profiles_and_listing_pages(sites)
 
 
 def test_sites_are_served_on_their_own_ports_with_a_request_log():
-    chosen = [GeneratedSite(s) for s in (2, 9, 23)]
+    # Pages read as served (tests/test_sitegen_client.py serves client-rendered sites).
     gz_seed = next(s for s in COVERAGE_SEEDS if GeneratedSite(s).options["sitemap"] == "gzip")
-    chosen.append(GeneratedSite(gz_seed))
+    chosen = [GeneratedSite(s, rendering="server") for s in (2, 9, 23, gz_seed)]
     with serve_generated_sites(chosen) as served:
         assert len({s.base for s in served}) == len(chosen)
         for s in served:
@@ -267,7 +262,9 @@ def structured_data_seeds(count: int) -> list[int]:
 def test_a_configured_crawl_of_generated_sites_fetches_every_profile(tmp_path, monkeypatch):
     from pipeline.crawl import CrawlTarget, crawl_sites
 
-    sites = [GeneratedSite(seed, people=25) for seed in structured_data_seeds(2)]
+    # Server-rendered: the configured spiders read HTML as served (no script runs).
+    sites = [GeneratedSite(seed, people=25, rendering="server")
+             for seed in structured_data_seeds(2)]
     with serve_generated_sites(sites) as served:
         registry = tmp_path / "sites.toml"
         registry.write_text("\n".join(s.registry_toml(f"gen-{s.site.seed}") for s in served))

@@ -10,6 +10,7 @@ Interface::
     from pipeline.demo.sitegen import GeneratedSite, serve_generated_sites
 
     site = GeneratedSite(seed=7)           # pure; nothing served yet. GeneratedSite(7, people=40)
+    site = GeneratedSite(7, rendering="client")  # force how pages are delivered (else drawn)
     site.options                           # the drawn options: {"markup": "rdfa", ...} (OPTIONS)
     site.start_paths                       # ("/", directory entry path): a user may give either
     site.truth.profiles                    # [ExpectedProfile(path, ref, name, given, family,
@@ -30,6 +31,10 @@ Interface::
                                            #   [, listing_pattern when listings must be walked]
     site.url_paths(status=200)             # every page the site has (for tests)
     site.handle(path, query, base)         # one answer (pipeline.demo.server.Page)
+    site.client                            # a client-rendered site's app (client.ClientApp),
+                                           #   None when server-rendered
+    site.data_path(route)                  # where its script fetches route's content
+    site.asset_paths()                     # its bundle, stylesheet and every route's data URL
 
     with serve_generated_sites([GeneratedSite(s) for s in (1, 2, 3)]) as served:
         s = served[0]
@@ -42,6 +47,18 @@ Interface::
         s.registry_toml()                  # a [sites.<id>] table for CREDCHECK_SITES
         s.score(items)                     # Score: recall, precision, wrong listings,
                                            #   physician errors, pages fetched
+
+Client-rendered sites (option ``rendering``, about 15% "client", drawn from a generator of its
+own so that a seed's people, templates and pages are the same either way): every HTML route,
+unknown ones too, answers status 200 with one empty app shell (the org's name as title, a mount
+element, a script bundle, maybe a stylesheet and a ``<noscript>`` notice); the bundle fetches the
+route's content from a data endpoint whose URL shape and JSON keys are drawn per site, sets the
+title, adds the head's JSON-LD / canonical / next links to ``document.head`` and the body to the
+mount element. The data endpoint carries the real status (404 for a route the site lacks, soft
+404 sites included; 410 for a gone page); a redirect comes back as a target URL the script goes to
+with ``location.replace``. robots.txt, sitemaps and other non-HTML answers are as served before;
+robots.txt allows the bundle and the data endpoint. The truth is the same routes: a crawler must
+render them (see ``client.py``).
 
 What a configured crawl cannot do today: cards (sites whose profiles are off-site, disallowed,
 missing or absent give it nothing), staff pages on the profiles' own URL template (the pattern

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from pipeline.demo.server import Page
 from pipeline.demo.sitegen import markup, vocab
+from pipeline.demo.sitegen.client import ClientApp
 from pipeline.demo.sitegen.decoys import build_decoys
 from pipeline.demo.sitegen.markup import BASE, Style, esc
 from pipeline.demo.sitegen.people import (
@@ -61,13 +62,17 @@ OPTIONS: dict[str, tuple] = {
     "listing_reviews_jsonld": (False, True),
     "unknown_status": ("404", "soft404"),
     "decoys": ("news", "reviews", "locations", "staff", "events", "people_list"),
+    # How pages are delivered: as HTML, or as an app shell whose script fetches the content
+    # (client.py). Drawn from its own generator: a seed's site is the same either way.
+    "rendering": ("server", "client"),
 }
+CLIENT_SHARE = 0.15
 
 
 class GeneratedSite:
     """A whole directory website drawn from ``seed``. See the package docstring."""
 
-    def __init__(self, seed: int, *, people: int | None = None):
+    def __init__(self, seed: int, *, people: int | None = None, rendering: str | None = None):
         self.seed = seed
         self.site_id = f"sitegen-{seed}"
         rng = random.Random(seed)
@@ -84,6 +89,7 @@ class GeneratedSite:
         self.listing_views: dict[tuple[str, str] | None, list[str]] = {}
         self._build(rng)
         self.truth = site_truth(self)
+        self._draw_rendering(rendering)
 
     # -- options ---------------------------------------------------------------------------------
     def _pick(self, rng: random.Random, name: str, weights: tuple[float, ...] | None = None):
@@ -137,6 +143,17 @@ class GeneratedSite:
         o["related_providers"] = rng.random() < 0.25
         decoys = [d for d in OPTIONS["decoys"] if rng.random() < 0.5]
         o["decoys"] = tuple(decoys or [rng.choice(OPTIONS["decoys"])])
+
+    def _draw_rendering(self, forced: str | None) -> None:
+        """Server or client rendering, drawn from a generator of its own so that the main one
+        draws exactly what it drew before this option existed (same people, pages, templates).
+        ``forced``: a test's choice; the app drawn is the same as when the draw says client."""
+        rng = random.Random(f"{self.seed}/rendering")
+        drawn = rng.choices(OPTIONS["rendering"], (1 - CLIENT_SHARE, CLIENT_SHARE))[0]
+        if forced not in (None, *OPTIONS["rendering"]):
+            raise ValueError(f"rendering must be one of {OPTIONS['rendering']}, not {forced!r}")
+        self.options["rendering"] = forced or drawn
+        self.client = ClientApp.draw(rng) if self.options["rendering"] == "client" else None
 
     # -- people ----------------------------------------------------------------------------------
     def _draw_people(self, rng: random.Random, count: int | None) -> None:
@@ -642,18 +659,38 @@ class GeneratedSite:
     def handle(self, path: str, query: dict[str, list[str]], base: str, request: Any = None
                ) -> Page:
         """Answer one request (the fixture server's ``Site.handle`` interface)."""
+        if self.client is not None:
+            return self.client.answer(self, path, query, base)
+        return self.server_answer(path, query, base)[0]
+
+    def server_answer(self, path: str, query: dict[str, list[str]], base: str
+                      ) -> tuple[Page, bool]:
+        """The server-rendered site's answer, and whether the site has the route (False: the
+        not-found page, whatever its status)."""
         flat = [(k, v) for k, values in query.items() for v in values]
         target = path + ("?" + urlencode(flat) if flat else "")
         found = self.pages.get(path_key(target))
         folder_without_slash = not flat and path_key(path + "/") in self.pages
         if found is None and folder_without_slash:  # servers redirect to the folder's URL
-            return Page(301, "", HTML, (("Location", base + path + "/"),))
+            return Page(301, "", HTML, (("Location", base + path + "/"),)), True
         if found is None:
-            return _rebase(self.not_found(), base)
+            return _rebase(self.not_found(), base), False
         if isinstance(found, GzPage):
             return Page(200, gzip.compress(found.text.replace(BASE, base).encode(), mtime=0),
-                        "application/x-gzip")
-        return _rebase(found, base)
+                        "application/x-gzip"), True
+        return _rebase(found, base), True
+
+    def data_path(self, route: str) -> str | None:
+        """Where a client-rendered site's script fetches ``route``'s content (None: a
+        server-rendered site)."""
+        return self.client.data_path(route) if self.client else None
+
+    def asset_paths(self) -> list[str]:
+        """A client-rendered site's script bundle and stylesheet, then the data URL of every
+        route the site has (any status); none for a server-rendered site."""
+        if self.client is None:
+            return []
+        return [*self.client.asset_paths(), *map(self.client.data_path, self.url_paths(None))]
 
     def url_paths(self, status: int | None = 200) -> list[str]:
         """Every path (+ query, as linked) the site has a page for, with that status."""

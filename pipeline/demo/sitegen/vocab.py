@@ -233,3 +233,49 @@ SOFT_404_TEXTS = (
 )
 TOPICS = ("heart health", "flu season", "sleep", "healthy eating", "knee pain", "screenings",
           "mental health", "allergies", "sun safety", "new parents")
+
+# -- client-rendered sites (an app shell, a script bundle, a data endpoint) ---------------------
+# Where the app mounts: (attribute, value) of the shell's one element.
+MOUNT_POINTS = (("id", "root"), ("id", "app"), ("id", "__next"), ("id", "main-app"),
+                ("id", "portal"), ("id", "___gatsby"), ("id", "spa-root"), ("class", "app-root"),
+                ("class", "js-app"), ("id", "provider-finder"), ("id", "svelte"),
+                ("class", "application"))
+# Script bundles: {h8}/{h16} hex digests, {n} a build number.
+BUNDLE_PATHS = ("/static/js/main.{h8}.js", "/assets/index-{h8}.js", "/assets/app-{h8}.js",
+                "/_next/static/chunks/pages/_app-{h16}.js", "/dist/bundle.js?v={n}",
+                "/js/app.{h8}.min.js", "/build/{h8}/client.js", "/_app/immutable/start-{h8}.js")
+STYLESHEET_PATHS = ("/static/css/main.{h8}.css", "/assets/index-{h8}.css",
+                    "/dist/styles.css?v={n}", "/css/app.{h8}.css")
+NOSCRIPT_TEXTS = (
+    "You need to enable JavaScript to run this app.",
+    "Please enable JavaScript to use our provider directory.",
+    "This site requires JavaScript. Please turn it on in your browser's settings.",
+    "We're sorry but this site doesn't work properly without JavaScript enabled.",
+    "JavaScript is disabled in your browser. Enable it to find a doctor.",
+    "Para usar este sitio, active JavaScript en su navegador.",
+)
+LOADING_TEXTS = ("", "", "Loading…", "Loading...", "Please wait")
+# The data endpoint a page's content comes from, by shape:
+#   ("query", path, parameter): path?parameter=<the route, URL-encoded>
+#   ("file", prefix, suffix): prefix + the route's path (+ "index" after a final "/") + suffix,
+#                             with the route's own query string
+#   ("base64", prefix, ""): prefix + the route in unpadded URL-safe base64
+DATA_ENDPOINTS = (
+    ("query", "/api/content", "path"), ("query", "/api/v1/pages", "route"),
+    ("query", "/wp-json/site/v1/page", "url"), ("query", "/content-api/v2/route", "slug"),
+    ("query", "/_api/page-data", "uri"), ("file", "/_data", ".json"),
+    ("file", "/page-data", "/page-data.json"), ("file", "/_next/data/build", ".json"),
+    ("base64", "/api/pages/", ""), ("base64", "/bff/v3/page/", ""),
+)
+# Where a payload keeps the page's title, body HTML and head extras (key paths).
+PAYLOAD_KEYS = (
+    {"title": ("title",), "body": ("html",), "head": ("head",)},
+    {"title": ("page", "title"), "body": ("page", "content"), "head": ("page", "meta")},
+    {"title": ("data", "seo", "title"), "body": ("data", "body"), "head": ("data", "headTags")},
+    {"title": ("result", "pageContext", "title"), "body": ("result", "pageContext", "html"),
+     "head": ("result", "pageContext", "headHtml")},
+    {"title": ("meta", "pageTitle"), "body": ("content", "rendered"), "head": ("meta", "tags")},
+    {"title": ("props", "pageProps", "title"), "body": ("props", "pageProps", "markup"),
+     "head": ("props", "pageProps", "headMarkup")},
+)
+REDIRECT_KEYS = ("redirect", "location", "redirectTo", "movedTo")
