@@ -413,6 +413,24 @@ def test_cards_link_their_profiles_and_nothing_else_leads_to_people():
     assert [c["profile_url"] for c in result.cards] == sorted(people)
 
 
+@pytest.mark.parametrize("wrapper", ['<div id="root">', '<div class="page-wrap"><div>'])
+def test_a_box_around_the_whole_page_is_no_card(wrapper):
+    """A client-side app's mount (or a theme's page wrapper) holds the logo link, the menu and
+    every card: it is the page, not a card of the one clinician in it with the first profile
+    link in it (seed 1015, rendered: a clinician's card read with the practice manager's
+    profile link, listed before hers)."""
+    manager = ('<li class="result"><h3>Rafael Haddad MHA</h3><p>Chief Executive Officer</p>'
+               "<p><a href='tel:5445550115'>(544) 555-0115</a></p>"
+               "<a href='/find/Provider.aspx?id=9'>Learn more</a></li>")
+    body = cards_page(1).replace('<ul><li class="result">', f'<ul>{manager}<li class="result">')
+    body = body.replace("<body>", "<body>" + wrapper).replace(
+        "</body>", "</div>" * wrapper.count("<div") + "</body>")
+    body = body.replace('<nav><a href="/">Home</a>', '<a href="/">Riverside Health</a><nav>')
+    result = classify_page(page(body, "/results"))
+    assert [(c["name"], c["profile_url"]) for c in result.cards] == [
+        ("Dr. PersonA ExampleA, MD", f"{BASE}/find/Provider.aspx?id=0")]
+
+
 def test_a_faculty_a_z_index_in_microdata_is_a_listing():
     letters = "".join(f'<a href="/people/az/{c.lower()}/">{c}</a>' for c in string.ascii_uppercase)
     rows = "".join(

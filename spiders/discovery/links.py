@@ -174,12 +174,17 @@ def repeated_block(element, limit: int = 6):
     return None
 
 
+_PAGE_FRAME = ("header", "nav", "footer", "main")
+
+
 def lone_item(element, limit: int = 4):
     """A result list of one: the list item, table row or box around the element, when it looks
     like a card (a phone link, or a link to a profile)."""
     for ancestor in element.iterancestors():
         if limit == 0 or ancestor.tag in ("main", "body", "section", "ul", "ol", "table"):
             return None
+        if next(ancestor.iter(*_PAGE_FRAME), None) is not None:
+            return None  # a box around the page's header or menu (an app's mount) is no card
         phone = any((a.get("href") or "").startswith("tel:") for a in ancestor.iter("a"))
         if ancestor.tag == "article" and phone:  # (a news article's "read more" is no card)
             return ancestor
