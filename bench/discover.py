@@ -15,6 +15,12 @@ child process (pipeline.crawl.crawl_site) with politeness delays off on our own 
   what the pages are from their content (spiders.discovery); the start is the site's home page
   for even seeds and its directory entry page for odd ones (a user may give either).
 
+About 15% of the sites are client-rendered (the randomizer's ``rendering`` option: an app shell
+on every route, the content from a data endpoint): both crawls render them in headless chromium
+(spiders.render), and the requests counted are all the server logged, the browser's own (the
+script bundle, the data calls) included. A machine without chromium skips nothing: those
+sites then score recall 0.
+
 A listing is right when it comes from an expected profile page (or, for people known only from
 result cards, names a card's person) and does not call a researcher or nurse practitioner a
 physician. Per site: recall (expected profiles and cards found), precision (listings that are
@@ -96,7 +102,7 @@ class SiteScore:
 
 
 KIND_ORDER = ("robots", "sitemap", "probe", "home", "profile", "listing", "decoy", "gone",
-              "stale", "disallowed", "other", "repeat")  # fmt: skip
+              "stale", "disallowed", "other", "repeat", "browser")  # fmt: skip
 
 
 def _key(path_and_query: str) -> str:
@@ -108,18 +114,24 @@ def _key(path_and_query: str) -> str:
 def request_kinds(site, log: list[dict]) -> Counter:
     """What a crawl's requests (the site's log entries) were, by the site's truth: robots.txt,
     sitemaps, sitemap probes that found none, the home page, expected profiles, listing pages,
-    decoys, gone pages (4xx, redirects), stale sitemap entries, other pages, and repeats of a
-    page already requested in the same crawl."""
+    decoys, gone pages (4xx, redirects), stale sitemap entries, other pages, repeats of a page
+    already requested in the same crawl (a client-rendered page: its shell as served, then
+    rendered), and what a browser asked for a client-rendered page (its script bundle and data
+    calls)."""
     truth = site.truth
     profiles = {_key(p.path) for p in truth.profiles}
     listings = {_key(p) for p in truth.listing_pages}
     decoys = {_key(p) for p in truth.decoys}
     stale = {_key(p) for p in truth.stale}
+    browser = {_key(p) for p in site.asset_paths()}
     seen: set[str] = set()
     kinds: Counter = Counter()
     for entry in log:
         key = _key(entry["path"])
         path = urlsplit(entry["path"]).path
+        if key in browser:
+            kinds["browser"] += 1
+            continue
         if key in seen:
             kinds["repeat"] += 1
             continue
