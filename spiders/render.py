@@ -156,16 +156,37 @@ async def track_requests(page: Any, request: Request) -> None:
     page.on("requestfailed", ended)
 
 
+# Resolves once the document has not changed for ``quiet`` ms of the page's own clock: a busy
+# machine that holds the page's scripts back holds this timer back too.
+_DOM_QUIET = """quiet => new Promise(resolve => {
+  let timer = setTimeout(resolve, quiet);
+  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(resolve, quiet); })
+    .observe(document, {subtree: true, childList: true, characterData: true});
+})"""
+
+
 async def settle(page: Any, quiet: float, timeout: float) -> None:
-    """Wait until the page has had no request in flight for ``quiet`` seconds (its data calls
-    answered and drawn), at most ``timeout``. Playwright's "networkidle" is the same with a
-    fixed 0.5 s, which doubles the time of a typical rendering."""
+    """Wait until the page has had no request in flight for ``quiet`` seconds and then its
+    document has not changed for ``quiet / 2`` (its data calls answered and drawn), at most
+    ``timeout``. Playwright's "networkidle" is the network half with a fixed 0.5 s."""
     state = _IN_FLIGHT.get(page)
     deadline = monotonic() + timeout
     while state is not None and monotonic() < deadline:
-        if state["in_flight"] <= 0 and monotonic() - state["changed"] >= quiet:
+        if state["in_flight"] > 0 or monotonic() - state["changed"] < quiet:
+            await asyncio.sleep(quiet / 5)
+            continue
+        try:
+            await asyncio.wait_for(page.evaluate(_DOM_QUIET, quiet * 500),
+                                   max(deadline - monotonic(), 0.01))
+        except TimeoutError:
             return
-        await asyncio.sleep(quiet / 5)
+        except Exception:  # the page navigated meanwhile (a script's redirect): settle again
+            if page.is_closed():
+                return
+            await asyncio.sleep(quiet / 5)
+            continue
+        if state["in_flight"] <= 0:
+            return
 
 
 def _without_validators(response: Response) -> Response:
