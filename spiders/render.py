@@ -65,10 +65,17 @@ def find_browser(name: str | None = None) -> str:
 def is_app_shell(response: Response) -> bool:
     """A client-rendered page as served: HTML with no readable text and no links, that runs a
     script (a bundle, or inline code) to build itself. Pure; never raises on any bytes."""
-    if not isinstance(response, HtmlResponse) or response.status != 200 or not response.body:
+    if not isinstance(response, HtmlResponse) or response.status != 200:
+        return False
+    return is_shell_document(response.body)
+
+
+def is_shell_document(document: bytes | str) -> bool:
+    """``is_app_shell`` of a document's text (a page as served, or as a browser has it now)."""
+    if not document:
         return False
     try:
-        root = lxml_html.document_fromstring(response.body)
+        root = lxml_html.document_fromstring(document)
     except (ValueError, lxml_html.etree.ParserError):
         return False
     scripts = root.xpath("//script[@src or string-length(normalize-space(.)) > 40]"
@@ -105,6 +112,10 @@ class RenderAppShellMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get(RENDERED):
+            if is_app_shell(response):  # its scripts built nothing in time (or nothing at all)
+                self.stats.inc_value("credcheck/render/still_empty")
+                logger.info("rendered %s (status %s): still an empty shell", response.url,
+                            response.status)
             return _without_validators(response)
         if not is_app_shell(response):
             return response
@@ -156,6 +167,16 @@ async def track_requests(page: Any, request: Request) -> None:
     page.on("requestfailed", ended)
 
 
+EMPTY_PATIENCE = 16  # times RENDER_QUIET a page still empty after settling may wait more (4 s)
+
+
+async def _still_a_shell(page: Any) -> bool:
+    try:
+        return is_shell_document(await page.content())
+    except Exception:  # navigating: not settled, not empty either
+        return False
+
+
 # Resolves once the document has not changed for ``quiet`` ms of the page's own clock: a busy
 # machine that holds the page's scripts back holds this timer back too.
 _DOM_QUIET = """quiet => new Promise(resolve => {
@@ -168,12 +189,21 @@ _DOM_QUIET = """quiet => new Promise(resolve => {
 async def settle(page: Any, quiet: float, timeout: float) -> None:
     """Wait until the page has had no request in flight for ``quiet`` seconds and then its
     document has not changed for ``quiet / 2`` (its data calls answered and drawn), at most
-    ``timeout``. Playwright's "networkidle" is the network half with a fixed 0.5 s."""
+    ``timeout``. Playwright's "networkidle" is the network half with a fixed 0.5 s. A page that
+    is still an empty shell then gets up to ``EMPTY_PATIENCE`` times ``quiet`` more, in
+    doubling waits: a busy machine may hold its scripts back, or they may be about to send
+    the browser elsewhere (a redirect written in JavaScript)."""
     state = _IN_FLIGHT.get(page)
     deadline = monotonic() + timeout
+    patience = quiet * EMPTY_PATIENCE
     while state is not None and monotonic() < deadline:
         if state["in_flight"] > 0 or monotonic() - state["changed"] < quiet:
             await asyncio.sleep(quiet / 5)
+            continue
+        if patience > 0 and await _still_a_shell(page):
+            wait = min(patience, max(quiet, quiet * EMPTY_PATIENCE - patience))
+            patience -= wait
+            await asyncio.sleep(wait)
             continue
         try:
             await asyncio.wait_for(page.evaluate(_DOM_QUIET, quiet * 500),
