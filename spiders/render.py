@@ -97,7 +97,6 @@ class RenderAppShellMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
         self.stats = crawler.stats
         self.browser = crawler.settings.get("RENDER_BROWSER") or ""
         self.quiet = crawler.settings.getfloat("RENDER_QUIET", 0.25)
@@ -131,7 +130,7 @@ class RenderAppShellMiddleware:
                     netloc, response.url)
             return response
         self.stats.inc_value("credcheck/render/app_shells")
-        from scrapy_playwright.page import PageMethod
+        from scrapy_playwright.page import PageMethod  # Playwright loads on the first shell only
 
         meta = {
             **request.meta,
