@@ -197,3 +197,18 @@ def test_discover_says_a_directory_is_built_by_javascript_and_learns_it():
     assert report["rendering"]["pages"] >= 2 and report["rendering"]["without_browser"] == 0
     assert {s["name"] for s in report["samples"]} <= {f"{n}, {d}" for _, n, d, _ in PEOPLE}
     assert "built by JavaScript: " in text and "pages rendered in a browser" in text, text
+
+
+def test_a_shell_whose_scripts_build_nothing_is_said_to_stay_empty(tmp_path):
+    """A site whose bundle fails: the shell is rendered, waited for a while longer (it may be
+    slow), and then the crawl says what happened rather than only "no listings found"."""
+    require_chromium()
+    site = ClientRenderedSite()
+    site.app = "throw new Error('the API key expired');"
+    with served(site) as (base, _log):
+        out = run_cli("crawl", "--url", base + "/", "--db", str(tmp_path / "c.duckdb"),
+                      "--runs-dir", str(tmp_path / "runs"), *FAST, check=False)
+    assert out.returncode != 0
+    assert "built by JavaScript and stayed empty when rendered" in out.stderr, out.stderr
+    stats = json.loads(next((tmp_path / "runs").glob("crawl-*/stats.json")).read_text())
+    assert stats["credcheck/render/still_empty"] == stats["credcheck/render/app_shells"] >= 1

@@ -137,6 +137,12 @@ def _failure_reason(stats: dict, items: int, close_reason: str | None) -> str | 
         )
     if not stats.get("response_received_count"):
         return "no page could be fetched"
+    if stats.get("credcheck/render/still_empty"):
+        return (
+            f"no listings found: {stats['credcheck/render/still_empty']} page(s) are built by "
+            "JavaScript and stayed empty when rendered (their scripts failed, or took longer "
+            "than the download timeout)"
+        )
     if stats.get("credcheck/render/no_browser"):
         return (
             f"no listings found: {stats['credcheck/render/no_browser']} page(s) are built by "
