@@ -182,12 +182,21 @@ class Fleet:
         self.running -= 1
         if reason == "shutdown":  # Ctrl-C / SIGTERM: the sites not started stay for next time
             self.queue.clear()
-        emit({"event": "closed", "site_id": job["site_id"], "reason": reason})
+        if not emit({"event": "closed", "site_id": job["site_id"], "reason": reason}):
+            # No runner to ingest what is crawled: start no more sites, and still stop the
+            # reactor once the running ones close (else the orphan would idle forever).
+            logger.warning("the crawl runner is gone: %d sites not started", len(self.queue))
+            self.queue.clear()
         self._start_next()
 
 
-def emit(event: dict[str, Any]) -> None:
-    print(json.dumps(event), flush=True)
+def emit(event: dict[str, Any]) -> bool:
+    """Tell the runner (our stdout is its pipe); False when no one is listening any more."""
+    try:
+        print(json.dumps(event), flush=True)
+    except (BrokenPipeError, ValueError):  # the runner is gone (killed, or timed out by cron)
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:

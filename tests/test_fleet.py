@@ -8,9 +8,12 @@ killed with SIGKILL take nothing from the others. Real fixture servers, real Scr
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -203,3 +206,30 @@ def test_a_failing_site_or_a_killed_process_takes_nothing_from_the_others(tmp_pa
     # The killed process's sites ran again; the others' were not touched.
     assert len(list(runs.glob("fleet-*/process-*.plan.json"))) >= 2
     assert not list((runs / "jobs").glob("*/requests.queue"))  # nothing left half done
+
+
+def test_a_crawl_process_whose_runner_is_gone_still_ends(tmp_path):
+    """The runner reads the crawl process's events from a pipe. Killed (by a cron timeout, a
+    kill of its pid alone), it leaves the process writing to nobody: the process starts no
+    more sites and ends when its running ones close, rather than idling in the reactor
+    forever (a "closed" event into the broken pipe used to stop it before it stopped the
+    reactor)."""
+    sites = [{"site_id": f"gone-{i}", "spider": "directory",
+              "args": {"url": "http://127.0.0.1:9/", "site_id": f"gone-{i}"},
+              "settings": {"CREDCHECK_LOG_PATH": str(tmp_path / f"gone-{i}.log")}}
+             for i in range(3)]  # fmt: skip
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"settings": {"RETRY_TIMES": "0", "FLEET_PROCESS_SITES_AT_ONCE":
+                                             "1", "LOG_FILE": str(tmp_path / "fleet.log")},
+                                "sites": sites}))  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "spiders.fleet", str(plan)], cwd=Path(__file__).resolve().parents[1],
+                            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "spiders.settings"},
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert json.loads(proc.stdout.readline())["event"] == "started"
+        proc.stdout.close()  # the runner is gone
+        proc.wait(timeout=120)
+    finally:
+        proc.kill()
+    started = (tmp_path / "fleet.log").read_text().count("the crawl runner is gone")
+    assert started == 1  # the first site's close found no one listening; no other site began
