@@ -55,11 +55,10 @@ SHELL_MAX_LINKS = 2
 _INVISIBLE = " or ".join(f"ancestor::{tag}" for tag in ("script", "style", "noscript", "template"))
 
 
-def find_browser(name: str | None = None) -> str:
+def find_browser() -> str:
     """The chromium to render with: ``$CREDCHECK_CHROMIUM`` (a path or a command) or Debian's
     ``chromium`` on PATH; "" when there is none."""
-    wanted = name or os.environ.get("CREDCHECK_CHROMIUM") or "chromium"
-    return shutil.which(wanted) or ""
+    return shutil.which(os.environ.get("CREDCHECK_CHROMIUM") or "chromium") or ""
 
 
 def is_app_shell(response: Response) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from spiders.render import find_browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CREDCHECK_ARTIFACTS") or REPO_ROOT / "tests" / "artifacts") / "web"
@@ -101,8 +102,8 @@ def served(db: Path, log_dir: Path):
 
 
 def chromium_path() -> str | None:
-    """Debian's chromium (or ``$CREDCHECK_CHROMIUM``), if it is there."""
-    return shutil.which(os.environ.get("CREDCHECK_CHROMIUM") or "chromium")
+    """Debian's chromium (or ``$CREDCHECK_CHROMIUM``), if it is there: the crawler's own rule."""
+    return find_browser() or None
 
 
 def require_chromium() -> str:
